@@ -1,0 +1,110 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from './config.ts';
+import type { Db } from './db/index.ts';
+import { AppError, errorCodes, type ErrorCode } from './errors.ts';
+import { mediaRoutes } from './modules/media/media.routes.ts';
+import { PageCache } from './web/page-cache.ts';
+import { fallbackSiteContext, loadSiteContext } from './web/site-context.ts';
+import { RedirectSignal, siteRoutes } from './web/site.routes.ts';
+import { StaticAssets } from './web/static-assets.ts';
+import { errorPage } from './web/templates/pages.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  /** The clock; tests pass a fixed one. */
+  now?: () => Date;
+  /** Fastify's logger options; false in tests. */
+  logger?: boolean | { level: string };
+}
+
+export interface App {
+  app: FastifyInstance;
+  pages: PageCache;
+}
+
+/** Longest URL we answer (RFC 9110 §4.1 recommends supporting at least 8000 octets; pages need far less). */
+const maxUrlLength = 2048;
+
+const securityHeaders = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), interest-cohort=()',
+};
+
+/** Builds the whole web application without listening; server.ts listens, tests use `app.inject()`. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, db } = deps;
+  const now = deps.now ?? (() => new Date());
+  const assets = new StaticAssets();
+  const pages = new PageCache();
+
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    // Per-request access logs would cost more than rendering a cached page; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 512 },
+    // A URL that cannot be decoded (`%zz`, a lone surrogate) is the visitor's mistake: 400, in the site's look.
+    frameworkErrors: (error, request, reply) => {
+      void sendError(request, reply, error.code === 'FST_ERR_BAD_URL' ? 'request.bad_path' : 'request.bad_query');
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(securityHeaders);
+    const url = request.raw.url ?? '/';
+    if (url.length > maxUrlLength) throw new AppError('request.uri_too_long');
+    // NUL and other control characters have no place in a path, raw or percent-encoded.
+    if (/[\x00-\x1f\x7f]|%[01][0-9a-f]|%7f/i.test(url.split('?')[0] ?? '')) throw new AppError('request.bad_path');
+  });
+
+  const renderErrorPage = async (status: number, message: string): Promise<string> => {
+    try {
+      return errorPage(await loadSiteContext(db, config.siteUrl, assets, now()), status, message);
+    } catch {
+      return errorPage(fallbackSiteContext(config.siteUrl, assets), status, message);
+    }
+  };
+
+  const sendError = async (request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message?: string): Promise<FastifyReply> => {
+    const { status } = errorCodes[code];
+    const text = message ?? errorCodes[code].message;
+    reply.code(status).header('cache-control', 'no-store').headers(securityHeaders);
+    const accept = request.headers.accept ?? '';
+    if (accept.includes('application/json') && !accept.includes('text/html')) {
+      return reply.type('application/json; charset=utf-8').send({ error: { code, message: text } });
+    }
+    return reply.type('text/html; charset=utf-8').send(await renderErrorPage(status, text));
+  };
+
+  app.setErrorHandler(async (error: FastifyError | AppError | RedirectSignal, request, reply) => {
+    if (error instanceof RedirectSignal) return reply.redirect(error.location, 301);
+    if (error instanceof AppError) return sendError(request, reply, error.code, error.message);
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      // Fastify's own 4xx (body too large, bad content type…): keep the status, show our wording.
+      reply.code(status);
+      const accept = request.headers.accept ?? '';
+      const message = status === 413 ? 'The request is too large.' : status === 415 ? 'That content type is not accepted here.' : 'The request could not be understood.';
+      reply.header('cache-control', 'no-store');
+      if (accept.includes('application/json') && !accept.includes('text/html')) {
+        return reply.type('application/json; charset=utf-8').send({ error: { code: 'request.invalid', message } });
+      }
+      return reply.type('text/html; charset=utf-8').send(await renderErrorPage(status, message));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendError(request, reply, 'internal');
+  });
+
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, 'page.not_found'));
+
+  siteRoutes(app, { db, siteUrl: config.siteUrl, pages, assets, now });
+  await app.register(mediaRoutes, { dataDir: config.dataDir });
+
+  return { app, pages };
+}

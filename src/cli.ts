@@ -1,0 +1,109 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+import { createDb } from './db/index.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { startServer } from './server.ts';
+
+/** `gazette <command>`: each command's summary, shown by `gazette --help`. */
+const commands = {
+  serve: {
+    summary: 'Serve the site (the default; `npm start`). Migrates and seeds the demo publication on first start.',
+    usage: 'gazette serve',
+    run: serve,
+  },
+  migrate: {
+    summary: 'Bring the database schema to the newest migration, then exit.',
+    usage: 'gazette migrate',
+    run: migrate,
+  },
+} as const satisfies Record<string, { summary: string; usage: string; run: (args: string[]) => Promise<number> }>;
+
+type CommandName = keyof typeof commands;
+
+const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO (see README.md).`;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: gazette <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'gazette <command> --help' for a command's options.\n${environmentHelp}`;
+}
+
+function wantsHelp(args: string[]): boolean {
+  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true });
+  return values.help === true;
+}
+
+async function serve(args: string[]): Promise<number> {
+  if (wantsHelp(args)) {
+    console.log(`Usage: ${commands.serve.usage}\n\n${commands.serve.summary}\n${environmentHelp}`);
+    return 0;
+  }
+  rejectUnknown(args, 'serve');
+  const config = loadConfig();
+  const server = await startServer(config);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      console.log(`${signal}: shutting down…`);
+      void server.close().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+async function migrate(args: string[]): Promise<number> {
+  if (wantsHelp(args)) {
+    console.log(`Usage: ${commands.migrate.usage}\n\n${commands.migrate.summary}\n${environmentHelp}`);
+    return 0;
+  }
+  rejectUnknown(args, 'migrate');
+  const config = loadConfig();
+  const { db } = createDb(config.database);
+  try {
+    const result = await migrateToLatest(db);
+    const applied = result.results?.filter((r) => r.status === 'Success') ?? [];
+    console.log(applied.length === 0 ? 'The schema is up to date.' : applied.map((r) => `Applied ${r.migrationName}`).join('\n'));
+  } finally {
+    await db.destroy();
+  }
+  return 0;
+}
+
+class UsageError extends Error {}
+
+function rejectUnknown(args: string[], command: CommandName): void {
+  if (args.length > 0) throw new UsageError(`Unknown argument for '${command}': ${args[0] ?? ''}. Run 'gazette ${command} --help'.`);
+}
+
+/** Runs the command line; resolves with the exit code. Errors become one line, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  const name = first ?? 'serve';
+  if (!Object.hasOwn(commands, name)) {
+    console.error(`Unknown command '${name}'.\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await commands[name as CommandName].run(rest);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      console.error(`gazette: ${error.message}`);
+      return 2;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') console.error('gazette: the port is already in use; set PORT to another one.');
+    else if (code === 'EACCES') console.error('gazette: permission denied (a port below 1024, or DATA_DIR not writable).');
+    else if (code === 'ECONNREFUSED') console.error('gazette: cannot reach the database named by DATABASE_URL.');
+    else console.error(`gazette: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

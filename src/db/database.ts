@@ -1,0 +1,7 @@
+import type { ArticlesTables } from '../modules/articles/articles.table.ts';
+import type { LegalTables } from '../modules/legal/legal.table.ts';
+import type { MediaTables } from '../modules/media/media.table.ts';
+import type { SettingsTables } from '../modules/settings/settings.table.ts';
+
+/** Every table, as Kysely sees it; each module declares its own tables in its `*.table.ts`. */
+export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables {}

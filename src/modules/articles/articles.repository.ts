@@ -1,0 +1,142 @@
+import type { Db } from '../../db/index.ts';
+import type { ArticleRow, AuthorRow, TagRow } from './articles.table.ts';
+
+/** Narrows a listing of published articles to one tag or one author. */
+export interface PublishedFilter {
+  tagId?: number;
+  authorId?: number;
+  /** Only articles published at or after this ISO time (the news sitemap's two days). */
+  since?: string;
+}
+
+function publishedQuery(db: Db, filter: PublishedFilter) {
+  let query = db.selectFrom('articles').where('articles.status', '=', 'published').where('articles.published_at', 'is not', null);
+  if (filter.tagId !== undefined) {
+    const tagId = filter.tagId;
+    query = query.where((eb) =>
+      eb.exists(eb.selectFrom('article_tags').whereRef('article_tags.article_id', '=', 'articles.id').where('article_tags.tag_id', '=', tagId)),
+    );
+  }
+  if (filter.authorId !== undefined) {
+    const authorId = filter.authorId;
+    query = query.where((eb) =>
+      eb.exists(
+        eb.selectFrom('article_authors').whereRef('article_authors.article_id', '=', 'articles.id').where('article_authors.author_id', '=', authorId),
+      ),
+    );
+  }
+  if (filter.since !== undefined) query = query.where('articles.published_at', '>=', filter.since);
+  return query;
+}
+
+/** Published articles, newest first. */
+export async function listPublishedArticles(db: Db, filter: PublishedFilter, limit: number, offset: number): Promise<ArticleRow[]> {
+  return publishedQuery(db, filter)
+    .selectAll('articles')
+    .orderBy('articles.published_at', 'desc')
+    .orderBy('articles.id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+}
+
+export async function countPublishedArticles(db: Db, filter: PublishedFilter): Promise<number> {
+  const row = await publishedQuery(db, filter).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function findPublishedArticleBySlug(db: Db, slug: string): Promise<ArticleRow | undefined> {
+  return publishedQuery(db, {}).selectAll('articles').where('articles.slug', '=', slug).executeTakeFirst();
+}
+
+/** The current slug of an article that was published under `oldSlug`, for a 301. */
+export async function findRedirectedSlug(db: Db, oldSlug: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('article_slug_redirects')
+    .innerJoin('articles', 'articles.id', 'article_slug_redirects.article_id')
+    .select('articles.slug')
+    .where('article_slug_redirects.old_slug', '=', oldSlug)
+    .where('articles.status', '=', 'published')
+    .executeTakeFirst();
+  return row?.slug;
+}
+
+/** Authors of each article, in byline order. */
+export async function findAuthorsOfArticles(db: Db, articleIds: readonly number[]): Promise<Map<number, AuthorRow[]>> {
+  const byArticle = new Map<number, AuthorRow[]>();
+  if (articleIds.length === 0) return byArticle;
+  const rows = await db
+    .selectFrom('article_authors')
+    .innerJoin('authors', 'authors.id', 'article_authors.author_id')
+    .selectAll('authors')
+    .select('article_authors.article_id')
+    .where('article_authors.article_id', 'in', articleIds)
+    .orderBy('article_authors.position')
+    .execute();
+  for (const { article_id, ...author } of rows) byArticle.set(article_id, [...(byArticle.get(article_id) ?? []), author]);
+  return byArticle;
+}
+
+/** Tags of each article, in the order the editor gave them (the first is the article's kicker). */
+export async function findTagsOfArticles(db: Db, articleIds: readonly number[]): Promise<Map<number, TagRow[]>> {
+  const byArticle = new Map<number, TagRow[]>();
+  if (articleIds.length === 0) return byArticle;
+  const rows = await db
+    .selectFrom('article_tags')
+    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+    .selectAll('tags')
+    .select('article_tags.article_id')
+    .where('article_tags.article_id', 'in', articleIds)
+    .orderBy('article_tags.position')
+    .execute();
+  for (const { article_id, ...tag } of rows) byArticle.set(article_id, [...(byArticle.get(article_id) ?? []), tag]);
+  return byArticle;
+}
+
+export async function findTagBySlug(db: Db, slug: string): Promise<TagRow | undefined> {
+  return db.selectFrom('tags').selectAll().where('slug', '=', slug).executeTakeFirst();
+}
+
+export async function findAuthorBySlug(db: Db, slug: string): Promise<AuthorRow | undefined> {
+  return db.selectFrom('authors').selectAll().where('slug', '=', slug).executeTakeFirst();
+}
+
+/** Tags that have at least one published article, most used first (the masthead's sections). */
+export async function listTagsInUse(db: Db): Promise<(TagRow & { articleCount: number })[]> {
+  const rows = await db
+    .selectFrom('tags')
+    .innerJoin('article_tags', 'article_tags.tag_id', 'tags.id')
+    .innerJoin('articles', 'articles.id', 'article_tags.article_id')
+    .where('articles.status', '=', 'published')
+    .selectAll('tags')
+    .select((eb) => eb.fn.countAll<number>().as('articleCount'))
+    .groupBy(['tags.id', 'tags.slug', 'tags.name', 'tags.description', 'tags.created_at'])
+    .orderBy('articleCount', 'desc')
+    .orderBy('tags.name')
+    .execute();
+  return rows.map((row) => ({ ...row, articleCount: Number(row.articleCount) }));
+}
+
+/** Authors with at least one published article. */
+export async function listAuthorsWithArticles(db: Db): Promise<AuthorRow[]> {
+  return db
+    .selectFrom('authors')
+    .selectAll()
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('article_authors')
+          .innerJoin('articles', 'articles.id', 'article_authors.article_id')
+          .whereRef('article_authors.author_id', '=', 'authors.id')
+          .where('articles.status', '=', 'published'),
+      ),
+    )
+    .orderBy('name')
+    .execute();
+}
+
+/** True when the database holds any article at all (seeding never touches such a database). */
+export async function hasAnyContent(db: Db): Promise<boolean> {
+  const row = await db.selectFrom('articles').select('id').limit(1).executeTakeFirst();
+  return row !== undefined;
+}

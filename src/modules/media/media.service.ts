@@ -1,0 +1,47 @@
+import type { MediaRow } from './media.table.ts';
+
+/** What a page needs to show a stored file. */
+export interface MediaView {
+  url: string;
+  mimeType: string;
+  width: number | null;
+  height: number | null;
+  alt: string;
+  byteSize: number;
+}
+
+/** A video snippet with its poster frame and captions. */
+export interface VideoView extends MediaView {
+  durationSeconds: number | null;
+  poster: MediaView | null;
+  captions: MediaView | null;
+  uploadedAt: string;
+}
+
+/** Public path of a stored file; file names are fingerprinted, so the URL changes when the bytes do. */
+export function mediaUrl(fileName: string): string {
+  return `/media/${encodeURIComponent(fileName)}`;
+}
+
+export function toMediaView(row: MediaRow): MediaView {
+  return {
+    url: mediaUrl(row.file_name),
+    mimeType: row.mime_type,
+    width: row.width,
+    height: row.height,
+    alt: row.alt_text ?? '',
+    byteSize: row.byte_size,
+  };
+}
+
+export function toVideoView(row: MediaRow, byId: ReadonlyMap<number, MediaRow>): VideoView {
+  const poster = row.poster_media_id === null ? undefined : byId.get(row.poster_media_id);
+  const captions = row.captions_media_id === null ? undefined : byId.get(row.captions_media_id);
+  return {
+    ...toMediaView(row),
+    durationSeconds: row.duration_seconds,
+    poster: poster ? toMediaView(poster) : null,
+    captions: captions ? toMediaView(captions) : null,
+    uploadedAt: row.created_at,
+  };
+}

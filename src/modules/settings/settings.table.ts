@@ -1,0 +1,8 @@
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface SettingsTables {
+  settings: SettingsTable;
+}

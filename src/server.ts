@@ -1,0 +1,31 @@
+import { buildApp } from './app.ts';
+import { type Config } from './config.ts';
+import { createDb } from './db/index.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { seedDemoPublication } from './modules/seed/seed.service.ts';
+
+/**
+ * Starts the web server: opens the database, migrates it, seeds the demo publication into an empty one,
+ * and listens. Resolves with a function that shuts everything down gracefully.
+ */
+export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<{ close: () => Promise<void>; url: string }> {
+  const { db } = createDb(config.database);
+  await migrateToLatest(db);
+  if (config.seedDemo) {
+    const outcome = await seedDemoPublication(db, { dataDir: config.dataDir });
+    if (outcome === 'seeded') log('Seeded the demo publication, The Judean.');
+  }
+  const { app } = await buildApp({ config, db, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = config.siteUrl;
+  log(`Gazette is serving ${url} (listening on ${config.host}:${port}, data in ${config.dataDir})`);
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close(); // stops accepting, waits for in-flight requests
+      await db.destroy();
+    })());
+  return { close, url };
+}

@@ -1,0 +1,97 @@
+import { generateAtomFeed, generateJsonFeed, generateRssFeed } from 'feedsmith';
+import type { ArticleView } from '../modules/articles/articles.service.ts';
+import { renderMarkdown } from './markdown.ts';
+import type { SiteContext } from './templates/layout.ts';
+
+/** The newest articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1, each with the full body. */
+export type FeedFormat = 'rss' | 'atom' | 'json';
+
+export const feedContentTypes: Record<FeedFormat, string> = {
+  rss: 'application/rss+xml; charset=utf-8',
+  atom: 'application/atom+xml; charset=utf-8',
+  json: 'application/feed+json; charset=utf-8',
+};
+
+export function renderFeed(format: FeedFormat, site: SiteContext, articles: readonly ArticleView[]): string {
+  const { settings, siteUrl } = site;
+  const home = `${siteUrl}/`;
+  const entries = articles.map((a) => ({
+    article: a,
+    url: `${siteUrl}/articles/${a.slug}`,
+    html: renderMarkdown(a.bodyMarkdown),
+    imageUrl: a.image ? siteUrl + a.image.url : undefined,
+  }));
+  const updated = articles.reduce((latest, a) => (a.updatedAt > latest ? a.updatedAt : latest), articles[0]?.updatedAt ?? site.now.toISOString());
+  switch (format) {
+    case 'rss':
+      return generateRssFeed({
+        title: settings.publicationName,
+        link: home,
+        description: settings.description,
+        language: settings.locale,
+        lastBuildDate: new Date(updated),
+        generator: 'Gazette',
+        atom: { links: [{ href: `${siteUrl}/feed.xml`, rel: 'self', type: 'application/rss+xml' }] },
+        items: entries.map(({ article, url, html, imageUrl }) => ({
+          title: article.title,
+          link: url,
+          guid: { value: url, isPermaLink: true },
+          description: article.standfirst,
+          pubDate: new Date(article.publishedAt),
+          categories: article.tags.map((t) => ({ name: t.name, domain: `${siteUrl}/tags/${t.slug}` })),
+          dc: { creators: article.authors.map((p) => p.name) },
+          content: { encoded: html },
+          ...(imageUrl && article.image ? { enclosures: [{ url: imageUrl, length: article.image.byteSize, type: article.image.mimeType }] } : {}),
+        })),
+      });
+    case 'atom':
+      return generateAtomFeed({
+        id: home,
+        title: { value: settings.publicationName },
+        subtitle: { value: settings.description },
+        updated: new Date(updated),
+        links: [
+          { href: home, rel: 'alternate', type: 'text/html' },
+          { href: `${siteUrl}/atom.xml`, rel: 'self', type: 'application/atom+xml' },
+        ],
+        generator: { text: 'Gazette' },
+        entries: entries.map(({ article, url, html }) => ({
+          id: url,
+          title: { value: article.title },
+          updated: new Date(article.updatedAt),
+          published: new Date(article.publishedAt),
+          links: [{ href: url, rel: 'alternate', type: 'text/html' }],
+          authors: article.authors.map((p) => ({ name: p.name, uri: `${siteUrl}/authors/${p.slug}` })),
+          categories: article.tags.map((t) => ({ term: t.slug, label: t.name })),
+          summary: { value: article.standfirst },
+          content: { value: html, type: 'html' },
+        })),
+      });
+    case 'json':
+      return JSON.stringify(
+        generateJsonFeed({
+          title: settings.publicationName,
+          home_page_url: home,
+          feed_url: `${siteUrl}/feed.json`,
+          description: settings.description,
+          language: settings.locale,
+          items: entries.map(({ article, url, html, imageUrl }) => ({
+            id: url,
+            url,
+            title: article.title,
+            summary: article.standfirst,
+            content_html: html,
+            date_published: new Date(article.publishedAt),
+            date_modified: new Date(article.updatedAt),
+            authors: article.authors.map((p) => ({ name: p.name, url: `${siteUrl}/authors/${p.slug}` })),
+            tags: article.tags.map((t) => t.name),
+            ...(imageUrl ? { image: imageUrl } : {}),
+          })),
+        }),
+      );
+    default: {
+      const unknown: never = format;
+      throw new Error(`Unknown feed format ${String(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { html, raw, type SafeHtml } from '../html.ts';
+import type { ArticleView } from '../../modules/articles/articles.service.ts';
+import type { MediaView } from '../../modules/media/media.service.ts';
+import type { SiteSettings } from '../../modules/settings/settings.service.ts';
+import { renderInlineMarkdown } from '../markdown.ts';
+import { clockDuration, formatDate, formatDateTime } from './format.ts';
+
+/** `<img>` with its intrinsic size (no layout shift) and lazy loading below the fold. */
+export function image(media: MediaView, options: { eager?: boolean; className?: string; alt?: string } = {}): SafeHtml {
+  return html`<img src="${media.url}" alt="${options.alt ?? media.alt}"${
+    media.width && media.height ? html` width="${media.width}" height="${media.height}"` : ''
+  } ${options.eager ? html`fetchpriority="high"` : html`loading="lazy"`} decoding="async"${options.className ? html` class="${options.className}"` : ''}>`;
+}
+
+/** Bylines, each linking to its author page. */
+export function bylines(article: ArticleView): SafeHtml {
+  const links = article.authors.map((a) => html`<a href="/authors/${a.slug}" rel="author">${a.name}</a>`);
+  if (links.length === 0) return html``;
+  const last = links.pop();
+  return links.length === 0 ? html`By ${last}` : html`By ${links.map((l, i) => (i === 0 ? l : html`, ${l}`))} and ${last}`;
+}
+
+/** A story in a list: kicker, headline, standfirst, byline and time. */
+export function storyCard(article: ArticleView, settings: SiteSettings, options: { lead?: boolean; headingLevel?: 2 | 3 } = {}): SafeHtml {
+  const kicker = article.tags[0];
+  const level = options.headingLevel ?? 3;
+  const headline = html`<a href="/articles/${article.slug}">${article.title}</a>`;
+  return html`<article class="story${options.lead ? ' story--lead' : ''}">
+  ${
+    article.image
+      ? html`<a class="story__media" href="/articles/${article.slug}" tabindex="-1" aria-hidden="true">${image(article.image, { eager: options.lead ?? false, alt: '' })}${
+          article.video?.durationSeconds ? html`<span class="story__duration">▶ ${clockDuration(article.video.durationSeconds)}</span>` : ''
+        }</a>`
+      : ''
+  }
+  <div class="story__text">
+    ${kicker ? html`<p class="kicker"><a href="/tags/${kicker.slug}">${kicker.name}</a></p>` : ''}
+    ${level === 2 ? html`<h2 class="story__headline">${headline}</h2>` : html`<h3 class="story__headline">${headline}</h3>`}
+    ${article.standfirst ? html`<p class="story__standfirst">${article.standfirst}</p>` : ''}
+    <p class="story__meta">${bylines(article)}${article.authors.length ? ' · ' : ''}<time datetime="${article.publishedAt}">${formatDate(
+      article.publishedAt,
+      settings.locale,
+      settings.timeZone,
+    )}</time></p>
+  </div>
+</article>`;
+}
+
+/**
+ * The newsletter sign-up that closes every article (and the home page). It posts without JavaScript;
+ * nothing is pre-ticked, and the consent checkbox is required.
+ */
+export function signupBlock(settings: SiteSettings, options: { sourcePath: string; error?: string; email?: string }): SafeHtml {
+  const errorId = 'signup-error';
+  return html`<section class="signup" id="newsletter" aria-labelledby="signup-heading">
+  <h2 id="signup-heading" class="signup__heading">${settings.signupHeading}</h2>
+  <p class="signup__pitch">${settings.signupPitch}</p>
+  <form class="signup__form" method="post" action="/newsletter/subscribe">
+    <input type="hidden" name="source" value="${options.sourcePath}">
+    <div class="signup__row">
+      <label class="signup__label" for="signup-email">Email address</label>
+      <input class="signup__input" id="signup-email" name="email" type="email" required maxlength="254" autocomplete="email" inputmode="email" placeholder="you@example.com"${
+        options.email ? html` value="${options.email}"` : ''
+      }${options.error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ''}>
+      <button class="signup__button" type="submit">Sign up</button>
+    </div>
+    <p class="signup__consent"><input id="signup-consent" name="consent" type="checkbox" value="yes" required>
+      <label for="signup-consent">${raw(renderInlineMarkdown(settings.consentLabel))}</label></p>
+    ${options.error ? html`<p class="signup__error" id="${errorId}" role="alert">${options.error}</p>` : ''}
+  </form>
+</section>`;
+}
+
+/** Previous/next links for a paged listing. */
+export function pagination(basePath: string, page: number, pageCount: number): SafeHtml {
+  if (pageCount <= 1) return html``;
+  const href = (n: number) => (n === 1 ? basePath || '/' : `${basePath}/page/${n}`);
+  return html`<nav class="pagination" aria-label="Pages">
+  ${page > 1 ? html`<a rel="prev" href="${href(page - 1)}">← Newer</a>` : html`<span></span>`}
+  <span class="pagination__count">Page ${page} of ${pageCount}</span>
+  ${page < pageCount ? html`<a rel="next" href="${href(page + 1)}">Older →</a>` : html`<span></span>`}
+</nav>`;
+}
+
+export { formatDateTime };
