@@ -51,7 +51,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 512 },
     // A URL that cannot be decoded (`%zz`, a lone surrogate) is the visitor's mistake: 400, in the site's look.
     frameworkErrors: (error, request, reply) => {
-      void sendError(request, reply, error.code === 'FST_ERR_BAD_URL' ? 'request.bad_path' : 'request.bad_query');
+      const code: ErrorCode =
+        error.code === 'FST_ERR_BAD_URL' ? 'request.bad_path' : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'request.uri_too_long' : 'request.bad_query';
+      void sendError(request, reply, code);
     },
   });
 

@@ -25,6 +25,7 @@ export interface StaticAsset {
 export class StaticAssets {
   readonly #byPublicName = new Map<string, StaticAsset>();
   readonly #publicNames = new Map<string, string>();
+  readonly #integrity = new Map<string, string>();
 
   constructor(dir = assetsDir) {
     for (const name of readdirSync(dir)) {
@@ -36,6 +37,7 @@ export class StaticAssets {
       const publicName = `${path.basename(name, extension)}.${hash}${extension}`;
       this.#byPublicName.set(publicName, { body, contentType, etag: `"${hash}"` });
       this.#publicNames.set(name, publicName);
+      this.#integrity.set(name, `sha384-${createHash('sha384').update(body).digest('base64')}`);
     }
   }
 
@@ -44,6 +46,11 @@ export class StaticAssets {
     const publicName = this.#publicNames.get(name);
     if (!publicName) throw new Error(`Unknown asset ${name}`);
     return `/assets/${publicName}`;
+  }
+
+  /** Subresource Integrity value of an asset by its source name. */
+  integrity(name: string): string {
+    return this.#integrity.get(name) ?? '';
   }
 
   get(publicName: string): StaticAsset | undefined {

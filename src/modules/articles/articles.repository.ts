@@ -14,14 +14,14 @@ function publishedQuery(db: Db, filter: PublishedFilter) {
   if (filter.tagId !== undefined) {
     const tagId = filter.tagId;
     query = query.where((eb) =>
-      eb.exists(eb.selectFrom('article_tags').whereRef('article_tags.article_id', '=', 'articles.id').where('article_tags.tag_id', '=', tagId)),
+      eb.exists(eb.selectFrom('article_tags').select('article_tags.article_id').whereRef('article_tags.article_id', '=', 'articles.id').where('article_tags.tag_id', '=', tagId)),
     );
   }
   if (filter.authorId !== undefined) {
     const authorId = filter.authorId;
     query = query.where((eb) =>
       eb.exists(
-        eb.selectFrom('article_authors').whereRef('article_authors.article_id', '=', 'articles.id').where('article_authors.author_id', '=', authorId),
+        eb.selectFrom('article_authors').select('article_authors.article_id').whereRef('article_authors.article_id', '=', 'articles.id').where('article_authors.author_id', '=', authorId),
       ),
     );
   }
@@ -127,6 +127,7 @@ export async function listAuthorsWithArticles(db: Db): Promise<AuthorRow[]> {
         eb
           .selectFrom('article_authors')
           .innerJoin('articles', 'articles.id', 'article_authors.article_id')
+          .select('article_authors.article_id')
           .whereRef('article_authors.author_id', '=', 'authors.id')
           .where('articles.status', '=', 'published'),
       ),

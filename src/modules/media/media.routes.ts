@@ -1,5 +1,8 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import parseRange from 'range-parser';
 import { AppError } from '../../errors.ts';
 import { mediaDirectory } from './media.storage.ts';
 
@@ -7,6 +10,13 @@ import { mediaDirectory } from './media.storage.ts';
 const fileNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 /** One byte range (RFC 9110 §14.1.2): `bytes=first-last`, `bytes=first-` or `bytes=-suffix`. */
 const singleRangePattern = /^bytes=(\d{1,15}-\d{0,15}|-\d{1,15})$/;
+
+/** True when `range` is one well-formed range that overlaps a file of `size` bytes. */
+function isSatisfiableSingleRange(range: string, size: number): boolean {
+  if (!singleRangePattern.test(range.trim())) return false;
+  const ranges = parseRange(size, range.trim(), { combine: false });
+  return Array.isArray(ranges) && ranges.length === 1;
+}
 
 /**
  * Serves stored media with HTTP Range support (206 / 416), ETag and a year of immutable caching.
@@ -32,9 +42,11 @@ export async function mediaRoutes(app: FastifyInstance, deps: { dataDir: string 
     handler: async (request, reply) => {
       const { fileName } = request.params;
       if (!fileNamePattern.test(fileName) || fileName.includes('..')) throw new AppError('media.not_found');
+      const file = await stat(path.join(mediaDirectory(deps.dataDir), fileName)).catch(() => undefined);
+      if (!file?.isFile()) throw new AppError('media.not_found');
       const range = request.headers.range;
-      if (range !== undefined && !singleRangePattern.test(range.trim())) {
-        reply.header('content-range', 'bytes */*');
+      if (range !== undefined && !isSatisfiableSingleRange(range, file.size)) {
+        reply.header('content-range', `bytes */${file.size}`);
         throw new AppError('media.range_not_satisfiable');
       }
       return reply.sendFile(fileName);

@@ -49,7 +49,7 @@ export function layout(site: SiteContext, meta: PageMeta, main: SafeHtml): strin
 <meta name="theme-color" content="#141414" media="(prefers-color-scheme: dark)">
 ${meta.robots ? html`<meta name="robots" content="${meta.robots}">` : ''}
 <link rel="canonical" href="${canonical}">
-<link rel="stylesheet" href="${site.assets.url('site.css')}">
+<link rel="stylesheet" href="${site.assets.url('site.css')}" integrity="${site.assets.integrity('site.css')}">
 <link rel="icon" href="${site.assets.url('favicon.svg')}" type="image/svg+xml">
 <link rel="alternate" type="application/rss+xml" title="${settings.publicationName} (RSS)" href="${site.siteUrl}/feed.xml">
 <link rel="alternate" type="application/atom+xml" title="${settings.publicationName} (Atom)" href="${site.siteUrl}/atom.xml">

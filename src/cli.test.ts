@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const bin = path.join(import.meta.dirname, '..', 'bin', 'gazette.js');
+
+/** Runs `gazette …` as a user would, with its exit code and both output streams. */
+async function gazette(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+describe('the gazette command', () => {
+  let dataDir = '';
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'gazette-cli-'));
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('lists its commands with --help, and each command has its own --help', async () => {
+    const help = await gazette(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: gazette <command>/);
+    assert.match(help.stdout, /serve/);
+    assert.match(help.stdout, /migrate/);
+    for (const command of ['serve', 'migrate']) {
+      const own = await gazette([command, '--help']);
+      assert.equal(own.code, 0);
+      assert.match(own.stdout, new RegExp(`Usage: gazette ${command}`));
+    }
+  });
+
+  it('refuses an unknown command with the usage and exit code 2', async () => {
+    const result = await gazette(['frobnicate']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Unknown command 'frobnicate'/);
+  });
+
+  it('migrates an empty database, then reports it up to date', async () => {
+    const first = await gazette(['migrate'], { DATA_DIR: dataDir });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /Applied \d+_initial/);
+    const second = await gazette(['migrate'], { DATA_DIR: dataDir });
+    assert.equal(second.stdout.trim(), 'The schema is up to date.');
+  });
+
+  it('stops on a bad environment variable with one line naming it, and no stack trace', async () => {
+    const result = await gazette(['migrate'], { PORT: 'eighty', DATA_DIR: dataDir });
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+    assert.match(result.stderr, /^gazette: Invalid PORT="eighty"/);
+    assert.doesNotMatch(result.stderr, /\bat .+:\d+:\d+/);
+  });
+
+  describe('serve', () => {
+    let child: ChildProcess | undefined;
+    after(() => child?.kill('SIGKILL'));
+
+    /** Starts `gazette serve`, resolves with its output once it is listening. */
+    async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+      const proc = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = proc;
+      let output = '';
+      proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not listening after 20 s:\n${output}`)), 20_000);
+        proc.stdout.on('data', () => {
+          if (output.includes('Gazette is serving')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        proc.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+      });
+      return { child: proc, output: () => output };
+    }
+
+    async function stop(proc: ChildProcess): Promise<number | null> {
+      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+      proc.kill('SIGTERM');
+      return exited;
+    }
+
+    it('seeds the demo on first start, serves it, shuts down on SIGTERM, and never re-seeds', async () => {
+      const port = await freePort();
+      const env = { DATA_DIR: path.join(dataDir, 'serve'), PORT: String(port) };
+      const first = await start(env);
+      assert.match(first.output(), /Seeded the demo publication, The Judean/);
+      const home = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(home.status, 200);
+      const body = await home.text();
+      assert.match(body, /The Judean/);
+      assert.match(body, /Blinken/);
+      assert.equal(await stop(first.child), 0);
+
+      const second = await start(env);
+      assert.doesNotMatch(second.output(), /Seeded/);
+      const again = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      assert.equal((again.match(/class="story[ "]/g) ?? []).length, (body.match(/class="story[ "]/g) ?? []).length);
+      assert.equal(await stop(second.child), 0);
+    });
+
+    it('explains a port that is already taken in one line', async () => {
+      const blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      const address = blocker.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      try {
+        const result = await gazette(['serve'], { DATA_DIR: path.join(dataDir, 'busy'), PORT: String(port), LOG_LEVEL: 'silent' });
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /port is already in use/);
+      } finally {
+        blocker.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe } from 'node:test';
+import pg from 'pg';
+import { createDb, type Db, type Dialect } from '../../src/db/index.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+
+/** The PostgreSQL server tests use; CI machines have one at 127.0.0.1:5432 with trust auth. */
+const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  db: Db;
+  dialect: Dialect;
+  dataDir: string;
+  drop: () => Promise<void>;
+}
+
+let postgresReachable: Promise<boolean> | undefined;
+
+async function canReachPostgres(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A fresh, migrated database of the given dialect: a temp SQLite file, or a new PostgreSQL database. */
+export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gazette-db-'));
+  if (dialect === 'sqlite') {
+    const { db } = createDb({ kind: 'sqlite', file: path.join(dataDir, 'test.sqlite') });
+    await migrateToLatest(db);
+    return { db, dialect, dataDir, drop: async () => (await db.destroy(), await rm(dataDir, { recursive: true, force: true })) };
+  }
+  const name = `gazette_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: postgresAdminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(postgresAdminUrl);
+  url.pathname = `/${name}`;
+  const { db } = createDb({ kind: 'postgres', url: url.toString() });
+  await migrateToLatest(db);
+  return {
+    db,
+    dialect,
+    dataDir,
+    drop: async () => {
+      await db.destroy();
+      const cleanup = new pg.Client({ connectionString: postgresAdminUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Declares `suite` once per database: SQLite always, PostgreSQL when reachable. Without PostgreSQL the
+ * suite is skipped with one visible line, unless GAZETTE_REQUIRE_POSTGRES=1 (set by .ci/run) makes that a
+ * failure.
+ */
+export function describeEachDatabase(name: string, suite: (dialect: Dialect) => void): void {
+  describe(`${name} [sqlite]`, () => suite('sqlite'));
+  describe(`${name} [postgres]`, async () => {
+    postgresReachable ??= canReachPostgres();
+    if (!(await postgresReachable)) {
+      if (process.env.GAZETTE_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
+      console.log(`# skipped on PostgreSQL: ${postgresAdminUrl} is not reachable`);
+      return;
+    }
+    suite('postgres');
+  });
+}
