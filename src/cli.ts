@@ -1,11 +1,11 @@
-import { parseArgs } from 'node:util';
+import { type CliCommand, UsageError, wantsHelp } from './cli-support.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { startServer } from './server.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */
-const commands = {
+const commands: Record<string, CliCommand> = {
   serve: {
     summary: 'Serve the site (the default; `npm start`). Migrates and seeds the demo publication on first start.',
     usage: 'gazette serve',
@@ -16,9 +16,7 @@ const commands = {
     usage: 'gazette migrate',
     run: migrate,
   },
-} as const satisfies Record<string, { summary: string; usage: string; run: (args: string[]) => Promise<number> }>;
-
-type CommandName = keyof typeof commands;
+};
 
 const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO (see README.md).`;
 
@@ -28,14 +26,10 @@ function usage(): string {
   return `Usage: gazette <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'gazette <command> --help' for a command's options.\n${environmentHelp}`;
 }
 
-function wantsHelp(args: string[]): boolean {
-  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true });
-  return values.help === true;
-}
 
 async function serve(args: string[]): Promise<number> {
   if (wantsHelp(args)) {
-    console.log(`Usage: ${commands.serve.usage}\n\n${commands.serve.summary}\n${environmentHelp}`);
+    console.log(`Usage: gazette serve\n\nServe the site (the default; \`npm start\`).\n${environmentHelp}`);
     return 0;
   }
   rejectUnknown(args, 'serve');
@@ -54,7 +48,7 @@ async function serve(args: string[]): Promise<number> {
 
 async function migrate(args: string[]): Promise<number> {
   if (wantsHelp(args)) {
-    console.log(`Usage: ${commands.migrate.usage}\n\n${commands.migrate.summary}\n${environmentHelp}`);
+    console.log(`Usage: gazette migrate\n\nBring the database schema to the newest migration, then exit.\n${environmentHelp}`);
     return 0;
   }
   rejectUnknown(args, 'migrate');
@@ -70,9 +64,7 @@ async function migrate(args: string[]): Promise<number> {
   return 0;
 }
 
-class UsageError extends Error {}
-
-function rejectUnknown(args: string[], command: CommandName): void {
+function rejectUnknown(args: string[], command: string): void {
   if (args.length > 0) throw new UsageError(`Unknown argument for '${command}': ${args[0] ?? ''}. Run 'gazette ${command} --help'.`);
 }
 
@@ -84,12 +76,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const name = first ?? 'serve';
-  if (!Object.hasOwn(commands, name)) {
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
     console.error(`Unknown command '${name}'.\n\n${usage()}`);
     return 2;
   }
   try {
-    return await commands[name as CommandName].run(rest);
+    return await command.run(rest);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
       console.error(`gazette: ${error.message}`);

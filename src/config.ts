@@ -18,6 +18,19 @@ const environmentSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: z.enum(['true', 'false']).default('true'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example:587')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(320).optional(),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  IP_STORAGE: z.enum(['full', 'truncated', 'hashed']).default('truncated'),
+  DKIM_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain name').optional(),
+  DKIM_SELECTOR: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a DNS label').optional(),
+  DKIM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+  SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
+  SEND_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
+  WORKER: z.enum(['true', 'false']).default('true'),
 });
 
 export interface Config {
@@ -30,6 +43,21 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Seed the demo publication into an empty database on start. */
   readonly seedDemo: boolean;
+  readonly mail: {
+    /** SMTP server URL; without it mails are written as .eml files to `<DATA_DIR>/outbox`. */
+    readonly smtpUrl: string | null;
+    readonly from: string;
+    readonly dkim: { readonly domain: string; readonly selector: string; readonly privateKeyFile: string } | null;
+    /** Messages in flight at once, and a ceiling on messages per second (0: none). */
+    readonly concurrency: number;
+    readonly ratePerSecond: number;
+  };
+  /** Key for signed links (confirmation, unsubscribe); generated and kept in DATA_DIR when unset. */
+  readonly secretKey: string | null;
+  /** How a subscriber's IP address is kept in the consent record. */
+  readonly ipStorage: 'full' | 'truncated' | 'hashed';
+  /** Run a delivery worker inside `serve`. */
+  readonly inProcessWorker: boolean;
 }
 
 /** A configuration error: start-up prints its one-line message and exits, never a stack trace. */
@@ -61,7 +89,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: Object.freeze(database),
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO === 'true',
+    mail: Object.freeze({
+      smtpUrl: e.SMTP_URL ?? null,
+      from: e.MAIL_FROM ?? `newsletter@${new URL(siteUrl).hostname}`,
+      dkim: dkimConfig(e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY_FILE),
+      concurrency: e.SEND_CONCURRENCY,
+      ratePerSecond: e.SEND_RATE_PER_SECOND,
+    }),
+    secretKey: e.SECRET_KEY ?? null,
+    ipStorage: e.IP_STORAGE,
+    inProcessWorker: e.WORKER === 'true',
   });
+}
+
+/** DKIM needs all three variables or none. */
+function dkimConfig(domain?: string, selector?: string, privateKeyFile?: string): Config['mail']['dkim'] {
+  const given = [domain, selector, privateKeyFile].filter((v) => v !== undefined).length;
+  if (given === 0) return null;
+  if (!domain || !selector || !privateKeyFile) {
+    const missing = !domain ? 'DKIM_DOMAIN' : !selector ? 'DKIM_SELECTOR' : 'DKIM_PRIVATE_KEY_FILE';
+    throw new ConfigError(`Invalid ${missing}="": DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE together`);
+  }
+  return Object.freeze({ domain, selector, privateKeyFile: path.resolve(privateKeyFile) });
 }
 
 /** Treats empty variables as unset, as shells and .env files often leave them. */

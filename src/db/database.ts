@@ -1,7 +1,9 @@
 import type { ArticlesTables } from '../modules/articles/articles.table.ts';
 import type { LegalTables } from '../modules/legal/legal.table.ts';
 import type { MediaTables } from '../modules/media/media.table.ts';
+import type { NewslettersTables } from '../modules/newsletters/newsletters.table.ts';
 import type { SettingsTables } from '../modules/settings/settings.table.ts';
+import type { SubscribersTables } from '../modules/subscribers/subscribers.table.ts';
 
 /** Every table, as Kysely sees it; each module declares its own tables in its `*.table.ts`. */
-export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables {}
+export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables {}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer, { type SendMailOptions, type TransportOptions } from 'nodemailer';
+import type { Config } from '../../config.ts';
+
+/** One message, fully rendered; the transport only frames and sends it. */
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** `<unique@domain>`; set by the caller so a retry of the same delivery keeps its Message-ID. */
+  messageId: string;
+  /** RFC 2369 / RFC 8058 list headers for newsletters. */
+  list?: { id: string; unsubscribeUrl: string; unsubscribeMailto: string };
+}
+
+/**
+ * What happened to one message. `temporary` covers 4xx replies, timeouts and dropped connections (retry
+ * later); `permanent` a 5xx for this recipient (do not retry).
+ */
+export type SendOutcome =
+  | { kind: 'accepted'; response: string }
+  | { kind: 'temporary'; error: string; serverDown: boolean }
+  | { kind: 'permanent'; error: string; responseCode: number };
+
+/** The one door through which mail leaves Gazette: SMTP, or the outbox folder without SMTP_URL. */
+export interface MailTransport {
+  readonly description: string;
+  send(mail: OutgoingMail): Promise<SendOutcome>;
+  close(): void;
+}
+
+/** Builds the transport from configuration; DKIM signs every message when a key is configured. */
+export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir'>): Promise<MailTransport> {
+  const dkim = config.mail.dkim
+    ? {
+        domainName: config.mail.dkim.domain,
+        keySelector: config.mail.dkim.selector,
+        privateKey: await readFile(config.mail.dkim.privateKeyFile, 'utf8'),
+      }
+    : undefined;
+  const from = config.mail.from;
+
+  if (!config.mail.smtpUrl) {
+    const outbox = path.join(config.dataDir, 'outbox');
+    const stream = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...(dkim ? { dkim } : {}) });
+    return {
+      description: `outbox folder ${outbox}`,
+      send: async (mail) => {
+        const info = await stream.sendMail(toNodemailer(from, mail));
+        await mkdir(outbox, { recursive: true });
+        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`;
+        const temporary = path.join(outbox, `.${name}.tmp`);
+        await writeFile(temporary, info.message as Buffer);
+        await rename(temporary, path.join(outbox, name));
+        return { kind: 'accepted', response: `written to ${name}` };
+      },
+      close: () => stream.close(),
+    };
+  }
+
+  const smtp = nodemailer.createTransport({
+    url: config.mail.smtpUrl,
+    pool: true,
+    maxConnections: Math.min(config.mail.concurrency, 20),
+    maxMessages: 1000,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+    ...(dkim ? { dkim } : {}),
+  } as TransportOptions);
+  const url = new URL(config.mail.smtpUrl);
+  return {
+    // Never the credentials: only where mail goes.
+    description: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`,
+    send: async (mail) => {
+      try {
+        const info = (await smtp.sendMail(toNodemailer(from, mail))) as { response?: string; rejected?: unknown[] };
+        if (Array.isArray(info.rejected) && info.rejected.length > 0) return { kind: 'permanent', error: `rejected: ${String(info.response)}`, responseCode: 550 };
+        return { kind: 'accepted', response: String(info.response ?? '') };
+      } catch (error) {
+        return classifySmtpError(error);
+      }
+    },
+    close: () => smtp.close(),
+  };
+}
+
+function toNodemailer(from: string, mail: OutgoingMail): SendMailOptions {
+  return {
+    from,
+    to: mail.to,
+    subject: mail.subject,
+    html: mail.html,
+    text: mail.text,
+    messageId: mail.messageId,
+    ...(mail.list
+      ? {
+          list: { id: mail.list.id, unsubscribe: [mail.list.unsubscribeUrl, mail.list.unsubscribeMailto] },
+          // RFC 8058 §3.1: the POST body a one-click unsubscribe sends.
+          headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        }
+      : {}),
+  };
+}
+
+/** Maps nodemailer's errors to outcomes: 5xx is permanent, 4xx and network failures are temporary. */
+export function classifySmtpError(error: unknown): SendOutcome {
+  const e = error as { responseCode?: number; code?: string; message?: string };
+  const message = (e.message ?? String(error)).slice(0, 500);
+  if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { kind: 'permanent', error: message, responseCode: e.responseCode };
+  const serverDown = e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || e.code === 'EDNS' || e.code === 'ECONNREFUSED';
+  return { kind: 'temporary', error: message, serverDown };
+}

@@ -1,0 +1,56 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/** `pending` until the confirmation link is followed; only `confirmed` subscribers receive newsletters. */
+export type SubscriberStatus = 'pending' | 'confirmed' | 'unsubscribed';
+export type ConsentEventKind = 'signup' | 'confirmed' | 'withdrawn' | 'imported' | 'erased';
+
+export interface SubscribersTable {
+  id: Generated<number>;
+  email: string;
+  email_key: string;
+  name: string | null;
+  status: SubscriberStatus;
+  source: 'form' | 'import';
+  confirm_nonce: string | null;
+  confirm_sent_at: string | null;
+  hard_bounce_count: Generated<number>;
+  created_at: string;
+  confirmed_at: string | null;
+  unsubscribed_at: string | null;
+}
+
+/** Append-only: rows are inserted, never updated (erasure only detaches them from the subscriber row). */
+export interface ConsentEventsTable {
+  id: Generated<number>;
+  subscriber_id: number | null;
+  email_hash: string;
+  kind: ConsentEventKind;
+  terms_version: number | null;
+  terms_hash: string | null;
+  privacy_version: number | null;
+  privacy_hash: string | null;
+  form_wording: string | null;
+  source_url: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: string | null;
+  created_at: string;
+}
+
+/** Addresses never to be mailed again, kept only as a hash. */
+export interface SuppressionsTable {
+  email_hash: string;
+  reason: 'erased' | 'bounced';
+  created_at: string;
+}
+
+export interface SubscribersTables {
+  subscribers: SubscribersTable;
+  consent_events: ConsentEventsTable;
+  suppressions: SuppressionsTable;
+}
+
+export type SubscriberRow = Selectable<SubscribersTable>;
+export type NewSubscriber = Insertable<SubscribersTable>;
+export type ConsentEventRow = Selectable<ConsentEventsTable>;
+export type NewConsentEvent = Insertable<ConsentEventsTable>;
