@@ -122,20 +122,24 @@ describe('the public site in Chromium', () => {
       ['/privacy', 200],
       ['/no-such-page', 404],
     ];
-    const context = await newContext(browser);
+    const context = await newContext(browser, { withAxe: true });
     try {
-      const page = await context.newPage();
-      const failures: string[] = [];
-      for (const colorScheme of ['light', 'dark'] as const) {
-        await page.emulateMedia({ colorScheme });
-        for (const [pagePath, status] of pages) {
-          const response = await page.goto(base + pagePath);
-          assert.equal(response?.status(), status, `${pagePath} answered ${response?.status()}`);
-          const serious = (await runAxe(page)).filter((f) => f.impact === 'serious' || f.impact === 'critical');
-          if (serious.length > 0) failures.push(`${pagePath} (${colorScheme}):\n${describeFindings(serious)}`);
-        }
-      }
-      assert.deepEqual(failures, [], `axe-core found problems:\n${failures.join('\n')}`);
+      // Light and dark side by side, one tab each.
+      const failures = await Promise.all(
+        (['light', 'dark'] as const).map(async (colorScheme) => {
+          const page = await context.newPage();
+          await page.emulateMedia({ colorScheme });
+          const found: string[] = [];
+          for (const [pagePath, status] of pages) {
+            const response = await page.goto(base + pagePath);
+            assert.equal(response?.status(), status, `${pagePath} answered ${response?.status()}`);
+            const serious = (await runAxe(page)).filter((f) => f.impact === 'serious' || f.impact === 'critical');
+            if (serious.length > 0) found.push(`${pagePath} (${colorScheme}):\n${describeFindings(serious)}`);
+          }
+          return found;
+        }),
+      );
+      assert.deepEqual(failures.flat(), [], `axe-core found problems:\n${failures.flat().join('\n')}`);
     } finally {
       await context.close();
     }
@@ -238,28 +242,34 @@ describe('the public site in Chromium', () => {
   it('saves full-page screenshots of home and article, phone and desktop, light and dark', async () => {
     await rm(screenshotDir, { recursive: true, force: true });
     await mkdir(screenshotDir, { recursive: true });
-    const written: string[] = [];
-    for (const viewport of ['phone', 'desktop'] as const satisfies readonly ViewportName[]) {
-      for (const colorScheme of ['light', 'dark'] as const) {
-        const context = await newContext(browser, { viewport, colorScheme });
-        try {
-          const page = await context.newPage();
-          for (const [name, pagePath] of [
-            ['home', '/'],
-            ['article', articlePath],
-          ] as const) {
-            await page.goto(base + pagePath);
-            await loadAllImages(page);
-            const file = path.join(screenshotDir, `${name}-${viewport}-${colorScheme}.png`);
-            // CSS-pixel scale keeps phone captures 390px wide however dense the emulated screen.
-            await page.screenshot({ path: file, fullPage: true, scale: 'css', animations: 'disabled' });
-            written.push(file);
+    const combinations = (['phone', 'desktop'] as const satisfies readonly ViewportName[]).flatMap((viewport) =>
+      (['light', 'dark'] as const).map((colorScheme) => ({ viewport, colorScheme })),
+    );
+    const written = (
+      await Promise.all(
+        combinations.map(async ({ viewport, colorScheme }) => {
+          const context = await newContext(browser, { viewport, colorScheme });
+          try {
+            const page = await context.newPage();
+            const files: string[] = [];
+            for (const [name, pagePath] of [
+              ['home', '/'],
+              ['article', articlePath],
+            ] as const) {
+              await page.goto(base + pagePath);
+              await loadAllImages(page);
+              const file = path.join(screenshotDir, `${name}-${viewport}-${colorScheme}.png`);
+              // CSS-pixel scale keeps phone captures 390px wide however dense the emulated screen.
+              await page.screenshot({ path: file, fullPage: true, scale: 'css', animations: 'disabled' });
+              files.push(file);
+            }
+            return files;
+          } finally {
+            await context.close();
           }
-        } finally {
-          await context.close();
-        }
-      }
-    }
+        }),
+      )
+    ).flat();
     assert.equal(written.length, 8);
     for (const file of written) {
       const { size } = await stat(file);
