@@ -9,7 +9,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { accessSync, chmodSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { availableParallelism, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, release, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { topSelfTime } from './site-profile.ts';
@@ -447,6 +447,20 @@ function machine(): string[] {
   ];
 }
 
+/** Share of all CPUs' time spent busy over `ms` (from /proc/stat), to flag runs disturbed by other work. */
+async function cpuBusyShare(ms: number): Promise<number> {
+  const sample = () => {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  const before = sample();
+  await sleep(ms);
+  const after = sample();
+  const total = after.total - before.total;
+  return total > 0 ? 1 - (after.idle - before.idle) / total : 0;
+}
+
 async function versionOf(command: string, args: string[]): Promise<string> {
   const child = startChild(command, command, args);
   await child.exited;
@@ -534,8 +548,8 @@ async function main(): Promise<number> {
   let nginxNote: string | undefined;
   if (nginx === undefined && options.targets.includes('nginx')) nginxNote = `nginx not found, so its row is skipped. ${installHint}`;
 
-  // Other work on the machine skews every figure: record how busy it was before we started.
-  const loadBefore = loadavg()[0] ?? 0;
+  // Other work on the machine skews every figure: record how busy it was just before we started.
+  const busyBefore = await cpuBusyShare(1000);
   const versions = [await versionOf(wrk, ['-v'])];
   if (nginx !== undefined) versions.push(await versionOf(nginx, ['-v']));
 
@@ -549,7 +563,8 @@ async function main(): Promise<number> {
   if (options.targets.includes('node')) results.push(await benchNodeHttp(wrk, options, htmlFile, gazette.html));
   if (options.targets.includes('nginx') && nginx !== undefined) results.push(await benchNginx(wrk, nginx, options, gazette.html));
 
-  versions.push(`Load average (1 min) before the run: ${loadBefore.toFixed(2)}${loadBefore > 0.5 ? ' — other work was running; figures may be low' : ''}`);
+  const busyPercent = Math.round(busyBefore * 100);
+  versions.push(`CPU busy with other work in the second before the run: ${busyPercent}%${busyPercent > 10 ? ' — figures may be low and noisy' : ''}`);
   report(results, options, gazette.html, nginxNote, versions);
   if (gazette.profileDir !== undefined) printProfile(gazette.profileDir);
   return 0;

@@ -1,8 +1,13 @@
+import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { AppError, errorCodes, type ErrorCode } from './errors.ts';
+import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
+import { getOrCreateSecretKey } from './modules/settings/secret.ts';
+import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
+import { SubscriberService } from './modules/subscribers/subscribers.service.ts';
 import { PageCache } from './web/page-cache.ts';
 import { fallbackSiteContext, loadSiteContext } from './web/site-context.ts';
 import { RedirectSignal, siteRoutes } from './web/site.routes.ts';
@@ -16,6 +21,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Fastify's logger options; false in tests. */
   logger?: boolean | { level: string };
+  /** Where mail leaves; built from config.mail when not given (and then closed with the app). */
+  mail?: MailTransport;
 }
 
 export interface App {
@@ -107,6 +114,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   siteRoutes(app, { db, siteUrl: config.siteUrl, pages, assets, now });
   await app.register(mediaRoutes, { dataDir: config.dataDir });
+
+  await app.register(formbody);
+  const mail = deps.mail ?? (await createMailTransport(config));
+  if (!deps.mail) app.addHook('onClose', () => mail.close());
+  const secret = await getOrCreateSecretKey(db, config.secretKey);
+  const subscribers = new SubscriberService({
+    db,
+    mail,
+    secret,
+    config,
+    now,
+    warn: (message) => app.log.warn(message),
+    ...(config.mail.smtpUrl ? {} : { logConfirmationLink: (message: string) => app.log.info(message) }),
+  });
+  await app.register(subscriberRoutes, { db, config, assets, now, subscribers });
 
   return { app, pages };
 }

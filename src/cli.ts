@@ -2,7 +2,9 @@ import { type CliCommand, UsageError, wantsHelp } from './cli-support.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { newsletterCommand, workerCommand } from './modules/newsletters/newsletters.cli.ts';
 import { startServer } from './server.ts';
+import { subscribersCommand } from './modules/subscribers/subscribers.cli.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */
 const commands: Record<string, CliCommand> = {
@@ -16,6 +18,9 @@ const commands: Record<string, CliCommand> = {
     usage: 'gazette migrate',
     run: migrate,
   },
+  subscribers: subscribersCommand,
+  newsletter: newsletterCommand,
+  worker: workerCommand,
 };
 
 const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO (see README.md).`;

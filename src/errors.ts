@@ -14,7 +14,15 @@ export const errorCodes = {
   'author.not_found': { status: 404, message: 'There is no author at this address.' },
   'legal.not_found': { status: 404, message: 'That document has not been published yet.' },
   'media.not_found': { status: 404, message: 'There is no file at this address.' },
+  'newsletter.issue_not_found': { status: 404, message: 'There is no newsletter issue with that number.' },
   'media.range_not_satisfiable': { status: 416, message: 'The requested range cannot be served.' },
+  'subscriber.invalid_email': { status: 400, message: 'Please enter a valid email address, like name@example.com.' },
+  'subscriber.consent_required': { status: 400, message: 'Please tick the box to agree, so that we may send you the newsletter.' },
+  'subscriber.rate_limited': { status: 429, message: 'Too many sign-ups from here in a short time. Please wait a few minutes and try again.' },
+  'subscriber.bad_token': { status: 400, message: 'This link is not valid. Please use the link from your most recent mail, complete and unchanged.' },
+  'subscriber.token_expired': { status: 410, message: 'This confirmation link has expired. Please sign up again to receive a new one.' },
+  'subscriber.token_used': { status: 410, message: 'This confirmation link has already been used, or a newer one has replaced it.' },
+  'subscriber.not_found': { status: 404, message: 'This address is no longer on our list.' },
   'internal': { status: 500, message: 'Something went wrong on our side. Please try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -2,6 +2,8 @@ import { buildApp } from './app.ts';
 import { type Config } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createMailTransport } from './modules/mail/mail.transport.ts';
+import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
 import { seedDemoPublication } from './modules/seed/seed.service.ts';
 
 /**
@@ -15,16 +17,23 @@ export async function startServer(config: Config, log: (line: string) => void = 
     const outcome = await seedDemoPublication(db, { dataDir: config.dataDir });
     if (outcome === 'seeded') log('Seeded the demo publication, The Judean.');
   }
-  const { app } = await buildApp({ config, db, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } });
+  const mail = await createMailTransport(config);
+  log(`Mail goes to ${mail.description}.`);
+  const { app } = await buildApp({ config, db, mail, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.siteUrl;
   log(`Gazette is serving ${url} (listening on ${config.host}:${port}, data in ${config.dataDir})`);
+  // The in-process delivery worker (WORKER=false to run `gazette worker` processes instead).
+  const delivery = config.inProcessWorker ? await openDelivery(config, { db, log, transport: mail }) : undefined;
+  delivery?.worker.start();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await app.close(); // stops accepting, waits for in-flight requests
+      await delivery?.worker.stop(); // finishes and records the messages in flight
+      mail.close();
       await db.destroy();
     })());
   return { close, url };

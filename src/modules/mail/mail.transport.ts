@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type SendMailOptions, type TransportOptions } from 'nodemailer';
 import type { Config } from '../../config.ts';
+import { SmtpPool } from './smtp.pool.ts';
 
 /** One message, fully rendered; the transport only frames and sends it. */
 export interface OutgoingMail {
@@ -29,11 +30,24 @@ export type SendOutcome =
 export interface MailTransport {
   readonly description: string;
   send(mail: OutgoingMail): Promise<SendOutcome>;
+  /**
+   * Bulk fast path, present when messages need no signing here: sends a message already rendered by
+   * mail.mime.ts (CRLF, no line starting with a dot) from the configured sender to `to`.
+   */
+  sendRaw?: (to: string, message: Buffer) => Promise<SendOutcome>;
+  /** The configured sender, `Name <address>`. */
+  readonly from?: string;
   close(): void;
 }
 
+/** Network timeouts; tests shorten them. */
+export interface TransportTimeouts {
+  connectionTimeoutMs: number;
+  socketTimeoutMs: number;
+}
+
 /** Builds the transport from configuration; DKIM signs every message when a key is configured. */
-export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir'>): Promise<MailTransport> {
+export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir'>, timeouts: Partial<TransportTimeouts> = {}): Promise<MailTransport> {
   const dkim = config.mail.dkim
     ? {
         domainName: config.mail.dkim.domain,
@@ -66,15 +80,28 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
     pool: true,
     maxConnections: Math.min(config.mail.concurrency, 20),
     maxMessages: 1000,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
+    connectionTimeout: timeouts.connectionTimeoutMs ?? 10_000,
+    greetingTimeout: timeouts.connectionTimeoutMs ?? 10_000,
+    socketTimeout: timeouts.socketTimeoutMs ?? 30_000,
     ...(dkim ? { dkim } : {}),
   } as TransportOptions);
   const url = new URL(config.mail.smtpUrl);
+  // DKIM signs in nodemailer's pipeline, so signed mail takes that path; unsigned bulk mail the lean pool.
+  const pool = dkim
+    ? undefined
+    : new SmtpPool({
+        url: config.mail.smtpUrl,
+        maxConnections: config.mail.concurrency,
+        connectionTimeoutMs: timeouts.connectionTimeoutMs ?? 10_000,
+        socketTimeoutMs: timeouts.socketTimeoutMs ?? 30_000,
+        maxMessagesPerConnection: 1000,
+      });
+  const envelopeFrom = /<([^<>]+)>/.exec(from)?.[1] ?? from.trim();
   return {
     // Never the credentials: only where mail goes.
     description: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`,
+    from,
+    ...(pool ? { sendRaw: (to: string, message: Buffer) => pool.send(envelopeFrom, to, message) } : {}),
     send: async (mail) => {
       try {
         const info = (await smtp.sendMail(toNodemailer(from, mail))) as { response?: string; rejected?: unknown[] };
@@ -84,7 +111,10 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
         return classifySmtpError(error);
       }
     },
-    close: () => smtp.close(),
+    close: () => {
+      smtp.close();
+      pool?.close();
+    },
   };
 }
 
@@ -98,9 +128,14 @@ function toNodemailer(from: string, mail: OutgoingMail): SendMailOptions {
     messageId: mail.messageId,
     ...(mail.list
       ? {
-          list: { id: mail.list.id, unsubscribe: [mail.list.unsubscribeUrl, mail.list.unsubscribeMailto] },
-          // RFC 8058 §3.1: the POST body a one-click unsubscribe sends.
-          headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+          headers: {
+            'List-Id': `<${mail.list.id}>`,
+            // ONE List-Unsubscribe field holding both URIs (RFC 2369 §3.2). Nodemailer's `list` option writes
+            // one field per URI, and a DKIM signature covers only the last instance of a repeated field.
+            'List-Unsubscribe': `<${mail.list.unsubscribeUrl}>, <${mail.list.unsubscribeMailto}>`,
+            // RFC 8058 §3.1: the POST body a one-click unsubscribe sends.
+            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+          },
         }
       : {}),
   };

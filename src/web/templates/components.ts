@@ -57,6 +57,8 @@ export function signupBlock(settings: SiteSettings, options: { sourcePath: strin
   <p class="signup__pitch">${settings.signupPitch}</p>
   <form class="signup__form" method="post" action="/newsletter/subscribe">
     <input type="hidden" name="source" value="${options.sourcePath}">
+    <div class="visually-hidden"><label for="signup-website">Leave this field empty</label>
+      <input id="signup-website" name="website" type="text" tabindex="-1" autocomplete="off"></div>
     <div class="signup__row">
       <label class="signup__label" for="signup-email">Email address</label>
       <input class="signup__input" id="signup-email" name="email" type="email" required maxlength="254" autocomplete="email" inputmode="email" placeholder="you@example.com"${

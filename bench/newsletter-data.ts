@@ -1,0 +1,54 @@
+// Data for `npm run bench:newsletter`: confirmed subscribers in bulk, and an issue of about 30 KB of HTML.
+import type { Db } from '../src/db/index.ts';
+import type { ArticleView } from '../src/modules/articles/articles.service.ts';
+import { composeIssue } from '../src/modules/newsletters/newsletters.compose.ts';
+import { insertIssue } from '../src/modules/newsletters/newsletters.repository.ts';
+
+/** `count` confirmed subscribers, `reader<n>@bench.example`, in one transaction. */
+export async function generateSubscribers(db: Db, count: number): Promise<void> {
+  const now = new Date().toISOString();
+  await db.transaction().execute(async (trx) => {
+    for (let start = 0; start < count; start += 1000) {
+      const rows = [];
+      for (let i = start; i < Math.min(count, start + 1000); i++) {
+        const email = `reader${i}@bench.example`;
+        rows.push({ email, email_key: email, name: null, status: 'confirmed' as const, source: 'import' as const, created_at: now, confirmed_at: now });
+      }
+      await trx.insertInto('subscribers').values(rows).execute();
+    }
+  });
+}
+
+const paragraph =
+  'The council voted late on Tuesday to keep the harbour ferry running through the winter, after a public meeting at which ' +
+  'residents of the outer islands described mornings spent waiting for a bus that no longer comes. The decision costs the ' +
+  'city a little more than it saves, officials said, but the alternative was to cut off two schools and a clinic. ';
+
+/** A long-read article whose rendered issue is about `htmlBytes` of HTML; stored as a draft issue. */
+export async function createBenchIssue(db: Db, siteUrl: string, htmlBytes = 30_000): Promise<{ id: number; htmlBytes: number }> {
+  const article = (paragraphs: number): ArticleView => ({
+    id: 1,
+    slug: 'harbour-ferry-survives-winter-vote',
+    title: 'Harbour ferry survives the winter vote',
+    standfirst: 'Islanders packed the chamber; the council listened, and the ferry keeps its timetable until spring.',
+    bodyMarkdown: Array.from({ length: paragraphs }, (_, i) => `${i % 6 === 5 ? '## A heading in the story\n\n' : ''}${paragraph}`).join('\n\n'),
+    publishedAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+    correctionNote: null,
+    seoTitle: null,
+    seoDescription: null,
+    authors: [],
+    tags: [],
+    image: null,
+    video: null,
+    videoCaption: null,
+  });
+  let paragraphs = 10;
+  let composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', siteUrl, articles: [article(paragraphs)] });
+  while (Buffer.byteLength(composed.html) < htmlBytes) {
+    paragraphs++;
+    composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', siteUrl, articles: [article(paragraphs)] });
+  }
+  const issue = await insertIssue(db, { subject: composed.subject, article_ids: '[]', html: composed.html, text: composed.text, status: 'draft', created_at: new Date().toISOString(), queued_at: null, finished_at: null });
+  return { id: issue.id, htmlBytes: Buffer.byteLength(composed.html) };
+}

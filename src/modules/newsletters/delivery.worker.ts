@@ -1,0 +1,398 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Db } from '../../db/index.ts';
+import { escapeHtml } from '../../web/html.ts';
+import { type PreparedMime, prepareMime, renderMime, type Slot } from '../mail/mail.mime.ts';
+import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { type IssueTemplate, personalise, prepareTemplate } from './newsletters.compose.ts';
+import {
+  addHardBounce,
+  claimDeliveries,
+  type ClaimedDelivery,
+  findConfirmedSubscriberKeys,
+  findIssue,
+  findSuppressedHashes,
+  finishIssues,
+  insertSuppression,
+  listClaimants,
+  markFailed,
+  markRetry,
+  markSentMany,
+  markSkipped,
+  releaseClaims,
+  releaseStaleClaims,
+  renewClaims,
+} from './newsletters.repository.ts';
+
+/** The links one recipient's copy carries (built by the subscribers module from a signed token). */
+export interface RecipientLinkSet {
+  unsubscribeUrl: string;
+  unsubscribeMailto: string;
+  manageUrl: string;
+}
+
+export interface DeliveryWorkerDeps {
+  db: Db;
+  transport: MailTransport;
+  links: (subscriberId: number) => RecipientLinkSet;
+  /** The suppression-list hash of an address key (`subscribers.email_key`). */
+  emailHash: (emailKey: string) => string;
+  /** RFC 2919 List-Id, e.g. `newsletter.example.com` (nodemailer adds the angle brackets). */
+  listId: string;
+  /** Right-hand side of Message-IDs: the site's host name. */
+  messageIdDomain: string;
+  /** Messages in flight at once: also the most that a crash can duplicate. */
+  concurrency: number;
+  /** Ceiling on messages per second; 0 for none. */
+  ratePerSecond: number;
+  options?: Partial<DeliveryWorkerOptions>;
+  now?: () => Date;
+  log?: (line: string) => void;
+  /** Called after each recorded outcome (progress bars). */
+  onOutcome?: (outcome: DeliveryOutcome) => void;
+}
+
+export interface DeliveryWorkerOptions {
+  /** `hostname:pid:random`, written into each claim. */
+  workerId: string;
+  /** Deliveries claimed per statement. */
+  batchSize: number;
+  /** A claim not renewed for this long belongs to a dead worker and goes back to the queue. */
+  leaseMs: number;
+  /** First retry delay after a temporary failure; doubles per attempt, capped at an hour. */
+  retryBaseMs: number;
+  /** Attempts before a delivery that keeps failing temporarily is marked failed. */
+  maxAttempts: number;
+  /** First pause when the server is down; doubles up to pauseMaxMs while it stays down. */
+  pauseBaseMs: number;
+  pauseMaxMs: number;
+  /** Consecutive temporary failures (of any recipients) taken to mean the server is in trouble. */
+  pauseAfterTemporaryFailures: number;
+  /** Idle poll interval when nothing is due. */
+  pollMs: number;
+  /** Hard bounces after which an address is suppressed. */
+  hardBouncesToSuppress: number;
+}
+
+/** A claimed delivery whose subscriber is still confirmed and not suppressed. */
+interface Recipient extends ClaimedDelivery {
+  subscriber_id: number;
+  emailHash: string;
+}
+
+export type DeliveryOutcome = 'sent' | 'retry' | 'failed' | 'skipped' | 'paused';
+
+export interface DeliveryWorker {
+  readonly id: string;
+  /** Claims one batch and works it to the end; resolves with how many deliveries it claimed. */
+  runOnce(): Promise<number>;
+  /** Works the queue in the background until `stop()`. */
+  start(): void;
+  /** Stops taking new deliveries, lets those in flight finish and be recorded, gives the rest back. */
+  stop(): Promise<void>;
+}
+
+export function newWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
+  batchSize: 200,
+  leaseMs: 60_000,
+  retryBaseMs: 60_000,
+  maxAttempts: 8,
+  pauseBaseMs: 1_000,
+  pauseMaxMs: 60_000,
+  pauseAfterTemporaryFailures: 10,
+  pollMs: 1_000,
+  hardBouncesToSuppress: 3,
+};
+
+/**
+ * The delivery worker. Its loop: sweep claims of dead workers back into the queue, claim a batch
+ * (`queued` → `sending`), re-check each recipient is still confirmed and not suppressed (else `skipped`),
+ * send with at most `concurrency` messages in flight, and record each outcome the moment it is known:
+ * `sent` with its Message-ID, `queued` again with a later `next_attempt_at` (4xx, timeout, dropped
+ * connection), or `failed` (5xx; the subscriber's hard bounces counted, suppressed after three).
+ *
+ * Exactly once: a delivery is only sent while claimed, and recorded `sent` right after the server accepts
+ * it. The one window for a duplicate is between the server's 250 reply and that record: a crash there
+ * leaves the row `sending`, and it is sent again after the sweep. At most `concurrency` messages are in
+ * that window at any moment.
+ *
+ * A dead server (connection refused, timeouts, or a run of temporary failures) pauses the worker with
+ * exponential backoff; the deliveries it held go back to the queue untouched and nothing is lost.
+ */
+export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
+  const options: DeliveryWorkerOptions = { workerId: newWorkerId(), ...defaults, ...deps.options };
+  const { db, transport } = deps;
+  const id = options.workerId;
+  const now = () => deps.now?.() ?? new Date();
+  const log = deps.log ?? (() => {});
+  const concurrency = Math.max(1, deps.concurrency);
+  const templates = new Map<number, IssueTemplate & { mime: PreparedMime | undefined }>();
+  const rate = createRateLimiter(deps.ratePerSecond);
+
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let pauseMs = 0;
+  let consecutiveTemporary = 0;
+  let lastSweep = 0;
+
+  /**
+   * Accepted messages are recorded in groups: every lane waits for its record to be committed before it
+   * sends again, so at most `concurrency` accepted messages are ever unrecorded, as with one statement
+   * each, at a fraction of the commits.
+   */
+  let pendingSent: number[] = [];
+  let pendingFlush: Promise<void> | undefined;
+  function recordSent(deliveryId: number): Promise<void> {
+    pendingSent.push(deliveryId);
+    pendingFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const ids = pendingSent;
+      pendingSent = [];
+      pendingFlush = undefined;
+      await markSentMany(db, ids, deps.messageIdDomain, now().toISOString());
+    });
+    return pendingFlush;
+  }
+
+  async function template(issueId: number): Promise<(IssueTemplate & { mime: PreparedMime | undefined }) | undefined> {
+    let t = templates.get(issueId);
+    if (!t) {
+      const issue = await findIssue(db, issueId);
+      if (!issue) return undefined;
+      const prepared = prepareTemplate(issue);
+      // Encoded once per issue for the bulk path; each recipient is then a join of strings.
+      const mime = transport.sendRaw ? prepareMime({ subject: prepared.subject, text: slotted(prepared.textParts), html: slotted(prepared.htmlParts) }) : undefined;
+      t = { ...prepared, mime };
+      templates.set(issueId, t);
+    }
+    return t;
+  }
+
+  /** Claims of workers that died go back to the queue: by lease expiry, or at once for a dead pid here. */
+  async function sweep(): Promise<void> {
+    const at = now().getTime();
+    if (lastSweep !== 0 && at - lastSweep < options.leaseMs / 4) return;
+    lastSweep = at;
+    const dead = (await listClaimants(db)).filter((w) => w !== id && isDeadLocalWorker(w));
+    const released = await releaseStaleClaims(db, new Date(at - options.leaseMs).toISOString(), dead);
+    if (released > 0) log(`Returned ${released} deliveries claimed by stopped workers to the queue.`);
+  }
+
+  async function runOnce(): Promise<number> {
+    await sweep();
+    const claimed = await claimDeliveries(db, id, now().toISOString(), options.batchSize);
+    if (claimed.length === 0) {
+      await finishIssues(db, now().toISOString());
+      return 0;
+    }
+    const renew = setInterval(() => void renewClaims(db, id, now().toISOString()).catch(() => {}), Math.max(50, options.leaseMs / 3));
+    try {
+      await work(await filterRecipients(claimed));
+    } finally {
+      clearInterval(renew);
+    }
+    await finishIssues(db, now().toISOString());
+    return claimed.length;
+  }
+
+  /** Marks `skipped` those who unsubscribed, were erased or suppressed since the issue was queued. */
+  async function filterRecipients(claimed: ClaimedDelivery[]): Promise<Recipient[]> {
+    const confirmed = await findConfirmedSubscriberKeys(db, claimed.map((d) => d.subscriber_id).filter((s): s is number => s !== null));
+    const recipients: Recipient[] = [];
+    for (const d of claimed) {
+      const key = d.subscriber_id === null ? undefined : confirmed.get(d.subscriber_id);
+      if (key !== undefined) recipients.push({ ...d, subscriber_id: d.subscriber_id as number, emailHash: deps.emailHash(key) });
+    }
+    const suppressed = await findSuppressedHashes(db, recipients.map((r) => r.emailHash));
+    const keep = recipients.filter((r) => !suppressed.has(r.emailHash));
+    const kept = new Set(keep.map((r) => r.id));
+    const skipped = claimed.filter((d) => !kept.has(d.id)).map((d) => d.id);
+    await markSkipped(db, skipped, 'no longer subscribed');
+    for (let i = 0; i < skipped.length; i++) deps.onOutcome?.('skipped');
+    return keep;
+  }
+
+  /** Sends a batch with `concurrency` lanes; a pause or stop leaves the unsent ones to be given back. */
+  async function work(batch: Recipient[]): Promise<void> {
+    let next = 0;
+    let pausing = false;
+    const lane = async () => {
+      while (!stopping && !pausing) {
+        const delivery = batch[next++];
+        if (!delivery) return;
+        await rate();
+        const outcome = await sendOne(delivery);
+        if (outcome === 'paused') pausing = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
+    const unsent = batch.slice(Math.min(next, batch.length)).map((d) => d.id);
+    if (unsent.length > 0) await releaseClaims(db, unsent, id, now().toISOString());
+    if (pausing && !stopping) {
+      pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
+      log(`The SMTP server is not answering; pausing for ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
+      await sleep(pauseMs, (w) => (wake = w));
+    }
+  }
+
+  async function sendOne(delivery: Recipient): Promise<DeliveryOutcome> {
+    const t = await template(delivery.issue_id);
+    if (!t) {
+      await markSkipped(db, [delivery.id], 'issue or subscriber gone');
+      return 'skipped';
+    }
+    const links = deps.links(delivery.subscriber_id);
+    const messageId = `<gazette.${delivery.issue_id}.${delivery.id}@${deps.messageIdDomain}>`;
+    let outcome: SendOutcome;
+    try {
+      if (t.mime && transport.sendRaw && /^[\x21-\x7e]+$/.test(delivery.email)) {
+        const message = renderMime(t.mime, {
+          from: transport.from ?? '',
+          to: delivery.email,
+          messageId,
+          date: now(),
+          listId: deps.listId,
+          unsubscribeUrl: links.unsubscribeUrl,
+          unsubscribeMailto: links.unsubscribeMailto,
+          slots: { unsubscribe: { text: links.unsubscribeUrl, html: escapeHtml(links.unsubscribeUrl) }, manage: { text: links.manageUrl, html: escapeHtml(links.manageUrl) } },
+        });
+        outcome = await transport.sendRaw(delivery.email, message);
+      } else outcome = await sendComposed();
+    } catch (error) {
+      outcome = { kind: 'temporary', error: error instanceof Error ? error.message : String(error), serverDown: false };
+    }
+    async function sendComposed(): Promise<SendOutcome> {
+      const template = t!;
+      const body = personalise(template, links);
+      return transport.send({
+        to: delivery.email,
+        subject: template.subject,
+        html: body.html,
+        text: body.text,
+        messageId,
+        list: { id: deps.listId, unsubscribeUrl: links.unsubscribeUrl, unsubscribeMailto: links.unsubscribeMailto },
+      });
+    }
+    const at = now();
+    const result = await record(delivery, outcome, at);
+    deps.onOutcome?.(result);
+    return result;
+  }
+
+  async function record(delivery: Recipient, outcome: SendOutcome, at: Date): Promise<DeliveryOutcome> {
+    switch (outcome.kind) {
+      case 'accepted':
+        // First, before anything else: this is the record that keeps the message from going out twice.
+        await recordSent(delivery.id);
+        consecutiveTemporary = 0;
+        pauseMs = 0;
+        return 'sent';
+      case 'permanent': {
+        await markFailed(db, delivery.id, id, `${outcome.responseCode} ${outcome.error}`);
+        consecutiveTemporary = 0;
+        if ((await addHardBounce(db, delivery.subscriber_id)) >= options.hardBouncesToSuppress) {
+          await insertSuppression(db, delivery.emailHash, 'bounced', at.toISOString());
+          log(`Suppressed subscriber ${delivery.subscriber_id} after ${options.hardBouncesToSuppress} hard bounces.`);
+        }
+        return 'failed';
+      }
+      case 'temporary': {
+        consecutiveTemporary++;
+        const serverTrouble = outcome.serverDown || consecutiveTemporary >= options.pauseAfterTemporaryFailures;
+        if (outcome.serverDown) {
+          // Not this recipient's fault: back in the queue as it was, due as soon as the server returns.
+          await releaseClaims(db, [delivery.id], id, at.toISOString());
+          return 'paused';
+        }
+        if (delivery.attempts + 1 >= options.maxAttempts) {
+          await markFailed(db, delivery.id, id, `gave up after ${delivery.attempts + 1} attempts: ${outcome.error}`);
+          return serverTrouble ? 'paused' : 'failed';
+        }
+        const delay = Math.min(3_600_000, options.retryBaseMs * 2 ** delivery.attempts);
+        await markRetry(db, delivery.id, id, outcome.error, new Date(at.getTime() + delay).toISOString());
+        return serverTrouble ? 'paused' : 'retry';
+      }
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      let claimed = 0;
+      try {
+        claimed = await runOnce();
+      } catch (error) {
+        log(`Delivery worker error: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (claimed === 0 && !stopping) await sleep(options.pollMs, (w) => (wake = w));
+    }
+  }
+
+  return {
+    id,
+    runOnce,
+    start: () => {
+      stopping = false;
+      loop ??= run().finally(() => (loop = undefined));
+    },
+    stop: async () => {
+      stopping = true;
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+/** An issue part split at unsubscribe, then manage, placeholders → [segment, slot, segment, …]. */
+function slotted(parts: string[][]): string[] {
+  const out: string[] = [];
+  parts.forEach((inner, i) => {
+    inner.forEach((segment, j) => {
+      out.push(segment);
+      if (j < inner.length - 1) out.push('manage' satisfies Slot);
+    });
+    if (i < parts.length - 1) out.push('unsubscribe' satisfies Slot);
+  });
+  return out;
+}
+
+/** A claim of a worker on this host whose process no longer exists. */
+function isDeadLocalWorker(workerId: string): boolean {
+  const [host, pidText] = workerId.split(':');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false; // a sibling worker in this process: alive
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Spaces sends evenly at `perSecond` (0: no limit). */
+function createRateLimiter(perSecond: number): () => Promise<void> {
+  if (perSecond <= 0) return () => Promise.resolve();
+  const interval = 1000 / perSecond;
+  let nextSlot = 0;
+  return async () => {
+    const at = Date.now();
+    const slot = Math.max(at, nextSlot);
+    nextSlot = slot + interval;
+    if (slot > at) await new Promise((resolve) => setTimeout(resolve, slot - at));
+  };
+}
+
+/** A sleep that `stop()` can cut short. */
+function sleep(ms: number, onWake: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    onWake(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

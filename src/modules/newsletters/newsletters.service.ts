@@ -1,0 +1,101 @@
+import type { Db } from '../../db/index.ts';
+import { AppError } from '../../errors.ts';
+import { type ArticleView, getPublishedArticle } from '../articles/articles.service.ts';
+import { getSiteSettings } from '../settings/settings.service.ts';
+import { composeIssue } from './newsletters.compose.ts';
+import {
+  countDeliveries,
+  countDeliveriesByStatus,
+  countSuppressions,
+  type DeliveryCounts,
+  findIssue,
+  findSuppressedHashes,
+  insertDeliveriesForConfirmed,
+  insertIssue,
+  listQueuedAddressKeys,
+  markSkipped,
+  setIssueQueued,
+} from './newsletters.repository.ts';
+import type { IssueRow } from './newsletters.table.ts';
+
+/** What composing and queuing need from outside this module. */
+export interface NewsletterDeps {
+  siteUrl: string;
+  /** The suppression-list hash of an address key (`subscribers.email_key`): the subscribers module's. */
+  emailHash: (emailKey: string) => string;
+  now?: () => Date;
+}
+
+/** Loads published articles by slug, in the order given; an unknown slug is `article.not_found`. */
+export async function loadArticles(db: Db, slugs: readonly string[]): Promise<ArticleView[]> {
+  const articles: ArticleView[] = [];
+  for (const slug of slugs) {
+    const found = await getPublishedArticle(db, slug);
+    if (!('article' in found)) {
+      const again = await getPublishedArticle(db, found.redirectTo);
+      if (!('article' in again)) throw new AppError('article.not_found');
+      articles.push(again.article);
+    } else articles.push(found.article);
+  }
+  return articles;
+}
+
+/** Renders an issue from articles and stores it as a draft, rendered once for every recipient. */
+export async function createIssue(db: Db, deps: NewsletterDeps, input: { slugs: readonly string[]; subject?: string | undefined }): Promise<IssueRow> {
+  const articles = await loadArticles(db, input.slugs);
+  const settings = await getSiteSettings(db);
+  const composed = composeIssue({ publicationName: settings.publicationName, newsletterName: settings.newsletterName, siteUrl: deps.siteUrl, articles, subject: input.subject });
+  return insertIssue(db, {
+    subject: composed.subject,
+    article_ids: JSON.stringify(articles.map((a) => a.id)),
+    html: composed.html,
+    text: composed.text,
+    status: 'draft',
+    created_at: (deps.now?.() ?? new Date()).toISOString(),
+    queued_at: null,
+    finished_at: null,
+  });
+}
+
+/**
+ * Queues the issue to every confirmed subscriber whose address is not suppressed; the workers send it.
+ * Idempotent: queuing twice adds nobody twice (and adds subscribers confirmed in between). Resolves with
+ * the number of recipients.
+ */
+export async function queueIssue(db: Db, deps: NewsletterDeps, issueId: number): Promise<number> {
+  const issue = await findIssue(db, issueId);
+  if (!issue) throw new AppError('newsletter.issue_not_found');
+  const now = (deps.now?.() ?? new Date()).toISOString();
+  await db.transaction().execute(async (trx) => {
+    await insertDeliveriesForConfirmed(trx, issueId, now);
+    // Suppressions are hashes, which SQL cannot compute here; the list is short, so check in code, and
+    // only when there is one. (The worker checks again just before sending.)
+    if ((await countSuppressions(trx)) > 0) {
+      const queued = await listQueuedAddressKeys(trx, issueId);
+      const hashes = queued.map((d) => ({ id: d.id, hash: deps.emailHash(d.emailKey) }));
+      const suppressed = await findSuppressedHashesInChunks(trx, hashes.map((h) => h.hash), findSuppressedHashes);
+      await markSkipped(trx, hashes.filter((h) => suppressed.has(h.hash)).map((h) => h.id), 'suppressed');
+    }
+    await setIssueQueued(trx, issueId, await countDeliveries(trx, issueId), now);
+  });
+  return countDeliveries(db, issueId);
+}
+
+async function findSuppressedHashesInChunks(db: Db, hashes: string[], find: (db: Db, hashes: readonly string[]) => Promise<Set<string>>): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < hashes.length; i += 500) for (const h of await find(db, hashes.slice(i, i + 500))) out.add(h);
+  return out;
+}
+
+export interface IssueProgress {
+  issue: Omit<IssueRow, 'html' | 'text'>;
+  counts: DeliveryCounts;
+}
+
+/** An issue's state and its deliveries counted by state. */
+export async function getIssueProgress(db: Db, issueId: number): Promise<IssueProgress> {
+  const issue = await findIssue(db, issueId);
+  if (!issue) throw new AppError('newsletter.issue_not_found');
+  const summary = { id: issue.id, subject: issue.subject, article_ids: issue.article_ids, status: issue.status, recipient_count: issue.recipient_count, created_at: issue.created_at, queued_at: issue.queued_at, finished_at: issue.finished_at };
+  return { issue: summary, counts: await countDeliveriesByStatus(db, issueId) };
+}

@@ -1,0 +1,136 @@
+import type { Db } from '../../db/index.ts';
+import type { ConsentEventRow, NewConsentEvent, NewSubscriber, SubscriberRow, SubscribersTable } from './subscribers.table.ts';
+import type { Updateable } from 'kysely';
+
+// SQL for subscribers, their consent events and suppressions. Plain functions taking `db` (or a
+// transaction) first; rules live in subscribers.service.ts.
+
+export async function findSubscriberById(db: Db, id: number): Promise<SubscriberRow | undefined> {
+  return db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findSubscriberByEmailKey(db: Db, emailKey: string): Promise<SubscriberRow | undefined> {
+  return db.selectFrom('subscribers').selectAll().where('email_key', '=', emailKey).executeTakeFirst();
+}
+
+/**
+ * Inserts a subscriber unless its address is already known (two sign-ups racing on one address), and
+ * returns the row that holds the address either way, with `created` telling which happened.
+ */
+export async function insertSubscriberIfAbsent(db: Db, subscriber: NewSubscriber): Promise<{ row: SubscriberRow; created: boolean }> {
+  const inserted = await db
+    .insertInto('subscribers')
+    .values(subscriber)
+    .onConflict((oc) => oc.column('email_key').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return { row: inserted, created: true };
+  const existing = await findSubscriberByEmailKey(db, subscriber.email_key);
+  if (!existing) throw new Error('subscriber vanished while signing up');
+  return { row: existing, created: false };
+}
+
+export async function updateSubscriber(db: Db, id: number, patch: Updateable<SubscribersTable>): Promise<void> {
+  await db.updateTable('subscribers').set(patch).where('id', '=', id).execute();
+}
+
+/**
+ * Confirms a pending subscriber whose live confirmation nonce is `nonce`, clearing the nonce so the link
+ * works once. Returns false when the nonce was already used or replaced (a conditional update, so two
+ * clicks racing confirm once).
+ */
+export async function confirmSubscriberByNonce(db: Db, id: number, nonce: string, confirmedAt: string): Promise<boolean> {
+  const result = await db
+    .updateTable('subscribers')
+    .set({ status: 'confirmed', confirm_nonce: null, confirmed_at: confirmedAt, unsubscribed_at: null })
+    .where('id', '=', id)
+    .where('confirm_nonce', '=', nonce)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Withdraws a subscription; false when it was already withdrawn (so the event is recorded once). */
+export async function unsubscribeSubscriber(db: Db, id: number, at: string): Promise<boolean> {
+  const result = await db
+    .updateTable('subscribers')
+    .set({ status: 'unsubscribed', unsubscribed_at: at, confirm_nonce: null })
+    .where('id', '=', id)
+    .where('status', '!=', 'unsubscribed')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function insertConsentEvents(db: Db, events: NewConsentEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.insertInto('consent_events').values(events).execute();
+}
+
+export async function listConsentEvents(db: Db, subscriberId: number): Promise<ConsentEventRow[]> {
+  return db.selectFrom('consent_events').selectAll().where('subscriber_id', '=', subscriberId).orderBy('id').execute();
+}
+
+export async function listConsentEventsByHash(db: Db, emailHash: string): Promise<ConsentEventRow[]> {
+  return db.selectFrom('consent_events').selectAll().where('email_hash', '=', emailHash).orderBy('id').execute();
+}
+
+export async function isSuppressed(db: Db, emailHash: string): Promise<boolean> {
+  const row = await db.selectFrom('suppressions').select('email_hash').where('email_hash', '=', emailHash).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Of the given hashes, those suppressed. */
+export async function findSuppressed(db: Db, emailHashes: string[]): Promise<Set<string>> {
+  if (emailHashes.length === 0) return new Set();
+  const rows = await db.selectFrom('suppressions').select('email_hash').where('email_hash', 'in', emailHashes).execute();
+  return new Set(rows.map((r) => r.email_hash));
+}
+
+export async function insertSuppression(db: Db, emailHash: string, reason: 'erased' | 'bounced', at: string): Promise<void> {
+  await db
+    .insertInto('suppressions')
+    .values({ email_hash: emailHash, reason, created_at: at })
+    .onConflict((oc) => oc.column('email_hash').doNothing())
+    .execute();
+}
+
+/**
+ * Erases a subscriber's row. Consent events stay, detached (`subscriber_id` null, keyed by the hash only);
+ * queued deliveries are skipped and the address is blanked in the delivery log, which must not keep it.
+ */
+export async function deleteSubscriber(db: Db, id: number): Promise<void> {
+  await db.updateTable('consent_events').set({ subscriber_id: null }).where('subscriber_id', '=', id).execute();
+  await db.updateTable('deliveries').set({ status: 'skipped', last_error: 'erased' }).where('subscriber_id', '=', id).where('status', '=', 'queued').execute();
+  await db.updateTable('deliveries').set({ email: '', subscriber_id: null }).where('subscriber_id', '=', id).execute();
+  await db.deleteFrom('subscribers').where('id', '=', id).execute();
+}
+
+/** Of the given keys, those already known. */
+export async function findKnownEmailKeys(db: Db, emailKeys: string[]): Promise<Set<string>> {
+  if (emailKeys.length === 0) return new Set();
+  const rows = await db.selectFrom('subscribers').select('email_key').where('email_key', 'in', emailKeys).execute();
+  return new Set(rows.map((r) => r.email_key));
+}
+
+/** Inserts many subscribers at once (an import batch); returns their ids by `email_key`. */
+export async function insertSubscribers(db: Db, subscribers: NewSubscriber[]): Promise<Map<string, number>> {
+  if (subscribers.length === 0) return new Map();
+  const rows = await db.insertInto('subscribers').values(subscribers).returning(['id', 'email_key']).execute();
+  return new Map(rows.map((r) => [r.email_key, r.id]));
+}
+
+/** A page of subscribers in id order, after `afterId` (for export without loading the whole list). */
+export async function listSubscribersAfter(db: Db, afterId: number, limit: number): Promise<SubscriberRow[]> {
+  return db.selectFrom('subscribers').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+}
+
+/** The consent events of several subscribers, in order (signup, imported and confirmed only). */
+export async function listConsentEventsFor(db: Db, subscriberIds: number[]): Promise<ConsentEventRow[]> {
+  if (subscriberIds.length === 0) return [];
+  return db
+    .selectFrom('consent_events')
+    .selectAll()
+    .where('subscriber_id', 'in', subscriberIds)
+    .where('kind', 'in', ['signup', 'imported', 'confirmed'])
+    .orderBy('id')
+    .execute();
+}

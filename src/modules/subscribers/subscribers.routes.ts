@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/index.ts';
+import { AppError } from '../../errors.ts';
+import { loadSiteContext } from '../../web/site-context.ts';
+import type { StaticAssets } from '../../web/static-assets.ts';
+import type { SiteContext } from '../../web/templates/layout.ts';
+import {
+  checkInboxPage,
+  confirmedPage,
+  confirmPage,
+  erasedPage,
+  managePage,
+  signupAgainPage,
+  unsubscribedPage,
+  unsubscribePage,
+} from './subscribers.pages.ts';
+import { maxEmailLength, sameSitePath, signupFormSchema, tokenFormSchema, tokenQuerySchema } from './subscribers.schema.ts';
+import type { SubscriberService } from './subscribers.service.ts';
+
+export interface SubscriberRoutesDeps {
+  db: Db;
+  config: Pick<Config, 'siteUrl'>;
+  assets: StaticAssets;
+  now: () => Date;
+  subscribers: SubscriberService;
+}
+
+const htmlType = 'text/html; charset=utf-8';
+
+/** Pages answer one visitor and may carry a token: never cached, never sent on as a Referer. */
+function personal(reply: FastifyReply, status = 200): FastifyReply {
+  return reply.code(status).type(htmlType).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+}
+
+function parseToken(schema: typeof tokenQuerySchema, value: unknown): string {
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success) throw new AppError('subscriber.bad_token');
+  return parsed.data.token;
+}
+
+/**
+ * The newsletter's public routes: sign-up, double opt-in, one-click unsubscribe and self-service.
+ * Each parses with a schema, calls SubscriberService, and renders a page from subscribers.pages.ts.
+ */
+export function subscriberRoutes(app: FastifyInstance, deps: SubscriberRoutesDeps): Promise<void> {
+  const { subscribers } = deps;
+  const site = (): Promise<SiteContext> => loadSiteContext(deps.db, deps.config.siteUrl, deps.assets, deps.now());
+
+  // RFC 8058 §3.1 lets a one-click POST arrive as multipart/form-data; its body carries nothing we need
+  // (the token is in the URL), so it is read and dropped. Scoped to these routes by encapsulation.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, _body, done) => done(null, {}));
+
+  app.post('/newsletter/subscribe', async (request, reply) => {
+    const parsed = signupFormSchema.safeParse(request.body ?? {});
+    const form = parsed.success ? parsed.data : { email: '', consent: undefined, source: undefined, website: undefined };
+    try {
+      if (!parsed.success) throw new AppError('subscriber.invalid_email');
+      await subscribers.signup(form, { ip: request.ip, userAgent: request.headers['user-agent'] });
+    } catch (error) {
+      if (error instanceof AppError && (error.code === 'subscriber.invalid_email' || error.code === 'subscriber.consent_required')) {
+        const email = form.email.length <= maxEmailLength ? form.email.replace(/[\x00-\x1f\x7f]/g, '') : '';
+        return personal(reply, error.status).send(signupAgainPage(await site(), { error: error.message, email, sourcePath: sameSitePath(form.source) ?? '/' }));
+      }
+      if (error instanceof AppError && error.code === 'subscriber.rate_limited') reply.header('retry-after', '600');
+      throw error;
+    }
+    return personal(reply).send(checkInboxPage(await site()));
+  });
+
+  app.get('/newsletter/confirm', async (request, reply) => {
+    const token = parseToken(tokenQuerySchema, request.query);
+    await subscribers.checkConfirmToken(token);
+    return personal(reply).send(confirmPage(await site(), token));
+  });
+
+  app.post('/newsletter/confirm', async (request, reply) => {
+    const token = parseToken(tokenFormSchema, request.body);
+    const subscriberId = await subscribers.confirm(token);
+    return personal(reply).send(confirmedPage(await site(), subscribers.recipientToken(subscriberId)));
+  });
+
+  app.get('/newsletter/unsubscribe', async (request, reply) => {
+    const token = parseToken(tokenQuerySchema, request.query);
+    await subscribers.subscriberForToken(token);
+    return personal(reply).send(unsubscribePage(await site(), token));
+  });
+
+  // The one-click endpoint (RFC 8058 §3.2): no cookie, no confirmation step, effective at once, 200.
+  app.post('/newsletter/unsubscribe', async (request, reply) => {
+    const token = parseToken(tokenQuerySchema, request.query);
+    await subscribers.unsubscribe(token);
+    return personal(reply).send(unsubscribedPage(await site()));
+  });
+
+  app.get('/newsletter/me', async (request, reply) => {
+    const token = parseToken(tokenQuerySchema, request.query);
+    const subscriber = await subscribers.subscriberForToken(token);
+    return personal(reply).send(managePage(await site(), subscriber, token));
+  });
+
+  app.get('/newsletter/me/data', async (request, reply) => {
+    const token = parseToken(tokenQuerySchema, request.query);
+    const data = await subscribers.exportData(token);
+    return reply
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .header('content-disposition', 'attachment; filename="newsletter-data.json"')
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(data, null, 2));
+  });
+
+  app.post('/newsletter/me/delete', async (request, reply) => {
+    const token = parseToken(tokenQuerySchema, request.query);
+    await subscribers.erase(token);
+    return personal(reply).send(erasedPage(await site()));
+  });
+  return Promise.resolve();
+}

@@ -1,0 +1,329 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Config } from '../../config.ts';
+import { type Db, inTransaction } from '../../db/index.ts';
+import { AppError } from '../../errors.ts';
+import { getLegalDocument } from '../legal/legal.service.ts';
+import type { LegalDocumentRow } from '../legal/legal.table.ts';
+import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { getSiteSettings } from '../settings/settings.service.ts';
+import {
+  confirmSubscriberByNonce,
+  deleteSubscriber,
+  findSubscriberById,
+  insertConsentEvents,
+  insertSubscriberIfAbsent,
+  insertSuppression,
+  isSuppressed,
+  listConsentEvents,
+  unsubscribeSubscriber,
+  updateSubscriber,
+} from './subscribers.repository.ts';
+import { normaliseEmail, sameSitePath, type SignupForm } from './subscribers.schema.ts';
+import { alreadySubscribedMail, confirmationMail } from './subscribers.pages.ts';
+import type { ConsentEventRow, SubscriberRow } from './subscribers.table.ts';
+import {
+  confirmLinkLifetimeMs,
+  createConfirmToken,
+  createRecipientToken,
+  emailHash,
+  manageUrl,
+  newConfirmNonce,
+  unsubscribeUrl,
+  verifyConfirmToken,
+  verifyRecipientToken,
+} from './subscribers.tokens.ts';
+
+/** Longest user agent kept in a consent record. */
+const maxUserAgentLength = 512;
+
+export interface SubscriberServiceDeps {
+  db: Db;
+  mail: MailTransport;
+  /** From getOrCreateSecretKey; signs every link. */
+  secret: string;
+  config: Pick<Config, 'siteUrl' | 'ipStorage'>;
+  now: () => Date;
+  limiter?: SignupRateLimiter;
+  /** Where a mail that could not be sent is reported (never the link itself). */
+  warn?: (message: string) => void;
+  /**
+   * Without SMTP_URL mails only reach the outbox folder, so the confirmation link is also logged here and a
+   * local user can finish the flow. Left unset when mail really leaves (the link is a credential).
+   */
+  logConfirmationLink?: (message: string) => void;
+}
+
+/** What the visitor's request carried besides the form. */
+export interface RequestFacts {
+  ip: string;
+  userAgent: string | undefined;
+}
+
+/**
+ * Sliding-window counters per IP and per address, in memory: they hold per process, so N server processes
+ * allow up to N times the limits. Enough to stop one machine from turning the form into a mail cannon;
+ * a shared limit would need the database.
+ */
+export class SignupRateLimiter {
+  private readonly hits = new Map<string, number[]>();
+  private readonly perIp: { limit: number; windowMs: number };
+  private readonly perAddress: { limit: number; windowMs: number };
+
+  constructor(options: { perIp?: { limit: number; windowMs: number }; perAddress?: { limit: number; windowMs: number } } = {}) {
+    this.perIp = options.perIp ?? { limit: 20, windowMs: 10 * 60_000 };
+    this.perAddress = options.perAddress ?? { limit: 5, windowMs: 60 * 60_000 };
+  }
+
+  /** Counts an attempt from `ip`; false when the IP is over its limit. */
+  allowIp(ip: string, now: Date): boolean {
+    return this.hit(`ip:${ip}`, this.perIp, now.getTime());
+  }
+
+  /** Counts an attempt for an address; false when it is over its limit. */
+  allowAddress(emailKey: string, now: Date): boolean {
+    return this.hit(`address:${emailKey}`, this.perAddress, now.getTime());
+  }
+
+  private hit(key: string, rule: { limit: number; windowMs: number }, now: number): boolean {
+    const recent = (this.hits.get(key) ?? []).filter((t) => t > now - rule.windowMs);
+    const allowed = recent.length < rule.limit;
+    if (allowed) recent.push(now);
+    this.hits.set(key, recent);
+    if (this.hits.size > 100_000) this.prune(now); // bounded memory under a flood of distinct keys
+    return allowed;
+  }
+
+  private prune(now: number): void {
+    const longest = Math.max(this.perIp.windowMs, this.perAddress.windowMs);
+    for (const [key, times] of this.hits) if (!times.some((t) => t > now - longest)) this.hits.delete(key);
+  }
+}
+
+/** The personal data we hold on one subscriber: what "download my data" returns. */
+export interface SubscriberDataExport {
+  subscriber: Omit<SubscriberRow, 'confirm_nonce'>;
+  consentEvents: ConsentEventRow[];
+}
+
+/**
+ * Sign-up, double opt-in, unsubscribe, self-service and erasure. Every answer a visitor sees is the same
+ * whether or not an address was known: only the mail that follows differs.
+ */
+export class SubscriberService {
+  private readonly deps: SubscriberServiceDeps;
+  private readonly limiter: SignupRateLimiter;
+
+  constructor(deps: SubscriberServiceDeps) {
+    this.deps = deps;
+    this.limiter = deps.limiter ?? new SignupRateLimiter();
+  }
+
+  /**
+   * A sign-up from the form. Throws `subscriber.invalid_email`, `subscriber.consent_required` or
+   * `subscriber.rate_limited`; otherwise resolves with nothing the visitor may learn from (the route always
+   * shows "check your inbox"). The honeypot and suppressed addresses end here silently.
+   */
+  async signup(form: SignupForm, request: RequestFacts): Promise<void> {
+    const now = this.deps.now();
+    if (!this.limiter.allowIp(request.ip, now)) throw new AppError('subscriber.rate_limited');
+    if (form.website) return; // a robot filled the honeypot: pretend success, store nothing
+    const address = normaliseEmail(form.email);
+    if (!address) throw new AppError('subscriber.invalid_email');
+    if (form.consent !== 'yes') throw new AppError('subscriber.consent_required');
+    if (!this.limiter.allowAddress(address.emailKey, now)) throw new AppError('subscriber.rate_limited');
+
+    const { db } = this.deps;
+    const hash = emailHash(address.emailKey);
+    // Erased and bounced addresses are never mailed again, whatever the form says (see ARCHITECTURE.md).
+    if (await isSuppressed(db, hash)) return;
+
+    const [settings, terms, privacy] = await Promise.all([getSiteSettings(db), currentLegal(db, 'terms'), currentLegal(db, 'privacy')]);
+    const at = now.toISOString();
+    const nonce = newConfirmNonce();
+    const mailToSend = await inTransaction(db, async (trx) => {
+      const { row, created } = await insertSubscriberIfAbsent(trx, {
+        email: address.email,
+        email_key: address.emailKey,
+        name: null,
+        status: 'pending',
+        source: 'form',
+        confirm_nonce: nonce,
+        confirm_sent_at: at,
+        created_at: at,
+      });
+      if (!created && row.status === 'confirmed') return { kind: 'already' as const, row };
+      if (!created) {
+        // Pending or unsubscribed: a fresh link replaces any older one (only the newest nonce works).
+        await updateSubscriber(trx, row.id, { status: 'pending', confirm_nonce: nonce, confirm_sent_at: at });
+      }
+      await insertConsentEvents(trx, [
+        {
+          subscriber_id: row.id,
+          email_hash: hash,
+          kind: 'signup',
+          terms_version: terms?.version ?? null,
+          terms_hash: terms?.content_hash ?? null,
+          privacy_version: privacy?.version ?? null,
+          privacy_hash: privacy?.content_hash ?? null,
+          form_wording: settings.consentLabel,
+          source_url: sameSitePath(form.source),
+          ip: this.storedIp(request.ip),
+          user_agent: request.userAgent ? request.userAgent.slice(0, maxUserAgentLength) : null,
+          detail: JSON.stringify({ heading: settings.signupHeading, pitch: settings.signupPitch }),
+          created_at: at,
+        },
+      ]);
+      return { kind: 'confirm' as const, row };
+    });
+
+    const confirmUrl = `${this.deps.config.siteUrl}/newsletter/confirm?token=${createConfirmToken(this.deps.secret, mailToSend.row.id, nonce, new Date(now.getTime() + confirmLinkLifetimeMs))}`;
+    if (mailToSend.kind === 'confirm' && this.deps.logConfirmationLink) {
+      this.deps.logConfirmationLink(`Confirmation link for subscriber ${mailToSend.row.id} (mail written to the outbox): ${confirmUrl}`);
+    }
+    const names = { publicationName: settings.publicationName, newsletterName: settings.newsletterName };
+    const mail =
+      mailToSend.kind === 'confirm'
+        ? confirmationMail(names, { confirmUrl })
+        : alreadySubscribedMail(names, { manageUrl: manageUrl(this.deps.config.siteUrl, this.deps.secret, mailToSend.row.id) });
+    const outcome = await this.deps.mail.send({ to: mailToSend.row.email, ...mail, messageId: this.messageId() });
+    this.reportFailure(outcome);
+  }
+
+  /** Checks a confirmation link without using it (the GET page, which mail scanners may prefetch). */
+  async checkConfirmToken(token: string): Promise<void> {
+    await this.liveConfirmation(token);
+  }
+
+  /** Follows a confirmation link: the subscriber becomes `confirmed`, once. Resolves with their id. */
+  async confirm(token: string): Promise<number> {
+    const { subscriber, nonce } = await this.liveConfirmation(token);
+    const at = this.deps.now().toISOString();
+    await inTransaction(this.deps.db, async (trx) => {
+      if (!(await confirmSubscriberByNonce(trx, subscriber.id, nonce, at))) throw new AppError('subscriber.token_used');
+      await insertConsentEvents(trx, [{ subscriber_id: subscriber.id, email_hash: emailHash(subscriber.email_key), kind: 'confirmed', created_at: at }]);
+    });
+    return subscriber.id;
+  }
+
+  /** The subscriber a recipient token names (unsubscribe and self-service pages). */
+  async subscriberForToken(token: string): Promise<SubscriberRow> {
+    const id = verifyRecipientToken(this.deps.secret, token);
+    if (id === null) throw new AppError('subscriber.bad_token');
+    const subscriber = await findSubscriberById(this.deps.db, id);
+    if (!subscriber) throw new AppError('subscriber.not_found');
+    return subscriber;
+  }
+
+  /**
+   * Withdraws consent at once (RFC 8058 one-click, or the button). A valid token for a row that is gone
+   * (erased) is not an error: the address is already never mailed.
+   */
+  async unsubscribe(token: string): Promise<void> {
+    const id = verifyRecipientToken(this.deps.secret, token);
+    if (id === null) throw new AppError('subscriber.bad_token');
+    const at = this.deps.now().toISOString();
+    await inTransaction(this.deps.db, async (trx) => {
+      const subscriber = await findSubscriberById(trx, id);
+      if (!subscriber) return;
+      if (await unsubscribeSubscriber(trx, id, at)) {
+        await insertConsentEvents(trx, [{ subscriber_id: id, email_hash: emailHash(subscriber.email_key), kind: 'withdrawn', detail: 'unsubscribe link', created_at: at }]);
+      }
+    });
+  }
+
+  /** Everything we hold on the token's subscriber, for "download my data". */
+  async exportData(token: string): Promise<SubscriberDataExport> {
+    // The live confirmation nonce is a credential, not the subscriber's data.
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { confirm_nonce, ...subscriber } = await this.subscriberForToken(token);
+    return { subscriber, consentEvents: await listConsentEvents(this.deps.db, subscriber.id) };
+  }
+
+  /**
+   * Erasure: the row goes, its address hash joins `suppressions` so it is never mailed again (even if
+   * re-imported or typed into the form), and an `erased` event keyed by the hash alone closes the record.
+   * Earlier consent events stay, detached from any row, as proof of what was agreed without the address.
+   */
+  async erase(token: string): Promise<void> {
+    const subscriber = await this.subscriberForToken(token);
+    const hash = emailHash(subscriber.email_key);
+    const at = this.deps.now().toISOString();
+    await inTransaction(this.deps.db, async (trx) => {
+      await insertSuppression(trx, hash, 'erased', at);
+      await deleteSubscriber(trx, subscriber.id);
+      await insertConsentEvents(trx, [{ subscriber_id: null, email_hash: hash, kind: 'erased', created_at: at }]);
+    });
+  }
+
+  /** The token for the self-service links of a subscriber (used by pages after confirmation). */
+  recipientToken(subscriberId: number): string {
+    return createRecipientToken(this.deps.secret, subscriberId);
+  }
+
+  /** The one-click unsubscribe URL, for mails sent from this module. */
+  unsubscribeUrl(subscriberId: number): string {
+    return unsubscribeUrl(this.deps.config.siteUrl, this.deps.secret, subscriberId);
+  }
+
+  private async liveConfirmation(token: string): Promise<{ subscriber: SubscriberRow; nonce: string }> {
+    const check = verifyConfirmToken(this.deps.secret, token, this.deps.now());
+    if (check.kind === 'invalid') throw new AppError('subscriber.bad_token');
+    if (check.kind === 'expired') throw new AppError('subscriber.token_expired');
+    const subscriber = await findSubscriberById(this.deps.db, check.subscriberId);
+    if (!subscriber || subscriber.confirm_nonce !== check.nonce) throw new AppError('subscriber.token_used');
+    return { subscriber, nonce: check.nonce };
+  }
+
+  /** The IP as IP_STORAGE says: full, truncated (IPv4 /24, IPv6 /48) or an HMAC under the secret. */
+  storedIp(ip: string): string | null {
+    return storeIp(ip, this.deps.config.ipStorage, this.deps.secret);
+  }
+
+  private messageId(): string {
+    return `<${randomBytes(12).toString('hex')}@${new URL(this.deps.config.siteUrl).hostname}>`;
+  }
+
+  private reportFailure(outcome: SendOutcome): void {
+    if (outcome.kind !== 'accepted') (this.deps.warn ?? console.warn)(`A sign-up mail could not be sent (${outcome.kind}): ${outcome.error}`);
+  }
+}
+
+async function currentLegal(db: Db, kind: 'terms' | 'privacy'): Promise<LegalDocumentRow | null> {
+  try {
+    return await getLegalDocument(db, kind);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'legal.not_found') return null;
+    throw error;
+  }
+}
+
+/** Applies IP_STORAGE to an address as Fastify reports it. */
+export function storeIp(ip: string, mode: Config['ipStorage'], secret: string): string | null {
+  const plain = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+  if (!isIPv4(plain) && !isIPv6(plain)) return null;
+  switch (mode) {
+    case 'full':
+      return plain;
+    case 'hashed':
+      return createHmac('sha256', secret).update(`ip:${plain}`).digest('hex');
+    case 'truncated':
+      return isIPv4(plain) ? plain.split('.').slice(0, 3).concat('0').join('.') : `${expandIpv6(plain).slice(0, 3).join(':')}::`;
+  }
+}
+
+/** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail counts as two). */
+function expandIpv6(ip: string): string[] {
+  const withoutZone = ip.split('%')[0] ?? ip;
+  const [head = '', tail] = withoutZone.split('::');
+  const part = (s: string) => (s ? s.split(':') : []).flatMap((g) => (g.includes('.') ? ipv4Groups(g) : [g]));
+  const left = part(head);
+  const right = tail === undefined ? [] : part(tail);
+  const zeros = Array.from({ length: 8 - left.length - right.length }, () => '0');
+  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16).toString(16));
+}
+
+function ipv4Groups(ip: string): string[] {
+  const [a = 0, b = 0, c = 0, d = 0] = ip.split('.').map(Number);
+  return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+}
