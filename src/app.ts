@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from './config.ts';
@@ -47,9 +48,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, db } = deps;
   const now = deps.now ?? (() => new Date());
   const assets = new StaticAssets();
-  const pages = new PageCache();
+  const pages = new PageCache({ extraHeaders: securityHeaders });
 
   const app = Fastify({
+    // Cached public pages are answered before routing (see PageCache.tryServeRaw); everything else,
+    // including every first request for a page, goes through Fastify.
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!pages.tryServeRaw(req, res)) handler(req, res);
+      }),
     logger: deps.logger ?? false,
     // Per-request access logs would cost more than rendering a cached page; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -8,6 +9,10 @@ interface CachedResponse {
   readonly etag: string;
   readonly contentType: string;
   readonly cacheControl: string;
+  /** Every header of a 200 answer except content-encoding and content-length, for the fast path. */
+  readonly headers: OutgoingHttpHeaders;
+  /** Rendered pages also show the date and "now"-relative lists, so even unchanged content is re-rendered now and then. */
+  readonly expiresAt: number;
   gzip?: Buffer;
   br?: Buffer;
 }
@@ -26,18 +31,25 @@ export interface RenderedPage {
  */
 export class PageCache {
   readonly #entries = new Map<string, CachedResponse>();
+  /** The same entries by the exact request path that was answered with them, for `tryServeRaw`. */
+  readonly #byPath = new Map<string, CachedResponse>();
   readonly #pending = new Map<string, Promise<CachedResponse>>();
   readonly #maxEntries: number;
+  readonly #lifetimeMs: number;
+  readonly #extraHeaders: OutgoingHttpHeaders;
   #generation = 0;
 
-  constructor(maxEntries = 5000) {
-    this.#maxEntries = maxEntries;
+  constructor(options: { maxEntries?: number; lifetimeMs?: number; extraHeaders?: OutgoingHttpHeaders } = {}) {
+    this.#maxEntries = options.maxEntries ?? 5000;
+    this.#lifetimeMs = options.lifetimeMs ?? 5 * 60_000;
+    this.#extraHeaders = options.extraHeaders ?? {};
   }
 
   /** Drops every cached page (content changed). */
   invalidate(): void {
     this.#generation++;
     this.#entries.clear();
+    this.#byPath.clear();
     this.#pending.clear();
   }
 
@@ -47,8 +59,39 @@ export class PageCache {
 
   /** Sends the cached page for `key`, rendering it first if needed. Handles ETag/304 and gzip/brotli. */
   async serve(request: FastifyRequest, reply: FastifyReply, key: string, render: () => Promise<RenderedPage>): Promise<FastifyReply> {
-    const entry = this.#entries.get(key) ?? (await this.#fill(key, render));
+    const cached = this.#entries.get(key);
+    const entry = cached && cached.expiresAt > Date.now() ? cached : await this.#fill(key, render);
+    const path = request.raw.url;
+    // Only plain paths take the fast path: a query string may select another page (`/terms?version=1`).
+    if (path !== undefined && !path.includes('?') && this.#entries.get(key) === entry) {
+      if (this.#byPath.size >= this.#maxEntries) this.#byPath.clear();
+      this.#byPath.set(path, entry);
+    }
     return sendCached(request, reply, entry);
+  }
+
+  /**
+   * The fast path, called by the HTTP server before Fastify sees the request: a GET or HEAD for a path that
+   * was already answered with a cached page is answered from memory with the same headers and bytes, with
+   * no routing, hooks or reply pipeline. Anything else (a miss, an expired page, a query string, another
+   * method) returns false and goes to Fastify, which renders and validates as usual.
+   */
+  tryServeRaw(req: IncomingMessage, res: ServerResponse): boolean {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.url === undefined) return false;
+    const entry = this.#byPath.get(req.url);
+    if (!entry || entry.expiresAt <= Date.now()) return false;
+    const ifNoneMatch = req.headers['if-none-match'];
+    if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, entry.etag)) {
+      res.writeHead(304, entry.headers);
+      res.end();
+      return true;
+    }
+    const encoded = negotiate(entry, req.headers['accept-encoding']);
+    const headers = encoded.encoding ? { ...entry.headers, 'content-encoding': encoded.encoding, 'content-length': encoded.body.length } : { ...entry.headers, 'content-length': encoded.body.length };
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') res.end();
+    else res.end(encoded.body);
+    return true;
   }
 
   async #fill(key: string, render: () => Promise<RenderedPage>): Promise<CachedResponse> {
@@ -58,7 +101,7 @@ export class PageCache {
       const generation = this.#generation;
       pending = render()
         .then((page) => {
-          const entry = toCached(page);
+          const entry = toCached(page, Date.now() + this.#lifetimeMs, this.#extraHeaders);
           if (generation === this.#generation) {
             if (this.#entries.size >= this.#maxEntries) this.#entries.clear();
             this.#entries.set(key, entry);
@@ -75,32 +118,44 @@ export class PageCache {
 /** Browsers revalidate after a minute; a CDN may serve a stale copy while it revalidates. */
 export const publicPageCacheControl = 'public, max-age=60, s-maxage=300, stale-while-revalidate=600';
 
-function toCached(page: RenderedPage): CachedResponse {
+function toCached(page: RenderedPage, expiresAt: number, extraHeaders: OutgoingHttpHeaders): CachedResponse {
   const body = Buffer.from(page.body);
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  const cacheControl = page.cacheControl ?? publicPageCacheControl;
   return {
     body,
-    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+    etag,
     contentType: page.contentType,
-    cacheControl: page.cacheControl ?? publicPageCacheControl,
+    cacheControl,
+    headers: { ...extraHeaders, 'content-type': page.contentType, 'cache-control': cacheControl, etag, vary: 'Accept-Encoding' },
+    expiresAt,
   };
+}
+
+function matchesEtag(ifNoneMatch: string, etag: string): boolean {
+  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/** Brotli, then gzip, when the client accepts it and the page is worth compressing; each made once. */
+function negotiate(entry: CachedResponse, accept: string | undefined): { body: Buffer; encoding?: 'br' | 'gzip' } {
+  if (accept !== undefined && entry.body.length > 1024) {
+    if (/\bbr\b/.test(accept)) {
+      entry.br ??= brotliCompressSync(entry.body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 } });
+      return { body: entry.br, encoding: 'br' };
+    }
+    if (/\bgzip\b/.test(accept)) {
+      entry.gzip ??= gzipSync(entry.body, { level: 9 });
+      return { body: entry.gzip, encoding: 'gzip' };
+    }
+  }
+  return { body: entry.body };
 }
 
 function sendCached(request: FastifyRequest, reply: FastifyReply, entry: CachedResponse): FastifyReply {
   reply.header('content-type', entry.contentType).header('cache-control', entry.cacheControl).header('etag', entry.etag).header('vary', 'Accept-Encoding');
   const ifNoneMatch = request.headers['if-none-match'];
-  if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === entry.etag)) {
-    return reply.code(304).send();
-  }
-  const accept = request.headers['accept-encoding'];
-  if (accept !== undefined && entry.body.length > 1024) {
-    if (/\bbr\b/.test(accept)) {
-      entry.br ??= brotliCompressSync(entry.body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 } });
-      return reply.header('content-encoding', 'br').send(entry.br);
-    }
-    if (/\bgzip\b/.test(accept)) {
-      entry.gzip ??= gzipSync(entry.body, { level: 9 });
-      return reply.header('content-encoding', 'gzip').send(entry.gzip);
-    }
-  }
-  return reply.send(entry.body);
+  if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, entry.etag)) return reply.code(304).send();
+  const encoded = negotiate(entry, request.headers['accept-encoding']);
+  if (encoded.encoding) reply.header('content-encoding', encoded.encoding);
+  return reply.send(encoded.body);
 }
