@@ -7,6 +7,7 @@ import { AppError, errorCodes, type ErrorCode } from './errors.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
+import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
 import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
 import { SubscriberService } from './modules/subscribers/subscribers.service.ts';
 import { PageCache } from './web/page-cache.ts';
@@ -136,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(config.mail.smtpUrl ? {} : { logConfirmationLink: (message: string) => app.log.info(message) }),
   });
   await app.register(subscriberRoutes, { db, config, assets, now, subscribers });
+  newsletterRoutes(app, { db, siteUrl: config.siteUrl });
 
   return { app, pages };
 }

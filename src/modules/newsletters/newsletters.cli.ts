@@ -6,14 +6,13 @@ import { type Config, loadConfig } from '../../config.ts';
 import { createDb, type Db } from '../../db/index.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { createMailTransport, type MailTransport } from '../mail/mail.transport.ts';
-import { getSiteSettings } from '../settings/settings.service.ts';
 import { createDeliveryWorker, type DeliveryOutcome, type DeliveryWorker } from './delivery.worker.ts';
-import { composeIssue, personalise, prepareTemplate } from './newsletters.compose.ts';
+
 import { getOrCreateSecretKey } from '../settings/secret.ts';
 import { emailHash } from '../subscribers/subscribers.tokens.ts';
 import { createRecipientLinks, listIdFor } from './newsletters.links.ts';
 import { listIssues } from './newsletters.repository.ts';
-import { createIssue, getIssueProgress, loadArticles, type NewsletterDeps, queueIssue } from './newsletters.service.ts';
+import { createIssue, getIssueProgress, type NewsletterDeps, queueIssue, renderIssuePreview, sendTestIssue } from './newsletters.service.ts';
 
 const newsletterUsage = `Usage:
   gazette newsletter send <article-slug>… [--subject TEXT] [--wait]
@@ -23,7 +22,10 @@ const newsletterUsage = `Usage:
   gazette newsletter status [issue-number]
       The recent issues, or one issue's deliveries by state.
   gazette newsletter preview <article-slug>… [--subject TEXT] [file.html]
-      Write the issue's HTML (to the file, or to standard output) without sending anything.
+      Write the issue's HTML (to the file, or to standard output) without sending anything. The site
+      shows the same preview at /newsletter/preview?articles=<slug>,<slug>.
+  gazette newsletter test-send <article-slug>… --to ADDRESS [--subject TEXT]
+      Send one copy marked [Test] to ADDRESS; nothing is queued or recorded.
 
 Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_DOMAIN, DKIM_SELECTOR,
 DKIM_PRIVATE_KEY_FILE, DATABASE_URL, DATA_DIR, SITE_URL (see README.md).`;
@@ -37,7 +39,7 @@ Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*
 
 /** `gazette newsletter …` */
 export const newsletterCommand: CliCommand = {
-  summary: 'Compose, send and follow newsletter issues (send, status, preview).',
+  summary: 'Compose, send and follow newsletter issues (send, status, preview, test-send).',
   usage: newsletterUsage,
   run: async (args) => {
     const [sub, ...rest] = args;
@@ -56,6 +58,8 @@ export const newsletterCommand: CliCommand = {
         return status(rest);
       case 'preview':
         return preview(rest);
+      case 'test-send':
+        return testSend(rest);
       default:
         throw new UsageError(`Unknown newsletter command '${sub}'. Run 'gazette newsletter --help'.`);
     }
@@ -220,16 +224,36 @@ async function preview(args: string[]): Promise<number> {
   const { db } = createDb(config.database);
   try {
     await migrateToLatest(db);
-    const settings = await getSiteSettings(db);
-    const composed = composeIssue({ publicationName: settings.publicationName, newsletterName: settings.newsletterName, siteUrl: config.siteUrl, articles: await loadArticles(db, slugs), subject });
-    // Sample links where each reader's own go.
-    const { html: page } = personalise(prepareTemplate(composed), { unsubscribeUrl: `${config.siteUrl}/newsletter/unsubscribe?token=preview`, manageUrl: `${config.siteUrl}/newsletter/me?token=preview` });
+    const page = await renderIssuePreview(db, config.siteUrl, { slugs, subject });
     if (file) {
-      await writeFile(file, page);
-      console.log(`Wrote the preview of “${composed.subject}” to ${file}.`);
-    } else process.stdout.write(page);
+      await writeFile(file, page.html);
+      console.log(`Wrote the preview of “${page.subject}” to ${file}.`);
+    } else process.stdout.write(page.html);
     return 0;
   } finally {
+    await db.destroy();
+  }
+}
+
+async function testSend(args: string[]): Promise<number> {
+  const { values, positionals: slugs } = parseArgs({ args, options: { subject: { type: 'string' }, to: { type: 'string' } }, allowPositionals: true, strict: true });
+  if (slugs.length === 0 || !values.to) throw new UsageError("Name the articles and the address: 'gazette newsletter test-send <article-slug>… --to you@example.com'.");
+  const to = values.to;
+  if (!/^[^\s@<>()",;]{1,64}@[^\s@<>()",;]{1,253}$/.test(to)) throw new UsageError(`Not an email address: ${JSON.stringify(to)}`);
+  const config = loadConfig();
+  const { db } = createDb(config.database);
+  const transport = await createMailTransport(config);
+  try {
+    await migrateToLatest(db);
+    const outcome = await sendTestIssue(db, transport, { siteUrl: config.siteUrl, slugs, subject: values.subject, to });
+    if (outcome.kind === 'accepted') {
+      console.log(`Sent a test copy to ${to} through ${transport.description}.`);
+      return 0;
+    }
+    console.error(`gazette: the test copy was not accepted (${outcome.kind}): ${outcome.error}`);
+    return 1;
+  } finally {
+    transport.close();
     await db.destroy();
   }
 }

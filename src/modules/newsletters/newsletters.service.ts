@@ -2,7 +2,8 @@ import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { type ArticleView, getPublishedArticle } from '../articles/articles.service.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
-import { composeIssue } from './newsletters.compose.ts';
+import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { composeIssue, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
   countDeliveries,
   countDeliveriesByStatus,
@@ -98,4 +99,45 @@ export async function getIssueProgress(db: Db, issueId: number): Promise<IssuePr
   if (!issue) throw new AppError('newsletter.issue_not_found');
   const summary = { id: issue.id, subject: issue.subject, article_ids: issue.article_ids, status: issue.status, recipient_count: issue.recipient_count, created_at: issue.created_at, queued_at: issue.queued_at, finished_at: issue.finished_at };
   return { issue: summary, counts: await countDeliveriesByStatus(db, issueId) };
+}
+
+/**
+ * An issue as a reader would get it, without storing or sending anything: for the browser preview, the
+ * CLI preview and the test send. The reader's own links are replaced by inert sample ones.
+ */
+export async function renderIssuePreview(
+  db: Db,
+  siteUrl: string,
+  input: { slugs: readonly string[]; subject?: string | undefined },
+): Promise<{ subject: string; html: string; text: string }> {
+  const settings = await getSiteSettings(db);
+  const composed = composeIssue({
+    publicationName: settings.publicationName,
+    newsletterName: settings.newsletterName,
+    siteUrl,
+    articles: await loadArticles(db, input.slugs),
+    subject: input.subject,
+  });
+  const page = personalise(prepareTemplate(composed), {
+    unsubscribeUrl: `${siteUrl}/newsletter/unsubscribe?token=preview`,
+    manageUrl: `${siteUrl}/newsletter/me?token=preview`,
+  });
+  return { subject: composed.subject, ...page };
+}
+
+/** Sends one copy of an issue to one address, marked as a test; queues nothing and records nothing. */
+export async function sendTestIssue(
+  db: Db,
+  transport: MailTransport,
+  input: { siteUrl: string; slugs: readonly string[]; subject?: string | undefined; to: string },
+): Promise<SendOutcome> {
+  const preview = await renderIssuePreview(db, input.siteUrl, input);
+  const host = new URL(input.siteUrl).hostname;
+  return transport.send({
+    to: input.to,
+    subject: `[Test] ${preview.subject}`,
+    html: preview.html,
+    text: preview.text,
+    messageId: `<gazette.test.${Date.now()}.${Math.random().toString(36).slice(2)}@${host}>`,
+  });
 }
