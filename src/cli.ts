@@ -23,7 +23,7 @@ const commands: Record<string, CliCommand> = {
   worker: workerCommand,
 };
 
-const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO (see README.md).`;
+const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO, SMTP_URL, MAIL_FROM,\nSECRET_KEY, IP_STORAGE, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, WORKER, DKIM_* (see README.md).`;
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
