@@ -17,6 +17,8 @@ export interface SmtpPoolOptions {
   socketTimeoutMs: number;
   /** Messages per connection before it is replaced (keeps a long send spread over fresh connections). */
   maxMessagesPerConnection: number;
+  /** Extra trusted certificate authorities (a private relay's CA); the system's are always trusted. */
+  ca?: string | Buffer;
 }
 
 interface Reply {
@@ -205,12 +207,17 @@ export class SmtpPool {
     else this.idle.push(connection);
   }
 
+  /** The system's CAs plus any configured one: a certificate is always verified, never waved through. */
+  private tlsTrust(): tls.ConnectionOptions {
+    return this.options.ca ? { ca: [...tls.rootCertificates, this.options.ca.toString()] } : {};
+  }
+
   private async connect(): Promise<SmtpConnection> {
     const secure = this.url.protocol === 'smtps:';
     const host = this.url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(this.url.port) || (secure ? 465 : 587);
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+      const s = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...this.tlsTrust() }) : net.connect({ host, port });
       const timer = setTimeout(() => s.destroy(new SmtpError('Timed out connecting to the SMTP server', 'ETIMEDOUT')), this.options.connectionTimeoutMs);
       s.once(secure ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
@@ -232,7 +239,7 @@ export class SmtpPool {
         socket.removeAllListeners('error');
         socket.setTimeout(0);
         const upgraded = await new Promise<tls.TLSSocket>((resolve, reject) => {
-          const t = tls.connect({ socket, servername: net.isIP(host) ? undefined : host }, () => resolve(t));
+          const t = tls.connect({ socket, servername: net.isIP(host) ? undefined : host, ...this.tlsTrust() }, () => resolve(t));
           t.once('error', reject);
         });
         c.attach(upgraded, this.options.socketTimeoutMs);
