@@ -59,29 +59,27 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): void {
     });
   });
 
-  const tagArchive = async (request: FastifyRequest, reply: FastifyReply, slugParam: string, page: number) => {
-    const slug = parseOr404(slugSchema, slugParam);
-    return html(request, reply, `tag:${slug}:${page}`, async () => {
+  // Tag and author archives: the same listing, narrowed by one or the other.
+  const archives = {
+    tags: async (slug: string, page: number) => {
       const tag = await getTag(db, slug);
       return archivePage(await context(), { kind: 'tag', tag }, await getPublishedPage(db, { tagId: tag.id }, page));
-    });
-  };
-  app.get<{ Params: { slug: string } }>('/tags/:slug', (request, reply) => tagArchive(request, reply, request.params.slug, 1));
-  app.get<{ Params: { slug: string; page: string } }>('/tags/:slug/page/:page', (request, reply) =>
-    tagArchive(request, reply, request.params.slug, parseOr404(pageNumberSchema, request.params.page)),
-  );
-
-  const authorArchive = async (request: FastifyRequest, reply: FastifyReply, slugParam: string, page: number) => {
-    const slug = parseOr404(slugSchema, slugParam);
-    return html(request, reply, `author:${slug}:${page}`, async () => {
+    },
+    authors: async (slug: string, page: number) => {
       const author = await getAuthor(db, slug);
       return archivePage(await context(), { kind: 'author', author }, await getPublishedPage(db, { authorId: author.id }, page));
-    });
+    },
   };
-  app.get<{ Params: { slug: string } }>('/authors/:slug', (request, reply) => authorArchive(request, reply, request.params.slug, 1));
-  app.get<{ Params: { slug: string; page: string } }>('/authors/:slug/page/:page', (request, reply) =>
-    authorArchive(request, reply, request.params.slug, parseOr404(pageNumberSchema, request.params.page)),
-  );
+  for (const [section, render] of Object.entries(archives)) {
+    const archive = (request: FastifyRequest, reply: FastifyReply, slugParam: string, page: number) => {
+      const slug = parseOr404(slugSchema, slugParam);
+      return html(request, reply, `${section}:${slug}:${page}`, () => render(slug, page));
+    };
+    app.get<{ Params: { slug: string } }>(`/${section}/:slug`, (request, reply) => archive(request, reply, request.params.slug, 1));
+    app.get<{ Params: { slug: string; page: string } }>(`/${section}/:slug/page/:page`, (request, reply) =>
+      archive(request, reply, request.params.slug, parseOr404(pageNumberSchema, request.params.page)),
+    );
+  }
 
   for (const kind of ['terms', 'privacy'] as const satisfies LegalKind[]) {
     app.get(`/${kind}`, async (request, reply) => {

@@ -29,7 +29,7 @@ function mailConfig(smtpUrl: string, dkim: Config['mail']['dkim'] = null): Pick<
   return { mail: { smtpUrl, from: mailFrom, dkim, concurrency, ratePerSecond: 0 }, dataDir: '/nonexistent' };
 }
 
-function worker(db: TestDatabase['db'], transport: MailTransport, options: Partial<DeliveryWorkerOptions> = {}, log?: (line: string) => void): DeliveryWorker {
+function worker(db: TestDatabase['db'], transport: MailTransport, options: Partial<DeliveryWorkerOptions> = {}, log?: (line: string) => void, ratePerSecond = 0): DeliveryWorker {
   return createDeliveryWorker({
     db,
     transport,
@@ -38,7 +38,7 @@ function worker(db: TestDatabase['db'], transport: MailTransport, options: Parti
     listId: listIdFor(siteUrl),
     messageIdDomain: 'news.example.test',
     concurrency,
-    ratePerSecond: 0,
+    ratePerSecond,
     options: { ...fastOptions, ...options },
     ...(log ? { log } : {}),
   });
@@ -244,17 +244,7 @@ describe('newsletter delivery through a real SMTP server', () => {
     await insertSubscribers(t.db, 21, 'confirmed');
     const issue = await createIssue(t.db, deps, { slugs: [slug] });
     await queueIssue(t.db, deps, issue.id);
-    const limited = createDeliveryWorker({
-      db: t.db,
-      transport,
-      links: createRecipientLinks({ siteUrl, mailFrom, secret }),
-      emailHash,
-      listId: listIdFor(siteUrl),
-      messageIdDomain: 'news.example.test',
-      concurrency,
-      ratePerSecond: 50,
-      options: fastOptions,
-    });
+    const limited = worker(t.db, transport, {}, undefined, 50);
     const started = Date.now();
     await sendToEnd(t.db, issue.id, [limited]);
     assert.ok(Date.now() - started >= 380, `21 messages at 50/s take at least 400 ms, took ${Date.now() - started}`);
