@@ -141,6 +141,42 @@ describe('the public site', () => {
   });
 });
 
+describe('pagination', () => {
+  it('pages the home and tag archives twelve at a time, newest first, with prev/next links', async () => {
+    const site = await createTestSite();
+    try {
+      const tag = await site.db.selectFrom('tags').select('id').where('slug', '=', 'analysis').executeTakeFirstOrThrow();
+      for (let i = 1; i <= 20; i++) {
+        const at = new Date(Date.UTC(2020, 0, i)).toISOString(); // older than every demo article
+        const { id } = await site.db
+          .insertInto('articles')
+          .values({ slug: `archive-${i}`, title: `Archive story ${i}`, standfirst: '', body_markdown: 'Text.', status: 'published', feature_image_id: null, video_id: null, video_caption: null, seo_title: null, seo_description: null, correction_note: null, scheduled_at: null, published_at: at, updated_at: at, created_at: at })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await site.db.insertInto('article_tags').values({ article_id: id, tag_id: tag.id, position: 0 }).execute();
+      }
+      const slugsOf = (body: string) => [...body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)].map((m) => m[1]);
+      const first = await site.app.inject({ url: '/' });
+      assert.equal(slugsOf(first.body).length, 12);
+      assert.match(first.body, /<a rel="next" href="\/page\/2">/);
+      assert.match(first.body, /<link rel="next" href="http:\/\/gazette\.test\/page\/2">/);
+      const second = await site.app.inject({ url: '/page/2' });
+      assert.equal(second.statusCode, 200);
+      // 5 demo + 20 archive = 25: page 2 holds the 13th to the 24th, newest first.
+      assert.deepEqual(slugsOf(second.body), Array.from({ length: 12 }, (_, k) => `archive-${20 - (k + 12 - 5)}`));
+      assert.match(second.body, /<a rel="prev" href="\/">/);
+      assert.match(second.body, /Page 2 of 3/);
+      assert.equal((await site.app.inject({ url: '/page/3' })).statusCode, 200);
+      assert.equal((await site.app.inject({ url: '/page/4' })).statusCode, 404);
+      const tagPage2 = await site.app.inject({ url: '/tags/analysis/page/2' });
+      assert.equal(tagPage2.statusCode, 200);
+      assert.match(tagPage2.body, /<a rel="prev" href="\/tags\/analysis">/);
+    } finally {
+      await site.close();
+    }
+  });
+});
+
 describe('a failing database', () => {
   it('shows the 500 page in the site’s look, with no stack trace', async () => {
     const site = await createTestSite();

@@ -76,7 +76,8 @@ ${jsonLdScript(newsArticle)}`;
 
 /** Prev/next links and Open Graph for a listing page; the home page also says what the site is. */
 export function listingHead(site: SiteContext, path: string, listing: ArticlePage): SafeHtml {
-  const base = path.replace(/\/page\/\d+$/, '');
+  // The listing's own path without its page part; the home page's is '' so that page 2 is `/page/2`.
+  const base = path.replace(/\/page\/\d+$/, '').replace(/^\/$/, '');
   const pageHref = (n: number) => site.siteUrl + (n === 1 ? base || '/' : `${base}/page/${n}`);
   const website =
     path === '/'
