@@ -6,10 +6,14 @@ import type { Db } from './db/index.ts';
 import { AppError, errorCodes, type ErrorCode } from './errors.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
+import { searchRoutes } from './modules/search/search.routes.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
 import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
 import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
 import { SubscriberService } from './modules/subscribers/subscribers.service.ts';
+import { createNewsroomAuth, installNewsroomGuards, type NewsroomAuth } from './modules/users/users.auth.ts';
+import { userRoutes } from './modules/users/users.routes.ts';
+import { UserService } from './modules/users/users.service.ts';
 import { PageCache } from './web/page-cache.ts';
 import { fallbackSiteContext, loadSiteContext } from './web/site-context.ts';
 import { RedirectSignal, siteRoutes } from './web/site.routes.ts';
@@ -30,6 +34,8 @@ export interface AppDeps {
 export interface App {
   app: FastifyInstance;
   pages: PageCache;
+  /** Sessions, roles and CSRF for newsroom routes (`auth.requireRole('editor')` as a preHandler). */
+  auth: NewsroomAuth;
 }
 
 /** Longest URL we answer (RFC 9110 §4.1 recommends supporting at least 8000 octets; pages need far less). */
@@ -121,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setNotFoundHandler((request, reply) => sendError(request, reply, 'page.not_found'));
 
   siteRoutes(app, { db, siteUrl: config.siteUrl, pages, assets, now });
+  searchRoutes(app, { db, siteUrl: config.siteUrl, assets, now });
   await app.register(mediaRoutes, { dataDir: config.dataDir });
 
   await app.register(formbody);
@@ -139,5 +146,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(subscriberRoutes, { db, config, assets, now, subscribers });
   newsletterRoutes(app, { db, siteUrl: config.siteUrl });
 
-  return { app, pages };
+  const users = new UserService({ db, siteUrl: config.siteUrl, now });
+  const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
+  installNewsroomGuards(app, { auth, secret });
+  await app.register(userRoutes, { db, config, assets, now, users, auth });
+
+  return { app, pages, auth };
 }

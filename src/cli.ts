@@ -5,6 +5,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { newsletterCommand, workerCommand } from './modules/newsletters/newsletters.cli.ts';
 import { startServer } from './server.ts';
 import { subscribersCommand } from './modules/subscribers/subscribers.cli.ts';
+import { userCommand } from './modules/users/users.cli.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */
 const commands: Record<string, CliCommand> = {
@@ -21,6 +22,7 @@ const commands: Record<string, CliCommand> = {
   subscribers: subscribersCommand,
   newsletter: newsletterCommand,
   worker: workerCommand,
+  user: userCommand,
 };
 
 const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO, SMTP_URL, MAIL_FROM,\nSECRET_KEY, IP_STORAGE, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, WORKER, DKIM_* (see README.md).`;

@@ -4,6 +4,7 @@ import type { MediaTables } from '../modules/media/media.table.ts';
 import type { NewslettersTables } from '../modules/newsletters/newsletters.table.ts';
 import type { SettingsTables } from '../modules/settings/settings.table.ts';
 import type { SubscribersTables } from '../modules/subscribers/subscribers.table.ts';
+import type { UsersTables } from '../modules/users/users.table.ts';
 
 /** Every table, as Kysely sees it; each module declares its own tables in its `*.table.ts`. */
-export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables {}
+export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables, UsersTables {}

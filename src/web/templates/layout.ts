@@ -62,6 +62,11 @@ ${meta.head}
   <div class="masthead__bar">
     <p class="masthead__date">${today}</p>
     <p class="masthead__links"><a href="/#newsletter">Newsletter</a> <a href="/feed.xml">RSS</a></p>
+    <form class="masthead__search" role="search" aria-label="Site search" action="/search" method="get">
+      <label class="visually-hidden" for="masthead-search">Search articles</label>
+      <input class="masthead__search-input" id="masthead-search" name="q" type="search" maxlength="200" placeholder="Search">
+      <button class="masthead__search-button" type="submit">Search</button>
+    </form>
   </div>
   <p class="masthead__title"><a href="/" rel="home">${settings.publicationName}</a></p>
   <p class="masthead__tagline">${settings.description}</p>

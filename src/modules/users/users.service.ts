@@ -1,0 +1,240 @@
+import type { Db } from '../../db/index.ts';
+import { AppError } from '../../errors.ts';
+import { normaliseEmail } from '../subscribers/subscribers.schema.ts';
+import { decoyHash, hashPassword, maxPasswordLength, minPasswordLength, needsRehash, verifyPassword } from './passwords.ts';
+import * as repo from './users.repository.ts';
+import type { Role, SessionRow, UserRow } from './users.table.ts';
+import { roles } from './users.table.ts';
+import { newToken, tokenHash, tokenPattern } from './users.tokens.ts';
+
+/** A sign-in link works once, for 24 hours. */
+export const signInLinkLifetimeMs = 24 * 60 * 60 * 1000;
+/** A session lasts 14 days from its last use (sliding); the cookie's Max-Age says the same. */
+export const sessionLifetimeMs = 14 * 24 * 60 * 60 * 1000;
+/** last_seen_at is written at most this often, so reading a page is not a write each time. */
+const touchEveryMs = 5 * 60 * 1000;
+/** Throttling window and limits: failed sign-ins per account and per IP. */
+export const throttleWindowMs = 15 * 60 * 1000;
+export const maxFailuresPerAccount = 5;
+export const maxFailuresPerIp = 20;
+
+/** Is `role` at least `minimum`? contributor < author < editor < admin. */
+export function hasRole(role: Role, minimum: Role): boolean {
+  return roles.indexOf(role) >= roles.indexOf(minimum);
+}
+
+/** `auth.throttled`, with how long to wait (for Retry-After). */
+export class ThrottledError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super('auth.throttled');
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export interface SignedIn {
+  /** The cookie's value; only its hash is stored. */
+  token: string;
+  user: UserRow;
+}
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | undefined;
+}
+
+export interface UserServiceDeps {
+  db: Db;
+  siteUrl: string;
+  now: () => Date;
+}
+
+/** Newsroom accounts: creating users, sign-in by password or one-time link, sessions, throttling. */
+export class UserService {
+  private readonly db: Db;
+  private readonly siteUrl: string;
+  private readonly now: () => Date;
+
+  constructor(deps: UserServiceDeps) {
+    this.db = deps.db;
+    this.siteUrl = deps.siteUrl;
+    this.now = deps.now;
+  }
+
+  /**
+   * Creates a user. With a password, sets it and returns no link; without, returns a one-time sign-in link
+   * (the first admin is made this way, from the command line).
+   */
+  async createUser(input: { email: string; role: Role; name?: string | undefined; password?: string | undefined }): Promise<{ user: UserRow; link: string | null }> {
+    const address = normaliseEmail(input.email);
+    if (!address) throw new AppError('user.invalid_email');
+    const name = input.name?.trim() ?? '';
+    if (name.length > 200 || /[\x00-\x1f\x7f]/.test(name)) throw new AppError('user.invalid_name');
+    if (input.password !== undefined) checkPasswordStrength(input.password);
+    const passwordHash = input.password !== undefined ? await hashPassword(input.password) : null;
+    if (await repo.findUserByEmailKey(this.db, address.emailKey)) throw new AppError('user.exists');
+    let user: UserRow;
+    try {
+      user = await repo.insertUser(this.db, {
+        email: address.email,
+        email_key: address.emailKey,
+        name,
+        role: input.role,
+        password_hash: passwordHash,
+        created_at: this.now().toISOString(),
+        disabled_at: null,
+      });
+    } catch (error) {
+      // Two simultaneous adds of one address: the unique index decides.
+      if (await repo.findUserByEmailKey(this.db, address.emailKey)) throw new AppError('user.exists');
+      throw error;
+    }
+    const link = passwordHash ? null : await this.issueSignInLink(user.id);
+    return { user, link };
+  }
+
+  /** A new one-time sign-in link for a user: `${SITE_URL}/newsroom/sign-in/link?token=…`. */
+  async issueSignInLink(userId: number): Promise<string> {
+    const token = newToken();
+    const now = this.now();
+    await repo.insertSignInLink(this.db, {
+      token_hash: tokenHash(token),
+      user_id: userId,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + signInLinkLifetimeMs).toISOString(),
+    });
+    return `${this.siteUrl}/newsroom/sign-in/link?token=${token}`;
+  }
+
+  /** The user with this address (any case), if any. */
+  async findByEmail(email: string): Promise<UserRow | undefined> {
+    const address = normaliseEmail(email);
+    return address ? repo.findUserByEmailKey(this.db, address.emailKey) : undefined;
+  }
+
+  /** Disables a user: no sign-in of any kind, and every session ends now. Reversible with `enable`. */
+  async disableUser(userId: number): Promise<void> {
+    await repo.setDisabledAt(this.db, userId, this.now().toISOString());
+    await repo.deleteSessionsOfUser(this.db, userId);
+  }
+
+  async enableUser(userId: number): Promise<void> {
+    await repo.setDisabledAt(this.db, userId, null);
+  }
+
+  listUsers(): Promise<UserRow[]> {
+    return repo.listUsers(this.db);
+  }
+
+  /**
+   * Signs in with email and password. Every failure is the same `auth.failed`, whether or not the account
+   * exists (an unknown account still costs one scrypt). Throttled before the password is looked at, so
+   * even the right password is refused while throttled.
+   */
+  async signInWithPassword(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
+    const emailKey = normaliseEmail(email)?.emailKey ?? email.trim().toLowerCase();
+    const keys = [`account:${emailKey}`, `ip:${client.ip}`];
+    await this.checkThrottle(keys[0] ?? '', keys[1] ?? '');
+    const user = emailKey.length > 0 && emailKey.length <= 254 ? await repo.findUserByEmailKey(this.db, emailKey) : undefined;
+    const usable = user && !user.disabled_at && user.password_hash ? user : undefined;
+    const tooLong = password.length > maxPasswordLength;
+    const matches = await verifyPassword(tooLong ? '' : password, usable?.password_hash ?? (await decoyHash()));
+    if (!usable || !matches || tooLong) {
+      await repo.recordSignInAttempts(this.db, keys, this.now().toISOString());
+      throw new AppError('auth.failed');
+    }
+    await repo.clearSignInAttempts(this.db, keys[0] ?? '');
+    if (needsRehash(usable.password_hash ?? '')) await repo.setPasswordHash(this.db, usable.id, await hashPassword(password));
+    return { token: await this.startSession(usable.id, client), user: usable };
+  }
+
+  /** Throws ThrottledError if either key has reached its limit of failures in the window. */
+  private async checkThrottle(accountKey: string, ipKey: string): Promise<void> {
+    const now = this.now().getTime();
+    const since = new Date(now - throttleWindowMs).toISOString();
+    for (const [key, limit] of [[accountKey, maxFailuresPerAccount], [ipKey, maxFailuresPerIp]] as const) {
+      const { count, oldest } = await repo.countSignInAttempts(this.db, key, since);
+      if (count >= limit) {
+        const freeAt = (oldest ? Date.parse(oldest) : now) + throttleWindowMs;
+        throw new ThrottledError(Math.max(1, Math.ceil((freeAt - now) / 1000)));
+      }
+    }
+    // Old attempts are of no further use; pruning here keeps the table small without a job.
+    await repo.deleteSignInAttemptsBefore(this.db, since);
+  }
+
+  /** For the GET of a link: throws `auth.bad_link`, `auth.link_used` or `auth.link_expired`; consumes nothing. */
+  async checkSignInLink(token: string): Promise<void> {
+    await this.liveLink(token);
+  }
+
+  /** Consumes a sign-in link (once) and starts a session. */
+  async signInWithLink(token: string, client: ClientInfo): Promise<SignedIn> {
+    const link = await this.liveLink(token);
+    if (!(await repo.consumeSignInLink(this.db, link.token_hash, this.now().toISOString()))) throw new AppError('auth.link_used');
+    const user = await repo.findUserById(this.db, link.user_id);
+    if (!user || user.disabled_at) throw new AppError('auth.bad_link');
+    return { token: await this.startSession(user.id, client), user };
+  }
+
+  private async liveLink(token: string) {
+    if (!tokenPattern.test(token)) throw new AppError('auth.bad_link');
+    const link = await repo.findSignInLink(this.db, tokenHash(token));
+    if (!link) throw new AppError('auth.bad_link');
+    if (link.used_at) throw new AppError('auth.link_used');
+    if (link.expires_at <= this.now().toISOString()) throw new AppError('auth.link_expired');
+    return link;
+  }
+
+  private async startSession(userId: number, client: ClientInfo): Promise<string> {
+    const token = newToken();
+    const now = this.now();
+    await repo.deleteExpiredSessions(this.db, now.toISOString());
+    await repo.insertSession(this.db, {
+      id: tokenHash(token),
+      user_id: userId,
+      created_at: now.toISOString(),
+      last_seen_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + sessionLifetimeMs).toISOString(),
+      user_agent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip,
+    });
+    return token;
+  }
+
+  /** The live session a cookie's token names, and its user; extends the session when in use. */
+  async sessionFor(token: string): Promise<{ session: SessionRow; user: UserRow } | null> {
+    if (!tokenPattern.test(token)) return null;
+    const now = this.now();
+    const found = await repo.findLiveSession(this.db, tokenHash(token), now.toISOString());
+    if (!found) return null;
+    if (now.getTime() - Date.parse(found.session.last_seen_at) >= touchEveryMs) {
+      await repo.touchSession(this.db, found.session.id, now.toISOString(), new Date(now.getTime() + sessionLifetimeMs).toISOString());
+    }
+    return found;
+  }
+
+  /**
+   * Sets (or changes) the signed-in user's password. Every other session of the user ends, so a password
+   * changed after a theft also shuts the thief out; this one stays.
+   */
+  async setPassword(userId: number, keepSessionId: string, password: string, repeated: string): Promise<void> {
+    checkPasswordStrength(password);
+    if (password !== repeated) throw new AppError('user.password_mismatch');
+    await repo.setPasswordHash(this.db, userId, await hashPassword(password));
+    await repo.deleteOtherSessionsOfUser(this.db, userId, keepSessionId);
+  }
+
+  async signOut(sessionId: string): Promise<void> {
+    await repo.deleteSession(this.db, sessionId);
+  }
+
+  /** Ends every session of the user, on every device (this one included). */
+  async signOutEverywhere(userId: number): Promise<number> {
+    return repo.deleteSessionsOfUser(this.db, userId);
+  }
+}
+
+export function checkPasswordStrength(password: string): void {
+  if ([...password].length < minPasswordLength || password.length > maxPasswordLength) throw new AppError('user.weak_password');
+}
