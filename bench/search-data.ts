@@ -2,6 +2,7 @@
 // Deterministic (seeded), so runs compare. Words follow a Zipf-like distribution: a few hundred real
 // English and news words at the head, then a long tail of made-up names and terms, as in a real archive.
 import type { Db } from '../src/db/index.ts';
+import { newArticleRow } from '../src/modules/articles/articles.fixtures.ts';
 
 /** A small seeded PRNG (mulberry32): the same articles and queries on every run. */
 export function randomSource(seed: number): () => number {
@@ -97,23 +98,12 @@ export async function generateArticles(db: Db, count: number, corpus = createCor
       for (let i = from; i < Math.min(count, from + 500); i++) {
         const at = new Date(start + i * 1_800_000).toISOString();
         const paragraphs = 3 + Math.floor(corpus.random() * 3);
-        rows.push({
-          slug: `bench-article-${i}`,
-          title: corpus.sentence(5, 11).slice(0, -1),
-          standfirst: corpus.sentence(18, 30),
-          body_markdown: Array.from({ length: paragraphs }, () => `${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)}`).join('\n\n'),
-          status: i % 50 === 0 ? ('draft' as const) : ('published' as const),
-          feature_image_id: null,
-          video_id: null,
-          video_caption: null,
-          seo_title: null,
-          seo_description: null,
-          correction_note: null,
-          scheduled_at: null,
-          published_at: i % 50 === 0 ? null : at,
-          updated_at: at,
-          created_at: at,
-        });
+        rows.push(
+          newArticleRow(
+            { slug: `bench-article-${i}`, title: corpus.sentence(5, 11).slice(0, -1), standfirst: corpus.sentence(18, 30), body_markdown: Array.from({ length: paragraphs }, () => `${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)}`).join('\n\n'), status: i % 50 === 0 ? 'draft' : 'published' },
+            at,
+          ),
+        );
       }
       await trx.insertInto('articles').values(rows).execute();
       onProgress?.(Math.min(count, from + 500));

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { createTestSite, type TestSite } from '../../test/helpers/site.ts';
 import { demoArticles, demoAuthors, demoTags } from '../modules/seed/demo.content.ts';
+import { newArticleRow } from '../modules/articles/articles.fixtures.ts';
 
 const lead = demoArticles[0]!;
 
@@ -150,7 +151,7 @@ describe('pagination', () => {
         const at = new Date(Date.UTC(2020, 0, i)).toISOString(); // older than every demo article
         const { id } = await site.db
           .insertInto('articles')
-          .values({ slug: `archive-${i}`, title: `Archive story ${i}`, standfirst: '', body_markdown: 'Text.', status: 'published', feature_image_id: null, video_id: null, video_caption: null, seo_title: null, seo_description: null, correction_note: null, scheduled_at: null, published_at: at, updated_at: at, created_at: at })
+          .values(newArticleRow({ slug: `archive-${i}`, title: `Archive story ${i}`, body_markdown: 'Text.' }, at))
           .returning('id')
           .executeTakeFirstOrThrow();
         await site.db.insertInto('article_tags').values({ article_id: id, tag_id: tag.id, position: 0 }).execute();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HtmlValidate } from 'html-validate';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
+import { newArticleRow } from '../articles/articles.fixtures.ts';
 
 describe('GET /search', () => {
   let site: TestSite;
@@ -76,23 +77,7 @@ describe('GET /search', () => {
     const at = new Date().toISOString();
     await site.db
       .insertInto('articles')
-      .values({
-        slug: 'secret-draft',
-        title: 'Herzog secret draft platypus',
-        standfirst: '',
-        body_markdown: 'platypus',
-        status: 'draft',
-        feature_image_id: null,
-        video_id: null,
-        video_caption: null,
-        seo_title: null,
-        seo_description: null,
-        correction_note: null,
-        scheduled_at: null,
-        published_at: null,
-        updated_at: at,
-        created_at: at,
-      })
+      .values(newArticleRow({ slug: 'secret-draft', title: 'Herzog secret draft platypus', body_markdown: 'platypus', status: 'draft' }, at))
       .execute();
     for (const q of ['platypus', 'Herzog', 'secret']) {
       const res = await get(`/search?q=${q}`);

@@ -8,6 +8,7 @@ import type { Db } from '../../db/index.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { seedDemoPublication } from '../seed/seed.service.ts';
 import { highlight, maxQueryLength, normaliseQuery, rankingLimit, searchArticles } from './search.service.ts';
+import { newArticleRow } from '../articles/articles.fixtures.ts';
 
 const lead = 'blinken-meets-herzog-ceasefire-push';
 const galleries = 'tel-aviv-galleries-stay-open-late';
@@ -19,23 +20,8 @@ async function insertArticle(db: Db, values: { slug: string; title: string; stan
   const at = values.publishedAt ?? '2026-11-20T10:00:00.000Z';
   const { id } = await db
     .insertInto('articles')
-    .values({
-      slug: values.slug,
-      title: values.title,
-      standfirst: values.standfirst ?? '',
-      body_markdown: values.body ?? '',
-      status: values.status ?? 'published',
-      feature_image_id: null,
-      video_id: null,
-      video_caption: null,
-      seo_title: null,
-      seo_description: null,
-      correction_note: null,
-      scheduled_at: null,
-      published_at: values.status === 'draft' ? null : at,
-      updated_at: at,
-      created_at: at,
-    })
+    
+    .values(newArticleRow({ slug: values.slug, title: values.title, standfirst: values.standfirst ?? '', body_markdown: values.body ?? '', status: values.status ?? 'published' }, at))
     .returning('id')
     .executeTakeFirstOrThrow();
   return id;
