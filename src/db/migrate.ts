@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely';
-import type { Db } from './index.ts';
+import type { Config } from '../config.ts';
+import { createDb, type Db } from './index.ts';
 
 const migrationFolder = path.join(import.meta.dirname, 'migrations');
 
@@ -11,4 +12,15 @@ export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error instanceof Error ? result.error : new Error('migration failed', { cause: result.error });
   return result;
+}
+
+/** Opens the configured database, migrates it, runs `work`, and always closes it: what each CLI command needs. */
+export async function withMigratedDb<T>(database: Config['database'], work: (db: Db) => Promise<T>): Promise<T> {
+  const { db } = createDb(database);
+  try {
+    await migrateToLatest(db);
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
 }

@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { type CliCommand, UsageError, wantsHelp } from '../../cli-support.ts';
 import { type Config, loadConfig } from '../../config.ts';
 import { createDb, type Db } from '../../db/index.ts';
-import { migrateToLatest } from '../../db/migrate.ts';
+import { migrateToLatest, withMigratedDb } from '../../db/migrate.ts';
 import { createMailTransport, type MailTransport } from '../mail/mail.transport.ts';
 import { createDeliveryWorker, type DeliveryOutcome, type DeliveryWorker } from './delivery.worker.ts';
 
@@ -133,18 +133,14 @@ async function send(args: string[]): Promise<number> {
   const { subject, wait, positionals: slugs } = parseIssueArgs(args);
   if (slugs.length === 0) throw new UsageError("Name at least one article: 'gazette newsletter send <article-slug>'.");
   const config = loadConfig();
-  const { db } = createDb(config.database);
-  try {
-    await migrateToLatest(db);
+  return withMigratedDb(config.database, async (db) => {
     const deps = newsletterDeps(config);
     const issue = await createIssue(db, deps, { slugs, subject });
     const recipients = await queueIssue(db, deps, issue.id);
     console.log(`Issue ${issue.id} “${issue.subject}” queued to ${recipients} confirmed subscriber${recipients === 1 ? '' : 's'}.`);
     if (!wait) return 0;
     return await sendAndWait(config, db, issue.id);
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 /** Works the queue in this process until the issue's send ends, with a progress bar on stderr. */
@@ -194,9 +190,7 @@ async function sendAndWait(config: Config, db: Db, issueId: number): Promise<num
 async function status(args: string[]): Promise<number> {
   if (args.length > 1) throw new UsageError("Usage: gazette newsletter status [issue-number]");
   const config = loadConfig();
-  const { db } = createDb(config.database);
-  try {
-    await migrateToLatest(db);
+  return withMigratedDb(config.database, async (db) => {
     if (args[0] === undefined) {
       const issues = await listIssues(db, 20);
       if (issues.length === 0) console.log('No issues yet.');
@@ -210,9 +204,7 @@ async function status(args: string[]): Promise<number> {
     console.log(`  sent ${counts.sent} · failed ${counts.failed} · queued ${counts.queued} · sending ${counts.sending} · skipped ${counts.skipped}`);
     if (issue.finished_at) console.log(`  finished ${issue.finished_at}`);
     return 0;
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 async function preview(args: string[]): Promise<number> {
@@ -221,18 +213,14 @@ async function preview(args: string[]): Promise<number> {
   const slugs = file ? positionals.slice(0, -1) : positionals;
   if (slugs.length === 0) throw new UsageError("Name at least one article: 'gazette newsletter preview <article-slug> [file.html]'.");
   const config = loadConfig();
-  const { db } = createDb(config.database);
-  try {
-    await migrateToLatest(db);
+  return withMigratedDb(config.database, async (db) => {
     const page = await renderIssuePreview(db, config.siteUrl, { slugs, subject });
     if (file) {
       await writeFile(file, page.html);
       console.log(`Wrote the preview of “${page.subject}” to ${file}.`);
     } else process.stdout.write(page.html);
     return 0;
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 async function testSend(args: string[]): Promise<number> {

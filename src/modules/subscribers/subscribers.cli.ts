@@ -8,8 +8,8 @@ import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { type CliCommand, UsageError, wantsHelp } from '../../cli-support.ts';
 import { loadConfig } from '../../config.ts';
-import { createDb, type Db } from '../../db/index.ts';
-import { migrateToLatest } from '../../db/migrate.ts';
+import type { Db } from '../../db/index.ts';
+import { withMigratedDb } from '../../db/migrate.ts';
 import { findKnownEmailKeys, findSuppressed, insertConsentEvents, insertSubscribers, listConsentEventsFor, listSubscribersAfter } from './subscribers.repository.ts';
 import { importRowSchema, normaliseEmail } from './subscribers.schema.ts';
 import type { NewConsentEvent, NewSubscriber } from './subscribers.table.ts';
@@ -49,14 +49,7 @@ export const subscribersCommand: CliCommand = {
 };
 
 async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const { db } = createDb(config.database);
-  try {
-    await migrateToLatest(db);
-    return await work(db);
-  } finally {
-    await db.destroy();
-  }
+  return withMigratedDb(loadConfig().database, work);
 }
 
 async function runImport(args: string[]): Promise<number> {

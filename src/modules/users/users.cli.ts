@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type CliCommand, UsageError, wantsHelp } from '../../cli-support.ts';
 import { loadConfig } from '../../config.ts';
-import { createDb } from '../../db/index.ts';
-import { migrateToLatest } from '../../db/migrate.ts';
+import { withMigratedDb } from '../../db/migrate.ts';
 import { AppError } from '../../errors.ts';
 import { minPasswordLength } from './passwords.ts';
 import { roleSchema } from './users.schema.ts';
@@ -51,16 +50,12 @@ export const userCommand: CliCommand = {
 
 async function withUsers<T>(work: (users: UserService) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const { db } = createDb(config.database);
   try {
-    await migrateToLatest(db);
-    return await work(new UserService({ db, siteUrl: config.siteUrl, now: () => new Date() }));
+    return await withMigratedDb(config.database, (db) => work(new UserService({ db, siteUrl: config.siteUrl, now: () => new Date() })));
   } catch (error) {
     // An expected refusal (duplicate, bad address, short password) is the operator's mistake: exit 2.
     if (error instanceof AppError && error.status < 500) throw new UsageError(error.message);
     throw error;
-  } finally {
-    await db.destroy();
   }
 }
 
