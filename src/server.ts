@@ -3,8 +3,8 @@ import { type Config } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createMailTransport } from './modules/mail/mail.transport.ts';
-import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
 import { seedDemoPublication } from './modules/seed/seed.service.ts';
+import { startBackgroundWork } from './worker.ts';
 
 /**
  * Starts the web server: opens the database, migrates it, seeds the demo publication into an empty one,
@@ -25,14 +25,13 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.siteUrl;
   log(`Gazette is serving ${url} (listening on ${config.host}:${port}, data in ${config.dataDir})`);
-  // The in-process delivery worker (WORKER=false to run `gazette worker` processes instead).
-  const delivery = config.inProcessWorker ? await openDelivery(config, { db, log, transport: mail }) : undefined;
-  delivery?.worker.start();
+  // The in-process background work (WORKER=false to run `gazette worker` processes instead).
+  const background = config.inProcessWorker ? await startBackgroundWork(config, { db, log, transport: mail }) : undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await app.close(); // stops accepting, waits for in-flight requests
-      await delivery?.worker.stop(); // finishes and records the messages in flight
+      await background?.stop(); // finishes and records the work in flight
       mail.close();
       await db.destroy();
     })());

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Where stored files live: `<DATA_DIR>/media`. */
+/** Where stored files live on the filesystem: `<DATA_DIR>/media`. */
 export function mediaDirectory(dataDir: string): string {
   return path.join(dataDir, 'media');
 }
@@ -19,27 +19,74 @@ export function safeBaseName(originalName: string): string {
   return cleaned || 'file';
 }
 
-/**
- * Stores bytes under a fingerprinted name (`name.<sha256 prefix>.ext`): the same bytes always get the same
- * name, and changed bytes a new one, so a stored file can be cached as immutable. The write goes to a
- * temporary file first and is renamed into place, so a crash never leaves half a file under a real name.
- */
-export async function storeMediaFile(
-  dataDir: string,
-  originalName: string,
-  extension: string,
-  bytes: Uint8Array,
-): Promise<{ fileName: string; sha256: string; byteSize: number }> {
+/** A stored file: its fingerprinted name (`name.<sha256 prefix>.ext`), digest and size. */
+export interface StoredFile {
+  fileName: string;
+  sha256: string;
+  byteSize: number;
+}
+
+/** The fingerprinted name of some bytes: the same bytes always get the same name, changed bytes a new one. */
+export function fingerprint(originalName: string, extension: string, bytes: Uint8Array): StoredFile {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const fileName = `${safeBaseName(originalName)}.${sha256.slice(0, 12)}.${extension}`;
-  const directory = mediaDirectory(dataDir);
-  await mkdir(directory, { recursive: true });
-  const target = path.join(directory, fileName);
-  const existing = await stat(target).catch(() => undefined);
-  if (existing?.size !== bytes.byteLength) {
-    const temporary = path.join(directory, `.${fileName}.${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(temporary, bytes);
-    await rename(temporary, target);
+  return { fileName: `${safeBaseName(originalName)}.${sha256.slice(0, 12)}.${extension}`, sha256, byteSize: bytes.byteLength };
+}
+
+/**
+ * Where media bytes live, behind one interface: the filesystem under DATA_DIR by default; an S3-compatible
+ * object store when MEDIA_URL=s3://… is set. Names are fingerprinted, so a stored file never changes and
+ * can be cached as immutable.
+ */
+export interface MediaStorage {
+  /** For logs and the README: `filesystem /data/media`, `s3://bucket/prefix`. */
+  readonly description: string;
+  /** Stores bytes under their fingerprinted name (idempotent: storing the same bytes twice is one file). */
+  put(originalName: string, extension: string, bytes: Uint8Array, contentType: string): Promise<StoredFile>;
+  /** Copies a stored file to a local path (ffmpeg and sharp work on files). Rejects when it does not exist. */
+  download(fileName: string, localPath: string): Promise<void>;
+  /** Removes a stored file; removing one that is not there is not an error. */
+  remove(fileName: string): Promise<void>;
+}
+
+/** Media on the local filesystem, under `<DATA_DIR>/media`, served by the media routes with Range support. */
+export class FileSystemMediaStorage implements MediaStorage {
+  readonly directory: string;
+  readonly description: string;
+
+  constructor(dataDir: string) {
+    this.directory = mediaDirectory(dataDir);
+    this.description = `filesystem ${this.directory}`;
   }
-  return { fileName, sha256, byteSize: bytes.byteLength };
+
+  /** The write goes to a temporary file first and is renamed into place: a crash never leaves half a file under a real name. */
+  async put(originalName: string, extension: string, bytes: Uint8Array): Promise<StoredFile> {
+    const stored = fingerprint(originalName, extension, bytes);
+    await mkdir(this.directory, { recursive: true });
+    const target = path.join(this.directory, stored.fileName);
+    const existing = await stat(target).catch(() => undefined);
+    if (existing?.size !== bytes.byteLength) {
+      const temporary = path.join(this.directory, `.${stored.fileName}.${randomBytes(6).toString('hex')}.tmp`);
+      await writeFile(temporary, bytes);
+      await rename(temporary, target);
+    }
+    return stored;
+  }
+
+  async download(fileName: string, localPath: string): Promise<void> {
+    await copyFile(this.#pathOf(fileName), localPath);
+  }
+
+  async remove(fileName: string): Promise<void> {
+    await rm(this.#pathOf(fileName), { force: true });
+  }
+
+  #pathOf(fileName: string): string {
+    if (fileName !== path.basename(fileName) || fileName.startsWith('.')) throw new Error(`Not a stored file name: ${fileName}`);
+    return path.join(this.directory, fileName);
+  }
+}
+
+/** Stores bytes on the filesystem under DATA_DIR (kept for callers that have no storage object, e.g. tests). */
+export function storeMediaFile(dataDir: string, originalName: string, extension: string, bytes: Uint8Array): Promise<StoredFile> {
+  return new FileSystemMediaStorage(dataDir).put(originalName, extension, bytes);
 }

@@ -30,13 +30,6 @@ const newsletterUsage = `Usage:
 Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_DOMAIN, DKIM_SELECTOR,
 DKIM_PRIVATE_KEY_FILE, DATABASE_URL, DATA_DIR, SITE_URL (see README.md).`;
 
-const workerUsage = `Usage: gazette worker
-
-Deliver queued newsletter mail until SIGTERM or SIGINT; then finish the messages in flight, record them,
-and exit. Run as many as you like, on as many machines as share the database.
-
-Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*, DATABASE_URL (see README.md).`;
-
 /** `gazette newsletter …` */
 export const newsletterCommand: CliCommand = {
   summary: 'Compose, send and follow newsletter issues (send, status, preview, test-send).',
@@ -67,34 +60,6 @@ export const newsletterCommand: CliCommand = {
 };
 
 /** `gazette worker` */
-export const workerCommand: CliCommand = {
-  summary: 'Deliver queued newsletter mail until stopped (SIGTERM finishes the messages in flight).',
-  usage: workerUsage,
-  run: async (args) => {
-    if (wantsHelp(args)) {
-      console.log(workerUsage);
-      return 0;
-    }
-    if (args.length > 0) throw new UsageError(`Unknown argument for 'worker': ${args[0] ?? ''}. Run 'gazette worker --help'.`);
-    const config = loadConfig();
-    const { db, transport, worker } = await openDelivery(config, { log: (line) => console.log(line) });
-    console.log(`Delivery worker ${worker.id} sending through ${transport.description} (concurrency ${config.mail.concurrency}${config.mail.ratePerSecond > 0 ? `, ${config.mail.ratePerSecond}/s` : ''}).`);
-    worker.start();
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        console.log(`${signal}: finishing the messages in flight…`);
-        resolve();
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
-    await worker.stop();
-    transport.close();
-    await db.destroy();
-    return 0;
-  },
-};
-
 /** The dependencies of composing and sending, built from configuration (entry points call this). */
 export function newsletterDeps(config: Config): NewsletterDeps {
   return { siteUrl: config.siteUrl, emailHash };

@@ -1,0 +1,80 @@
+import { type CliCommand, UsageError, wantsHelp } from './cli-support.ts';
+import { type Config, loadConfig } from './config.ts';
+import { createDb, type Db } from './db/index.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
+import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
+
+/** A loop the workers run: started once, stopped on shutdown after finishing what it has in hand. */
+export interface BackgroundJob {
+  /** `deliveries`, `scheduled-publisher`, `video-clips`: for logs. */
+  readonly name: string;
+  start(): void;
+  /** Resolves once the work in flight is finished and recorded. */
+  stop(): Promise<void>;
+}
+
+export interface BackgroundWork {
+  jobs: readonly BackgroundJob[];
+  /** Stops every job, each finishing its work in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything a worker process does, started together: `gazette worker` runs it on its own, and `serve`
+ * runs it in-process unless WORKER=false. Each job claims its work in the database, so any number of
+ * worker processes can share one database without doing anything twice.
+ */
+export async function startBackgroundWork(config: Config, deps: { db: Db; transport: MailTransport; log: (line: string) => void }): Promise<BackgroundWork> {
+  const delivery = await openDelivery(config, deps);
+  const jobs: BackgroundJob[] = [{ name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() }];
+  for (const job of jobs) job.start();
+  return {
+    jobs,
+    stop: async () => {
+      await Promise.all(jobs.map((job) => job.stop()));
+    },
+  };
+}
+
+const workerUsage = `Usage: gazette worker
+
+Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail (and every other job of
+the workers); then finish the work in flight, record it, and exit. Run as many as you like, on as many
+machines as share the database.
+
+Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*, DATABASE_URL (see README.md).`;
+
+/** `gazette worker` */
+export const workerCommand: CliCommand = {
+  summary: 'Run the background work (newsletter delivery…) until stopped (SIGTERM finishes the work in flight).',
+  usage: workerUsage,
+  run: async (args) => {
+    if (wantsHelp(args)) {
+      console.log(workerUsage);
+      return 0;
+    }
+    if (args.length > 0) throw new UsageError(`Unknown argument for 'worker': ${args[0] ?? ''}. Run 'gazette worker --help'.`);
+    const config = loadConfig();
+    const { db } = createDb(config.database);
+    await migrateToLatest(db);
+    const transport = await createMailTransport(config);
+    const log = (line: string) => console.log(line);
+    const work = await startBackgroundWork(config, { db, transport, log });
+    console.log(
+      `Worker running ${work.jobs.map((job) => job.name).join(', ')}; mail through ${transport.description} (concurrency ${config.mail.concurrency}${config.mail.ratePerSecond > 0 ? `, ${config.mail.ratePerSecond}/s` : ''}).`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        console.log(`${signal}: finishing the work in flight…`);
+        resolve();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    await work.stop();
+    transport.close();
+    await db.destroy();
+    return 0;
+  },
+};
