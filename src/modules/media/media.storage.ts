@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -32,6 +33,18 @@ export function fingerprint(originalName: string, extension: string, bytes: Uint
   return { fileName: `${safeBaseName(originalName)}.${sha256.slice(0, 12)}.${extension}`, sha256, byteSize: bytes.byteLength };
 }
 
+/** The fingerprinted name of a local file, read as a stream. */
+export async function fingerprintFile(originalName: string, extension: string, localPath: string): Promise<StoredFile> {
+  const hash = createHash('sha256');
+  let byteSize = 0;
+  for await (const chunk of createReadStream(localPath)) {
+    hash.update(chunk as Buffer);
+    byteSize += (chunk as Buffer).byteLength;
+  }
+  const sha256 = hash.digest('hex');
+  return { fileName: `${safeBaseName(originalName)}.${sha256.slice(0, 12)}.${extension}`, sha256, byteSize };
+}
+
 /**
  * Where media bytes live, behind one interface: the filesystem under DATA_DIR by default; an S3-compatible
  * object store when MEDIA_URL=s3://… is set. Names are fingerprinted, so a stored file never changes and
@@ -42,6 +55,11 @@ export interface MediaStorage {
   readonly description: string;
   /** Stores bytes under their fingerprinted name (idempotent: storing the same bytes twice is one file). */
   put(originalName: string, extension: string, bytes: Uint8Array, contentType: string): Promise<StoredFile>;
+  /**
+   * Stores a local file (a large upload spooled to disk, an ffmpeg output) without reading it into memory.
+   * The local file is left in place; the caller removes it.
+   */
+  putFile(originalName: string, extension: string, localPath: string, contentType: string): Promise<StoredFile>;
   /** Copies a stored file to a local path (ffmpeg and sharp work on files). Rejects when it does not exist. */
   download(fileName: string, localPath: string): Promise<void>;
   /** Removes a stored file; removing one that is not there is not an error. */
@@ -67,6 +85,19 @@ export class FileSystemMediaStorage implements MediaStorage {
     if (existing?.size !== bytes.byteLength) {
       const temporary = path.join(this.directory, `.${stored.fileName}.${randomBytes(6).toString('hex')}.tmp`);
       await writeFile(temporary, bytes);
+      await rename(temporary, target);
+    }
+    return stored;
+  }
+
+  async putFile(originalName: string, extension: string, localPath: string): Promise<StoredFile> {
+    const stored = await fingerprintFile(originalName, extension, localPath);
+    await mkdir(this.directory, { recursive: true });
+    const target = path.join(this.directory, stored.fileName);
+    const existing = await stat(target).catch(() => undefined);
+    if (existing?.size !== stored.byteSize) {
+      const temporary = path.join(this.directory, `.${stored.fileName}.${randomBytes(6).toString('hex')}.tmp`);
+      await copyFile(localPath, temporary);
       await rename(temporary, target);
     }
     return stored;
