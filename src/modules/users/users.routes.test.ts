@@ -2,37 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { HtmlValidate } from 'html-validate';
+import { CookieJar, csrfFrom, testPassword } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { UserService } from './users.service.ts';
 
-const password = 'correct horse battery staple';
-
-/** A browser's cookies for one visitor: what the server set, sent back on each request. */
-class CookieJar {
-  readonly cookies = new Map<string, string>();
-  lastSetCookies: string[] = [];
-  store(response: LightMyRequestResponse): void {
-    const header = response.headers['set-cookie'];
-    this.lastSetCookies = header === undefined ? [] : Array.isArray(header) ? header : [header];
-    for (const line of this.lastSetCookies) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (/Max-Age=0/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
-
-function csrfFrom(body: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(body);
-  assert.ok(match?.[1], 'the page has a CSRF field');
-  return match[1];
-}
+const password = testPassword;
 
 describe('newsroom accounts over HTTP', () => {
   let site: TestSite;
