@@ -1,0 +1,92 @@
+/**
+ * The newsroom's defences in a real browser (Debian's Chromium through playwright-core): what a journalist
+ * would notice when something is wrong — a guessed password locks the account for a while even for the
+ * right password, and a state-changing request that does not come from one of our forms is refused.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newContext } from './helpers/browser.ts';
+import { testPassword } from './helpers/newsroom.ts';
+import { createTestSite, type TestSite } from './helpers/site.ts';
+import { UserService } from '../src/modules/users/users.service.ts';
+
+describe('newsroom defences in Chromium', () => {
+  let site: TestSite;
+  let base: string;
+  let browser: Browser;
+
+  before(async () => {
+    site = await createTestSite({ seed: false });
+    base = await site.listen();
+    browser = await launchBrowser();
+    const users = new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() });
+    await users.createUser({ email: 'guarded@example.com', role: 'editor', name: 'Gil Guarded', password: testPassword });
+    await users.createUser({ email: 'editor@example.com', role: 'editor', name: 'Eda Editor', password: testPassword });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+
+  const signIn = async (page: Page, email: string, password: string) => {
+    await page.goto(`${base}/newsroom/sign-in`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    // Submitted from the keyboard; the answer (the dashboard after a 303, or the form again) replaces the page.
+    await Promise.all([page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame()), page.keyboard.press('Enter')]);
+    await page.waitForLoadState('domcontentloaded');
+  };
+
+  it('throttles sign-in: after five wrong passwords even the right one is refused, with a message', async () => {
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        await signIn(page, 'guarded@example.com', `a wrong guess, number ${attempt}`);
+        assert.match(await page.getByRole('alert').innerText(), /not right|incorrect|wrong/i, `attempt ${attempt} is told the password is wrong`);
+      }
+      await signIn(page, 'guarded@example.com', testPassword);
+      assert.equal(new URL(page.url()).pathname, '/newsroom/sign-in', 'the right password does not get in while throttled');
+      assert.match(await page.getByRole('alert').innerText(), /too many|try again/i);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('refuses a POST without a CSRF token, and the session it targeted stays intact', async () => {
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      await signIn(page, 'editor@example.com', testPassword);
+      assert.equal(new URL(page.url()).pathname, '/newsroom');
+      // What a forged request could send: the session cookie rides along (same origin), but no token.
+      const forged = await page.evaluate(async () => {
+        const response = await fetch('/newsroom/sign-out-everywhere', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: 'confirm=yes',
+        });
+        return { status: response.status, body: await response.text() };
+      });
+      assert.equal(forged.status, 403);
+      assert.match(forged.body, /auth\.csrf/);
+      // A token from somewhere else (another session's) is refused too.
+      const wrongToken = await page.evaluate(async () => {
+        const response = await fetch('/newsroom/sign-out-everywhere', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: '_csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        });
+        return response.status;
+      });
+      assert.equal(wrongToken, 403);
+      const response = await page.goto(`${base}/newsroom`);
+      assert.equal(response?.status(), 200);
+      assert.equal(new URL(page.url()).pathname, '/newsroom', 'still signed in after the refused requests');
+    } finally {
+      await context.close();
+    }
+  });
+});
