@@ -19,7 +19,8 @@ import { createRecipientLinks, listIdFor } from '../src/modules/newsletters/news
 import { countDeliveriesByStatus, findIssue } from '../src/modules/newsletters/newsletters.repository.ts';
 import { queueIssue } from '../src/modules/newsletters/newsletters.service.ts';
 import { emailHash } from '../src/modules/subscribers/subscribers.tokens.ts';
-import { createBenchIssue, generateSubscribers } from './newsletter-data.ts';
+import { generateSubscribers } from './generate.ts';
+import { createBenchIssue } from './newsletter-data.ts';
 
 const target = { messagesPerSecond: 4000, shareOfCeiling: 0.5 } as const;
 const sinkBin = '/usr/sbin/smtp-sink';
