@@ -11,7 +11,7 @@ import { searchRoutes } from './modules/search/search.routes.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
 import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
 import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
-import { SubscriberService } from './modules/subscribers/subscribers.service.ts';
+import { SignupRateLimiter, SubscriberService } from './modules/subscribers/subscribers.service.ts';
 import { createNewsroomAuth, installNewsroomGuards, type NewsroomAuth } from './modules/users/users.auth.ts';
 import { userRoutes } from './modules/users/users.routes.ts';
 import { UserService } from './modules/users/users.service.ts';
@@ -154,6 +154,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     secret,
     config,
     now,
+    limiter: new SignupRateLimiter({
+      perIp: { limit: config.signupLimits.perIp, windowMs: 10 * 60_000 },
+      perAddress: { limit: config.signupLimits.perAddress, windowMs: 60 * 60_000 },
+    }),
     warn: (message) => app.log.warn(message),
     ...(config.mail.smtpUrl ? {} : { logConfirmationLink: (message: string) => app.log.info(message) }),
   });

@@ -31,6 +31,8 @@ const environmentSchema = z.object({
   SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
   SEND_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
   WORKER: z.enum(['true', 'false']).default('true'),
+  SIGNUP_LIMIT_PER_IP: z.coerce.number().int().min(0).default(20),
+  SIGNUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(5),
   // Media storage (see mediaConfig below).
   MEDIA_URL: z
     .string()
@@ -70,6 +72,8 @@ export interface Config {
   /** Run a delivery worker inside `serve`. */
   readonly inProcessWorker: boolean;
   readonly media: MediaConfig;
+  /** Sign-ups allowed per IP per 10 minutes and per address per hour, per process (0: no limit). */
+  readonly signupLimits: { readonly perIp: number; readonly perAddress: number };
 }
 
 /** Where media bytes live, and where browsers fetch them. */
@@ -132,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ipStorage: e.IP_STORAGE,
     inProcessWorker: e.WORKER === 'true',
     media: mediaConfig(e, env),
+    signupLimits: Object.freeze({ perIp: e.SIGNUP_LIMIT_PER_IP, perAddress: e.SIGNUP_LIMIT_PER_ADDRESS }),
   });
 }
 
