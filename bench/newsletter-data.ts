@@ -1,23 +1,8 @@
-// Data for `npm run bench:newsletter`: confirmed subscribers in bulk, and an issue of about 30 KB of HTML.
+// Data for `npm run bench:newsletter`: an issue of about 30 KB of HTML (the subscribers come from bench/generate.ts).
 import type { Db } from '../src/db/index.ts';
 import type { ArticleView } from '../src/modules/articles/articles.service.ts';
 import { composeIssue } from '../src/modules/newsletters/newsletters.compose.ts';
 import { insertIssue } from '../src/modules/newsletters/newsletters.repository.ts';
-
-/** `count` confirmed subscribers, `reader<n>@bench.example`, in one transaction. */
-export async function generateSubscribers(db: Db, count: number): Promise<void> {
-  const now = new Date().toISOString();
-  await db.transaction().execute(async (trx) => {
-    for (let start = 0; start < count; start += 1000) {
-      const rows = [];
-      for (let i = start; i < Math.min(count, start + 1000); i++) {
-        const email = `reader${i}@bench.example`;
-        rows.push({ email, email_key: email, name: null, status: 'confirmed' as const, source: 'import' as const, created_at: now, confirmed_at: now });
-      }
-      await trx.insertInto('subscribers').values(rows).execute();
-    }
-  });
-}
 
 const paragraph =
   'The council voted late on Tuesday to keep the harbour ferry running through the winter, after a public meeting at which ' +

@@ -1,9 +1,10 @@
-// `npm run bench:newsletter [-- --subscribers 100000 --concurrency 32 --ceiling-messages 30000]`
+// `npm run bench:newsletter [-- --subscribers 100000 --concurrency 32 --ceiling-messages 30000 --database sqlite|postgres]`
 //
 // How fast does Gazette deliver a newsletter issue next to the ceiling of this machine? Both runs go to
 // the same Postfix `smtp-sink` on loopback: (1) `smtp-source` pushing 30 KB messages as fast as it can
 // (the ceiling), then (2) Gazette sending one ~30 KB issue, personalised per recipient, to 100,000
-// confirmed subscribers with the queue durable in SQLite (queue, claim, send, record each outcome).
+// confirmed subscribers with the queue durable in SQLite, or with `--database postgres` in a throw-away
+// PostgreSQL database at 127.0.0.1:5432 (queue, claim, send, record each outcome).
 // Needs Postfix's tools: apt-get install -y postfix (smtp-sink and smtp-source in /usr/sbin).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +20,9 @@ import { createRecipientLinks, listIdFor } from '../src/modules/newsletters/news
 import { countDeliveriesByStatus, findIssue } from '../src/modules/newsletters/newsletters.repository.ts';
 import { queueIssue } from '../src/modules/newsletters/newsletters.service.ts';
 import { emailHash } from '../src/modules/subscribers/subscribers.tokens.ts';
-import { createBenchIssue, generateSubscribers } from './newsletter-data.ts';
+import { generateSubscribers } from './generate.ts';
+import { createBenchPostgres } from './harness.ts';
+import { createBenchIssue } from './newsletter-data.ts';
 
 const target = { messagesPerSecond: 4000, shareOfCeiling: 0.5 } as const;
 const sinkBin = '/usr/sbin/smtp-sink';
@@ -32,8 +35,12 @@ const { values } = parseArgs({
     subscribers: { type: 'string', default: '100000' },
     concurrency: { type: 'string', default: '32' },
     'ceiling-messages': { type: 'string', default: '30000' },
+    database: { type: 'string', default: 'sqlite' },
   },
 });
+if (values.database !== 'sqlite' && values.database !== 'postgres') throw new Error(`--database must be sqlite or postgres, not ${values.database}`);
+const database = values.database;
+const databaseLabel = database === 'postgres' ? 'PostgreSQL' : 'SQLite';
 const subscribers = Number(values.subscribers);
 const concurrency = Number(values.concurrency);
 const ceilingMessages = Number(values['ceiling-messages']);
@@ -65,6 +72,7 @@ async function main(): Promise<void> {
     }
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'gazette-bench-newsletter-'));
+  let dropPostgres: (() => Promise<void>) | undefined;
   const port = await freePort();
   // smtp-sink refuses to run as root without -u; it accepts and discards every message.
   const sink = spawn(sinkBin, [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), '-4', `${host}:${port}`, '4096'], { stdio: 'ignore' });
@@ -82,7 +90,9 @@ async function main(): Promise<void> {
     const ceilingRate = ceilingMessages / (Number(process.hrtime.bigint() - ceilingStart) / 1e9);
 
     // 2. Gazette: subscribers, one issue, queue, then one worker sends it all.
-    const { db } = createDb({ kind: 'sqlite', file: path.join(dir, 'bench.sqlite') });
+    const postgres = database === 'postgres' ? await createBenchPostgres('newsletter') : undefined;
+    dropPostgres = postgres?.drop;
+    const { db } = createDb(postgres ? { kind: 'postgres', url: postgres.url } : { kind: 'sqlite', file: path.join(dir, 'bench.sqlite') });
     await migrateToLatest(db);
     let t = performance.now();
     await generateSubscribers(db, subscribers);
@@ -128,12 +138,12 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`Machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`);
     console.log(`Subscribers: ${subscribers.toLocaleString('en')} generated in ${(generateMs / 1000).toFixed(1)} s; queued ${recipients.toLocaleString('en')} in ${(queueMs / 1000).toFixed(2)} s`);
-    console.log(`Issue: ${issue.htmlBytes.toLocaleString('en')} bytes of HTML, personalised per recipient; concurrency ${concurrency}; queue in SQLite`);
+    console.log(`Issue: ${issue.htmlBytes.toLocaleString('en')} bytes of HTML, personalised per recipient; concurrency ${concurrency}; queue in ${databaseLabel}`);
     console.log('');
     console.log('| run | messages | seconds | messages/s |');
     console.log('| --- | ---: | ---: | ---: |');
     console.log(`| smtp-source, 30 KB, ${concurrency} sessions (ceiling) | ${ceilingMessages.toLocaleString('en')} | ${(ceilingMessages / ceilingRate).toFixed(1)} | ${Math.round(ceilingRate).toLocaleString('en')} |`);
-    console.log(`| Gazette newsletter send | ${counts.sent.toLocaleString('en')} | ${sendS.toFixed(1)} | ${Math.round(rate).toLocaleString('en')} |`);
+    console.log(`| Gazette newsletter send (${databaseLabel}) | ${counts.sent.toLocaleString('en')} | ${sendS.toFixed(1)} | ${Math.round(rate).toLocaleString('en')} |`);
     const cpuPerMessageUs = (cpu.user + cpu.system) / Math.max(1, counts.sent);
     console.log('');
     // Other load on the machine lowers both rates; CPU time per message is the figure it does not move much.
@@ -142,8 +152,10 @@ async function main(): Promise<void> {
     console.log(`Share of the ceiling: ${(share * 100).toFixed(0)}% (target ≥ ${target.shareOfCeiling * 100}%): ${share >= target.shareOfCeiling ? 'met' : 'NOT met'}`);
     console.log(`Absolute: ${Math.round(rate)}/s (target ≥ ${target.messagesPerSecond}/s on a 2-core machine): ${rate >= target.messagesPerSecond ? 'met' : 'NOT met'}`);
     if (counts.failed > 0 || counts.queued > 0) console.log(`Warning: ${counts.failed} failed, ${counts.queued} left queued.`);
+    console.log(`Command: npm run bench:newsletter -- --subscribers ${subscribers} --concurrency ${concurrency} --ceiling-messages ${ceilingMessages}${database === 'postgres' ? ' --database postgres' : ''}`);
   } finally {
     cleanup();
+    await dropPostgres?.();
     rmSync(dir, { recursive: true, force: true });
   }
 }

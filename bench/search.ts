@@ -1,6 +1,6 @@
 // `npm run bench:search [-- --postgres] [-- --articles=N] [-- --queries=N]`
 // Search latency over 100,000 articles: a temp database (SQLite file, or a PostgreSQL database created and
-// dropped at 127.0.0.1:5432), filled by bench/search-data.ts, then a few hundred varied queries through
+// dropped at 127.0.0.1:5432), filled by bench/generate.ts, then a few hundred varied queries through
 // the search service exactly as GET /search calls it (count, one page of ranked matches with snippets,
 // hydration). Prints p50/p95/p99 overall and per kind of query, beside the target p95 < 50 ms.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +11,8 @@ import pg from 'pg';
 import { createDb, type Db } from '../src/db/index.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { searchArticles } from '../src/modules/search/search.service.ts';
-import { benchQueries, createCorpus, generateArticles } from './search-data.ts';
+import { createCorpus, generateArticles } from './generate.ts';
+import { benchQueries } from './search-data.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -58,9 +59,7 @@ async function main(): Promise<void> {
     await migrateToLatest(db);
     const corpus = createCorpus();
     const loadStart = performance.now();
-    await generateArticles(db, articleCount, corpus, (done) => {
-      if (done % 20_000 === 0) process.stdout.write(`  ${done.toLocaleString('en-GB')} articles…\n`);
-    });
+    await generateArticles(db, articleCount, { corpus, onProgress: (done) => process.stdout.write(`  ${done.toLocaleString('en-GB')} articles…\n`) });
     const loadSeconds = (performance.now() - loadStart) / 1000;
     if (usePostgres) await (await import('kysely')).sql`ANALYZE articles`.execute(db);
     console.log(`${label}: ${articleCount.toLocaleString('en-GB')} articles inserted and indexed in ${loadSeconds.toFixed(1)} s`);

@@ -5,24 +5,39 @@
 // Buffer (the runtime's ceiling) and (3) nginx serving them as a static file (the machine's ceiling),
 // then prints the figures against the targets, a Markdown table for the README, and the machine.
 // Only loopback addresses are used. Every child process is stopped at the end, on error and on Ctrl-C.
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { accessSync, chmodSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { availableParallelism, release, tmpdir, totalmem } from 'node:os';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  cleanUpSync,
+  cpuBusyShare,
+  findExecutable,
+  freePort,
+  get,
+  host,
+  machine,
+  createBenchPostgres,
+  gazetteEnv,
+  makeTempDir,
+  rootDir,
+  sampleRss,
+  startChild,
+  startGazette,
+  stopChild,
+  versionOf,
+  waitUntilAnswering,
+  type HttpResponse,
+} from './harness.ts';
 import { topSelfTime } from './site-profile.ts';
 
-const rootDir = path.resolve(import.meta.dirname, '..');
 const articlePath = '/articles/blinken-meets-herzog-ceasefire-push';
 /** The article's headline: proves Gazette answered with the article, not an error page. */
 const articleMarker = 'class="article__headline"';
-const host = '127.0.0.1';
 const installHint = 'Install the load generator and nginx: apt-get install -y wrk nginx-light (nginx binary at /usr/sbin/nginx).';
 
 /** The targets set for the article page (docs: README, "Performance"). */
-const targets = { minShareOfNodeHttp: 0.6, maxP99Ms: 15 } as const;
+const targets = { minShareOfNodeHttp: 0.6, maxP99Ms: 15, maxRssMb: 150 } as const;
 
 const targetNames = ['gazette', 'node', 'nginx'] as const;
 type TargetName = (typeof targetNames)[number];
@@ -39,6 +54,7 @@ interface Options {
   threads: number;
   targets: TargetName[];
   cpuProf: boolean;
+  database: 'sqlite' | 'postgres';
 }
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -51,6 +67,7 @@ function parseOptions(argv: string[]): Options | undefined {
       threads: { type: 'string', default: '2' },
       targets: { type: 'string', default: targetNames.join(',') },
       'cpu-prof': { type: 'boolean', default: false },
+      database: { type: 'string', default: 'sqlite' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -64,6 +81,8 @@ function parseOptions(argv: string[]): Options | undefined {
         '  --connections N   wrk connections (default 64)',
         '  --threads N       wrk threads (default 2)',
         `  --targets LIST    comma-separated subset of ${targetNames.join(',')} (default all)`,
+        '  --database D      sqlite (default: a fresh file) or postgres (a throw-away database at BENCH_POSTGRES_URL,',
+        '                    default postgres://postgres@127.0.0.1:5432)',
         '  --cpu-prof        run Gazette under `node --cpu-prof` and print its top self-time functions',
         '                    (the profiler slows Gazette: do not quote those figures)',
       ].join('\n'),
@@ -84,164 +103,15 @@ function parseOptions(argv: string[]): Options | undefined {
     threads: positive('threads', values.threads),
     targets: targetNames.filter((t) => chosen.includes(t)),
     cpuProf: values['cpu-prof'],
+    database: parseDatabase(values.database),
   };
 }
 
 class UsageError extends Error {}
 
-// ---------------------------------------------------------------------------------------------------------
-// Child processes and temporary directories, all cleaned up however the script ends.
-
-const liveChildren = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  /** The last 64 KiB of its stdout and stderr, for error messages. */
-  output: () => string;
-  exited: Promise<void>;
-}
-
-function startChild(name: string, command: string, args: string[], options: SpawnOptions = {}): Child {
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-65536);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      liveChildren.delete(child);
-      resolve();
-    });
-    child.once('error', (error) => {
-      collect(Buffer.from(`${name}: ${error.message}\n`));
-      liveChildren.delete(child);
-      resolve();
-    });
-  });
-  return { name, process: child, output: () => output, exited };
-}
-
-function isRunning(child: Child): boolean {
-  return child.process.exitCode === null && child.process.signalCode === null;
-}
-
-/** SIGTERM, then SIGKILL if it has not exited after `graceMs`. nginx's master stops its workers on SIGTERM. */
-async function stopChild(child: Child, graceMs = 10_000): Promise<void> {
-  if (!isRunning(child)) return child.exited;
-  child.process.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    child.exited.then(() => false),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    console.warn(`${child.name} did not stop within ${graceMs / 1000} s of SIGTERM; killing it.`);
-    child.process.kill('SIGKILL');
-    await child.exited;
-  }
-}
-
-function makeTempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  tempDirs.add(dir);
-  return dir;
-}
-
-/** Last resort on exit (normal, error, Ctrl-C): signal whatever still runs and remove the temp dirs. */
-function cleanUpSync(): void {
-  for (const child of liveChildren) child.kill('SIGTERM');
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-
-process.once('exit', cleanUpSync);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the servers and wrk…`);
-    process.exit(130); // runs cleanUpSync
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Small helpers.
-
-function findExecutable(name: string, preferred: string[] = []): string | undefined {
-  const candidates = [...preferred, ...(process.env.PATH ?? '').split(':').filter((d) => d !== '').map((d) => path.join(d, name))];
-  for (const file of candidates) {
-    try {
-      accessSync(file, fsConstants.X_OK);
-      return file;
-    } catch {
-      // not here; try the next one
-    }
-  }
-  return undefined;
-}
-
-/** A port free on the loopback now (the OS picks it); a tiny race with other programs is acceptable here. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface HttpResponse {
-  status: number;
-  contentType: string;
-  body: Buffer;
-  /** Size of the status line and headers as sent, to compare what each server puts on the wire. */
-  headerBytes: number;
-}
-
-/** One GET without Accept-Encoding (as wrk sends it), on a fresh connection. */
-async function get(url: string, timeoutMs = 5000): Promise<HttpResponse> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        let headerBytes = `HTTP/${res.httpVersion} ${res.statusCode ?? 0} ${res.statusMessage ?? ''}\r\n\r\n`.length;
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headerBytes += `${res.rawHeaders[i] ?? ''}: ${res.rawHeaders[i + 1] ?? ''}\r\n`.length;
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', body: Buffer.concat(chunks), headerBytes });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `url` until it answers 200; fails early, with the child's output, if the child exits. */
-async function waitUntilAnswering(url: string, child: Child, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastProblem = '';
-  while (Date.now() < deadline) {
-    if (!isRunning(child)) throw new Error(`${child.name} exited before answering (code ${String(child.process.exitCode ?? child.process.signalCode)}):\n${child.output()}`);
-    try {
-      const response = await get(url, 2000);
-      if (response.status === 200) return;
-      lastProblem = `HTTP ${response.status}`;
-    } catch (error) {
-      lastProblem = error instanceof Error ? error.message : String(error);
-    }
-    await sleep(100);
-  }
-  throw new Error(`${child.name} did not answer ${url} with 200 within ${timeoutMs / 1000} s (last: ${lastProblem}):\n${child.output()}`);
+function parseDatabase(value: string): Options['database'] {
+  if (value !== 'sqlite' && value !== 'postgres') throw new UsageError(`--database must be sqlite or postgres, not ${JSON.stringify(value)}`);
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -331,16 +201,18 @@ function assertSameBytes(label: string, response: HttpResponse, expected: Buffer
   }
 }
 
+/** Peak VmRSS of Gazette's process during the warm-up and measured wrk runs of the article page. */
+let gazettePeakRss: { peakBytes: number; samples: number } | undefined;
+
 async function benchGazette(wrk: string, options: Options): Promise<{ html: Buffer; measured: Measured | undefined; profileDir: string | undefined }> {
   const dataDir = makeTempDir('gazette-bench-site-data-');
   const profileDir = options.cpuProf ? makeTempDir('gazette-bench-site-prof-') : undefined;
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // A fresh SQLite database seeded with the demo, whatever the caller's environment says.
-  for (const name of ['DATABASE_URL', 'SITE_URL', 'SEED_DEMO']) delete env[name];
-  Object.assign(env, { DATA_DIR: dataDir, PORT: String(port), HOST: host, LOG_LEVEL: 'warn' });
+  // A fresh database (a SQLite file in DATA_DIR, or a throw-away PostgreSQL one) seeded with the demo.
+  const postgres = options.database === 'postgres' ? await createBenchPostgres('site') : undefined;
+  const env = gazetteEnv({ DATA_DIR: dataDir, PORT: String(port), ...(postgres ? { DATABASE_URL: postgres.url } : {}) });
   const nodeFlags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const gazette = startChild('Gazette', process.execPath, [...nodeFlags, 'bin/gazette.js', 'serve'], { cwd: rootDir, env });
+  const gazette = startGazette(env, nodeFlags);
   try {
     const url = `http://${host}:${port}${articlePath}`;
     await waitUntilAnswering(url, gazette);
@@ -350,12 +222,16 @@ async function benchGazette(wrk: string, options: Options): Promise<{ html: Buff
     if (page.status !== 200 || !page.contentType.startsWith('text/html') || !html.includes(articleMarker)) {
       throw new Error(`Gazette did not answer ${url} with the article (HTTP ${page.status}, ${page.contentType}, ${page.body.length} bytes):\n${html.slice(0, 500)}`);
     }
-    const measured = options.targets.includes('gazette')
-      ? { name: 'gazette' as const, result: await measure(wrk, targetLabels.gazette, url, options), headerBytes: page.headerBytes }
-      : undefined;
+    let measured: Measured | undefined;
+    if (options.targets.includes('gazette')) {
+      const rss = gazette.process.pid === undefined ? undefined : sampleRss(gazette.process.pid);
+      measured = { name: 'gazette' as const, result: await measure(wrk, targetLabels.gazette, url, options), headerBytes: page.headerBytes };
+      gazettePeakRss = rss?.stop();
+    }
     return { html: page.body, measured, profileDir };
   } finally {
     await stopChild(gazette); // a graceful stop is what makes --cpu-prof write its profile
+    await postgres?.drop();
   }
 }
 
@@ -438,41 +314,13 @@ const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const fmtMs = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
 const fmtShare = (part: number, whole: number | undefined) => (whole === undefined || whole === 0 ? '–' : `${Math.round((part / whole) * 100)}%`);
 
-function machine(): string[] {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  return [
-    `CPU: ${model}, ${availableParallelism()} logical CPUs (nproc); ${Math.round(totalmem() / 2 ** 30)} GiB RAM; Linux ${release()}`,
-    `Node ${process.version} (${process.execPath})`,
-  ];
-}
-
-/** Share of all CPUs' time spent busy over `ms` (from /proc/stat), to flag runs disturbed by other work. */
-async function cpuBusyShare(ms: number): Promise<number> {
-  const sample = () => {
-    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
-    return { idle, total: fields.reduce((a, b) => a + b, 0) };
-  };
-  const before = sample();
-  await sleep(ms);
-  const after = sample();
-  const total = after.total - before.total;
-  return total > 0 ? 1 - (after.idle - before.idle) / total : 0;
-}
-
-async function versionOf(command: string, args: string[]): Promise<string> {
-  const child = startChild(command, command, args);
-  await child.exited;
-  return child.output().split('\n')[0]?.trim() ?? '';
-}
-
 function report(results: Measured[], options: Options, html: Buffer, nginxNote: string | undefined, versions: string[]): void {
   const byName = new Map(results.map((m) => [m.name, m.result]));
   const nodeRps = byName.get('node')?.requestsPerSec;
   const nginxRps = byName.get('nginx')?.requestsPerSec;
+  const databaseLabel = options.database === 'postgres' ? 'PostgreSQL' : 'SQLite';
   const rows = results.map((m) => ({
-    label: targetLabels[m.name],
+    label: m.name === 'gazette' ? `${targetLabels.gazette} (${databaseLabel})` : targetLabels[m.name],
     rps: fmtInt(m.result.requestsPerSec),
     p50: fmtMs(m.result.p50Ms),
     p99: fmtMs(m.result.p99Ms),
@@ -501,13 +349,17 @@ function report(results: Measured[], options: Options, html: Buffer, nginxNote: 
       console.log(`  ≥ ${targets.minShareOfNodeHttp * 100}% of node:http req/s: ${share >= targets.minShareOfNodeHttp ? 'MET' : 'NOT MET'} (${Math.round(share * 100)}%)`);
     }
     console.log(`  p99 < ${targets.maxP99Ms} ms: ${gazette.p99Ms < targets.maxP99Ms ? 'MET' : 'NOT MET'} (${fmtMs(gazette.p99Ms)} ms)`);
+    if (gazettePeakRss !== undefined) {
+      const mb = gazettePeakRss.peakBytes / 2 ** 20;
+      console.log(`  memory, RSS < ${targets.maxRssMb} MB under this load: ${mb < targets.maxRssMb ? 'MET' : 'NOT MET'} (peak VmRSS ${mb.toFixed(0)} MB over ${gazettePeakRss.samples} samples of /proc/<pid>/status, every 100 ms)`);
+    }
   }
 
   console.log('\nMachine:');
   for (const l of [...machine(), ...versions]) console.log(`  ${l}`);
   console.log('  The load generator (wrk) runs on the same machine and shares its CPUs with the server.');
   console.log('\nCommand:');
-  console.log(`  npm run bench:site -- --duration ${options.durationS} --connections ${options.connections} --threads ${options.threads}${options.cpuProf ? ' --cpu-prof' : ''}`);
+  console.log(`  npm run bench:site -- --duration ${options.durationS} --connections ${options.connections} --threads ${options.threads}${options.database === 'postgres' ? ' --database postgres' : ''}${options.cpuProf ? ' --cpu-prof' : ''}`);
   for (const m of results) console.log(`  ${m.result.command}   # ${targetLabels[m.name]}, after a ${options.warmupS} s warm-up run`);
 
   console.log('\nMarkdown (README):\n');
@@ -517,7 +369,7 @@ function report(results: Measured[], options: Options, html: Buffer, nginxNote: 
   const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
   console.log(
     `\n${html.length.toLocaleString('en-US')}-byte page, wrk -t${options.threads} -c${options.connections} -d${options.durationS}s on loopback, ` +
-      `${availableParallelism()} × ${cpu}, Node ${process.version}; \`npm run bench:site\`.`,
+      `${availableParallelism()} × ${cpu}, Node ${process.version}; \`npm run bench:site${options.database === 'postgres' ? ' -- --database postgres' : ''}\`.`,
   );
 }
 

@@ -6,11 +6,12 @@ import type { Db } from './db/index.ts';
 import { AppError, errorCodes, type ErrorCode } from './errors.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
+import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
 import { searchRoutes } from './modules/search/search.routes.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
 import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
 import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
-import { SubscriberService } from './modules/subscribers/subscribers.service.ts';
+import { SignupRateLimiter, SubscriberService } from './modules/subscribers/subscribers.service.ts';
 import { createNewsroomAuth, installNewsroomGuards, type NewsroomAuth } from './modules/users/users.auth.ts';
 import { userRoutes } from './modules/users/users.routes.ts';
 import { UserService } from './modules/users/users.service.ts';
@@ -29,6 +30,8 @@ export interface AppDeps {
   logger?: boolean | { level: string };
   /** Where mail leaves; built from config.mail when not given (and then closed with the app). */
   mail?: MailTransport;
+  /** Where media bytes live; built from config.media when not given (and then closed with the app). */
+  storage?: MediaStorage;
 }
 
 export interface App {
@@ -41,7 +44,7 @@ export interface App {
 /** Longest URL we answer (RFC 9110 §4.1 recommends supporting at least 8000 octets; pages need far less). */
 const maxUrlLength = 2048;
 
-const securityHeaders = {
+const baseSecurityHeaders = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'strict-origin-when-cross-origin',
   'x-frame-options': 'DENY',
@@ -50,9 +53,18 @@ const securityHeaders = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), interest-cohort=()',
 };
 
+/** With MEDIA_PUBLIC_URL, /media/ redirects to another origin: pages must allow images and video from it. */
+function withMediaOrigin(headers: typeof baseSecurityHeaders, publicUrl: string | null): typeof baseSecurityHeaders {
+  if (publicUrl === null) return headers;
+  const origin = new URL(publicUrl).origin;
+  const csp = headers['content-security-policy'].replace("img-src 'self'", `img-src 'self' ${origin}`).replace("media-src 'self'", `media-src 'self' ${origin}`);
+  return { ...headers, 'content-security-policy': csp };
+}
+
 /** Builds the whole web application without listening; server.ts listens, tests use `app.inject()`. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, db } = deps;
+  const securityHeaders = withMediaOrigin(baseSecurityHeaders, config.media.publicUrl);
   const now = deps.now ?? (() => new Date());
   const assets = new StaticAssets();
   const pages = new PageCache({ extraHeaders: securityHeaders });
@@ -128,7 +140,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   siteRoutes(app, { db, siteUrl: config.siteUrl, pages, assets, now });
   searchRoutes(app, { db, siteUrl: config.siteUrl, assets, now });
-  await app.register(mediaRoutes, { dataDir: config.dataDir });
+  const storage = deps.storage ?? (await createMediaStorage(config));
+  if (!deps.storage) app.addHook('onClose', () => storage.close?.());
+  await app.register(mediaRoutes, { storage, publicUrl: config.media.publicUrl });
 
   await app.register(formbody);
   const mail = deps.mail ?? (await createMailTransport(config));
@@ -140,6 +154,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     secret,
     config,
     now,
+    limiter: new SignupRateLimiter({
+      perIp: { limit: config.signupLimits.perIp, windowMs: 10 * 60_000 },
+      perAddress: { limit: config.signupLimits.perAddress, windowMs: 60 * 60_000 },
+    }),
     warn: (message) => app.log.warn(message),
     ...(config.mail.smtpUrl ? {} : { logConfirmationLink: (message: string) => app.log.info(message) }),
   });

@@ -42,4 +42,49 @@ describe('configuration from the environment', () => {
       );
     });
   }
+
+  it('keeps media on the filesystem by default, and selects S3 for MEDIA_URL=s3://bucket/prefix', () => {
+    assert.deepEqual(loadConfig({}).media, { storage: { kind: 'filesystem' }, publicUrl: null });
+    const media = loadConfig({
+      MEDIA_URL: 's3://news-media/judean/',
+      S3_ENDPOINT: 'http://127.0.0.1:9000/',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: 'id',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      MEDIA_PUBLIC_URL: 'https://cdn.example/judean/',
+    }).media;
+    assert.deepEqual(media, {
+      storage: {
+        kind: 's3',
+        bucket: 'news-media',
+        prefix: 'judean',
+        endpoint: 'http://127.0.0.1:9000',
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+      },
+      publicUrl: 'https://cdn.example/judean',
+    });
+    const aws = loadConfig({ MEDIA_URL: 's3://news-media', AWS_REGION: 'eu-central-1' }).media.storage;
+    assert.deepEqual(aws, { kind: 's3', bucket: 'news-media', prefix: '', endpoint: null, region: 'eu-central-1', forcePathStyle: false, credentials: null });
+  });
+
+  for (const [env, variable] of [
+    [{ MEDIA_URL: 'https://bucket.example' }, 'MEDIA_URL'],
+    [{ MEDIA_URL: 's3://Bad_Bucket' }, 'MEDIA_URL'],
+    [{ MEDIA_URL: 's3://news-media', S3_ENDPOINT: 'minio:9000' }, 'S3_ENDPOINT'],
+    [{ MEDIA_URL: 's3://news-media', S3_ACCESS_KEY_ID: 'id' }, 'S3_SECRET_ACCESS_KEY'],
+    [{ MEDIA_URL: 's3://news-media', S3_SECRET_ACCESS_KEY: 'top-secret-value' }, 'S3_ACCESS_KEY_ID'],
+    [{ S3_SECRET_ACCESS_KEY: 'top-secret-value' }, 'S3_SECRET_ACCESS_KEY'],
+    [{ S3_ENDPOINT: 'http://127.0.0.1:9000' }, 'S3_ENDPOINT'],
+    [{ MEDIA_PUBLIC_URL: 'cdn.example' }, 'MEDIA_PUBLIC_URL'],
+  ] as const) {
+    it(`rejects media settings ${JSON.stringify(env)} naming ${variable}, never echoing a secret`, () => {
+      assert.throws(
+        () => loadConfig(env),
+        (error: unknown) =>
+          error instanceof ConfigError && error.message.startsWith(`Invalid ${variable}`) && !error.message.includes('\n') && !error.message.includes('top-secret-value'),
+      );
+    });
+  }
 });

@@ -31,6 +31,19 @@ const environmentSchema = z.object({
   SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
   SEND_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
   WORKER: z.enum(['true', 'false']).default('true'),
+  SIGNUP_LIMIT_PER_IP: z.coerce.number().int().min(0).default(20),
+  SIGNUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(5),
+  // Media storage (see mediaConfig below).
+  MEDIA_URL: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s?#]*)?$/, 'must be s3://bucket or s3://bucket/prefix (a valid S3 bucket name)')
+    .optional(),
+  MEDIA_PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL, e.g. https://minio.example:9000' }).optional(),
+  S3_REGION: z.string().regex(/^[a-z0-9-]+$/, 'must be a region name, e.g. us-east-1 or auto').optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -58,6 +71,29 @@ export interface Config {
   readonly ipStorage: 'full' | 'truncated' | 'hashed';
   /** Run a delivery worker inside `serve`. */
   readonly inProcessWorker: boolean;
+  readonly media: MediaConfig;
+  /** Sign-ups allowed per IP per 10 minutes and per address per hour, per process (0: no limit). */
+  readonly signupLimits: { readonly perIp: number; readonly perAddress: number };
+}
+
+/** Where media bytes live, and where browsers fetch them. */
+export interface MediaConfig {
+  readonly storage: { readonly kind: 'filesystem' } | S3StorageConfig;
+  /** Base URL (no trailing slash) that serves `<fileName>`: `/media/<fileName>` then redirects there. */
+  readonly publicUrl: string | null;
+}
+
+export interface S3StorageConfig {
+  readonly kind: 's3';
+  readonly bucket: string;
+  /** Key prefix without slashes at either end ('' for none). */
+  readonly prefix: string;
+  /** For S3-compatible stores (MinIO, R2, Ceph…); null for AWS. */
+  readonly endpoint: string | null;
+  readonly region: string;
+  readonly forcePathStyle: boolean;
+  /** null: the AWS SDK's default credential chain (AWS_* variables, profiles, instance roles). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | null;
 }
 
 /** A configuration error: start-up prints its one-line message and exits, never a stack trace. */
@@ -99,7 +135,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.SECRET_KEY ?? null,
     ipStorage: e.IP_STORAGE,
     inProcessWorker: e.WORKER === 'true',
+    media: mediaConfig(e, env),
+    signupLimits: Object.freeze({ perIp: e.SIGNUP_LIMIT_PER_IP, perAddress: e.SIGNUP_LIMIT_PER_ADDRESS }),
   });
+}
+
+/** MEDIA_URL=s3://… selects S3; the S3_* variables are refused without it, so a typo cannot silently keep media on disk. */
+function mediaConfig(e: z.infer<typeof environmentSchema>, env: NodeJS.ProcessEnv): MediaConfig {
+  const publicUrl = e.MEDIA_PUBLIC_URL?.replace(/\/+$/, '') ?? null;
+  if (e.MEDIA_URL === undefined) {
+    const stray = (['S3_ENDPOINT', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const).find((name) => e[name] !== undefined);
+    if (stray) throw new ConfigError(`Invalid ${stray}: it only applies with MEDIA_URL=s3://bucket[/prefix], which is not set`);
+    return Object.freeze({ storage: Object.freeze({ kind: 'filesystem' as const }), publicUrl });
+  }
+  // Never echo the values: these are secrets.
+  if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
+    const missing = e.S3_ACCESS_KEY_ID === undefined ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY';
+    throw new ConfigError(`Invalid ${missing}: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or set neither to use the AWS default credential chain)`);
+  }
+  const [bucket = '', ...rest] = e.MEDIA_URL.slice('s3://'.length).split('/');
+  const storage: S3StorageConfig = {
+    kind: 's3',
+    bucket,
+    prefix: rest.join('/').replace(/^\/+|\/+$/g, ''),
+    endpoint: e.S3_ENDPOINT?.replace(/\/+$/, '') ?? null,
+    region: e.S3_REGION ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
+    credentials:
+      e.S3_ACCESS_KEY_ID !== undefined && e.S3_SECRET_ACCESS_KEY !== undefined
+        ? Object.freeze({ accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY })
+        : null,
+  };
+  return Object.freeze({ storage: Object.freeze(storage), publicUrl });
 }
 
 /** DKIM needs all three variables or none. */

@@ -3,6 +3,7 @@ import { type Config } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createMailTransport } from './modules/mail/mail.transport.ts';
+import { createMediaStorage } from './modules/media/media.storage.ts';
 import { seedDemoPublication } from './modules/seed/seed.service.ts';
 import { startBackgroundWork } from './worker.ts';
 
@@ -13,13 +14,15 @@ import { startBackgroundWork } from './worker.ts';
 export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<{ close: () => Promise<void>; url: string }> {
   const { db } = createDb(config.database);
   await migrateToLatest(db);
+  const storage = await createMediaStorage(config);
+  log(`Media is stored in ${storage.description}.`);
   if (config.seedDemo) {
-    const outcome = await seedDemoPublication(db, { dataDir: config.dataDir });
+    const outcome = await seedDemoPublication(db, { storage });
     if (outcome === 'seeded') log('Seeded the demo publication, The Judean.');
   }
   const mail = await createMailTransport(config);
   log(`Mail goes to ${mail.description}.`);
-  const { app } = await buildApp({ config, db, mail, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } });
+  const { app } = await buildApp({ config, db, mail, storage, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -33,6 +36,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
       await app.close(); // stops accepting, waits for in-flight requests
       await background?.stop(); // finishes and records the work in flight
       mail.close();
+      storage.close?.();
       await db.destroy();
     })());
   return { close, url };

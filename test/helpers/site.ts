@@ -6,6 +6,7 @@ import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createDb, type Db } from '../../src/db/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { createMediaStorage } from '../../src/modules/media/media.storage.ts';
 import { seedDemoPublication } from '../../src/modules/seed/seed.service.ts';
 import type { PageCache } from '../../src/web/page-cache.ts';
 
@@ -31,8 +32,10 @@ export async function createTestSite(options: { seed?: boolean; now?: () => Date
   const { db } = createDb(config.database);
   await migrateToLatest(db);
   const seededAt = options.now?.() ?? new Date();
-  if (options.seed !== false) await seedDemoPublication(db, { dataDir, now: seededAt });
-  const { app, pages } = await buildApp({ config, db, ...(options.now ? { now: options.now } : {}) });
+  // The configured storage (MEDIA_URL in `env` selects S3), shared by the seed and the app.
+  const storage = await createMediaStorage(config);
+  if (options.seed !== false) await seedDemoPublication(db, { storage, now: seededAt });
+  const { app, pages } = await buildApp({ config, db, storage, ...(options.now ? { now: options.now } : {}) });
   return {
     app,
     db,
@@ -47,6 +50,7 @@ export async function createTestSite(options: { seed?: boolean; now?: () => Date
     },
     close: async () => {
       await app.close();
+      storage.close?.();
       await db.destroy();
       await rm(dataDir, { recursive: true, force: true });
     },

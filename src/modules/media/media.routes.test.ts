@@ -1,21 +1,30 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startLocalS3, type LocalS3 } from '../../../test/helpers/s3.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 
-describe('media files over HTTP', () => {
+// The same rules whether the bytes come from DATA_DIR or are proxied from an S3-compatible store (s3rver).
+for (const backend of ['filesystem', 's3'] as const) describe(`media files over HTTP (${backend})`, () => {
   let site: TestSite;
+  let s3: LocalS3 | undefined;
   let video = '';
   let captions = '';
   let size = 0;
   before(async () => {
-    site = await createTestSite();
+    if (backend === 's3') s3 = await startLocalS3();
+    site = await createTestSite({ env: s3?.env('the-judean') ?? {} });
     const page = (await site.app.inject({ url: '/articles/blinken-meets-herzog-ceasefire-push' })).body;
     video = /<source src="([^"]+\.mp4)"/.exec(page)?.[1] ?? '';
     captions = /<track kind="captions" src="([^"]+)"/.exec(page)?.[1] ?? '';
     const row = await site.db.selectFrom('media').select('byte_size').where('mime_type', '=', 'video/mp4').executeTakeFirstOrThrow();
     size = row.byte_size;
+    // With MEDIA_URL=s3://…, the seed wrote the demo's files to the bucket, under the prefix.
+    if (s3) assert.ok(s3.writes.includes(`the-judean/${decodeURIComponent(video.slice('/media/'.length))}`), s3.writes.join(', '));
   });
-  after(() => site.close());
+  after(async () => {
+    await site.close();
+    await s3?.close();
+  });
   const get = (url: string, headers: Record<string, string> = {}) => site.app.inject({ url, headers });
 
   it('serves the whole video with its type, length, ETag, and a year of immutable caching', async () => {
@@ -30,6 +39,14 @@ describe('media files over HTTP', () => {
     // The moov atom sits at the front (faststart), so a browser reads the metadata from the first range.
     assert.equal(res.rawPayload.subarray(4, 8).toString('latin1'), 'ftyp');
     assert.ok(res.rawPayload.subarray(0, 4096).includes(Buffer.from('moov')), 'faststart');
+  });
+
+  it('answers HEAD with the headers of a GET and no body', async () => {
+    const res = await site.app.inject({ method: 'HEAD', url: video });
+    assert.equal(res.statusCode, 200);
+    assert.equal(Number(res.headers['content-length']), size);
+    assert.equal(res.headers['content-type'], 'video/mp4');
+    assert.equal(res.rawPayload.length, 0);
   });
 
   it('answers a byte range with 206 Partial Content and exactly those bytes', async () => {
@@ -85,4 +102,30 @@ describe('media files over HTTP', () => {
       assert.doesNotMatch(res.body, /SQLite format|"name": "gazette"/);
     });
   }
+});
+
+describe('media files behind MEDIA_PUBLIC_URL (a CDN or public bucket)', () => {
+  let site: TestSite;
+  let s3: LocalS3;
+  before(async () => {
+    s3 = await startLocalS3();
+    site = await createTestSite({ env: { ...s3.env(), MEDIA_PUBLIC_URL: 'https://cdn.example/media/' } });
+  });
+  after(async () => {
+    await site.close();
+    await s3.close();
+  });
+
+  it('redirects /media/<file> there for good, and pages allow images and video from that origin', async () => {
+    const page = await site.app.inject({ url: '/articles/blinken-meets-herzog-ceasefire-push' });
+    const video = /<source src="([^"]+\.mp4)"/.exec(page.body)?.[1] ?? '';
+    const csp = String(page.headers['content-security-policy']);
+    assert.match(csp, /img-src 'self' https:\/\/cdn\.example[ ;]/);
+    assert.match(csp, /media-src 'self' https:\/\/cdn\.example[ ;]/);
+    const res = await site.app.inject({ url: video });
+    assert.equal(res.statusCode, 301);
+    assert.equal(res.headers.location, `https://cdn.example/media/${video.slice('/media/'.length)}`);
+    assert.match(String(res.headers['cache-control']), /immutable/);
+    assert.equal((await site.app.inject({ url: '/media/..%2fgazette.sqlite' })).statusCode, 404);
+  });
 });

@@ -1,40 +1,69 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import { AppError } from '../../errors.ts';
-import { mediaDirectory } from './media.storage.ts';
+import { FileSystemMediaStorage, immutableCacheControl, type MediaStorage, type ServableMediaStorage } from './media.storage.ts';
 
 /** Fingerprinted names only: letters, digits, dots, hyphens and underscores, no leading dot. */
 const fileNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 /** One byte range (RFC 9110 §14.1.2): `bytes=first-last`, `bytes=first-` or `bytes=-suffix`. */
 const singleRangePattern = /^bytes=(\d{1,15}-\d{0,15}|-\d{1,15})$/;
 
-/** True when `range` is one well-formed range that overlaps a file of `size` bytes. */
-function isSatisfiableSingleRange(range: string, size: number): boolean {
-  if (!singleRangePattern.test(range.trim())) return false;
+/** The one range `range` asks for in a file of `size` bytes; undefined when it is malformed, several, or outside the file. */
+function singleRange(range: string, size: number): { start: number; end: number } | undefined {
+  if (!singleRangePattern.test(range.trim())) return undefined;
   const ranges = parseRange(size, range.trim(), { combine: false });
-  return Array.isArray(ranges) && ranges.length === 1;
+  return Array.isArray(ranges) && ranges.length === 1 ? ranges[0] : undefined;
+}
+
+export interface MediaRoutesDeps {
+  storage: MediaStorage;
+  /** MEDIA_PUBLIC_URL: when set, `/media/<file>` redirects there (a CDN or a public bucket). */
+  publicUrl: string | null;
 }
 
 /**
- * Serves stored media with HTTP Range support (206 / 416), ETag and a year of immutable caching.
- * A Range header that is malformed or asks for several ranges is refused with 416: we do not send
- * multipart/byteranges, and RFC 9110 §14.2 lets a server reject an invalid ranges-specifier.
+ * Serves stored media with HTTP Range support (206 / 416), ETag and a year of immutable caching, from
+ * whichever storage is configured: files on disk through @fastify/static, objects in S3 proxied with the
+ * Range passed on to GetObject. A Range header that is malformed or asks for several ranges is refused with
+ * 416: we do not send multipart/byteranges, and RFC 9110 §14.2 lets a server reject an invalid ranges-specifier.
  */
-export async function mediaRoutes(app: FastifyInstance, deps: { dataDir: string }): Promise<void> {
-  await app.register(fastifyStatic, {
-    root: mediaDirectory(deps.dataDir),
-    serve: false,
-    immutable: true,
-    maxAge: '365d',
-    etag: true,
-    lastModified: true,
-    acceptRanges: true,
-    dotfiles: 'deny',
-    index: false,
-  });
+export async function mediaRoutes(app: FastifyInstance, deps: MediaRoutesDeps): Promise<void> {
+  const { storage, publicUrl } = deps;
+  let serve: (request: FastifyRequest, reply: FastifyReply, fileName: string) => Promise<FastifyReply>;
+  if (publicUrl !== null) {
+    // Names are fingerprinted, so the redirect itself can be cached for good by browsers and CDNs.
+    serve = async (_request, reply, fileName) =>
+      reply.header('cache-control', immutableCacheControl).redirect(`${publicUrl}/${encodeURIComponent(fileName)}`, 301);
+  } else if (storage instanceof FileSystemMediaStorage) {
+    await app.register(fastifyStatic, {
+      root: storage.directory,
+      serve: false,
+      immutable: true,
+      maxAge: '365d',
+      etag: true,
+      lastModified: true,
+      acceptRanges: true,
+      dotfiles: 'deny',
+      index: false,
+    });
+    serve = async (request, reply, fileName) => {
+      const file = await stat(path.join(storage.directory, fileName)).catch(() => undefined);
+      if (!file?.isFile()) throw new AppError('media.not_found');
+      const range = request.headers.range;
+      if (range !== undefined && singleRange(range, file.size) === undefined) {
+        reply.header('content-range', `bytes */${file.size}`);
+        throw new AppError('media.range_not_satisfiable');
+      }
+      return reply.sendFile(fileName);
+    };
+  } else if (isServable(storage)) {
+    serve = (request, reply, fileName) => proxy(storage, request, reply, fileName);
+  } else {
+    throw new Error(`The media routes cannot serve from ${storage.description}`);
+  }
 
   app.route<{ Params: { fileName: string } }>({
     method: ['GET', 'HEAD'],
@@ -42,14 +71,37 @@ export async function mediaRoutes(app: FastifyInstance, deps: { dataDir: string 
     handler: async (request, reply) => {
       const { fileName } = request.params;
       if (!fileNamePattern.test(fileName) || fileName.includes('..')) throw new AppError('media.not_found');
-      const file = await stat(path.join(mediaDirectory(deps.dataDir), fileName)).catch(() => undefined);
-      if (!file?.isFile()) throw new AppError('media.not_found');
-      const range = request.headers.range;
-      if (range !== undefined && !isSatisfiableSingleRange(range, file.size)) {
-        reply.header('content-range', `bytes */${file.size}`);
-        throw new AppError('media.range_not_satisfiable');
-      }
-      return reply.sendFile(fileName);
+      return serve(request, reply, fileName);
     },
   });
+}
+
+function isServable(storage: MediaStorage): storage is ServableMediaStorage {
+  return 'stat' in storage && 'read' in storage;
+}
+
+/** Answers from an object store with the same rules as the filesystem: ETag/304, one range (206) or 416. */
+async function proxy(storage: ServableMediaStorage, request: FastifyRequest, reply: FastifyReply, fileName: string): Promise<FastifyReply> {
+  const object = await storage.stat(fileName);
+  if (!object) throw new AppError('media.not_found');
+  reply.header('accept-ranges', 'bytes').header('cache-control', immutableCacheControl);
+  if (object.etag !== null) reply.header('etag', object.etag);
+  if (object.lastModified !== null) reply.header('last-modified', object.lastModified.toUTCString());
+  if (object.etag !== null && request.headers['if-none-match']?.split(/\s*,\s*/).includes(object.etag)) return reply.code(304).send();
+
+  // If-Range with another validator asks for the whole (changed) file; ours never change, but honour it.
+  const ifRange = request.headers['if-range'];
+  const rangeHeader = ifRange === undefined || ifRange === object.etag ? request.headers.range : undefined;
+  let range: { start: number; end: number } | undefined;
+  if (rangeHeader !== undefined) {
+    range = singleRange(rangeHeader, object.size);
+    if (range === undefined) {
+      reply.header('content-range', `bytes */${object.size}`);
+      throw new AppError('media.range_not_satisfiable');
+    }
+    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${object.size}`);
+  }
+  reply.type(object.contentType ?? 'application/octet-stream').header('content-length', range ? range.end - range.start + 1 : object.size);
+  if (request.method === 'HEAD') return reply.send();
+  return reply.send(await storage.read(fileName, range));
 }

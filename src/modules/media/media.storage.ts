@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Config } from '../../config.ts';
 
 /** Where stored files live on the filesystem: `<DATA_DIR>/media`. */
 export function mediaDirectory(dataDir: string): string {
@@ -64,6 +66,38 @@ export interface MediaStorage {
   download(fileName: string, localPath: string): Promise<void>;
   /** Removes a stored file; removing one that is not there is not an error. */
   remove(fileName: string): Promise<void>;
+  /** Releases connections (the S3 client's sockets); the storage is not used afterwards. */
+  close?(): void;
+}
+
+/** Fingerprinted names never change content: a year, immutable (also stored on S3 objects for a CDN). */
+export const immutableCacheControl = 'public, max-age=31536000, immutable';
+
+/** What the media routes need to answer for a stored object. */
+export interface MediaObject {
+  size: number;
+  etag: string | null;
+  contentType: string | null;
+  lastModified: Date | null;
+}
+
+/** A storage the media routes proxy (the filesystem one is served by @fastify/static instead). */
+export interface ServableMediaStorage extends MediaStorage {
+  /** Size, ETag and type of a stored file; undefined when there is none. */
+  stat(fileName: string): Promise<MediaObject | undefined>;
+  /** The bytes `start`–`end` (inclusive), or all of them. */
+  read(fileName: string, range?: { start: number; end: number }): Promise<Readable>;
+}
+
+/**
+ * The storage the configuration asks for: the filesystem under DATA_DIR, or S3 when MEDIA_URL=s3://….
+ * The S3 SDK is loaded only then, so a filesystem site does not pay its start-up cost.
+ */
+export async function createMediaStorage(config: Pick<Config, 'dataDir' | 'media'>): Promise<MediaStorage> {
+  const { storage } = config.media;
+  if (storage.kind === 'filesystem') return new FileSystemMediaStorage(config.dataDir);
+  const { S3MediaStorage } = await import('./media.storage.s3.ts');
+  return new S3MediaStorage(storage);
 }
 
 /** Media on the local filesystem, under `<DATA_DIR>/media`, served by the media routes with Range support. */

@@ -5,7 +5,7 @@ import { hasAnyContent } from '../articles/articles.repository.ts';
 import { publishLegalDocument } from '../legal/legal.service.ts';
 import { insertMedia } from '../media/media.repository.ts';
 import { mediaUrl } from '../media/media.service.ts';
-import { storeMediaFile } from '../media/media.storage.ts';
+import { FileSystemMediaStorage, type MediaStorage } from '../media/media.storage.ts';
 import type { MediaKind } from '../media/media.table.ts';
 import { updateSiteSettings } from '../settings/settings.service.ts';
 import { demoArticles, demoAuthors, demoLegalDocuments, demoPublication, demoTags } from './demo.content.ts';
@@ -21,8 +21,10 @@ export type SeedOutcome = 'seeded' | 'skipped_has_content';
  * documents and five articles dated relative to `now` (the lead a few hours earlier), so the home page,
  * feeds and news sitemap look like a live site. A database that has any article is never touched.
  */
-export async function seedDemoPublication(db: Db, deps: { dataDir: string; now?: Date }): Promise<SeedOutcome> {
+export async function seedDemoPublication(db: Db, deps: ({ storage: MediaStorage } | { dataDir: string }) & { now?: Date }): Promise<SeedOutcome> {
   if (await hasAnyContent(db)) return 'skipped_has_content';
+  // Tests may pass just a DATA_DIR; servers pass the configured storage (filesystem or S3).
+  const storage = 'storage' in deps ? deps.storage : new FileSystemMediaStorage(deps.dataDir);
   const now = deps.now ?? new Date();
   const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3600_000).toISOString();
 
@@ -36,7 +38,8 @@ export async function seedDemoPublication(db: Db, deps: { dataDir: string; now?:
   }
   for (const file of files) {
     const bytes = await readFile(path.join(assetsDir, file));
-    stored.set(file, await storeMediaFile(deps.dataDir, file, path.extname(file).slice(1), bytes));
+    const extension = path.extname(file).slice(1);
+    stored.set(file, await storage.put(file, extension, bytes, mimeTypes[extension] ?? 'application/octet-stream'));
   }
 
   try {

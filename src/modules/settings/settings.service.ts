@@ -1,6 +1,23 @@
 import { z } from 'zod';
 import type { Db } from '../../db/index.ts';
 
+/** Time zones already checked: building an Intl.DateTimeFormat costs about a millisecond, and settings are read per request. */
+const checkedTimeZones = new Map<string, boolean>();
+
+function isTimeZone(zone: string): boolean {
+  let valid = checkedTimeZones.get(zone);
+  if (valid === undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    if (checkedTimeZones.size < 1000) checkedTimeZones.set(zone, valid);
+  }
+  return valid;
+}
+
 /**
  * Site settings: stored as JSON values under their keys in `settings`, read through this schema so that a
  * missing or damaged value falls back to its default instead of breaking the site.
@@ -12,14 +29,7 @@ export const siteSettingsSchema = z.object({
   /** IANA zone in which dates are shown to readers. */
   timeZone: z
     .string()
-    .refine((zone) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'unknown time zone')
+    .refine(isTimeZone, 'unknown time zone')
     .default('UTC'),
   /** Media URL of the publication's logo (structured data's publisher logo), or empty. */
   logoUrl: z.string().max(300).default(''),

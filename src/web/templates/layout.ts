@@ -25,18 +25,25 @@ export interface PageMeta {
   robots?: string;
 }
 
+/** Building an Intl.DateTimeFormat costs about a millisecond; pages rendered per request (sign-up answers) reuse one. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function mastheadDateFormat(locale: string, timeZone: string): Intl.DateTimeFormat {
+  const key = `${locale} ${timeZone}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+    if (dateFormats.size < 100) dateFormats.set(key, format);
+  }
+  return format;
+}
+
 /** The document around every public page: head, masthead, main, footer. */
 export function layout(site: SiteContext, meta: PageMeta, main: SafeHtml): string {
   const { settings } = site;
   const canonical = site.siteUrl + meta.path;
   const fullTitle = meta.title === settings.publicationName ? meta.title : `${meta.title} – ${settings.publicationName}`;
-  const today = new Intl.DateTimeFormat(settings.locale === 'en' ? 'en-GB' : settings.locale, {
-    timeZone: settings.timeZone,
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-  }).format(site.now);
+  const today = mastheadDateFormat(settings.locale, settings.timeZone).format(site.now);
   return html`<!doctype html>
 <html lang="${settings.locale}">
 <head>
