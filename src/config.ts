@@ -31,6 +31,10 @@ const environmentSchema = z.object({
   SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
   SEND_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
   WORKER: z.enum(['true', 'false']).default('true'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  CDN_PURGE_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  CDN_PURGE_AUTHORIZATION: z.string().optional(),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
 });
 
 export interface Config {
@@ -58,6 +62,12 @@ export interface Config {
   readonly ipStorage: 'full' | 'truncated' | 'hashed';
   /** Run a delivery worker inside `serve`. */
   readonly inProcessWorker: boolean;
+  /** JSON lines (production) or one readable line per entry (development). */
+  readonly logFormat: 'json' | 'pretty';
+  /** Where to POST "content changed" so a CDN purges its copies (see src/web/cdn-purge.ts); null: none. */
+  readonly cdnPurge: { readonly url: string; readonly authorization: string | null } | null;
+  /** On SIGTERM, how long `serve` keeps answering (with /readyz at 503) before it stops accepting. */
+  readonly shutdownDelayMs: number;
 }
 
 /** A configuration error: start-up prints its one-line message and exits, never a stack trace. */
@@ -99,6 +109,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.SECRET_KEY ?? null,
     ipStorage: e.IP_STORAGE,
     inProcessWorker: e.WORKER === 'true',
+    logFormat: e.LOG_FORMAT,
+    cdnPurge: e.CDN_PURGE_URL ? Object.freeze({ url: e.CDN_PURGE_URL, authorization: e.CDN_PURGE_AUTHORIZATION ?? null }) : null,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
   });
 }
 
