@@ -88,7 +88,7 @@ console.log(`Server CPU per request (µs), wrk -t1 -c16 -d${duration}s, ${runs} 
 console.log('| LOG_LEVEL | cached page (fast path) | through Fastify | log bytes / request |');
 console.log('| --- | ---: | ---: | ---: |');
 for (let run = 0; run < runs; run++) {
-  for (const level of ['warn', 'info']) {
+  for (const level of (process.env.LEVELS ?? 'warn,info').split(',')) {
     const r = await measure(level);
     console.log(`| ${level} | ${r.fast.toFixed(1)} | ${r.fastify.toFixed(1)} | ${r.logBytesPerRequest.toFixed(0)} |`);
   }

@@ -76,6 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const contentChanges =
     deps.contentChanges ?? createContentChanges({ db, dialect: db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite' });
   contentChanges.subscribe(() => pages.invalidate());
+  /** Give this to every module that changes what readers see (see App.contentChanged). */
+  const contentChanged = () => contentChanges.contentChanged();
   const logger = deps.logger ?? false;
   let draining = false;
   let cachedAnswers = 0;
@@ -173,15 +175,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setNotFoundHandler((request, reply) => sendError(request, reply, 'page.not_found'));
 
   siteRoutes(app, { db, siteUrl: config.siteUrl, pages, assets, now });
-  let mailDescription: string | null = null;
-  healthRoutes(app, { readiness: createReadinessCheck({ db, mail: () => mailDescription, draining: () => draining }) });
   searchRoutes(app, { db, siteUrl: config.siteUrl, assets, now });
   await app.register(mediaRoutes, { dataDir: config.dataDir });
 
   await app.register(formbody);
   const mail = deps.mail ?? (await createMailTransport(config));
   if (!deps.mail) app.addHook('onClose', () => mail.close());
-  mailDescription = mail.description;
+  healthRoutes(app, { readiness: createReadinessCheck({ db, mail: () => mail.description, draining: () => draining }) });
   const secret = await getOrCreateSecretKey(db, config.secretKey);
   const subscribers = new SubscriberService({
     db,
@@ -200,5 +200,5 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installNewsroomGuards(app, { auth, secret });
   await app.register(userRoutes, { db, config, assets, now, users, auth });
 
-  return { app, pages, auth, contentChanged: () => contentChanges.contentChanged(), startDraining: () => void (draining = true) };
+  return { app, pages, auth, contentChanged, startDraining: () => void (draining = true) };
 }
