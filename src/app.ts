@@ -1,9 +1,13 @@
 import { createServer } from 'node:http';
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { PostgresAdapter } from 'kysely';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { AppError, errorCodes, type ErrorCode } from './errors.ts';
+import { echoRequestId, fastifyLogging, loggablePath, type Logger } from './logging.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+import { createReadinessCheck } from './modules/health/health.service.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
@@ -15,6 +19,7 @@ import { SignupRateLimiter, SubscriberService } from './modules/subscribers/subs
 import { createNewsroomAuth, installNewsroomGuards, type NewsroomAuth } from './modules/users/users.auth.ts';
 import { userRoutes } from './modules/users/users.routes.ts';
 import { UserService } from './modules/users/users.service.ts';
+import { type ContentChanges, createContentChanges } from './web/content-changes.ts';
 import { PageCache } from './web/page-cache.ts';
 import { fallbackSiteContext, loadSiteContext } from './web/site-context.ts';
 import { RedirectSignal, siteRoutes } from './web/site.routes.ts';
@@ -26,12 +31,17 @@ export interface AppDeps {
   db: Db;
   /** The clock; tests pass a fixed one. */
   now?: () => Date;
-  /** Fastify's logger options; false in tests. */
-  logger?: boolean | { level: string };
+  /** The process's pino logger (src/logging.ts); false (the default) logs nothing, as in tests. */
+  logger?: Logger | false;
   /** Where mail leaves; built from config.mail when not given (and then closed with the app). */
   mail?: MailTransport;
   /** Where media bytes live; built from config.media when not given (and then closed with the app). */
   storage?: MediaStorage;
+  /**
+   * Cross-process content changes (server.ts passes one that watches the other processes); without it,
+   * changes are recorded and invalidate this process's pages only.
+   */
+  contentChanges?: ContentChanges;
 }
 
 export interface App {
@@ -39,6 +49,13 @@ export interface App {
   pages: PageCache;
   /** Sessions, roles and CSRF for newsroom routes (`auth.requireRole('editor')` as a preHandler). */
   auth: NewsroomAuth;
+  /**
+   * Call after any committed change readers can see (publish, edit, unpublish, legal or settings edits):
+   * every process drops its cached pages, and the CDN is purged (CDN_PURGE_URL). Give it to the modules.
+   */
+  contentChanged: () => Promise<void>;
+  /** From SIGTERM on: /readyz answers 503 while in-flight requests finish. */
+  startDraining: () => void;
 }
 
 /** Longest URL we answer (RFC 9110 §4.1 recommends supporting at least 8000 octets; pages need far less). */
@@ -68,16 +85,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const now = deps.now ?? (() => new Date());
   const assets = new StaticAssets();
   const pages = new PageCache({ extraHeaders: securityHeaders });
+  const contentChanges =
+    deps.contentChanges ?? createContentChanges({ db, dialect: db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite' });
+  contentChanges.subscribe(() => pages.invalidate());
+  /** Give this to every module that changes what readers see (see App.contentChanged). */
+  const contentChanged = () => contentChanges.contentChanged();
+  const logger = deps.logger ?? false;
+  let draining = false;
+  let cachedAnswers = 0;
 
   const app = Fastify({
     // Cached public pages are answered before routing (see PageCache.tryServeRaw); everything else,
-    // including every first request for a page, goes through Fastify.
+    // including every first request for a page, goes through Fastify. The fast path is not access-logged
+    // (docs/decisions/0004-access-logs-and-the-fast-path.md).
     serverFactory: (handler) =>
       createServer((req, res) => {
-        if (!pages.tryServeRaw(req, res)) handler(req, res);
+        // A proxy's request id round-trips (cheap); nothing is generated or logged per cached answer.
+        if (logger) echoRequestId(req, res);
+        if (pages.tryServeRaw(req, res)) cachedAnswers++;
+        else handler(req, res);
       }),
-    logger: deps.logger ?? false,
-    // Per-request access logs would cost more than rendering a cached page; errors are still logged.
+    ...fastifyLogging(logger),
+    // Fastify's own two lines per request are replaced by one access-log line (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     bodyLimit: 1024 * 1024,
@@ -92,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(securityHeaders);
+    if (logger) reply.header('x-request-id', request.id);
     const url = request.raw.url ?? '/';
     if (url.length > maxUrlLength) throw new AppError('request.uri_too_long');
     // NUL and other control characters have no place in a path, raw or percent-encoded.
@@ -136,6 +166,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return sendError(request, reply, 'internal');
   });
 
+  if (logger) {
+    // One access-log line per request that reaches Fastify; the request id comes from the child logger.
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info({ method: request.method, path: loggablePath(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    });
+    // Cached pages answered before routing are counted instead, one line a minute (decision 0004).
+    const summary = setInterval(() => {
+      if (cachedAnswers === 0) return;
+      logger.info({ cachedAnswers, periodS: 60 }, 'cached pages answered before routing');
+      cachedAnswers = 0;
+    }, 60_000);
+    summary.unref();
+    app.addHook('onClose', (_instance, done) => {
+      clearInterval(summary);
+      done();
+    });
+  }
+
   app.setNotFoundHandler((request, reply) => sendError(request, reply, 'page.not_found'));
 
   siteRoutes(app, { db, siteUrl: config.siteUrl, pages, assets, now });
@@ -147,6 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(formbody);
   const mail = deps.mail ?? (await createMailTransport(config));
   if (!deps.mail) app.addHook('onClose', () => mail.close());
+  healthRoutes(app, { readiness: createReadinessCheck({ db, mail: () => mail.description, draining: () => draining }) });
   const secret = await getOrCreateSecretKey(db, config.secretKey);
   const subscribers = new SubscriberService({
     db,
@@ -169,5 +218,5 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installNewsroomGuards(app, { auth, secret });
   await app.register(userRoutes, { db, config, assets, now, users, auth });
 
-  return { app, pages, auth };
+  return { app, pages, auth, contentChanged, startDraining: () => void (draining = true) };
 }

@@ -1,12 +1,13 @@
 import { type CliCommand, UsageError, wantsHelp } from './cli-support.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDb } from './db/index.ts';
-import { migrateToLatest } from './db/migrate.ts';
+import { migrateToLatest, withMigratedDb } from './db/migrate.ts';
 import { newsletterCommand } from './modules/newsletters/newsletters.cli.ts';
 import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
 import { subscribersCommand } from './modules/subscribers/subscribers.cli.ts';
 import { userCommand } from './modules/users/users.cli.ts';
+import { startContentChanges } from './web/content-changes.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */
 const commands: Record<string, CliCommand> = {
@@ -20,13 +21,19 @@ const commands: Record<string, CliCommand> = {
     usage: 'gazette migrate',
     run: migrate,
   },
+  invalidate: {
+    summary: 'Tell every web process (and the CDN, with CDN_PURGE_URL) that content changed: cached pages are rendered afresh.',
+    usage: 'gazette invalidate',
+    run: invalidate,
+  },
   subscribers: subscribersCommand,
   newsletter: newsletterCommand,
   worker: workerCommand,
   user: userCommand,
 };
 
-const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO, SMTP_URL, MAIL_FROM,\nSECRET_KEY, IP_STORAGE, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, WORKER, DKIM_* (see README.md).`;
+const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO, SMTP_URL, MAIL_FROM,\nSECRET_KEY, IP_STORAGE, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, WORKER, DKIM_*, LOG_FORMAT, CDN_PURGE_URL,
+CDN_PURGE_AUTHORIZATION, SHUTDOWN_DELAY_MS (see README.md).`;
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -44,14 +51,40 @@ async function serve(args: string[]): Promise<number> {
   const config = loadConfig();
   const server = await startServer(config);
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
-      console.log(`${signal}: shutting down…`);
+      if (stopping) {
+        // A second signal: the operator does not want to wait for the requests in flight.
+        console.log(`${signal} again: exiting now.`);
+        process.exit(1);
+      }
+      stopping = true;
+      console.log(`${signal}: finishing the requests in flight, then shutting down…`);
       void server.close().then(resolve);
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+async function invalidate(args: string[]): Promise<number> {
+  if (wantsHelp(args)) {
+    console.log(
+      `Usage: gazette invalidate\n\nRecord that content changed and tell every web process (PostgreSQL: NOTIFY; SQLite: they poll the\nversion each second), so cached pages are rendered afresh; with CDN_PURGE_URL, purge the CDN too.\nFor changes made outside Gazette, e.g. directly in the database.\n${environmentHelp}`,
+    );
+    return 0;
+  }
+  rejectUnknown(args, 'invalidate');
+  const config = loadConfig();
+  const dialect = config.database.kind;
+  return withMigratedDb(config.database, async (db) => {
+    const changes = await startContentChanges(config, { db, dialect, watch: false, log: { info: (line) => console.log(line), warn: (line) => console.error(line) } });
+    await changes.contentChanged();
+    console.log(`Content version ${changes.version}: every web process drops its cached pages.`);
+    await changes.stop(); // waits for the CDN purge, when there is one
+    return 0;
+  });
 }
 
 async function migrate(args: string[]): Promise<number> {

@@ -44,6 +44,10 @@ const environmentSchema = z.object({
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  CDN_PURGE_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  CDN_PURGE_AUTHORIZATION: z.string().optional(),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
 });
 
 export interface Config {
@@ -74,6 +78,12 @@ export interface Config {
   readonly media: MediaConfig;
   /** Sign-ups allowed per IP per 10 minutes and per address per hour, per process (0: no limit). */
   readonly signupLimits: { readonly perIp: number; readonly perAddress: number };
+  /** JSON lines (production) or one readable line per entry (development). */
+  readonly logFormat: 'json' | 'pretty';
+  /** Where to POST "content changed" so a CDN purges its copies (see src/web/cdn-purge.ts); null: none. */
+  readonly cdnPurge: { readonly url: string; readonly authorization: string | null } | null;
+  /** On SIGTERM, how long `serve` keeps answering (with /readyz at 503) before it stops accepting. */
+  readonly shutdownDelayMs: number;
 }
 
 /** Where media bytes live, and where browsers fetch them. */
@@ -137,6 +147,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inProcessWorker: e.WORKER === 'true',
     media: mediaConfig(e, env),
     signupLimits: Object.freeze({ perIp: e.SIGNUP_LIMIT_PER_IP, perAddress: e.SIGNUP_LIMIT_PER_ADDRESS }),
+    logFormat: e.LOG_FORMAT,
+    cdnPurge: e.CDN_PURGE_URL ? Object.freeze({ url: e.CDN_PURGE_URL, authorization: e.CDN_PURGE_AUTHORIZATION ?? null }) : null,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
   });
 }
 

@@ -2,17 +2,20 @@ import { buildApp } from './app.ts';
 import { type Config } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createLogger } from './logging.ts';
 import { createMailTransport } from './modules/mail/mail.transport.ts';
 import { createMediaStorage } from './modules/media/media.storage.ts';
 import { seedDemoPublication } from './modules/seed/seed.service.ts';
+import { startContentChanges } from './web/content-changes.ts';
 import { startBackgroundWork } from './worker.ts';
 
 /**
  * Starts the web server: opens the database, migrates it, seeds the demo publication into an empty one,
- * and listens. Resolves with a function that shuts everything down gracefully.
+ * starts watching for content changes made by other processes, and listens. Resolves with a function that
+ * shuts everything down gracefully.
  */
 export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<{ close: () => Promise<void>; url: string }> {
-  const { db } = createDb(config.database);
+  const { db, dialect } = createDb(config.database);
   await migrateToLatest(db);
   const storage = await createMediaStorage(config);
   log(`Media is stored in ${storage.description}.`);
@@ -20,24 +23,31 @@ export async function startServer(config: Config, log: (line: string) => void = 
     const outcome = await seedDemoPublication(db, { storage });
     if (outcome === 'seeded') log('Seeded the demo publication, The Judean.');
   }
+  const logger = config.logLevel === 'silent' ? false : createLogger(config);
   const mail = await createMailTransport(config);
   log(`Mail goes to ${mail.description}.`);
-  const { app } = await buildApp({ config, db, mail, storage, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } });
+  const contentChanges = await startContentChanges(config, { db, dialect, watch: true, ...(logger ? { log: logger } : {}) });
+  const { app, startDraining, contentChanged } = await buildApp({ config, db, mail, storage, logger, contentChanges });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.siteUrl;
   log(`Gazette is serving ${url} (listening on ${config.host}:${port}, data in ${config.dataDir})`);
   // The in-process background work (WORKER=false to run `gazette worker` processes instead).
-  const background = config.inProcessWorker ? await startBackgroundWork(config, { db, log, transport: mail }) : undefined;
+  const background = config.inProcessWorker ? await startBackgroundWork(config, { db, log, transport: mail, contentChanged }) : undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      // Readiness fails first, so that a load balancer stops sending new requests during the delay.
+      startDraining();
+      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       await app.close(); // stops accepting, waits for in-flight requests
       await background?.stop(); // finishes and records the work in flight
+      await contentChanges.stop();
       mail.close();
       storage.close?.();
       await db.destroy();
+      if (logger) logger.flush();
     })());
   return { close, url };
 }

@@ -4,6 +4,7 @@ import { createDb, type Db } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
 import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
+import { startContentChanges } from './web/content-changes.ts';
 
 /** A loop the workers run: started once, stopped on shutdown after finishing what it has in hand. */
 export interface BackgroundJob {
@@ -25,7 +26,16 @@ export interface BackgroundWork {
  * runs it in-process unless WORKER=false. Each job claims its work in the database, so any number of
  * worker processes can share one database without doing anything twice.
  */
-export async function startBackgroundWork(config: Config, deps: { db: Db; transport: MailTransport; log: (line: string) => void }): Promise<BackgroundWork> {
+export async function startBackgroundWork(
+  config: Config,
+  deps: {
+    db: Db;
+    transport: MailTransport;
+    log: (line: string) => void;
+    /** For jobs that change what readers see (the scheduled publisher): drops every process's cached pages. */
+    contentChanged: () => Promise<void>;
+  },
+): Promise<BackgroundWork> {
   const delivery = await openDelivery(config, deps);
   const jobs: BackgroundJob[] = [{ name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() }];
   for (const job of jobs) job.start();
@@ -56,11 +66,13 @@ export const workerCommand: CliCommand = {
     }
     if (args.length > 0) throw new UsageError(`Unknown argument for 'worker': ${args[0] ?? ''}. Run 'gazette worker --help'.`);
     const config = loadConfig();
-    const { db } = createDb(config.database);
+    const { db, dialect } = createDb(config.database);
     await migrateToLatest(db);
     const transport = await createMailTransport(config);
     const log = (line: string) => console.log(line);
-    const work = await startBackgroundWork(config, { db, transport, log });
+    // A worker has no page cache: it records its changes and tells the web processes (and the CDN).
+    const contentChanges = await startContentChanges(config, { db, dialect, watch: false, log: { info: log, warn: (line) => console.error(line) } });
+    const work = await startBackgroundWork(config, { db, transport, log, contentChanged: () => contentChanges.contentChanged() });
     console.log(
       `Worker running ${work.jobs.map((job) => job.name).join(', ')}; mail through ${transport.description} (concurrency ${config.mail.concurrency}${config.mail.ratePerSecond > 0 ? `, ${config.mail.ratePerSecond}/s` : ''}).`,
     );
@@ -73,6 +85,7 @@ export const workerCommand: CliCommand = {
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
     await work.stop();
+    await contentChanges.stop();
     transport.close();
     await db.destroy();
     return 0;

@@ -5,6 +5,7 @@ import type { NewslettersTables } from '../modules/newsletters/newsletters.table
 import type { SettingsTables } from '../modules/settings/settings.table.ts';
 import type { SubscribersTables } from '../modules/subscribers/subscribers.table.ts';
 import type { UsersTables } from '../modules/users/users.table.ts';
+import type { ContentVersionTables } from '../web/content-changes.ts';
 
 /** Every table, as Kysely sees it; each module declares its own tables in its `*.table.ts`. */
-export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables, UsersTables {}
+export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables, UsersTables, ContentVersionTables {}

@@ -24,3 +24,9 @@ export async function withMigratedDb<T>(database: Config['database'], work: (db:
     await db.destroy();
   }
 }
+
+/** Names of the migrations this code has that the database has not run yet (readiness: /readyz). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }) });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

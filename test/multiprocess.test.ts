@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { generateSubscribers } from '../bench/generate-subscribers.ts';
+import { demoArticles } from '../src/modules/seed/demo.content.ts';
+import { seedDemoPublication } from '../src/modules/seed/seed.service.ts';
+import { countDeliveriesByStatus, findIssue } from '../src/modules/newsletters/newsletters.repository.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
+import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+// GAZETTE_MULTIPROCESS_READERS shrinks the send for a quick local run; CI runs the full 100,000.
+const readers = Number(process.env.GAZETTE_MULTIPROCESS_READERS ?? 100_000);
+const killAt = Math.floor(readers * 0.3);
+const article = demoArticles[0]!.slug;
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Gazette scaled out as the README describes: two web processes (`gazette serve` with WORKER=false) and two
+ * `gazette worker` processes on one PostgreSQL database, mail to one SMTP server. Real processes, real
+ * sockets, kill -9.
+ */
+describe('two web processes and two workers on one PostgreSQL database', async () => {
+  if (!(await postgresReachable())) {
+    if (process.env.GAZETTE_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
+    console.log(`# skipped the multi-process test: PostgreSQL at ${postgresAdminUrl} is not reachable`);
+    return;
+  }
+
+  let t: TestDatabase;
+  let sink: SmtpSink;
+  let env: NodeJS.ProcessEnv;
+  const web: { url: string }[] = [];
+  const children: ChildProcess[] = [];
+
+  const gazette = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    children.push(child);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const waitFor = async (text: string, ms = 30_000) => {
+      const deadline = Date.now() + ms;
+      while (!output.includes(text)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no “${text}” from gazette ${args.join(' ')}:\n${output}`);
+        await sleep(20);
+      }
+    };
+    return { child, exited, output: () => output, waitFor };
+  };
+
+  before(async () => {
+    t = await createTestDatabase('postgres');
+    await seedDemoPublication(t.db, { dataDir: t.dataDir });
+    const name = (await sql<{ name: string }>`SELECT current_database() AS name`.execute(t.db)).rows[0]!.name;
+    const url = new URL(postgresAdminUrl);
+    url.pathname = `/${name}`;
+    sink = await startSmtpSink();
+    env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: url.toString(),
+      DATA_DIR: t.dataDir,
+      SITE_URL: 'https://news.example.test',
+      SECRET_KEY: 'k'.repeat(40),
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      SMTP_URL: sink.url,
+      MAIL_FROM: 'News <newsletter@news.example.test>',
+      SEND_CONCURRENCY: '16',
+    };
+    const servers = await Promise.all(
+      [0, 1].map(async () => {
+        const port = await freePort();
+        const server = gazette(['serve'], { PORT: String(port), WORKER: 'false' });
+        await server.waitFor('Gazette is serving');
+        return { url: `http://127.0.0.1:${port}` };
+      }),
+    );
+    web.push(...servers);
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await sink?.close();
+    await t?.drop();
+  });
+
+  const headline = async (base: string) => {
+    const response = await fetch(`${base}/articles/${article}`);
+    assert.equal(response.status, 200);
+    return /class="article__headline"[^>]*>([^<]*)</.exec(await response.text())?.[1] ?? '';
+  };
+
+  it('an edit announced by another process shows on both web processes’ cached pages within a second or two', async (ctx) => {
+    const [a, b] = [web[0]!.url, web[1]!.url];
+    const original = await headline(b);
+    assert.equal(await headline(b), original); // the second answer comes from b's page cache
+    assert.equal(await headline(a), original);
+    await t.db.updateTable('articles').set({ title: 'Ceasefire talks resume after a night of calls' }).where('slug', '=', article).execute();
+    assert.equal(await headline(b), original, 'cached: an unannounced edit is not seen');
+
+    // The editor's process records the change (here `gazette invalidate`, as the newsroom's save does in-process).
+    const changed = gazette(['invalidate']);
+    assert.equal((await changed.exited).code, 0, changed.output());
+    const announced = Date.now();
+    for (const base of [b, a]) {
+      while ((await headline(base)) !== 'Ceasefire talks resume after a night of calls') {
+        assert.ok(Date.now() - announced < 2000, `${base} still shows the old headline after 2 s`);
+        await sleep(20);
+      }
+    }
+    ctx.diagnostic(`both web processes showed the edit ${Date.now() - announced} ms after the change was recorded`);
+    const ready = await Promise.all([a, b].map(async (base) => (await fetch(`${base}/readyz`)).status));
+    assert.deepEqual(ready, [200, 200]);
+  });
+
+  it(`a newsletter to ${readers.toLocaleString('en')} readers, split across two workers, one killed with kill -9: each reader exactly once`, async (ctx) => {
+    const timings: string[] = [];
+    let mark = Date.now();
+    const lap = (what: string) => {
+      timings.push(`${what} ${((Date.now() - mark) / 1000).toFixed(1)} s`);
+      mark = Date.now();
+    };
+    await generateSubscribers(t.db, 'postgres', readers, { domain: 'multi.example.test' });
+    lap('insert subscribers');
+    const queued = gazette(['newsletter', 'send', article]);
+    assert.equal((await queued.exited).code, 0, queued.output());
+    assert.match(queued.output(), new RegExp(`queued to ${readers} confirmed subscribers`));
+    const issueId = (await t.db.selectFrom('newsletter_issues').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+    lap('queue');
+
+    const started = Date.now();
+    const first = gazette(['worker']);
+    const second = gazette(['worker']);
+    // At the 30,000th acceptance the server stops answering; once everything accepted so far is recorded as
+    // sent, the first worker is killed with messages in flight that it will never see accepted.
+    const frozen = new Promise<void>((resolve) => {
+      sink.onAccepted = (_to, total) => {
+        if (total !== killAt) return;
+        sink.freeze();
+        resolve();
+      };
+    });
+    await frozen;
+    sink.onAccepted = undefined;
+    while ((await countDeliveriesByStatus(t.db, issueId)).sent < sink.total()) await sleep(20);
+    const claimedByFirst = await t.db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('issue_id', '=', issueId)
+      .where('status', '=', 'sending')
+      .where('claimed_by', 'like', `%:${first.child.pid}:%`)
+      .executeTakeFirstOrThrow();
+    first.child.kill('SIGKILL');
+    assert.equal((await first.exited).signal, 'SIGKILL');
+    await sleep(200); // the sink sees the killed worker's connections close
+    sink.thaw();
+    ctx.diagnostic(`kill -9 at ${sink.total()} accepted, with ${claimedByFirst.n} deliveries claimed by the killed worker`);
+    assert.ok(Number(claimedByFirst.n) > 0, 'the killed worker held claims');
+
+    // Restarted, as a supervisor would: it returns the dead worker's claims to the queue and joins in.
+    const restarted = gazette(['worker']);
+    const deadline = Date.now() + 150_000;
+    while ((await findIssue(t.db, issueId))?.status !== 'sent') {
+      if (Date.now() > deadline) throw new Error(`not sent in time: ${JSON.stringify(await countDeliveriesByStatus(t.db, issueId))}`);
+      await sleep(200);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    lap('send');
+    for (const worker of [second, restarted]) worker.child.kill('SIGTERM');
+    assert.equal((await second.exited).code, 0, second.output());
+    assert.equal((await restarted.exited).code, 0, restarted.output());
+    assert.match(restarted.output() + second.output(), /Returned \d+ deliveries claimed by stopped workers to the queue/);
+
+    assert.equal(sink.accepted.size, readers, 'nobody lost');
+    assert.deepEqual(sink.duplicates(), [], 'nobody twice');
+    assert.equal(sink.total(), readers);
+    const counts = await countDeliveriesByStatus(t.db, issueId);
+    assert.equal(counts.sent, readers);
+
+    const byWorker = await t.db
+      .selectFrom('deliveries')
+      .select(['claimed_by', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('issue_id', '=', issueId)
+      .groupBy('claimed_by')
+      .execute();
+    const share = (pid: number | undefined) => byWorker.filter((r) => r.claimed_by?.includes(`:${pid}:`)).reduce((n, r) => n + Number(r.n), 0);
+    const shares = [first, second, restarted].map((w) => share(w.child.pid));
+    assert.ok(shares[0]! > 0 && shares[1]! > 0, `both workers sent: ${shares.join(' / ')}`);
+    ctx.diagnostic(`${readers} messages in ${seconds.toFixed(1)} s (${Math.round(readers / seconds)}/s); sent by first (killed) / second / restarted worker: ${shares.join(' / ')}; ${timings.join(', ')}`);
+  });
+});
