@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { AppError, errorCodes, type ErrorCode } from './errors.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
+import { articleRoutes } from './modules/articles/articles.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { searchRoutes } from './modules/search/search.routes.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
@@ -150,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
   installNewsroomGuards(app, { auth, secret });
   await app.register(userRoutes, { db, config, assets, now, users, auth });
+  await app.register(articleRoutes, { db, config, assets, now, auth, contentChanged: () => Promise.resolve(pages.invalidate()) });
 
   return { app, pages, auth };
 }

@@ -3,6 +3,7 @@ import { type Config, loadConfig } from './config.ts';
 import { createDb, type Db } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
+import { createScheduledPublisher } from './modules/articles/articles.scheduler.ts';
 import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
 
 /** A loop the workers run: started once, stopped on shutdown after finishing what it has in hand. */
@@ -27,7 +28,12 @@ export interface BackgroundWork {
  */
 export async function startBackgroundWork(config: Config, deps: { db: Db; transport: MailTransport; log: (line: string) => void }): Promise<BackgroundWork> {
   const delivery = await openDelivery(config, deps);
-  const jobs: BackgroundJob[] = [{ name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() }];
+  const jobs: BackgroundJob[] = [
+    { name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() },
+    // A no-op for now: the page cache is per process, so a worker cannot empty the web server's. The
+    // cross-process invalidation replaces this callback when it lands (cached pages expire in 5 minutes).
+    createScheduledPublisher({ db: deps.db, contentChanged: async () => {}, log: deps.log }),
+  ];
   for (const job of jobs) job.start();
   return {
     jobs,
