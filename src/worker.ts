@@ -45,8 +45,8 @@ export async function startBackgroundWork(config: Config, deps: { db: Db; transp
 
 const workerUsage = `Usage: gazette worker
 
-Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail (and every other job of
-the workers); then finish the work in flight, record it, and exit. Run as many as you like, on as many
+Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail, publish scheduled
+articles at their time (and every other job of the workers); then finish the work in flight, record it, and exit. Run as many as you like, on as many
 machines as share the database.
 
 Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*, DATABASE_URL (see README.md).`;
