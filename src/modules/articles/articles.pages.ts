@@ -52,11 +52,11 @@ ${
   <thead><tr><th scope="col">Title</th><th scope="col">Status</th><th scope="col">Authors</th><th scope="col">Updated</th><th scope="col">Scheduled for</th></tr></thead>
   <tbody>${list.rows.map(
     (row) => html`<tr>
-    <td><a href="/newsroom/articles/${row.id}">${row.title || '(untitled)'}</a></td>
-    <td><span class="editor-status editor-status--${row.status}">${statusLabels[row.status]}</span></td>
-    <td>${row.authors.map((a) => a.name).join(', ')}</td>
-    <td>${when(site, row.updated_at)}</td>
-    <td>${when(site, row.scheduled_at)}</td>
+    <td class="editor-list__title"><a href="/newsroom/articles/${row.id}">${row.title || '(untitled)'}</a></td>
+    <td data-label="Status"><span class="editor-status editor-status--${row.status}">${statusLabels[row.status]}</span></td>
+    <td data-label="Authors">${row.authors.map((a) => a.name).join(', ')}</td>
+    <td data-label="Updated">${when(site, row.updated_at)}</td>
+    <td data-label="Scheduled for">${when(site, row.scheduled_at)}</td>
   </tr>`,
   )}</tbody>
 </table></div>`
@@ -206,6 +206,29 @@ ${
   </div>
   <div class="editor-side">
     <fieldset class="editor-group">
+      <legend>Publishing</legend>
+      ${
+        options.canPublish
+          ? html`<div class="editor-field">
+        <label for="scheduled_at">Publish at</label>
+        <p class="editor-field__hint" id="scheduled_at-hint">For “Schedule”: a date and time in ${site.settings.timeZone}.</p>
+        ${errorFor('scheduled_at', errors)}
+        <input id="scheduled_at" name="scheduled_at" type="datetime-local" value="${one(values, 'scheduled_at')}"${describedBy('scheduled_at', true, errors)}${invalid('scheduled_at', errors)}>
+      </div>`
+          : html`<p>Your role writes drafts; an editor publishes them.</p>`
+      }
+      <div class="editor-buttons">
+        <button class="newsroom__button" type="submit" name="action" value="save">${published ? 'Update' : 'Save draft'}</button>
+        ${
+          options.canPublish
+            ? html`${published ? '' : html`<button class="newsroom__button" type="submit" name="action" value="publish">Publish now</button>`}
+        <button class="newsroom__button newsroom__button--quiet" type="submit" name="action" value="schedule">Schedule</button>
+        ${status === 'published' || status === 'scheduled' ? html`<button class="newsroom__button newsroom__button--quiet" type="submit" name="action" value="unpublish">Unpublish</button>` : ''}`
+            : ''
+        }
+      </div>
+    </fieldset>
+    <fieldset class="editor-group">
       <legend>Tags</legend>
       ${errorFor('tags', errors)}
       <ul class="editor-checks">${choices.tags.map(
@@ -239,29 +262,6 @@ ${
     <fieldset class="editor-group">
       <legend>Correction</legend>
       ${areaField(values, errors, 'correction_note', 'Correction note', limits.correctionNote, 3, 'Shown on the article and in its structured data: say what was wrong and what is right.')}
-    </fieldset>
-    <fieldset class="editor-group">
-      <legend>Publishing</legend>
-      ${
-        options.canPublish
-          ? html`<div class="editor-field">
-        <label for="scheduled_at">Publish at</label>
-        <p class="editor-field__hint" id="scheduled_at-hint">For “Schedule”: a date and time in ${site.settings.timeZone}.</p>
-        ${errorFor('scheduled_at', errors)}
-        <input id="scheduled_at" name="scheduled_at" type="datetime-local" value="${one(values, 'scheduled_at')}"${describedBy('scheduled_at', true, errors)}${invalid('scheduled_at', errors)}>
-      </div>`
-          : html`<p>Your role writes drafts; an editor publishes them.</p>`
-      }
-      <div class="editor-buttons">
-        <button class="newsroom__button" type="submit" name="action" value="save">${published ? 'Update' : 'Save draft'}</button>
-        ${
-          options.canPublish
-            ? html`${published ? '' : html`<button class="newsroom__button" type="submit" name="action" value="publish">Publish now</button>`}
-        <button class="newsroom__button newsroom__button--quiet" type="submit" name="action" value="schedule">Schedule</button>
-        ${status === 'published' || status === 'scheduled' ? html`<button class="newsroom__button newsroom__button--quiet" type="submit" name="action" value="unpublish">Unpublish</button>` : ''}`
-            : ''
-        }
-      </div>
     </fieldset>
   </div>
 </form>`,
