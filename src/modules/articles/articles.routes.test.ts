@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { HtmlValidate } from 'html-validate';
 import { clientFor, type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
@@ -353,5 +354,26 @@ describe('the article editor over HTTP', () => {
 
     idFrom(await author.post(`/newsroom/articles/${id}`, { ...(await formOf(author, id)), action: 'unpublish' }));
     assert.equal((await publicPage('scheduled-story')).statusCode, 404);
+  });
+
+  it('renders valid, accessible HTML on every editor page (html-validate), including a refused form', async () => {
+    const validator = new HtmlValidate({ extends: ['html-validate:standard', 'html-validate:a11y', 'html-validate:document'], rules: { 'no-inline-style': 'error' } });
+    const id = idFrom(await editor.post('/newsroom/articles', { title: 'Valid pages', body: 'One', tags: String(tagIds[0]), action: 'save' }));
+    idFrom(await editor.post(`/newsroom/articles/${id}`, { ...(await formOf(editor, id)), body: 'Two', action: 'save' }));
+    const [first, second] = await site.db.selectFrom('article_revisions').select('id').where('article_id', '=', id).orderBy('id').execute();
+    const pages = [
+      await editor.request({ method: 'GET', url: '/newsroom/articles' }),
+      await editor.request({ method: 'GET', url: '/newsroom/articles/new' }),
+      await editor.request({ method: 'GET', url: `/newsroom/articles/${id}` }),
+      await editor.request({ method: 'GET', url: `/newsroom/articles/${id}/revisions` }),
+      await editor.request({ method: 'GET', url: `/newsroom/articles/${id}/revisions/diff?from=${first?.id}&to=${second?.id}` }),
+      await editor.post('/newsroom/articles', { title: '', slug: 'Bad Slug', action: 'save' }),
+      await contributor.request({ method: 'GET', url: '/newsroom/articles/new' }),
+    ];
+    for (const page of pages) {
+      const report = await validator.validateString(page.body);
+      const errors = report.results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId} (line ${m.line}): ${m.message}`));
+      assert.deepEqual(errors, [], page.body.slice(0, 300));
+    }
   });
 });
