@@ -65,6 +65,15 @@ describe('the article editor in Chromium', () => {
       assert.equal(await page.locator('[data-preview] script').count(), 0);
       assert.equal(await page.evaluate(() => 'hacked' in window), false);
 
+      // A feature image from the media library: its thumbnail shows at once.
+      await page.selectOption('#feature_image_id', { index: 1 });
+      await page.waitForFunction(() => {
+        const img = document.querySelector<HTMLImageElement>('#feature_image_id + img.editor-thumb');
+        return img !== null && img.complete && img.naturalWidth > 0;
+      });
+      const imageId = Number(await page.inputValue('#feature_image_id'));
+      await page.check('text=Culture');
+
       // Autosave: a few seconds after the typing stops, the draft exists and this page edits it.
       await page.waitForSelector('#autosave-status:text-matches("^Saved \\\\d")', { timeout: 15_000 });
       assert.match(page.url(), /\/newsroom\/articles\/\d+$/);
@@ -72,6 +81,7 @@ describe('the article editor in Chromium', () => {
       const draft = await site.db.selectFrom('articles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       assert.equal(draft.status, 'draft');
       assert.match(draft.body_markdown, /every 20 minutes/);
+      assert.equal(draft.feature_image_id, imageId);
 
       assert.equal(await seriousFindings(page), '', 'editor: no serious or critical axe findings');
       await page.screenshot({ path: path.join(screenshotDir, 'newsroom-editor-desktop.png'), fullPage: true });
@@ -97,6 +107,7 @@ describe('the article editor in Chromium', () => {
       assert.equal(response?.status(), 200);
       assert.equal(await reader.locator('h1').first().textContent(), 'Night buses return to the harbour line');
       assert.equal(await reader.locator('.article__body script').count(), 0);
+      assert.match((await reader.locator('.kicker').first().textContent()) ?? '', /Culture/);
     } finally {
       await context.close();
     }

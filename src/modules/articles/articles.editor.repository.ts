@@ -104,12 +104,13 @@ export async function removeSlugRedirect(db: Db, slug: string, articleId: number
   await db.deleteFrom('article_slug_redirects').where('old_slug', '=', slug).where('article_id', '=', articleId).execute();
 }
 
-/** Is the article the user's own: started by them, or bylined to the author profile with their address? */
-export async function isOwnArticle(db: Db, articleId: number, user: { id: number; email_key: string }): Promise<boolean> {
-  const row = await db
+/** Which of `articleIds` are the user's own: started by them, or bylined to the author profile with their address. */
+export async function ownArticleIds(db: Db, articleIds: readonly number[], user: { id: number; email_key: string }): Promise<Set<number>> {
+  if (articleIds.length === 0) return new Set();
+  const rows = await db
     .selectFrom('articles')
     .select('id')
-    .where('id', '=', articleId)
+    .where('id', 'in', [...articleIds])
     .where((eb) =>
       eb.or([
         eb('created_by_user_id', '=', user.id),
@@ -123,8 +124,12 @@ export async function isOwnArticle(db: Db, articleId: number, user: { id: number
         ),
       ]),
     )
-    .executeTakeFirst();
-  return row !== undefined;
+    .execute();
+  return new Set(rows.map((row) => row.id));
+}
+
+export async function isOwnArticle(db: Db, articleId: number, user: { id: number; email_key: string }): Promise<boolean> {
+  return (await ownArticleIds(db, [articleId], user)).has(articleId);
 }
 
 /** The author profile linked to a newsroom user by email address, if any. */

@@ -95,11 +95,16 @@ export class ArticleEditor {
     this.#deps = deps;
   }
 
-  async list(status: ArticleStatus | undefined) {
+  /** The newsroom's list; `editable` says whether this user may open each article. */
+  async list(user: EditorUser, status: ArticleStatus | undefined) {
     const { db } = this.#deps;
     const [rows, counts] = await Promise.all([repo.listNewsroomArticles(db, { status }), repo.countArticlesByStatus(db)]);
-    const authors = await findAuthorsOfArticles(db, rows.map((row) => row.id));
-    return { rows: rows.map((row) => ({ ...row, authors: authors.get(row.id) ?? [] })), counts };
+    const ids = rows.map((row) => row.id);
+    const [authors, own] = await Promise.all([findAuthorsOfArticles(db, ids), hasRole(user.role, 'editor') ? null : repo.ownArticleIds(db, ids, user)]);
+    return {
+      rows: rows.map((row) => ({ ...row, authors: authors.get(row.id) ?? [], editable: editPermission(user, row, own?.has(row.id) ?? true) === null })),
+      counts,
+    };
   }
 
   async choices(): Promise<EditorChoices> {

@@ -25,7 +25,7 @@ function when(site: SiteContext, iso: string | null): SafeHtml | string {
 export function articleListPage(
   site: SiteContext,
   meta: { user: PageUser; csrf: string },
-  list: { rows: (NewsroomArticleRow & { authors: AuthorRow[] })[]; counts: Map<ArticleStatus, number>; status: ArticleStatus | undefined; notice?: string | undefined },
+  list: { rows: (NewsroomArticleRow & { authors: AuthorRow[]; editable: boolean })[]; counts: Map<ArticleStatus, number>; status: ArticleStatus | undefined; notice?: string | undefined },
 ): string {
   const total = [...list.counts.values()].reduce((a, b) => a + b, 0);
   const filterLink = (status: ArticleStatus | undefined, label: string, count: number) => {
@@ -52,7 +52,7 @@ ${
   <thead><tr><th scope="col">Title</th><th scope="col">Status</th><th scope="col">Authors</th><th scope="col">Updated</th><th scope="col">Scheduled for</th></tr></thead>
   <tbody>${list.rows.map(
     (row) => html`<tr>
-    <td class="editor-list__title"><a href="/newsroom/articles/${row.id}">${row.title || '(untitled)'}</a></td>
+    <td class="editor-list__title">${row.editable ? html`<a href="/newsroom/articles/${row.id}">${row.title || '(untitled)'}</a>` : row.title || '(untitled)'}</td>
     <td data-label="Status"><span class="editor-status editor-status--${row.status}">${statusLabels[row.status]}</span></td>
     <td data-label="Authors">${row.authors.map((a) => a.name).join(', ')}</td>
     <td data-label="Updated">${when(site, row.updated_at)}</td>
@@ -141,18 +141,23 @@ function areaField(values: FormValues, errors: FieldErrors, name: string, label:
 </div>`;
 }
 
+/** A picture of a media item: the image itself, or a video's poster frame. */
+function thumbOf(m: MediaChoice): string | null {
+  return m.kind === 'image' ? m.file_name : m.poster_file_name;
+}
+
 function mediaField(values: FormValues, errors: FieldErrors, name: string, label: string, choices: MediaChoice[], none: string): SafeHtml {
   const selected = one(values, name);
   const chosen = choices.find((m) => String(m.id) === selected);
-  const thumb = chosen ? (chosen.kind === 'image' ? chosen.file_name : chosen.poster_file_name) : null;
+  const thumb = chosen ? thumbOf(chosen) : null;
   return html`<div class="editor-field">
   <label for="${name}">${label}</label>
   ${errorFor(name, errors)}
-  <select id="${name}" name="${name}"${describedBy(name, false, errors)}${invalid(name, errors)}>
+  <select id="${name}" name="${name}" data-media-picker${describedBy(name, false, errors)}${invalid(name, errors)}>
     <option value="">${none}</option>
-    ${choices.map((m) => html`<option value="${m.id}"${String(m.id) === selected ? ' selected' : ''}>${m.alt_text ? `${m.alt_text} — ` : ''}${m.original_name} (#${m.id})</option>`)}
+    ${choices.map((m) => html`<option value="${m.id}"${String(m.id) === selected ? ' selected' : ''}${thumbOf(m) ? html` data-thumb="${mediaUrl(thumbOf(m) ?? '')}"` : ''}>${m.alt_text ? `${m.alt_text} — ` : ''}${m.original_name} (#${m.id})</option>`)}
   </select>
-  ${thumb ? html`<img class="editor-thumb" src="${mediaUrl(thumb)}" alt="" width="160" height="90" loading="lazy">` : ''}
+  ${thumb ? html`<img class="editor-thumb" src="${mediaUrl(thumb)}" alt="" width="160" height="90">` : ''}
 </div>`;
 }
 

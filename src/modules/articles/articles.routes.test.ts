@@ -77,7 +77,7 @@ describe('the article editor over HTTP', () => {
     // The byline order survives: author 1 is the second seeded author.
     assert.match(page.body, new RegExp(`id="author-1" name="authors"><option value="">—</option>[^]*?<option value="${authorIds[1]}" selected>`));
     const drafts = await editor.request({ method: 'GET', url: '/newsroom/articles?status=draft' });
-    assert.match(drafts.body, /Harbour council votes on the new ferry<\/a><\/td>\s*<td><span class="editor-status editor-status--draft">Draft<\/span>/);
+    assert.match(drafts.body, /Harbour council votes on the new ferry<\/a><\/td>\s*<td data-label="Status"><span class="editor-status editor-status--draft">Draft<\/span>/);
     const published = await editor.request({ method: 'GET', url: '/newsroom/articles?status=published' });
     assert.doesNotMatch(published.body, /Harbour council votes/);
 
@@ -186,6 +186,9 @@ describe('the article editor over HTTP', () => {
     const own = idFrom(await author.post('/newsroom/articles', { title: 'Author’s own piece', body: 'Mine', action: 'publish' }));
     assert.equal((await article(own)).status, 'published');
     const editors = idFrom(await editor.post('/newsroom/articles', { title: 'Editor’s piece', body: 'Theirs', action: 'save' }));
+    const list = await author.request({ method: 'GET', url: '/newsroom/articles' });
+    assert.match(list.body, new RegExp(`<a href="/newsroom/articles/${own}">Author’s own piece</a>`));
+    assert.match(list.body, /<td class="editor-list__title">Editor’s piece<\/td>/, 'listed, but not as a link');
     const view = await author.request({ method: 'GET', url: `/newsroom/articles/${editors}` });
     assert.equal(view.statusCode, 403);
     const change = await author.post(`/newsroom/articles/${editors}`, { title: 'Hijacked', revision: '1', action: 'save' });

@@ -107,7 +107,7 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
   app.get('/newsroom/articles', writer, async (request, reply) => {
     const current = await signedIn(request);
     const { status } = listQuerySchema.parse(request.query ?? {});
-    const list = await editor.list(status);
+    const list = await editor.list(current.user, status);
     return reply.type(htmlType).send(articleListPage(await site(), { user: current.user, csrf: await auth.csrfTokenFor(request, reply) }, { ...list, status }));
   });
 

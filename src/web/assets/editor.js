@@ -151,6 +151,20 @@
     void saving.then(() => form.requestSubmit(submitter ?? undefined));
   });
 
+  // The media pickers' thumbnails follow the chosen image or video.
+  for (const select of form.querySelectorAll('select[data-media-picker]')) {
+    select.addEventListener('change', () => {
+      const thumb = select.selectedOptions[0]?.dataset.thumb;
+      let img = select.parentElement.querySelector('img.editor-thumb');
+      if (!thumb) return img?.remove();
+      if (!img) {
+        img = Object.assign(document.createElement('img'), { className: 'editor-thumb', alt: '', width: 160, height: 90 });
+        select.after(img);
+      }
+      img.src = thumb;
+    });
+  }
+
   if (!autosaveEnabled) say('Autosave is off for published articles: press “Update” to publish your changes.');
   showSlug();
 })();
