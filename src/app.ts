@@ -9,6 +9,7 @@ import { echoRequestId, fastifyLogging, loggablePath, type Logger } from './logg
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { createReadinessCheck } from './modules/health/health.service.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
+import { articleRoutes } from './modules/articles/articles.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
 import { searchRoutes } from './modules/search/search.routes.ts';
@@ -217,6 +218,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
   installNewsroomGuards(app, { auth, secret });
   await app.register(userRoutes, { db, config, assets, now, users, auth });
+  await app.register(articleRoutes, { db, config, assets, now, auth, contentChanged: () => Promise.resolve(pages.invalidate()) });
 
   return { app, pages, auth, contentChanged, startDraining: () => void (draining = true) };
 }

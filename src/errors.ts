@@ -36,6 +36,18 @@ export const errorCodes = {
   'user.invalid_name': { status: 400, message: 'The name must be one line of at most 200 characters.' },
   'user.password_mismatch': { status: 400, message: 'The two passwords are not the same.' },
   'user.weak_password': { status: 400, message: 'The password must be at least 12 characters long.' },
+  // The article editor (modules/articles, articles.editor.service.ts).
+  'article.invalid': { status: 400, message: 'Some fields need attention; see the messages next to them.' },
+  'article.slug_taken': { status: 409, message: 'Another article already uses this slug (or used it before). Please choose another.' },
+  'article.conflict': { status: 409, message: 'Someone saved this article after you opened it. Your text is still here: compare with the latest revision, then save again.' },
+  'article.not_yours': { status: 403, message: 'You can only edit your own articles. Ask an editor to change this one.' },
+  'article.publish_forbidden': { status: 403, message: 'Your role can write and save drafts, not publish, schedule or unpublish them. Ask an editor.' },
+  'article.contributor_locked': { status: 403, message: 'This article is no longer a draft, so only its author or an editor can change it.' },
+  'article.tag_forbidden': { status: 403, message: 'Only editors can create new tags. Pick from the existing tags, or ask an editor.' },
+  'article.unknown_reference': { status: 400, message: 'A chosen tag, author, image or video does not exist (any more). Please choose again.' },
+  'article.bad_schedule': { status: 400, message: 'Please give a publication time in the future.' },
+  'article.autosave_published': { status: 409, message: 'Published articles are not autosaved. Press “Update” to publish your changes.' },
+  'article.revision_not_found': { status: 404, message: 'There is no such revision of this article.' },
   'internal': { status: 500, message: 'Something went wrong on our side. Please try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

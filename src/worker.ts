@@ -3,6 +3,7 @@ import { type Config, loadConfig } from './config.ts';
 import { createDb, type Db } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
+import { createScheduledPublisher } from './modules/articles/articles.scheduler.ts';
 import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
 import { startContentChanges } from './web/content-changes.ts';
 
@@ -37,7 +38,12 @@ export async function startBackgroundWork(
   },
 ): Promise<BackgroundWork> {
   const delivery = await openDelivery(config, deps);
-  const jobs: BackgroundJob[] = [{ name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() }];
+  const jobs: BackgroundJob[] = [
+    { name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() },
+    // A no-op for now: the page cache is per process, so a worker cannot empty the web server's. The
+    // cross-process invalidation replaces this callback when it lands (cached pages expire in 5 minutes).
+    createScheduledPublisher({ db: deps.db, contentChanged: async () => {}, log: deps.log }),
+  ];
   for (const job of jobs) job.start();
   return {
     jobs,
@@ -49,8 +55,8 @@ export async function startBackgroundWork(
 
 const workerUsage = `Usage: gazette worker
 
-Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail (and every other job of
-the workers); then finish the work in flight, record it, and exit. Run as many as you like, on as many
+Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail, publish scheduled
+articles at their time (and every other job of the workers); then finish the work in flight, record it, and exit. Run as many as you like, on as many
 machines as share the database.
 
 Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*, DATABASE_URL (see README.md).`;

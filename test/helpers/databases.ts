@@ -14,6 +14,8 @@ export interface TestDatabase {
   db: Db;
   dialect: Dialect;
   dataDir: string;
+  /** DATABASE_URL for a `gazette` child process on this same database. */
+  url: string;
   drop: () => Promise<void>;
 }
 
@@ -34,9 +36,10 @@ async function canReachPostgres(): Promise<boolean> {
 export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gazette-db-'));
   if (dialect === 'sqlite') {
-    const { db } = createDb({ kind: 'sqlite', file: path.join(dataDir, 'test.sqlite') });
+    const file = path.join(dataDir, 'test.sqlite');
+    const { db } = createDb({ kind: 'sqlite', file });
     await migrateToLatest(db);
-    return { db, dialect, dataDir, drop: async () => (await db.destroy(), await rm(dataDir, { recursive: true, force: true })) };
+    return { db, dialect, dataDir, url: `sqlite:${file}`, drop: async () => (await db.destroy(), await rm(dataDir, { recursive: true, force: true })) };
   }
   const name = `gazette_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: postgresAdminUrl });
@@ -51,6 +54,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     db,
     dialect,
     dataDir,
+    url: url.toString(),
     drop: async () => {
       await db.destroy();
       const cleanup = new pg.Client({ connectionString: postgresAdminUrl });

@@ -39,6 +39,10 @@ export interface ArticlesTable {
   published_at: string | null;
   updated_at: string;
   created_at: string;
+  /** Bumped by every save; a write names the revision it started from, so a stale one is refused. */
+  revision: Generated<number>;
+  /** The newsroom user who started the article (their "own" article); null for seeded ones. */
+  created_by_user_id: number | null;
 }
 
 export interface ArticleAuthorsTable {
@@ -61,7 +65,27 @@ export interface ArticleRevisionsTable {
   body_markdown: string;
   created_by: string | null;
   created_at: string;
+  /** The article's `revision` this row records (0 for rows older than the editor). */
+  revision: Generated<number>;
+  /** What happened: saved, autosaved, published, scheduled, unpublished, restored. */
+  event: Generated<RevisionEvent>;
+  slug: string | null;
+  status: ArticleStatus | null;
+  seo_title: string | null;
+  seo_description: string | null;
+  correction_note: string | null;
+  video_caption: string | null;
+  feature_image_id: number | null;
+  video_id: number | null;
+  scheduled_at: string | null;
+  /** JSON array of tag ids, in order. */
+  tag_ids: string | null;
+  /** JSON array of author ids, in byline order. */
+  author_ids: string | null;
 }
+
+/** What a revision row records. */
+export type RevisionEvent = 'saved' | 'autosaved' | 'published' | 'scheduled' | 'unpublished' | 'restored';
 
 export interface ArticleSlugRedirectsTable {
   old_slug: string;
@@ -82,3 +106,4 @@ export type AuthorRow = Selectable<AuthorsTable>;
 export type TagRow = Selectable<TagsTable>;
 export type ArticleRow = Selectable<ArticlesTable>;
 export type NewArticle = Insertable<ArticlesTable>;
+export type RevisionRow = Selectable<ArticleRevisionsTable>;

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, it } from 'node:test';
+import { buildApp } from '../../app.ts';
+import { loadConfig } from '../../config.ts';
+import type { Db } from '../../db/index.ts';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
+import { insertArticle } from './articles.editor.repository.ts';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const articles = 20;
+
+async function scheduleArticle(db: Db, slug: string, at: Date): Promise<number> {
+  const now = new Date().toISOString();
+  return insertArticle(db, {
+    slug,
+    title: `Scheduled ${slug}`,
+    standfirst: 'Out at its time.',
+    body_markdown: 'Text.',
+    status: 'scheduled',
+    feature_image_id: null,
+    video_id: null,
+    video_caption: null,
+    seo_title: null,
+    seo_description: null,
+    correction_note: null,
+    scheduled_at: at.toISOString(),
+    published_at: null,
+    updated_at: now,
+    created_at: now,
+    created_by_user_id: null,
+  });
+}
+
+async function publishedRevisions(db: Db): Promise<Map<number, string[]>> {
+  const rows = await db.selectFrom('article_revisions').select(['article_id', 'created_by']).where('event', '=', 'published').execute();
+  const byArticle = new Map<number, string[]>();
+  for (const row of rows) byArticle.set(row.article_id, [...(byArticle.get(row.article_id) ?? []), row.created_by ?? '']);
+  return byArticle;
+}
+
+/**
+ * Two real `gazette worker` processes on one database race for the same due scheduled articles: each is
+ * published exactly once (one `published` revision, naming the process that won), and after a restart
+ * nothing is published again while an article that fell due meanwhile is.
+ */
+describeEachDatabase('scheduled-publisher with two worker processes', (dialect) => {
+  let t: TestDatabase;
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    t = await createTestDatabase(dialect);
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await t.drop();
+  });
+
+  const worker = () => {
+    const env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: t.url,
+      DATA_DIR: t.dataDir,
+      SITE_URL: 'https://news.example.test',
+      SECRET_KEY: 'k'.repeat(40),
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'silent',
+    };
+    const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), 'worker'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const running = new Promise<void>((resolve, reject) => {
+      const check = () => (output.includes('Worker running') ? resolve() : child.exitCode !== null ? reject(new Error(output)) : setTimeout(check, 20));
+      check();
+    });
+    return { child, exited, running, output: () => output };
+  };
+
+  const waitFor = async (what: string, condition: () => Promise<boolean>, ms = 30_000) => {
+    const deadline = Date.now() + ms;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  it('publishes each due article exactly once, and it appears on the site', async () => {
+    // Both run before the articles fall due, so their rounds (on the same wall-clock instants) race for them.
+    const [a, b] = [worker(), worker()];
+    await Promise.all([a.running, b.running]);
+    const ids: number[] = [];
+    const due = new Date();
+    for (let i = 0; i < articles; i++) ids.push(await scheduleArticle(t.db, `race-${i}`, due));
+    const later = await scheduleArticle(t.db, 'not-yet', new Date(Date.now() + 3600_000));
+    await waitFor('all published', async () => (await publishedRevisions(t.db)).size === articles);
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    assert.deepEqual(await Promise.all([a.exited, b.exited]), [0, 0]);
+
+    const revisions = await publishedRevisions(t.db);
+    for (const id of ids) assert.equal(revisions.get(id)?.length, 1, `article ${id} has exactly one published revision`);
+    const claims = (a.output().match(/published article/g) ?? []).length + (b.output().match(/published article/g) ?? []).length;
+    assert.equal(claims, articles, 'the two processes together published each article once');
+    console.log(`# ${dialect}: worker A published ${(a.output().match(/published article/g) ?? []).length}, worker B ${(b.output().match(/published article/g) ?? []).length}`);
+    const rows = await t.db.selectFrom('articles').select(['id', 'status', 'published_at', 'scheduled_at']).orderBy('id').execute();
+    for (const row of rows.filter((r) => ids.includes(r.id))) {
+      assert.equal(row.status, 'published');
+      assert.ok(row.published_at);
+      assert.equal(row.scheduled_at, null);
+    }
+    assert.equal(rows.find((r) => r.id === later)?.status, 'scheduled', 'an article not yet due stays scheduled');
+
+    const config = loadConfig({ DATA_DIR: t.dataDir, DATABASE_URL: t.url, SITE_URL: 'https://news.example.test', SECRET_KEY: 'k'.repeat(40) });
+    const { app } = await buildApp({ config, db: t.db });
+    try {
+      const page = await app.inject({ method: 'GET', url: '/articles/race-7' });
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /Scheduled race-7/);
+      assert.equal((await app.inject({ method: 'GET', url: '/articles/not-yet' })).statusCode, 404);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('after a restart, publishes what fell due while no worker ran, and nothing twice', async () => {
+    const id = await scheduleArticle(t.db, 'due-while-down', new Date(Date.now() - 1000));
+    const c = worker();
+    await c.running;
+    await waitFor('the article that fell due', async () => (await publishedRevisions(t.db)).has(id));
+    c.child.kill('SIGTERM');
+    assert.equal(await c.exited, 0);
+    const revisions = await publishedRevisions(t.db);
+    assert.equal(revisions.size, articles + 1);
+    for (const [articleId, by] of revisions) assert.equal(by.length, 1, `article ${articleId}: ${by.join(', ')}`);
+    assert.match(revisions.get(id)?.[0] ?? '', new RegExp(`^scheduled-publisher \\(pid ${c.child.pid} on `));
+  });
+});
