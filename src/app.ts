@@ -218,7 +218,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
   installNewsroomGuards(app, { auth, secret });
   await app.register(userRoutes, { db, config, assets, now, users, auth });
-  await app.register(articleRoutes, { db, config, assets, now, auth, contentChanged: () => Promise.resolve(pages.invalidate()) });
+  await app.register(articleRoutes, { db, config, assets, now, auth, contentChanged });
 
   return { app, pages, auth, contentChanged, startDraining: () => void (draining = true) };
 }

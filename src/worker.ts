@@ -40,9 +40,8 @@ export async function startBackgroundWork(
   const delivery = await openDelivery(config, deps);
   const jobs: BackgroundJob[] = [
     { name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() },
-    // A no-op for now: the page cache is per process, so a worker cannot empty the web server's. The
-    // cross-process invalidation replaces this callback when it lands (cached pages expire in 5 minutes).
-    createScheduledPublisher({ db: deps.db, contentChanged: async () => {}, log: deps.log }),
+    // contentChanged records the change and tells every web process to drop its cached pages.
+    createScheduledPublisher({ db: deps.db, contentChanged: deps.contentChanged, log: deps.log }),
   ];
   for (const job of jobs) job.start();
   return {
@@ -56,8 +55,8 @@ export async function startBackgroundWork(
 const workerUsage = `Usage: gazette worker
 
 Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail, publish scheduled
-articles at their time (and every other job of the workers); then finish the work in flight, record it, and exit. Run as many as you like, on as many
-machines as share the database.
+articles at their time (and every other job of the workers); then finish the work in flight, record it,
+and exit. Run as many as you like, on as many machines as share the database.
 
 Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*, DATABASE_URL (see README.md).`;
 
