@@ -19,7 +19,7 @@ async function waitForImport(client: NewsroomClient, location: string, ms = 60_0
   for (;;) {
     const response = await client.request({ method: 'GET', url: `${location}.json` });
     assert.equal(response.statusCode, 200);
-    const progress = response.json() as { status: string; percent: number; summary: { imported: number; bad: number; known: number } };
+    const progress = response.json<{ status: string; percent: number; summary: { imported: number; bad: number; known: number } }>();
     if (progress.status !== 'running') return progress;
     if (Date.now() > deadline) throw new Error(`import not finished in ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -43,7 +43,7 @@ describe('the newsroom subscriber screens', () => {
   after(() => site.close());
 
   const count = (body: string, status: string) => Number(new RegExp(`data-status="${status}">([\\d,]+)<`).exec(body)?.[1]?.replace(/,/g, '') ?? NaN);
-  const listed = (body: string) => [...body.matchAll(/<a href="\/newsroom\/subscribers\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+  const listed = (body: string) => [...body.matchAll(/<a href="\/newsroom\/subscribers\/\d+">([^<]+)<\/a>/g)].map((m) => m[1] ?? '');
 
   it('lists subscribers with counts per status, a status filter and a case-insensitive address search', async () => {
     const all = await editor.request({ method: 'GET', url: '/newsroom/subscribers' });
@@ -113,7 +113,7 @@ describe('the newsroom subscriber screens', () => {
     const events = await site.db.selectFrom('consent_events').selectAll().where('subscriber_id', '=', ann.id).execute();
     assert.equal(events.length, 1);
     assert.equal(events[0]?.kind, 'imported');
-    assert.equal(JSON.parse(events[0]?.detail ?? '{}').source, 'Sign-up sheet at the May book fair, ticked box');
+    assert.equal((JSON.parse(events[0]?.detail ?? '{}') as { source?: string }).source, 'Sign-up sheet at the May book fair, ticked box');
 
     // The detail page shows that record as stored.
     const detail = await editor.request({ method: 'GET', url: `/newsroom/subscribers/${ann.id}` });
@@ -166,7 +166,7 @@ describe('the newsroom subscriber screens', () => {
     assert.equal(response.statusCode, 200);
     assert.match(String(response.headers['content-type']), /^text\/csv/);
     assert.match(String(response.headers['content-disposition']), /^attachment; filename="subscribers-\d{4}-\d{2}-\d{2}\.csv"$/);
-    const rows = parse(response.body, { columns: true }) as Record<string, string>[];
+    const rows: Record<string, string>[] = parse(response.body, { columns: true });
     assert.deepEqual(Object.keys(rows[0] ?? {}), exportColumns);
     const total = await site.db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     assert.equal(rows.length, Number(total.n));
@@ -238,5 +238,5 @@ describe('the newsroom subscriber screens at 100,000 subscribers', () => {
     for (const [url, ms] of Object.entries(timings)) assert.ok(ms < 1_500, `${url} took ${ms} ms`);
   });
 
-  const listed = (body: string) => [...body.matchAll(/<a href="\/newsroom\/subscribers\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+  const listed = (body: string) => [...body.matchAll(/<a href="\/newsroom\/subscribers\/\d+">([^<]+)<\/a>/g)].map((m) => m[1] ?? '');
 });
