@@ -26,7 +26,7 @@ export async function inviteUser(
   const { user, link } = await users.createUser({ email: input.email, role: input.role, name: input.name });
   if (!link) throw new Error('an invited user has no password, so a link is always issued');
   const greeting = user.name ? `Hello ${user.name},` : 'Hello,';
-  const intro = `${input.invitedBy} invited you to the newsroom of ${input.publicationName} as ${input.role === 'admin' ? 'an' : 'a'} ${input.role}.`;
+  const intro = `${input.invitedBy} invited you to the newsroom of ${input.publicationName} as ${/^[aeiou]/.test(input.role) ? 'an' : 'a'} ${input.role}.`;
   const outro = 'The link signs you in once and expires in 24 hours. Once signed in, set a password on the dashboard.';
   const outcome = await mail.send({
     to: user.email,
