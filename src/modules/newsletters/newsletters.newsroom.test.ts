@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { HtmlValidate } from 'html-validate';
 import { simpleParser } from 'mailparser';
 import { type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
@@ -159,5 +160,33 @@ describe('the newsroom newsletter screens, through a real SMTP server', () => {
     assert.equal((await contributor.post('/newsroom/newsletters/1/test', { to: 'a@example.org' })).statusCode, 403);
     const noCsrf = await editor.request({ method: 'POST', url: '/newsroom/newsletters', form: { subject: 'x', articles: String(articleIds[0]) } });
     assert.equal(noCsrf.statusCode, 403);
+  });
+
+  it('renders valid, accessible HTML on every newsletter, subscriber and legal screen', async () => {
+    const validator = new HtmlValidate({ extends: ['html-validate:standard', 'html-validate:a11y', 'html-validate:document'], rules: { 'no-inline-style': 'error' } });
+    const admin = await signInAs(site, 'admin');
+    const draft = String((await compose({ subject: 'Valid <HTML>', articles: String(articleIds[0]) })).headers.location);
+    const sent = (await site.db.selectFrom('newsletter_issues').select('id').where('status', '=', 'sent').executeTakeFirstOrThrow()).id;
+    const subscriber = (await site.db.selectFrom('subscribers').select('id').executeTakeFirstOrThrow()).id;
+    const pages: [NewsroomClient, string][] = [
+      [editor, '/newsroom'],
+      [editor, '/newsroom/newsletters'],
+      [editor, '/newsroom/newsletters/new'],
+      [editor, draft],
+      [editor, `${draft}/send`],
+      [editor, `/newsroom/newsletters/${sent}`],
+      [editor, '/newsroom/subscribers'],
+      [editor, '/newsroom/subscribers?q=reader&status=confirmed'],
+      [editor, `/newsroom/subscribers/${subscriber}`],
+      [admin, '/newsroom/legal'],
+      [admin, '/newsroom/users'],
+    ];
+    for (const [client, url] of pages) {
+      const response = await client.request({ method: 'GET', url });
+      assert.equal(response.statusCode, 200, url);
+      const report = await validator.validateString(response.body);
+      const errors = report.results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId} (line ${m.line}): ${m.message}`));
+      assert.deepEqual(errors, [], url);
+    }
   });
 });
