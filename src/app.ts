@@ -19,6 +19,12 @@ import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
 import { SignupRateLimiter, SubscriberService } from './modules/subscribers/subscribers.service.ts';
 import { createNewsroomAuth, installNewsroomGuards, type NewsroomAuth } from './modules/users/users.auth.ts';
 import { userRoutes } from './modules/users/users.routes.ts';
+import { newsroomPageRenderer } from './modules/users/users.newsroom.ts';
+import { legalRoutes } from './modules/legal/legal.routes.ts';
+import { newsletterNewsroomRoutes } from './modules/newsletters/newsletters.newsroom.routes.ts';
+import { SubscriberImports } from './modules/subscribers/subscribers.imports.ts';
+import { subscriberNewsroomRoutes } from './modules/subscribers/subscribers.newsroom.routes.ts';
+import { emailHash } from './modules/subscribers/subscribers.tokens.ts';
 import { UserService } from './modules/users/users.service.ts';
 import { type ContentChanges, createContentChanges } from './web/content-changes.ts';
 import { PageCache } from './web/page-cache.ts';
@@ -217,8 +223,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const users = new UserService({ db, siteUrl: config.siteUrl, now });
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
   installNewsroomGuards(app, { auth, secret });
-  await app.register(userRoutes, { db, config, assets, now, users, auth });
+  // The newsroom's newsletter, subscriber, legal and user screens, in the newsroom shell.
+  const render = newsroomPageRenderer({ db, siteUrl: config.siteUrl, assets, now, auth });
+  const imports = new SubscriberImports({ db, now });
+  app.addHook('onClose', () => imports.close());
+  await app.register(userRoutes, { db, config, assets, now, users, auth, mail, render });
   await app.register(articleRoutes, { db, config, assets, now, auth, contentChanged });
+  await app.register(subscriberNewsroomRoutes, { db, dataDir: config.dataDir, now, auth, render, imports });
+  newsletterNewsroomRoutes(app, { db, siteUrl: config.siteUrl, now, mail, newsletters: { siteUrl: config.siteUrl, emailHash, now }, auth, render });
+  legalRoutes(app, { db, now, auth, render, contentChanged });
 
   return { app, pages, auth, contentChanged, startDraining: () => void (draining = true) };
 }

@@ -48,6 +48,22 @@ export const errorCodes = {
   'article.bad_schedule': { status: 400, message: 'Please give a publication time in the future.' },
   'article.autosave_published': { status: 409, message: 'Published articles are not autosaved. Press “Update” to publish your changes.' },
   'article.revision_not_found': { status: 404, message: 'There is no such revision of this article.' },
+  // The newsroom's newsletter, subscriber, legal and user screens.
+  'newsletter.subject_required': { status: 400, message: 'Please give the issue a subject.' },
+  'newsletter.subject_too_long': { status: 400, message: 'The subject must be at most 200 characters.' },
+  'newsletter.no_articles': { status: 400, message: 'Please pick at least one published article.' },
+  'newsletter.too_many_articles': { status: 400, message: 'An issue can hold at most ten articles.' },
+  'newsletter.unknown_article': { status: 400, message: 'One of the picked articles is not published (or does not exist). Please pick again.' },
+  'newsletter.already_sent': { status: 409, message: 'This issue has already been sent. Compose a new issue instead.' },
+  'newsletter.invalid_test_address': { status: 400, message: 'Please enter a valid address for the test copy, like name@example.com.' },
+  'subscriber.import_source_required': { status: 400, message: 'Please say where the list came from and how its readers consented (the provenance).' },
+  'subscriber.import_file_required': { status: 400, message: 'Please choose a CSV file to import.' },
+  'subscriber.import_not_csv': { status: 415, message: 'That file is not a CSV file with an "email" column in its header row.' },
+  'subscriber.import_not_found': { status: 404, message: 'There is no import with that number (imports are kept until the server restarts).' },
+  'legal.invalid': { status: 400, message: 'The document needs a title (one line, up to 200 characters) and a text (up to 200,000 characters).' },
+  'user.not_found': { status: 404, message: 'There is no user with that number.' },
+  'user.last_admin': { status: 409, message: 'This is the last active admin: make someone else an admin first.' },
+  'user.invalid_role': { status: 400, message: 'Please choose a role: contributor, author, editor or admin.' },
   'internal': { status: 500, message: 'Something went wrong on our side. Please try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -15,6 +15,8 @@ export interface TestSite {
   db: Db;
   config: Config;
   pages: PageCache;
+  /** What the newsroom calls after a change readers can see: records it and drops cached pages. */
+  contentChanged: () => Promise<void>;
   /** When the demo was seeded ("first start"). */
   seededAt: Date;
   /** Base URL once `listen()` has been called. */
@@ -35,12 +37,13 @@ export async function createTestSite(options: { seed?: boolean; now?: () => Date
   // The configured storage (MEDIA_URL in `env` selects S3), shared by the seed and the app.
   const storage = await createMediaStorage(config);
   if (options.seed !== false) await seedDemoPublication(db, { storage, now: seededAt });
-  const { app, pages } = await buildApp({ config, db, storage, ...(options.now ? { now: options.now } : {}) });
+  const { app, pages, contentChanged } = await buildApp({ config, db, storage, ...(options.now ? { now: options.now } : {}) });
   return {
     app,
     db,
     config,
     pages,
+    contentChanged,
     seededAt,
     listen: async () => {
       await app.listen({ port: 0, host: '127.0.0.1' });

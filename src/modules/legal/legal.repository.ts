@@ -13,3 +13,8 @@ export async function findLegalDocumentVersion(db: Db, kind: LegalKind, version:
 export async function insertLegalDocument(db: Db, doc: Omit<LegalDocumentRow, 'id'>): Promise<LegalDocumentRow> {
   return db.insertInto('legal_documents').values(doc).returningAll().executeTakeFirstOrThrow();
 }
+
+/** Every published version of a document, newest first, without the text (the newsroom's history). */
+export async function listLegalVersions(db: Db, kind: LegalKind): Promise<Omit<LegalDocumentRow, 'body_markdown'>[]> {
+  return db.selectFrom('legal_documents').select(['id', 'kind', 'version', 'title', 'content_hash', 'published_at']).where('kind', '=', kind).orderBy('version', 'desc').execute();
+}

@@ -285,3 +285,56 @@ export async function insertSuppression(db: Db, emailHash: string, reason: 'eras
     .onConflict((oc) => oc.column('email_hash').doNothing())
     .execute();
 }
+
+/** Deliveries of several issues counted by state (the newsroom's issue list). */
+export async function countDeliveriesByIssue(db: Db, issueIds: readonly number[]): Promise<Map<number, DeliveryCounts>> {
+  const out = new Map<number, DeliveryCounts>();
+  if (issueIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('deliveries')
+    .select(['issue_id', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('issue_id', 'in', issueIds)
+    .groupBy(['issue_id', 'status'])
+    .execute();
+  for (const id of issueIds) out.set(id, { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
+  for (const row of rows) {
+    const counts = out.get(row.issue_id);
+    if (counts) counts[row.status] = Number(row.n);
+  }
+  return out;
+}
+
+/**
+ * Messages of an issue accepted per minute (`YYYY-MM-DDTHH:MM`) or per hour (`YYYY-MM-DDTHH`), in time
+ * order: the "messages sent over time" chart. Reads only the (issue_id, sent_at) index.
+ */
+export async function countSentPerPeriod(db: Db, issueId: number, period: 'minute' | 'hour'): Promise<{ period: string; count: number }[]> {
+  const bucket = period === 'minute' ? sql<string>`substr(sent_at, 1, 16)` : sql<string>`substr(sent_at, 1, 13)`;
+  const rows = await db
+    .selectFrom('deliveries')
+    .select([bucket.as('period'), (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('issue_id', '=', issueId)
+    .where('sent_at', 'is not', null)
+    .groupBy(bucket)
+    .orderBy(bucket)
+    .execute();
+  return rows.map((r) => ({ period: r.period, count: Number(r.n) }));
+}
+
+/** The first and last acceptance time of an issue's messages (null when none went out yet). */
+export async function sentTimeSpan(db: Db, issueId: number): Promise<{ first: string; last: string } | null> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => [eb.fn.min('sent_at').as('first'), eb.fn.max('sent_at').as('last')])
+    .where('issue_id', '=', issueId)
+    .where('sent_at', 'is not', null)
+    .executeTakeFirst();
+  return row?.first && row.last ? { first: row.first, last: row.last } : null;
+}
+
+/** Published articles by id, with their slugs (to compose an issue from the newsroom's picks). */
+export async function findPublishedSlugs(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('articles').select(['id', 'slug']).where('id', 'in', ids).where('status', '=', 'published').execute();
+  return new Map(rows.map((r) => [r.id, r.slug]));
+}

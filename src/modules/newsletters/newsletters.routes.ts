@@ -14,6 +14,9 @@ const previewQuerySchema = z.object({
   subject: z.string().max(200).optional(),
 });
 
+/** Mail HTML is styled inline and has no scripts: allow the one, forbid the other; framable by our own pages only. */
+export const mailPreviewCsp = "default-src 'none'; img-src 'self' data: https: http:; style-src 'unsafe-inline'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
+
 /**
  * The browser preview of a newsletter issue made of published articles, exactly as a reader's mail client
  * would get it. Only published articles can be named, so it shows nothing that is not already public.
@@ -27,8 +30,7 @@ export function newsletterRoutes(app: FastifyInstance, deps: { db: Db; siteUrl: 
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
       .header('x-robots-tag', 'noindex')
-      // Mail HTML is styled inline and has no scripts: allow the one, forbid the other.
-      .header('content-security-policy', "default-src 'none'; img-src 'self' data: https: http:; style-src 'unsafe-inline'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+      .header('content-security-policy', mailPreviewCsp)
       .send(preview.html);
   });
 }

@@ -6,15 +6,20 @@ import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
 import { composeIssue, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
   countDeliveries,
+  countDeliveriesByIssue,
   countDeliveriesByStatus,
+  countSentPerPeriod,
   countSuppressions,
   type DeliveryCounts,
   findIssue,
+  findPublishedSlugs,
   findSuppressedHashes,
   insertDeliveriesForConfirmed,
   insertIssue,
+  listIssues,
   listQueuedAddressKeys,
   markSkipped,
+  sentTimeSpan,
   setIssueQueued,
 } from './newsletters.repository.ts';
 import type { IssueRow } from './newsletters.table.ts';
@@ -131,13 +136,81 @@ export async function sendTestIssue(
   transport: MailTransport,
   input: { siteUrl: string; slugs: readonly string[]; subject?: string | undefined; to: string },
 ): Promise<SendOutcome> {
-  const preview = await renderIssuePreview(db, input.siteUrl, input);
-  const host = new URL(input.siteUrl).hostname;
+  return sendTestCopy(transport, input.siteUrl, await renderIssuePreview(db, input.siteUrl, input), input.to);
+}
+
+function sendTestCopy(transport: MailTransport, siteUrl: string, preview: { subject: string; html: string; text: string }, to: string): Promise<SendOutcome> {
+  const host = new URL(siteUrl).hostname;
   return transport.send({
-    to: input.to,
+    to,
     subject: `[Test] ${preview.subject}`,
     html: preview.html,
     text: preview.text,
     messageId: `<gazette.test.${Date.now()}.${Math.random().toString(36).slice(2)}@${host}>`,
   });
+}
+
+// The newsroom's newsletter screens (newsletters.newsroom.routes.ts) use what follows.
+
+/** The longest subject the newsroom accepts (mail clients show far less). */
+export const maxSubjectLength = 200;
+/** At most this many articles in one issue. */
+export const maxIssueArticles = 10;
+
+/**
+ * Composes and stores a draft issue from published articles picked by id, in the order given. The subject
+ * is required here (the CLI defaults it to the first headline; in the newsroom the editor sees the field).
+ */
+export async function createIssueFromArticleIds(db: Db, deps: NewsletterDeps, input: { articleIds: readonly number[]; subject: string }): Promise<IssueRow> {
+  const subject = input.subject.replace(/[\r\n]+/g, ' ').trim();
+  if (!subject) throw new AppError('newsletter.subject_required');
+  if (subject.length > maxSubjectLength) throw new AppError('newsletter.subject_too_long');
+  if (input.articleIds.length === 0) throw new AppError('newsletter.no_articles');
+  if (input.articleIds.length > maxIssueArticles) throw new AppError('newsletter.too_many_articles');
+  const slugs = await findPublishedSlugs(db, input.articleIds);
+  const ordered = input.articleIds.map((id) => slugs.get(id));
+  if (ordered.some((slug) => slug === undefined)) throw new AppError('newsletter.unknown_article');
+  return createIssue(db, deps, { slugs: ordered as string[], subject });
+}
+
+/** A stored issue as a reader gets it, with inert sample links in place of a reader's own. */
+export async function renderStoredIssue(db: Db, siteUrl: string, issueId: number): Promise<{ issue: IssueRow; subject: string; html: string; text: string }> {
+  const issue = await findIssue(db, issueId);
+  if (!issue) throw new AppError('newsletter.issue_not_found');
+  const page = personalise(prepareTemplate(issue), {
+    unsubscribeUrl: `${siteUrl}/newsletter/unsubscribe?token=preview`,
+    manageUrl: `${siteUrl}/newsletter/me?token=preview`,
+  });
+  return { issue, subject: issue.subject, ...page };
+}
+
+/** Sends one test copy of a stored issue (exactly what readers will get, sample links aside). */
+export async function sendTestOfIssue(db: Db, transport: MailTransport, input: { siteUrl: string; issueId: number; to: string }): Promise<SendOutcome> {
+  return sendTestCopy(transport, input.siteUrl, await renderStoredIssue(db, input.siteUrl, input.issueId), input.to);
+}
+
+/** Queues a draft to its readers; an issue already queued or sent is refused (it would mail the new ones). */
+export async function sendIssue(db: Db, deps: NewsletterDeps, issueId: number): Promise<number> {
+  const issue = await findIssue(db, issueId);
+  if (!issue) throw new AppError('newsletter.issue_not_found');
+  if (issue.status !== 'draft') throw new AppError('newsletter.already_sent');
+  return queueIssue(db, deps, issueId);
+}
+
+/** The newest issues with their deliveries counted by state. */
+export async function listIssuesWithCounts(db: Db, limit: number): Promise<(Omit<IssueRow, 'html' | 'text'> & { counts: DeliveryCounts })[]> {
+  const issues = await listIssues(db, limit);
+  const counts = await countDeliveriesByIssue(db, issues.map((i) => i.id));
+  return issues.map((issue) => ({ ...issue, counts: counts.get(issue.id) ?? { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 } }));
+}
+
+/**
+ * Messages accepted over time for one issue: per minute when the sending took under three hours, else
+ * per hour (a chart of hundreds of minute bars says less than one of hours).
+ */
+export async function getSendingHistory(db: Db, issueId: number): Promise<{ period: 'minute' | 'hour'; points: { period: string; count: number }[] }> {
+  const span = await sentTimeSpan(db, issueId);
+  if (!span) return { period: 'minute', points: [] };
+  const period = Date.parse(span.last) - Date.parse(span.first) < 3 * 60 * 60 * 1000 ? 'minute' : 'hour';
+  return { period, points: await countSentPerPeriod(db, issueId, period) };
 }

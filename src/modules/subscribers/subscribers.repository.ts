@@ -1,6 +1,7 @@
 import type { Db } from '../../db/index.ts';
-import type { ConsentEventRow, NewConsentEvent, NewSubscriber, SubscriberRow, SubscribersTable } from './subscribers.table.ts';
-import type { Updateable } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { ConsentEventRow, NewConsentEvent, NewSubscriber, SubscriberRow, SubscribersTable, SubscriberStatus } from './subscribers.table.ts';
+import { type SelectQueryBuilder, sql, type Updateable } from 'kysely';
 
 // SQL for subscribers, their consent events and suppressions. Plain functions taking `db` (or a
 // transaction) first; rules live in subscribers.service.ts.
@@ -133,4 +134,55 @@ export async function listConsentEventsFor(db: Db, subscriberIds: number[]): Pro
     .where('kind', 'in', ['signup', 'imported', 'confirmed'])
     .orderBy('id')
     .execute();
+}
+
+/** What the newsroom's subscriber list is filtered by. */
+export interface SubscriberFilter {
+  /** A substring of the address, any case; `%` and `_` in it are literal. */
+  query?: string | undefined;
+  status?: SubscriberStatus | undefined;
+}
+
+/** `email_key` is the lower-cased address, so a lower-cased pattern matches any case; `\` escapes LIKE's wildcards. */
+function whereMatches<QB extends SelectQueryBuilder<Database, 'subscribers', object>>(qb: QB, query: string | undefined): QB {
+  if (!query) return qb;
+  const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return qb.where(sql<boolean>`email_key like ${pattern} escape '\\'`) as QB;
+}
+
+/**
+ * One page of the newsroom's subscriber list, newest first, after the keyset `beforeId` (so page 500 of a
+ * 100,000-row list costs the same as page 1). Asks for one more than `limit`, so the caller knows whether
+ * there is a next page.
+ */
+export async function listSubscribersPage(db: Db, filter: SubscriberFilter, beforeId: number | undefined, limit: number): Promise<SubscriberRow[]> {
+  let qb = db.selectFrom('subscribers').selectAll();
+  qb = whereMatches(qb, filter.query);
+  if (filter.status) qb = qb.where('status', '=', filter.status);
+  if (beforeId !== undefined) qb = qb.where('id', '<', beforeId);
+  return qb.orderBy('id', 'desc').limit(limit + 1).execute();
+}
+
+/** How many subscribers match the search in each status (every status present, zero when none). */
+export async function countSubscribersByStatus(db: Db, query?: string): Promise<Record<SubscriberStatus, number>> {
+  let qb = db.selectFrom('subscribers').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')]);
+  qb = whereMatches(qb, query);
+  const rows = await qb.groupBy('status').execute();
+  const counts: Record<SubscriberStatus, number> = { pending: 0, confirmed: 0, unsubscribed: 0 };
+  for (const row of rows) counts[row.status] = Number(row.n);
+  return counts;
+}
+
+/** Confirmations per UTC day (`YYYY-MM-DD`) from `since` on, in day order: the "subscribers over time" chart. */
+export async function countConfirmedPerDay(db: Db, since: string): Promise<{ day: string; count: number }[]> {
+  const day = sql<string>`substr(confirmed_at, 1, 10)`;
+  const rows = await db
+    .selectFrom('subscribers')
+    .select([day.as('day'), (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('confirmed_at', '>=', since)
+    .where('status', '=', 'confirmed')
+    .groupBy(day)
+    .orderBy(day)
+    .execute();
+  return rows.map((r) => ({ day: r.day, count: Number(r.n) }));
 }

@@ -9,6 +9,7 @@ import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import {
   confirmSubscriberByNonce,
+  countConfirmedPerDay,
   deleteSubscriber,
   findSubscriberById,
   insertConsentEvents,
@@ -327,4 +328,14 @@ function expandIpv6(ip: string): string[] {
 function ipv4Groups(ip: string): string[] {
   const [a = 0, b = 0, c = 0, d = 0] = ip.split('.').map(Number);
   return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+}
+
+/** Confirmations per UTC day for the last `days` days up to `now`, every day present (zero when none). */
+export async function subscriberGrowth(db: Db, now: Date, days: number): Promise<{ label: string; value: number }[]> {
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
+  const counted = new Map((await countConfirmedPerDay(db, start.toISOString())).map((p) => [p.day, p.count]));
+  return Array.from({ length: days }, (_, i) => {
+    const day = new Date(start.getTime() + i * 86_400_000).toISOString().slice(0, 10);
+    return { label: day, value: counted.get(day) ?? 0 };
+  });
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/index.ts';
-import type { NewUser, SessionRow, UserRow } from './users.table.ts';
+import type { NewUser, Role, SessionRow, UserRow } from './users.table.ts';
 
 // The SQL of newsroom accounts. Plain functions taking `db` (or a transaction) first.
 
@@ -131,4 +131,19 @@ export async function clearSignInAttempts(db: Db, key: string): Promise<void> {
 
 export async function deleteSignInAttemptsBefore(db: Db, before: string): Promise<void> {
   await db.deleteFrom('sign_in_attempts').where('at', '<=', before).execute();
+}
+
+export async function setRole(db: Db, userId: number, role: Role): Promise<void> {
+  await db.updateTable('users').set({ role }).where('id', '=', userId).execute();
+}
+
+/** Admins who can still sign in. */
+export async function countActiveAdmins(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -5,10 +5,18 @@ import { AppError } from '../../errors.ts';
 import { loadSiteContext } from '../../web/site-context.ts';
 import type { StaticAssets } from '../../web/static-assets.ts';
 import type { SiteContext } from '../../web/templates/layout.ts';
+import { getSiteSettings } from '../settings/settings.service.ts';
+import type { MailTransport } from '../mail/mail.transport.ts';
+import { listIssuesWithCounts } from '../newsletters/newsletters.service.ts';
+import { countSubscribersByStatus } from '../subscribers/subscribers.repository.ts';
 import type { NewsroomAuth } from './users.auth.ts';
-import { dashboardPage, signInLinkPage, signInPage, usersPage } from './users.pages.ts';
-import { dashboardQuerySchema, linkTokenSchema, passwordFormSchema, signInFormSchema } from './users.schema.ts';
+import { inviteUser } from './users.invites.ts';
+import type { NewsroomPageRenderer } from './users.newsroom.ts';
+import { dashboardMain, signInLinkPage, signInPage, usersMain, type DashboardNewsletter, type UsersView } from './users.pages.ts';
+import { dashboardQuerySchema, inviteFormSchema, linkTokenSchema, passwordFormSchema, roleFormSchema, signInFormSchema, userIdParamsSchema } from './users.schema.ts';
 import { hasRole, ThrottledError, type ClientInfo, type UserService } from './users.service.ts';
+import type { Role } from './users.table.ts';
+import { z } from 'zod';
 
 export interface UserRoutesDeps {
   db: Db;
@@ -17,6 +25,9 @@ export interface UserRoutesDeps {
   now: () => Date;
   users: UserService;
   auth: NewsroomAuth;
+  /** Invitations leave through it. */
+  mail: MailTransport;
+  render: NewsroomPageRenderer;
 }
 
 /** A sign-in form is a few hundred bytes; anything much larger is refused with 413 before parsing. */
@@ -93,11 +104,20 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
     return reply.redirect('/newsroom/sign-in', 303);
   });
 
+  /** Subscriber counts and the last issue, for editors and admins (the newsletter is theirs). */
+  const newsletterSummary = async (): Promise<DashboardNewsletter> => {
+    const [subscribers, [last]] = await Promise.all([countSubscribersByStatus(deps.db), listIssuesWithCounts(deps.db, 1)]);
+    return {
+      subscribers,
+      lastIssue: last ? { id: last.id, subject: last.subject, status: last.status, sent: last.counts.sent, failed: last.counts.failed, recipients: last.recipient_count } : null,
+    };
+  };
+
   const dashboard = async (request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; error?: string } = {}, status = 200) => {
     const current = await auth.currentUser(request);
     if (!current) throw new AppError('auth.required');
-    const csrf = await auth.csrfTokenFor(request, reply);
-    return send(reply, dashboardPage(await site(), { user: current.user, csrf, isAdmin: hasRole(current.user.role, 'admin'), ...extra }), status);
+    const newsletter = hasRole(current.user.role, 'editor') ? await newsletterSummary() : null;
+    return deps.render(request, reply, { title: 'Dashboard', path: '/newsroom', status }, ({ csrf }) => dashboardMain({ user: current.user, csrf, newsletter, ...extra }));
   };
 
   app.get('/newsroom', { preHandler: auth.requireRole('contributor') }, (request, reply) => {
@@ -122,9 +142,70 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
     return reply.redirect('/newsroom?saved=password', 303);
   });
 
-  app.get('/newsroom/users', { preHandler: auth.requireRole('admin') }, async (_request, reply) => {
-    return send(reply, usersPage(await site(), await users.listUsers()));
+  const usersPage = async (request: FastifyRequest, reply: FastifyReply, extra: Omit<UsersView, 'csrf' | 'users' | 'me'> = {}, status = 200) => {
+    const current = await auth.currentUser(request);
+    if (!current) throw new AppError('auth.required');
+    const list = await users.listUsers();
+    return deps.render(request, reply, { title: 'Users', path: '/newsroom/users', status }, ({ csrf }) => usersMain({ csrf, users: list, me: current.user.id, ...extra }));
+  };
+
+  const admin = auth.requireRole('admin');
+
+  app.get('/newsroom/users', { preHandler: admin }, (request, reply) => {
+    const done = z.object({ done: z.enum(['role', 'disable', 'enable']) }).safeParse(request.query ?? {}).data?.done;
+    const notice = done === 'role' ? 'The role is changed.' : done === 'disable' ? 'The user is disabled and signed out everywhere.' : done === 'enable' ? 'The user can sign in again.' : undefined;
+    return usersPage(request, reply, notice ? { notice } : {});
   });
+
+  app.post('/newsroom/users/invite', { preHandler: admin, bodyLimit: formBodyLimit }, async (request, reply) => {
+    const current = await auth.currentUser(request);
+    if (!current) throw new AppError('auth.required');
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const typed = { email: typeof body.email === 'string' ? cleanEmail(body.email) : '', name: typeof body.name === 'string' ? body.name.slice(0, 200) : '' };
+    const form = inviteFormSchema.safeParse(body);
+    try {
+      if (!form.success) throw new AppError(form.error.issues.some((i) => i.path[0] === 'role') ? 'user.invalid_role' : 'user.invalid_email');
+      const settings = await getSiteSettings(deps.db);
+      const result = await inviteUser(users, deps.mail, {
+        ...form.data,
+        publicationName: settings.publicationName,
+        siteUrl: deps.config.siteUrl,
+        invitedBy: current.user.name || current.user.email,
+      });
+      if (result.mailed) return usersPage(request, reply, { notice: `An invitation was mailed to ${result.user.email}.` });
+      request.log.warn({ error: result.error }, 'invitation mail not sent');
+      return usersPage(request, reply, { error: `${result.user.email} was added, but the invitation mail could not be sent (${result.error ?? 'unknown error'}).`, link: result.link }, 502);
+    } catch (error) {
+      if (error instanceof AppError && error.code.startsWith('user.')) {
+        return usersPage(request, reply, { error: error.message, invite: { ...typed, role: form.data?.role ?? 'contributor' } }, error.status);
+      }
+      throw error;
+    }
+  });
+
+  const change = (path: string, parse: (body: unknown) => { role: Role } | { disabled: boolean }, done: string) =>
+    app.post(path, { preHandler: admin, bodyLimit: formBodyLimit }, async (request, reply) => {
+      const params = userIdParamsSchema.safeParse(request.params);
+      if (!params.success) throw new AppError('user.not_found');
+      try {
+        await users.updateUser(params.data.id, parse(request.body));
+      } catch (error) {
+        if (error instanceof AppError && (error.code === 'user.last_admin' || error.code === 'user.invalid_role')) return usersPage(request, reply, { error: error.message }, error.status);
+        throw error;
+      }
+      return reply.redirect(`/newsroom/users?done=${done}`, 303);
+    });
+  change(
+    '/newsroom/users/:id/role',
+    (body) => {
+      const parsed = roleFormSchema.safeParse(body ?? {});
+      if (!parsed.success) throw new AppError('user.invalid_role');
+      return { role: parsed.data.role };
+    },
+    'role',
+  );
+  change('/newsroom/users/:id/disable', () => ({ disabled: true }), 'disable');
+  change('/newsroom/users/:id/enable', () => ({ disabled: false }), 'enable');
 
   return Promise.resolve();
 }

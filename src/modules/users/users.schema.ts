@@ -28,3 +28,21 @@ export const passwordFormSchema = z.object({
 
 /** `/newsroom?saved=password` after the password form (post/redirect/get); anything else is ignored. */
 export const dashboardQuerySchema = z.object({ saved: z.enum(['password']).optional() });
+
+/** The admin's invitation form. */
+export const inviteFormSchema = z.object({
+  email: z.string().trim().min(1).max(254),
+  name: z
+    .string()
+    .trim()
+    .max(200)
+    .refine((name) => !controlCharacters.test(name))
+    .optional()
+    .default(''),
+  role: roleSchema,
+});
+
+/** The users list's role form. */
+export const roleFormSchema = z.object({ role: roleSchema });
+
+export const userIdParamsSchema = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });

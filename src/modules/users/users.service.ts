@@ -1,4 +1,4 @@
-import type { Db } from '../../db/index.ts';
+import { type Db, inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { normaliseEmail } from '../subscribers/subscribers.schema.ts';
 import { decoyHash, hashPassword, maxPasswordLength, minPasswordLength, needsRehash, verifyPassword } from './passwords.ts';
@@ -120,6 +120,27 @@ export class UserService {
 
   async enableUser(userId: number): Promise<void> {
     await repo.setDisabledAt(this.db, userId, null);
+  }
+
+  /**
+   * Changes a user's role, or disables or enables them, from the newsroom. The last active admin can be
+   * neither demoted nor disabled (nobody could then manage users); checked and written in one transaction.
+   */
+  async updateUser(userId: number, change: { role: Role } | { disabled: boolean }): Promise<UserRow> {
+    return inTransaction(this.db, async (trx) => {
+      const user = await repo.findUserById(trx, userId);
+      if (!user) throw new AppError('user.not_found');
+      const losesAdmin = user.role === 'admin' && !user.disabled_at && ('role' in change ? change.role !== 'admin' : change.disabled);
+      if (losesAdmin && (await repo.countActiveAdmins(trx)) <= 1) throw new AppError('user.last_admin');
+      if ('role' in change) await repo.setRole(trx, userId, change.role);
+      else if (change.disabled) {
+        await repo.setDisabledAt(trx, userId, user.disabled_at ?? this.now().toISOString());
+        await repo.deleteSessionsOfUser(trx, userId);
+      } else await repo.setDisabledAt(trx, userId, null);
+      const updated = await repo.findUserById(trx, userId);
+      if (!updated) throw new AppError('user.not_found');
+      return updated;
+    });
   }
 
   listUsers(): Promise<UserRow[]> {

@@ -1,0 +1,194 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
+import multipart, { type MultipartFile } from '@fastify/multipart';
+import { stringify } from 'csv-stringify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Db } from '../../db/index.ts';
+import { AppError } from '../../errors.ts';
+import type { NewsroomAuth } from '../users/users.auth.ts';
+import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
+import { exportColumns, exportSubscribers } from './subscribers.csv.ts';
+import type { SubscriberStatus } from './subscribers.table.ts';
+import { checkCsvUpload, type SubscriberImports } from './subscribers.imports.ts';
+import { importMain, importProgressJson, subscriberDetailMain, subscriberListMain, subscriberStatuses } from './subscribers.newsroom.pages.ts';
+import { subscriberGrowth } from './subscribers.service.ts';
+import { countSubscribersByStatus, findSubscriberById, listConsentEvents, listSubscribersPage } from './subscribers.repository.ts';
+
+export interface SubscriberNewsroomDeps {
+  db: Db;
+  dataDir: string;
+  now: () => Date;
+  auth: NewsroomAuth;
+  render: NewsroomPageRenderer;
+  imports: SubscriberImports;
+  /** Largest CSV upload accepted (413 past it). */
+  maxImportBytes?: number;
+}
+
+/** 32 MB holds about half a million rows of a typical export. */
+export const defaultMaxImportBytes = 32 * 1024 * 1024;
+const pageSize = 50;
+const growthDays = 30;
+
+const listQuerySchema = z.object({
+  q: z.string().trim().max(254).optional().default(''),
+  status: z.union([z.enum(subscriberStatuses as [string, ...string[]]), z.literal('')]).optional(),
+  before: z.coerce.number().int().positive().optional(),
+});
+const idParamsSchema = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+const importIdSchema = z.object({ id: z.string().regex(/^[1-9]\d{0,9}(\.json)?$/) });
+const importFormSchema = z.object({
+  source: z.string().max(1000).optional(),
+});
+
+/** A spooled upload, set as the `file` field's value by `onFile`. */
+interface SpooledFile {
+  path: string;
+  fileName: string;
+  size: number;
+  /** Set once an import owns the file (it deletes it when done); otherwise it is deleted after the response. */
+  claimed: boolean;
+}
+
+function spooled(request: FastifyRequest): SpooledFile | undefined {
+  const file = (request.body as { file?: unknown } | undefined)?.file;
+  return file && typeof file === 'object' && 'path' in file ? (file as SpooledFile) : undefined;
+}
+
+/**
+ * The newsroom's subscriber screens (editor and up): the list with search, status filter and counts, one
+ * subscriber's consent record, the CSV export download and the CSV import upload with its progress.
+ * Registered as its own plugin so the multipart parser serves only the import upload.
+ */
+export async function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberNewsroomDeps): Promise<void> {
+  const { db, auth, render, imports } = deps;
+  const editor = auth.requireRole('editor');
+  const maxImportBytes = deps.maxImportBytes ?? defaultMaxImportBytes;
+  const spoolDir = path.join(deps.dataDir, 'imports');
+
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: maxImportBytes, files: 1, fields: 4, fieldSize: 4096, parts: 6 },
+    // Spool the file to disk while it arrives, so a large list never sits in memory.
+    async onFile(part: MultipartFile) {
+      if (part.fieldname !== 'file') {
+        part.file.resume();
+        return;
+      }
+      await mkdir(spoolDir, { recursive: true });
+      const target = path.join(spoolDir, `${randomBytes(12).toString('hex')}.csv`);
+      const value: SpooledFile = { path: target, fileName: part.filename.slice(0, 200), size: 0, claimed: false };
+      (part as unknown as { value: SpooledFile }).value = value;
+      try {
+        await pipeline(part.file, createWriteStream(target));
+      } catch (error) {
+        await rm(target, { force: true });
+        throw error;
+      }
+      if (part.file.truncated) {
+        await rm(target, { force: true });
+        throw new app.multipartErrors.RequestFileTooLargeError();
+      }
+      value.size = part.file.bytesRead;
+    },
+  });
+
+  app.addHook('onResponse', async (request) => {
+    const file = spooled(request);
+    if (file && !file.claimed) await rm(file.path, { force: true });
+  });
+
+  const listPage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    filter: { query: string; status: SubscriberStatus | undefined; before: number | undefined },
+    importForm: { error?: string; source?: string; status?: number } = {},
+  ) => {
+    const [page, counts, points] = await Promise.all([
+      listSubscribersPage(db, filter, filter.before, pageSize),
+      countSubscribersByStatus(db, filter.query),
+      subscriberGrowth(db, deps.now(), growthDays),
+    ]);
+    const rows = page.slice(0, pageSize);
+    return render(request, reply, { title: 'Subscribers', path: '/newsroom/subscribers', scripts: ['newsletter.js'], ...(importForm.status ? { status: importForm.status } : {}) }, ({ csrf }) =>
+      subscriberListMain({
+        csrf,
+        ...filter,
+        counts,
+        rows,
+        nextBefore: page.length > pageSize ? rows.at(-1)?.id : undefined,
+        paged: filter.before !== undefined,
+        growth: points,
+        maxImportMegabytes: Math.floor(maxImportBytes / (1024 * 1024)),
+        error: importForm.error,
+        source: importForm.source,
+      }),
+    );
+  };
+
+  app.get('/newsroom/subscribers', { preHandler: editor }, async (request, reply) => {
+    const parsed = listQuerySchema.safeParse(request.query ?? {});
+    if (!parsed.success) throw new AppError('request.bad_query');
+    const status = parsed.data.status ? (parsed.data.status as SubscriberStatus) : undefined;
+    return listPage(request, reply, { query: parsed.data.q, status, before: parsed.data.before });
+  });
+
+  app.get('/newsroom/subscribers/export.csv', { preHandler: editor }, async (_request, reply) => {
+    const csv = stringify({ header: true, columns: exportColumns });
+    const day = deps.now().toISOString().slice(0, 10);
+    reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="subscribers-${day}.csv"`);
+    // Written while the response streams out, with backpressure, 1,000 rows of the database at a time.
+    void exportSubscribers(db, async (row) => {
+      if (!csv.write(row)) await once(csv, 'drain');
+    }).then(
+      () => csv.end(),
+      (error: unknown) => csv.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
+    return reply.send(csv);
+  });
+
+  app.get('/newsroom/subscribers/:id', { preHandler: editor }, async (request, reply) => {
+    const params = idParamsSchema.safeParse(request.params);
+    if (!params.success) throw new AppError('subscriber.not_found');
+    const subscriber = await findSubscriberById(db, params.data.id);
+    if (!subscriber) throw new AppError('subscriber.not_found');
+    const events = await listConsentEvents(db, subscriber.id);
+    return render(request, reply, { title: subscriber.email, path: `/newsroom/subscribers/${subscriber.id}` }, () => subscriberDetailMain(subscriber, events));
+  });
+
+  // The role is checked on request, before a byte of the upload is spooled; CSRF once the fields are parsed.
+  app.post('/newsroom/subscribers/import', { onRequest: editor, bodyLimit: maxImportBytes + 64 * 1024 }, async (request, reply) => {
+    const current = await auth.currentUser(request);
+    if (!current) throw new AppError('auth.required');
+    if (!request.isMultipart()) throw new AppError('subscriber.import_file_required');
+    const form = importFormSchema.safeParse(request.body ?? {});
+    const source = form.success ? (form.data.source ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').trim() : '';
+    const file = spooled(request);
+    const again = (error: string, status: number) => listPage(request, reply, { query: '', status: undefined, before: undefined }, { error, source, status });
+    try {
+      if (!source) throw new AppError('subscriber.import_source_required');
+      if (!file || file.size === 0) throw new AppError('subscriber.import_file_required');
+      await checkCsvUpload(file.path);
+    } catch (error) {
+      if (error instanceof AppError) return again(error.message, error.status);
+      throw error;
+    }
+    file.claimed = true;
+    const id = imports.start({ path: file.path, fileName: file.fileName, size: file.size, source, startedBy: current.user.email });
+    return reply.redirect(`/newsroom/subscribers/imports/${id}`, 303);
+  });
+
+  app.get('/newsroom/subscribers/imports/:id', { preHandler: editor }, async (request, reply) => {
+    const params = importIdSchema.safeParse(request.params);
+    if (!params.success) throw new AppError('subscriber.import_not_found');
+    const asJson = params.data.id.endsWith('.json');
+    const progress = imports.get(Number.parseInt(params.data.id, 10));
+    if (asJson) return reply.type('application/json; charset=utf-8').send(importProgressJson(progress));
+    return render(request, reply, { title: `Import of ${progress.fileName}`, path: `/newsroom/subscribers/imports/${progress.id}`, scripts: ['newsletter.js'] }, () => importMain(progress));
+  });
+}
