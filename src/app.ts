@@ -5,7 +5,9 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { AppError, errorCodes, type ErrorCode } from './errors.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
+import { mediaNewsroomRoutes } from './modules/media/media.newsroom.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
+import { FileSystemMediaStorage } from './modules/media/media.storage.ts';
 import { searchRoutes } from './modules/search/search.routes.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
 import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
@@ -150,6 +152,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
   installNewsroomGuards(app, { auth, secret });
   await app.register(userRoutes, { db, config, assets, now, users, auth });
+  // Media storage: the filesystem for now; swap in the MEDIA_URL factory (S3) here.
+  const storage = new FileSystemMediaStorage(config.dataDir);
+  await app.register(mediaNewsroomRoutes, { db, siteUrl: config.siteUrl, assets, now, auth, storage, dataDir: config.dataDir, limits: config.uploadLimits });
 
   return { app, pages, auth };
 }

@@ -31,6 +31,8 @@ const environmentSchema = z.object({
   SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
   SEND_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
   WORKER: z.enum(['true', 'false']).default('true'),
+  MEDIA_MAX_IMAGE_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
+  MEDIA_MAX_VIDEO_BYTES: z.coerce.number().int().min(1024).default(500 * 1024 * 1024),
 });
 
 export interface Config {
@@ -58,6 +60,8 @@ export interface Config {
   readonly ipStorage: 'full' | 'truncated' | 'hashed';
   /** Run a delivery worker inside `serve`. */
   readonly inProcessWorker: boolean;
+  /** Largest newsroom upload per kind, in bytes (captions are fixed at 1 MB). */
+  readonly uploadLimits: { readonly image: number; readonly video: number };
 }
 
 /** A configuration error: start-up prints its one-line message and exits, never a stack trace. */
@@ -99,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.SECRET_KEY ?? null,
     ipStorage: e.IP_STORAGE,
     inProcessWorker: e.WORKER === 'true',
+    uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES }),
   });
 }
 
