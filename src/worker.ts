@@ -3,6 +3,10 @@ import { type Config, loadConfig } from './config.ts';
 import { createDb, type Db } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
+import path from 'node:path';
+import { createClipWorker } from './modules/media/media.clips.ts';
+import { MediaNewsroomService } from './modules/media/media.newsroom.service.ts';
+import { FileSystemMediaStorage } from './modules/media/media.storage.ts';
 import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
 
 /** A loop the workers run: started once, stopped on shutdown after finishing what it has in hand. */
@@ -27,7 +31,14 @@ export interface BackgroundWork {
  */
 export async function startBackgroundWork(config: Config, deps: { db: Db; transport: MailTransport; log: (line: string) => void }): Promise<BackgroundWork> {
   const delivery = await openDelivery(config, deps);
-  const jobs: BackgroundJob[] = [{ name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() }];
+  // "Cut a snippet" jobs. Media storage: the filesystem for now; swap in the MEDIA_URL factory (S3) here.
+  const storage = new FileSystemMediaStorage(config.dataDir);
+  const tmpDir = path.join(config.dataDir, 'tmp');
+  const clips = createClipWorker({ db: deps.db, storage, tmpDir, media: new MediaNewsroomService({ db: deps.db, storage, tmpDir, now: () => new Date() }), log: deps.log });
+  const jobs: BackgroundJob[] = [
+    { name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() },
+    { name: 'video-clips', start: () => clips.start(), stop: () => clips.stop() },
+  ];
   for (const job of jobs) job.start();
   return {
     jobs,

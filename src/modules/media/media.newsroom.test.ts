@@ -81,6 +81,21 @@ describe('newsroom media over HTTP', () => {
     assert.deepEqual(await tmpFiles(site), []);
   });
 
+  it("gives an article's feature image a srcset of its sizes on the public site", async () => {
+    const image = await site.db.selectFrom('media').selectAll().where('original_name', '=', 'Harbour Cranes.JPG').executeTakeFirstOrThrow();
+    const article = await site.db.selectFrom('articles').select(['id', 'slug']).where('status', '=', 'published').where('video_id', 'is', null).executeTakeFirstOrThrow();
+    await site.db.updateTable('articles').set({ feature_image_id: image.id }).where('id', '=', article.id).execute();
+    site.pages.invalidate();
+    const page = await site.app.inject({ url: `/articles/${article.slug}` });
+    assert.equal(page.statusCode, 200);
+    const img = /<img src="\/media\/harbour-cranes\.[0-9a-f]{12}\.jpg"[^>]*>/.exec(page.body)?.[0] ?? '';
+    assert.match(img, /srcset="\/media\/harbour-cranes-480\.[0-9a-f]{12}\.webp 480w, [^"]+ 960w, [^"]+ 1600w, [^"]+ 2000w"/);
+    assert.match(img, /sizes="[^"]+"/);
+    assert.match(img, /alt="Harbour cranes at dusk"/);
+    const home = await site.app.inject({ url: '/' });
+    assert.match(home.body, /<img src="\/media\/harbour-cranes\.[0-9a-f]{12}\.jpg" srcset="[^"]+ 480w/);
+  });
+
   it('refuses an image without alt text with the form and a message, storing nothing', async () => {
     const before = [await mediaCount(site), await storedFiles(site)] as const;
     const res = await upload(contributor, { alt: '   ' }, { filename: 'x.png', content: await sharp({ create: { width: 40, height: 30, channels: 3, background: '#f00' } }).png().toBuffer() });

@@ -89,7 +89,7 @@ function libraryItem(entry: MediaEntry): SafeHtml {
   const { row } = entry;
   const thumb = thumbnail(entry);
   return html`<li class="media-grid__item">
-  <a class="media-grid__thumb" href="/newsroom/media/${row.id}">${
+  <a class="media-grid__thumb" href="/newsroom/media/${row.id}" tabindex="-1" aria-hidden="true">${
     thumb
       ? html`<img src="${thumb.url}" alt=""${thumb.width && thumb.height ? html` width="${thumb.width}" height="${thumb.height}"` : ''} loading="lazy" decoding="async">`
       : ''
@@ -185,7 +185,7 @@ function videoTools(options: PageUser & { entry: MediaEntry; jobs: ClipJobRow[];
 <section aria-labelledby="captions-heading">
   <h2 id="captions-heading">Attach captions</h2>
   <p>A WebVTT file (<code>.vtt</code>, at most 1 MB). It replaces any captions attached before.</p>
-  <form class="newsroom__form" method="post" action="/newsroom/media/${row.id}/captions" enctype="multipart/form-data">
+  <form class="newsroom__form media-upload__form" method="post" action="/newsroom/media/${row.id}/captions" enctype="multipart/form-data">
     ${csrfInput(options.csrf)}
     <label for="captions-file">Caption file</label>
     <input id="captions-file" name="file" type="file" required accept=".vtt,text/vtt">
