@@ -58,7 +58,7 @@ describeEachDatabase('media repository', (dialect) => {
     assert.equal(winners[0]?.status, 'running');
     // While its lease is fresh, nobody else gets it.
     assert.equal(await claimClipJob(db, 'late', at(30), at(30 - 60)), undefined);
-    assert.ok(await finishClipJob(db, jobId, winners[0]!.claimed_by!, source, at(40)));
+    assert.ok(await finishClipJob(db, jobId, winners[0].claimed_by!, source, at(40)));
     assert.equal(await claimClipJob(db, 'later', at(500), at(440)), undefined, 'a done job is never taken again');
   });
 
