@@ -50,7 +50,7 @@ export async function startBackgroundWork(config: Config, deps: { db: Db; transp
 
 const workerUsage = `Usage: gazette worker
 
-Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail (and every other job of
+Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail, cut video snippets (and every other job of
 the workers); then finish the work in flight, record it, and exit. Run as many as you like, on as many
 machines as share the database.
 
