@@ -54,5 +54,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('video_clip_jobs').ifExists().execute();
   await db.schema.dropTable('media_variants').ifExists().execute();
-  await db.schema.alterTable('media').dropColumn('uploaded_by').execute();
+  // SQLite cannot drop a column that holds a foreign key; there it stays (up() adds it only when missing).
+  if (db.getExecutor().adapter instanceof PostgresAdapter) await db.schema.alterTable('media').dropColumn('uploaded_by').execute();
 }
