@@ -14,7 +14,9 @@ import {
 } from './media.repository.ts';
 import { safeBaseName, type MediaStorage } from './media.storage.ts';
 import type { ClipJobRow } from './media.table.ts';
-import { cutClip } from './media.video.ts';
+import { cutClip, FfmpegError } from './media.video.ts';
+
+class SourceGone extends Error {}
 
 export interface ClipWorkerOptions {
   /** `hostname:pid:random`, written into each claim. */
@@ -98,7 +100,7 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
     const heartbeat = setInterval(() => void beat(Math.max(0, lastPercent)).catch(() => {}), options.heartbeatMs);
     try {
       const source = await findMediaById(db, job.source_media_id);
-      if (!source || source.kind !== 'video') throw new Error('The source video was deleted.');
+      if (!source || source.kind !== 'video') throw new SourceGone('The source video was deleted.');
       const input = path.join(dir, `source.${path.extname(source.file_name).slice(1) || 'mp4'}`);
       await storage.download(source.file_name, input);
       const output = path.join(dir, 'clip.mp4');
@@ -134,7 +136,9 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
       }
       const message = error instanceof Error ? error.message : String(error);
       log(`Snippet job ${job.id} failed: ${message}`);
-      await failClipJob(db, job.id, id, `ffmpeg could not cut this snippet: ${message}`, now().toISOString());
+      // Shown in the newsroom: ffmpeg's own words help; a storage error's paths and internals do not.
+      const shown = error instanceof FfmpegError ? `ffmpeg could not cut this snippet: ${message}` : error instanceof SourceGone ? message : 'The source video could not be read from storage.';
+      await failClipJob(db, job.id, id, shown, now().toISOString());
       return 'failed';
     } finally {
       clearInterval(heartbeat);

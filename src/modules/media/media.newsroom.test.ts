@@ -194,6 +194,33 @@ describe('newsroom media over HTTP', () => {
     assert.ok(progress.every((p, i) => i === 0 || p >= (progress[i - 1] ?? 0)), `progress never goes back: ${progress.join(',')}`);
   });
 
+  it("takes over a snippet job whose worker died (stale heartbeat), and records a failure the page shows", async () => {
+    const storage = new FileSystemMediaStorage(site.config.dataDir);
+    const tmp = path.join(site.config.dataDir, 'tmp');
+    const worker = createClipWorker({ db: site.db, storage, tmpDir: tmp, media: new MediaNewsroomService({ db: site.db, storage, tmpDir: tmp, now: () => new Date() }), options: { leaseMs: 5_000 } });
+    const res = await contributor.post(`/newsroom/media/${videoId}/clips`, { start: '0', end: '1' });
+    const jobId = Number(/clip=(\d+)/.exec(String(res.headers.location))?.[1]);
+    // A worker claimed it, wrote 30%, and died a minute ago.
+    const stale = new Date(Date.now() - 60_000).toISOString();
+    await site.db.updateTable('video_clip_jobs').set({ status: 'running', claimed_by: 'gone-host:1:dead', heartbeat_at: stale, attempts: 1, progress: 30 }).where('id', '=', jobId).execute();
+    assert.equal(await worker.runOnce(), 'done');
+    const job = await site.db.selectFrom('video_clip_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
+    assert.equal(job.status, 'done');
+    assert.equal(job.attempts, 2);
+    assert.equal(job.claimed_by, worker.id);
+
+    // A source whose file vanished from storage: the job fails with a message, not a path.
+    const source = await site.db.selectFrom('media').selectAll().where('id', '=', videoId).executeTakeFirstOrThrow();
+    const missing = await site.db.insertInto('media').values({ ...source, id: undefined, file_name: 'vanished.0123456789ab.mp4', poster_media_id: null, captions_media_id: null }).returning('id').executeTakeFirstOrThrow();
+    const failing = await contributor.post(`/newsroom/media/${missing.id}/clips`, { start: '0', end: '1' });
+    assert.equal(failing.statusCode, 303);
+    assert.equal(await worker.runOnce(), 'failed');
+    const page = await contributor.request({ method: 'GET', url: `/newsroom/media/${missing.id}` });
+    assert.match(page.body, /Failed: The source video could not be read from storage\./);
+    assert.doesNotMatch(page.body, new RegExp(site.config.dataDir.replaceAll('/', '\\/')));
+    await site.db.deleteFrom('media').where('id', '=', missing.id).execute();
+  });
+
   for (const [start, end, message] of [
     ['3', '2', /end time must be after the start/],
     ['2', '2', /end time must be after the start/],
