@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { HtmlValidate } from 'html-validate';
 import sharp from 'sharp';
 import { clientFor, type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
@@ -263,6 +264,18 @@ describe('newsroom media over HTTP', () => {
       const res = await upload(contributor, {}, { filename: 'bad.vtt', content: Buffer.from(bad) }, `/newsroom/media/${videoId}/captions`);
       assert.equal(res.statusCode === 400 || res.statusCode === 415, true, `${res.statusCode}`);
       assert.match(res.body, /WebVTT|WEBVTT/);
+    }
+  });
+
+  it('renders the library, an image page and a video page as valid, accessible HTML', async () => {
+    const validator = new HtmlValidate({ extends: ['html-validate:standard', 'html-validate:a11y', 'html-validate:document'], rules: { 'no-inline-style': 'error' } });
+    const image = await site.db.selectFrom('media').select('id').where('original_name', '=', 'Harbour Cranes.JPG').executeTakeFirstOrThrow();
+    for (const url of ['/newsroom/media', `/newsroom/media/${image.id}`, `/newsroom/media/${videoId}`]) {
+      const res = await contributor.request({ method: 'GET', url });
+      assert.equal(res.statusCode, 200, url);
+      const report = await validator.validateString(res.body);
+      const errors = report.results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId} (line ${m.line}): ${m.message}`));
+      assert.deepEqual(errors, [], url);
     }
   });
 
