@@ -12,6 +12,7 @@ import { createMailTransport, type MailTransport } from './modules/mail/mail.tra
 import { articleRoutes } from './modules/articles/articles.routes.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
+import { mediaNewsroomRoutes } from './modules/media/media.newsroom.routes.ts';
 import { searchRoutes } from './modules/search/search.routes.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
 import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
@@ -232,6 +233,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(subscriberNewsroomRoutes, { db, dataDir: config.dataDir, now, auth, render, imports });
   newsletterNewsroomRoutes(app, { db, siteUrl: config.siteUrl, now, mail, newsletters: { siteUrl: config.siteUrl, emailHash, now }, auth, render });
   legalRoutes(app, { db, now, auth, render, contentChanged });
+  await app.register(mediaNewsroomRoutes, { db, siteUrl: config.siteUrl, assets, now, auth, storage, dataDir: config.dataDir, limits: config.uploadLimits });
 
   return { app, pages, auth, contentChanged, startDraining: () => void (draining = true) };
 }

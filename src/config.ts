@@ -48,6 +48,8 @@ const environmentSchema = z.object({
   CDN_PURGE_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
   CDN_PURGE_AUTHORIZATION: z.string().optional(),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+  MEDIA_MAX_IMAGE_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
+  MEDIA_MAX_VIDEO_BYTES: z.coerce.number().int().min(1024).default(500 * 1024 * 1024),
 });
 
 export interface Config {
@@ -78,6 +80,8 @@ export interface Config {
   readonly media: MediaConfig;
   /** Sign-ups allowed per IP per 10 minutes and per address per hour, per process (0: no limit). */
   readonly signupLimits: { readonly perIp: number; readonly perAddress: number };
+  /** Largest newsroom upload per kind, in bytes (captions are fixed at 1 MB). */
+  readonly uploadLimits: { readonly image: number; readonly video: number };
   /** JSON lines (production) or one readable line per entry (development). */
   readonly logFormat: 'json' | 'pretty';
   /** Where to POST "content changed" so a CDN purges its copies (see src/web/cdn-purge.ts); null: none. */
@@ -150,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat: e.LOG_FORMAT,
     cdnPurge: e.CDN_PURGE_URL ? Object.freeze({ url: e.CDN_PURGE_URL, authorization: e.CDN_PURGE_AUTHORIZATION ?? null }) : null,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES }),
   });
 }
 

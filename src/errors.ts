@@ -64,6 +64,20 @@ export const errorCodes = {
   'user.not_found': { status: 404, message: 'There is no user with that number.' },
   'user.last_admin': { status: 409, message: 'This is the last active admin: make someone else an admin first.' },
   'user.invalid_role': { status: 400, message: 'Please choose a role: contributor, author, editor or admin.' },
+  // Media in the newsroom (modules/media).
+  'media.too_large': { status: 413, message: 'This file is too large.' },
+  'media.unsupported_type': { status: 415, message: 'This file is not an image, video or caption file we accept. Images: JPEG, PNG, WebP, AVIF or GIF; videos: MP4, WebM or QuickTime; captions: WebVTT. The type is read from the file itself, not its name.' },
+  'media.svg_refused': { status: 415, message: 'SVG files are not accepted: they can carry scripts that would run on this site. Please upload a PNG or WebP instead.' },
+  'media.corrupt': { status: 415, message: 'This file could not be read: it looks damaged, or is not what its first bytes say. Please export it again and retry.' },
+  'media.bad_upload': { status: 400, message: 'The upload could not be understood. Please choose the file again and retry.' },
+  'media.no_file': { status: 400, message: 'Please choose a file to upload.' },
+  'media.empty_file': { status: 400, message: 'The file is empty.' },
+  'media.alt_required': { status: 400, message: 'Please describe the image in the alt text (what a reader who cannot see it should know), or tick "Decorative image".' },
+  'media.invalid_alt': { status: 400, message: 'The alt text must be one line of at most 500 characters.' },
+  'media.wrong_kind': { status: 400, message: 'That file is not of the kind this form takes.' },
+  'media.invalid_captions': { status: 400, message: 'The caption file is not valid WebVTT: it must be UTF-8 text starting with "WEBVTT", with cue times like 00:00:01.000 --> 00:00:04.000.' },
+  'media.bad_clip_times': { status: 400, message: 'Please give a start and an end time within the video (seconds, or minutes:seconds), the end after the start, at most 10 minutes apart.' },
+  'media.clip_not_found': { status: 404, message: 'There is no such snippet job.' },
   'internal': { status: 500, message: 'Something went wrong on our side. Please try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -3,7 +3,11 @@ import { type Config, loadConfig } from './config.ts';
 import { createDb, type Db } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
+import path from 'node:path';
 import { createScheduledPublisher } from './modules/articles/articles.scheduler.ts';
+import { createClipWorker } from './modules/media/media.clips.ts';
+import { MediaNewsroomService } from './modules/media/media.newsroom.service.ts';
+import { createMediaStorage } from './modules/media/media.storage.ts';
 import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
 import { startContentChanges } from './web/content-changes.ts';
 
@@ -38,8 +42,13 @@ export async function startBackgroundWork(
   },
 ): Promise<BackgroundWork> {
   const delivery = await openDelivery(config, deps);
+  // "Cut a snippet" jobs, reading and writing through the configured media storage (filesystem or S3).
+  const storage = await createMediaStorage(config);
+  const tmpDir = path.join(config.dataDir, 'tmp');
+  const clips = createClipWorker({ db: deps.db, storage, tmpDir, media: new MediaNewsroomService({ db: deps.db, storage, tmpDir, now: () => new Date() }), log: deps.log });
   const jobs: BackgroundJob[] = [
     { name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() },
+    { name: 'video-clips', start: () => clips.start(), stop: async () => (await clips.stop(), storage.close?.()) },
     // contentChanged records the change and tells every web process to drop its cached pages.
     createScheduledPublisher({ db: deps.db, contentChanged: deps.contentChanged, log: deps.log }),
   ];
@@ -55,7 +64,7 @@ export async function startBackgroundWork(
 const workerUsage = `Usage: gazette worker
 
 Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail, publish scheduled
-articles at their time (and every other job of the workers); then finish the work in flight, record it,
+articles at their time, cut video snippets; then finish the work in flight, record it,
 and exit. Run as many as you like, on as many machines as share the database.
 
 Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*, DATABASE_URL (see README.md).`;

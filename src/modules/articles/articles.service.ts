@@ -1,6 +1,6 @@
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { findMediaByIds } from '../media/media.repository.ts';
+import { findMediaByIds, findVariantsOfMedia } from '../media/media.repository.ts';
 import { type MediaView, type VideoView, toMediaView, toVideoView } from '../media/media.service.ts';
 import {
   countPublishedArticles,
@@ -56,11 +56,12 @@ export async function hydrateArticles(db: Db, rows: readonly ArticleRow[]): Prom
     .flatMap((m) => [m.poster_media_id, m.captions_media_id])
     .filter((id): id is number => id !== null && !media.has(id));
   for (const m of await findMediaByIds(db, extraIds)) media.set(m.id, m);
+  const variants = await findVariantsOfMedia(db, [...media.keys()]);
 
   return rows.map((row) => {
     const videoRow = row.video_id === null ? undefined : media.get(row.video_id);
     const imageRow = row.feature_image_id === null ? undefined : media.get(row.feature_image_id);
-    const video = videoRow ? toVideoView(videoRow, media) : null;
+    const video = videoRow ? toVideoView(videoRow, media, variants) : null;
     return {
       id: row.id,
       slug: row.slug,
@@ -74,7 +75,7 @@ export async function hydrateArticles(db: Db, rows: readonly ArticleRow[]): Prom
       seoDescription: row.seo_description,
       authors: authors.get(row.id) ?? [],
       tags: tags.get(row.id) ?? [],
-      image: imageRow ? toMediaView(imageRow) : (video?.poster ?? null),
+      image: imageRow ? toMediaView(imageRow, variants) : (video?.poster ?? null),
       video,
       videoCaption: row.video_caption,
     };

@@ -1,4 +1,4 @@
-import type { MediaRow } from './media.table.ts';
+import type { MediaRow, MediaVariantRow } from './media.table.ts';
 
 /** What a page needs to show a stored file. */
 export interface MediaView {
@@ -8,6 +8,8 @@ export interface MediaView {
   height: number | null;
   alt: string;
   byteSize: number;
+  /** Responsive sizes (`url 480w, …`), when the image has any; pages add `sizes`. */
+  srcset?: string;
 }
 
 /** A video snippet with its poster frame and captions. */
@@ -23,7 +25,9 @@ export function mediaUrl(fileName: string): string {
   return `/media/${encodeURIComponent(fileName)}`;
 }
 
-export function toMediaView(row: MediaRow): MediaView {
+/** `variants`: responsive sizes by media id (findVariantsOfMedia); the WebP ones, plus the original, make the srcset. */
+export function toMediaView(row: MediaRow, variants?: ReadonlyMap<number, readonly MediaVariantRow[]>): MediaView {
+  const sizes = (variants?.get(row.id) ?? []).filter((v) => v.mime_type === 'image/webp');
   return {
     url: mediaUrl(row.file_name),
     mimeType: row.mime_type,
@@ -31,16 +35,17 @@ export function toMediaView(row: MediaRow): MediaView {
     height: row.height,
     alt: row.alt_text ?? '',
     byteSize: row.byte_size,
+    ...(sizes.length > 0 && row.width ? { srcset: [...sizes.map((v) => `${mediaUrl(v.file_name)} ${v.width}w`), `${mediaUrl(row.file_name)} ${row.width}w`].join(', ') } : {}),
   };
 }
 
-export function toVideoView(row: MediaRow, byId: ReadonlyMap<number, MediaRow>): VideoView {
+export function toVideoView(row: MediaRow, byId: ReadonlyMap<number, MediaRow>, variants?: ReadonlyMap<number, readonly MediaVariantRow[]>): VideoView {
   const poster = row.poster_media_id === null ? undefined : byId.get(row.poster_media_id);
   const captions = row.captions_media_id === null ? undefined : byId.get(row.captions_media_id);
   return {
     ...toMediaView(row),
     durationSeconds: row.duration_seconds,
-    poster: poster ? toMediaView(poster) : null,
+    poster: poster ? toMediaView(poster, variants) : null,
     captions: captions ? toMediaView(captions) : null,
     uploadedAt: row.created_at,
   };

@@ -17,12 +17,51 @@ export interface MediaTable {
   alt_text: string | null;
   poster_media_id: number | null;
   captions_media_id: number | null;
+  /** The newsroom user who uploaded it (null for seeded files, or once the user is gone). */
+  uploaded_by: number | null;
   created_at: string;
+}
+
+/** A responsive size of an image, made by sharp at upload (`srcset`). */
+export interface MediaVariantTable {
+  id: Generated<number>;
+  media_id: number;
+  file_name: string;
+  mime_type: string;
+  width: number;
+  height: number;
+  byte_size: number;
+}
+
+export type ClipJobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** "Cut a snippet": a clip of a stored video, made by the worker's `video-clips` job. */
+export interface VideoClipJobTable {
+  id: Generated<number>;
+  source_media_id: number;
+  start_seconds: number;
+  end_seconds: number;
+  status: Generated<ClipJobStatus>;
+  /** 0–100, from ffmpeg's `-progress` output. */
+  progress: Generated<number>;
+  error: string | null;
+  result_media_id: number | null;
+  requested_by: number | null;
+  claimed_by: string | null;
+  heartbeat_at: string | null;
+  attempts: Generated<number>;
+  created_at: string;
+  finished_at: string | null;
 }
 
 export interface MediaTables {
   media: MediaTable;
+  media_variants: MediaVariantTable;
+  video_clip_jobs: VideoClipJobTable;
 }
 
 export type MediaRow = Selectable<MediaTable>;
 export type NewMedia = Insertable<MediaTable>;
+export type MediaVariantRow = Selectable<MediaVariantTable>;
+export type NewMediaVariant = Insertable<MediaVariantTable>;
+export type ClipJobRow = Selectable<VideoClipJobTable>;

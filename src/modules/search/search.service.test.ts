@@ -149,10 +149,10 @@ describeEachDatabase('search', (dialect) => {
     await insertArticle(t.db, { slug: 'backfill-published', title: 'Meerkat published' });
     const migrationFolder = path.join(import.meta.dirname, '../../db/migrations');
     const migrator = new Migrator({ db: t.db, provider: new FileMigrationProvider({ fs, path, migrationFolder }) });
-    // Back to just before the search migration (later migrations, if any, go down first).
+    // Down to the migration before search's (later migrations are undone on the way), then up again.
     const down = await migrator.migrateTo('20261125140000_users');
     assert.equal(down.error, undefined);
-    assert.equal(down.results?.at(-1)?.migrationName, '20261125150000_search');
+    assert.ok(down.results?.some((r) => r.migrationName === '20261125150000_search' && r.direction === 'Down'));
     await migrateToLatest(t.db);
     assert.deepEqual(await slugs('meerkat'), ['backfill-published']);
     assert.deepEqual(await slugs('Herzog'), [lead]);

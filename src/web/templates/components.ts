@@ -5,9 +5,12 @@ import type { SiteSettings } from '../../modules/settings/settings.service.ts';
 import { renderInlineMarkdown } from '../markdown.ts';
 import { clockDuration, formatDate, formatDateTime } from './format.ts';
 
-/** `<img>` with its intrinsic size (no layout shift) and lazy loading below the fold. */
-export function image(media: MediaView, options: { eager?: boolean; className?: string; alt?: string } = {}): SafeHtml {
-  return html`<img src="${media.url}" alt="${options.alt ?? media.alt}"${
+/**
+ * `<img>` with its intrinsic size (no layout shift) and lazy loading below the fold; with `srcset` when the
+ * image has responsive sizes, `sizes` saying how wide it shows (the reading column unless told).
+ */
+export function image(media: MediaView, options: { eager?: boolean; className?: string; alt?: string; sizes?: string } = {}): SafeHtml {
+  return html`<img src="${media.url}"${media.srcset ? html` srcset="${media.srcset}" sizes="${options.sizes ?? '(max-width: 48rem) 100vw, 48rem'}"` : ''} alt="${options.alt ?? media.alt}"${
     media.width && media.height ? html` width="${media.width}" height="${media.height}"` : ''
   } ${options.eager ? html`fetchpriority="high"` : html`loading="lazy"`} decoding="async"${options.className ? html` class="${options.className}"` : ''}>`;
 }
@@ -28,7 +31,7 @@ export function storyCard(article: ArticleView, settings: SiteSettings, options:
   return html`<article class="story${options.lead ? ' story--lead' : ''}">
   ${
     article.image
-      ? html`<a class="story__media" href="/articles/${article.slug}" tabindex="-1" aria-hidden="true">${image(article.image, { eager: options.lead ?? false, alt: '' })}${
+      ? html`<a class="story__media" href="/articles/${article.slug}" tabindex="-1" aria-hidden="true">${image(article.image, { eager: options.lead ?? false, alt: '', sizes: options.lead ? '(max-width: 48rem) 100vw, 50vw' : '(max-width: 40rem) 100vw, 25vw' })}${
           article.video?.durationSeconds ? html`<span class="story__duration">▶ ${clockDuration(article.video.durationSeconds)}</span>` : ''
         }</a>`
       : ''

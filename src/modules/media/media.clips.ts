@@ -1,0 +1,188 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Db } from '../../db/index.ts';
+import { newWorkerId } from '../newsletters/delivery.worker.ts';
+import type { MediaNewsroomService } from './media.newsroom.service.ts';
+import {
+  claimClipJob,
+  failAbandonedClipJobs,
+  failClipJob,
+  findMediaById,
+  finishClipJob,
+  recordClipProgress,
+  releaseClipJob,
+} from './media.repository.ts';
+import { safeBaseName, type MediaStorage } from './media.storage.ts';
+import type { ClipJobRow } from './media.table.ts';
+import { cutClip, FfmpegError } from './media.video.ts';
+
+class SourceGone extends Error {}
+
+export interface ClipWorkerOptions {
+  /** `hostname:pid:random`, written into each claim. */
+  workerId: string;
+  /** A running job whose heartbeat is older than this belongs to a dead worker and is taken again. */
+  leaseMs: number;
+  /** How often progress (and so the heartbeat) is written at most, and at least, while cutting. */
+  heartbeatMs: number;
+  /** Idle poll interval. */
+  pollMs: number;
+  /** Tries before a job whose worker keeps dying is marked failed. */
+  maxAttempts: number;
+}
+
+export interface ClipWorkerDeps {
+  db: Db;
+  storage: MediaStorage;
+  media: MediaNewsroomService;
+  tmpDir: string;
+  now?: () => Date;
+  log?: (line: string) => void;
+  options?: Partial<ClipWorkerOptions>;
+}
+
+/** What one pass did: `idle` (nothing to do), or the job's outcome. */
+export type ClipOutcome = 'idle' | 'done' | 'failed' | 'released' | 'lost';
+
+export interface ClipWorker {
+  readonly id: string;
+  /** Claims one job and runs it to the end. */
+  runOnce(): Promise<ClipOutcome>;
+  start(): void;
+  /** Stops: a cut in flight is interrupted and its job given back to the queue for another worker. */
+  stop(): Promise<void>;
+}
+
+const defaults: Omit<ClipWorkerOptions, 'workerId'> = { leaseMs: 60_000, heartbeatMs: 1_000, pollMs: 1_000, maxAttempts: 3 };
+
+/**
+ * The `video-clips` job: takes "cut a snippet" jobs exactly once (a conditional UPDATE claims a job and
+ * stamps a heartbeat), downloads the source from storage, runs ffmpeg reporting progress into the row
+ * (which renews the lease), then stores the clip as a new video with its own poster frame and records it
+ * as the job's result. A worker that dies leaves a stale heartbeat; after `leaseMs` another worker takes
+ * the job again from the start (at most `maxAttempts` times).
+ */
+export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
+  const options: ClipWorkerOptions = { workerId: newWorkerId(), ...defaults, ...deps.options };
+  const { db, storage } = deps;
+  const id = options.workerId;
+  const now = () => deps.now?.() ?? new Date();
+  const log = deps.log ?? (() => {});
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let abort: AbortController | undefined;
+
+  async function runOnce(): Promise<ClipOutcome> {
+    const at = now();
+    const staleBefore = new Date(at.getTime() - options.leaseMs).toISOString();
+    const abandoned = await failAbandonedClipJobs(db, staleBefore, options.maxAttempts, at.toISOString());
+    if (abandoned > 0) log(`Gave up on ${abandoned} snippet job(s) whose worker kept stopping.`);
+    const job = await claimClipJob(db, id, at.toISOString(), staleBefore);
+    if (!job) return 'idle';
+    return work(job);
+  }
+
+  async function work(job: ClipJobRow): Promise<ClipOutcome> {
+    await mkdir(deps.tmpDir, { recursive: true });
+    const dir = await mkdtemp(path.join(deps.tmpDir, 'clip-'));
+    abort = new AbortController();
+    let lost = false;
+    let lastWrite = 0;
+    let lastPercent = -1;
+    const beat = async (percent: number) => {
+      if (!(await recordClipProgress(db, job.id, id, percent, now().toISOString()))) {
+        lost = true; // another worker took it over (our heartbeat lapsed): stop, it is theirs now
+        abort?.abort();
+      }
+    };
+    // A heartbeat even when ffmpeg prints nothing for a while (a slow seek), so the lease never lapses while alive.
+    const heartbeat = setInterval(() => void beat(Math.max(0, lastPercent)).catch(() => {}), options.heartbeatMs);
+    try {
+      const source = await findMediaById(db, job.source_media_id);
+      if (!source || source.kind !== 'video') throw new SourceGone('The source video was deleted.');
+      const input = path.join(dir, `source.${path.extname(source.file_name).slice(1) || 'mp4'}`);
+      await storage.download(source.file_name, input);
+      const output = path.join(dir, 'clip.mp4');
+      await cutClip(input, output, { startSeconds: job.start_seconds, endSeconds: job.end_seconds }, {
+        signal: abort.signal,
+        onProgress: (percent) => {
+          const whole = Math.floor(percent);
+          const t = Date.now();
+          if (whole === lastPercent || (t - lastWrite < 200 && whole < 100)) return;
+          lastPercent = whole;
+          lastWrite = t;
+          void beat(whole).catch(() => {});
+        },
+      });
+      const name = `${safeBaseName(source.original_name)}-snippet-${formatSeconds(job.start_seconds)}-${formatSeconds(job.end_seconds)}`;
+      const clip = await deps.media.storeVideo(output, {
+        originalName: `${name}.mp4`,
+        mimeType: 'video/mp4',
+        extension: 'mp4',
+        alt: source.alt_text ?? '',
+        uploadedBy: job.requested_by,
+      });
+      clearInterval(heartbeat);
+      if (!(await finishClipJob(db, job.id, id, clip.id, now().toISOString()))) return 'lost';
+      log(`Snippet job ${job.id}: stored ${clip.file_name}.`);
+      return 'done';
+    } catch (error) {
+      clearInterval(heartbeat);
+      if (lost) return 'lost';
+      if (stopping) {
+        await releaseClipJob(db, job.id, id);
+        return 'released';
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      log(`Snippet job ${job.id} failed: ${message}`);
+      // Shown in the newsroom: ffmpeg's own words help; a storage error's paths and internals do not.
+      const shown = error instanceof FfmpegError ? `ffmpeg could not cut this snippet: ${message}` : error instanceof SourceGone ? message : 'The source video could not be read from storage.';
+      await failClipJob(db, job.id, id, shown, now().toISOString());
+      return 'failed';
+    } finally {
+      clearInterval(heartbeat);
+      abort = undefined;
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      let outcome: ClipOutcome = 'idle';
+      try {
+        outcome = await runOnce();
+      } catch (error) {
+        log(`Snippet worker error: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (outcome === 'idle' && !stopping) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, options.pollMs);
+          wake = () => (clearTimeout(timer), resolve());
+        });
+      }
+    }
+  }
+
+  return {
+    id,
+    runOnce,
+    start: () => {
+      stopping = false;
+      loop ??= run().finally(() => (loop = undefined));
+    },
+    stop: async () => {
+      stopping = true;
+      abort?.abort();
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+/** 75.5 → `1m15.5s`, for a clip's readable name. */
+function formatSeconds(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = Math.round((seconds - m * 60) * 10) / 10;
+  return `${m}m${s}s`;
+}

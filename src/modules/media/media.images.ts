@@ -1,0 +1,57 @@
+import path from 'node:path';
+import sharp from 'sharp';
+
+/** Widths of the responsive sizes (`srcset`): a phone, a tablet or narrow column, a wide screen. */
+export const variantWidths = [480, 960, 1600] as const;
+
+/** Decoding limit: a 20 MB file can still claim billions of pixels (a decompression bomb). 100 megapixels is plenty. */
+const maxInputPixels = 100_000_000;
+
+export interface ImageInfo {
+  /** As displayed, EXIF orientation applied. */
+  width: number;
+  height: number;
+  format: string;
+  animated: boolean;
+}
+
+/** Reads an image's displayed size; rejects when sharp cannot decode it (a corrupt or disguised file). */
+export async function readImageInfo(file: string): Promise<ImageInfo> {
+  const metadata = await sharp(file, { limitInputPixels: maxInputPixels }).metadata();
+  const width = metadata.autoOrient.width;
+  const height = metadata.autoOrient.height;
+  if (!width || !height) throw new Error('no image dimensions');
+  return { width, height, format: metadata.format, animated: (metadata.pages ?? 1) > 1 };
+}
+
+export interface MadeVariant {
+  localPath: string;
+  mimeType: string;
+  extension: string;
+  width: number;
+  height: number;
+}
+
+/**
+ * The responsive sizes of an image, written to `workDir`: each width in `variantWidths` narrower than the
+ * original, as WebP and, for JPEG, PNG and AVIF, in the original format too. Rotated upright by EXIF, and
+ * (sharp's default) without the original's metadata, so a phone's GPS position does not travel with them.
+ */
+export async function makeVariants(file: string, info: ImageInfo, workDir: string): Promise<MadeVariant[]> {
+  const originalFormat = ({ jpeg: 'jpeg', png: 'png', avif: 'avif' } as const)[info.format as 'jpeg' | 'png' | 'avif'] as 'jpeg' | 'png' | 'avif' | undefined;
+  const made: MadeVariant[] = [];
+  for (const width of variantWidths.filter((w) => w < info.width)) {
+    const formats: ('webp' | 'jpeg' | 'png' | 'avif')[] = originalFormat ? ['webp', originalFormat] : ['webp'];
+    for (const format of formats) {
+      const extension = format === 'jpeg' ? 'jpg' : format;
+      const localPath = path.join(workDir, `variant-${width}.${extension}`);
+      const output = await sharp(file, { limitInputPixels: maxInputPixels, animated: info.animated })
+        .autoOrient()
+        .resize({ width, withoutEnlargement: true })
+        .toFormat(format, format === 'avif' ? { quality: 55 } : format === 'png' ? {} : { quality: 80 })
+        .toFile(localPath);
+      made.push({ localPath, mimeType: `image/${format}`, extension, width: output.width, height: info.animated ? Math.round((info.height * output.width) / info.width) : output.height });
+    }
+  }
+  return made;
+}
