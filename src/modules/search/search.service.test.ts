@@ -149,9 +149,10 @@ describeEachDatabase('search', (dialect) => {
     await insertArticle(t.db, { slug: 'backfill-published', title: 'Meerkat published' });
     const migrationFolder = path.join(import.meta.dirname, '../../db/migrations');
     const migrator = new Migrator({ db: t.db, provider: new FileMigrationProvider({ fs, path, migrationFolder }) });
-    const down = await migrator.migrateDown();
+    // Back to just before the search migration (later migrations are undone and redone with it).
+    const down = await migrator.migrateTo('20261125140000_users');
     assert.equal(down.error, undefined);
-    assert.deepEqual(down.results?.map((r) => r.migrationName), ['20261125150000_search']);
+    assert.ok(down.results?.some((r) => r.migrationName === '20261125150000_search'));
     await migrateToLatest(t.db);
     assert.deepEqual(await slugs('meerkat'), ['backfill-published']);
     assert.deepEqual(await slugs('Herzog'), [lead]);
