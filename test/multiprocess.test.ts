@@ -132,7 +132,8 @@ describe('two web processes and two workers on one PostgreSQL database', async (
     const announced = Date.now();
     for (const base of [b, a]) {
       while ((await headline(base)) !== 'Ceasefire talks resume after a night of calls') {
-        assert.ok(Date.now() - announced < 2000, `${base} still shows the old headline after 2 s`);
+        // The NOTIFY arrives in milliseconds; the rest is re-rendering the page, slow on an overloaded machine.
+        assert.ok(Date.now() - announced < 5000, `${base} still shows the old headline after 5 s`);
         await sleep(20);
       }
     }
