@@ -118,7 +118,7 @@ describe('two web processes and two workers on one PostgreSQL database', async (
     return /class="article__headline"[^>]*>([^<]*)</.exec(await response.text())?.[1] ?? '';
   };
 
-  it('an edit announced by another process shows on both web processes’ cached pages within a second or two', async (ctx) => {
+  it('an edit announced by another process shows on both web processes’ cached pages within seconds', async (ctx) => {
     const [a, b] = [web[0]!.url, web[1]!.url];
     const original = await headline(b);
     assert.equal(await headline(b), original); // the second answer comes from b's page cache
@@ -132,7 +132,8 @@ describe('two web processes and two workers on one PostgreSQL database', async (
     const announced = Date.now();
     for (const base of [b, a]) {
       while ((await headline(base)) !== 'Ceasefire talks resume after a night of calls') {
-        assert.ok(Date.now() - announced < 2000, `${base} still shows the old headline after 2 s`);
+        // The NOTIFY arrives in milliseconds; the rest is re-rendering the page, slow on an overloaded machine.
+        assert.ok(Date.now() - announced < 5000, `${base} still shows the old headline after 5 s`);
         await sleep(20);
       }
     }
@@ -187,7 +188,8 @@ describe('two web processes and two workers on one PostgreSQL database', async (
 
     // Restarted, as a supervisor would: it returns the dead worker's claims to the queue and joins in.
     const restarted = gazette(['worker']);
-    const deadline = Date.now() + 150_000;
+    // Generous: the send took 215–260 s on a 2-core machine shared with other work (load average ~11).
+    const deadline = Date.now() + 480_000;
     while ((await findIssue(t.db, issueId))?.status !== 'sent') {
       if (Date.now() > deadline) throw new Error(`not sent in time: ${JSON.stringify(await countDeliveriesByStatus(t.db, issueId))}`);
       await sleep(200);
