@@ -61,6 +61,8 @@ export interface FieldDiff {
 /** Autosaves by the same person within this window fold into one revision, so history stays readable. */
 const autosaveFoldMs = 10 * 60 * 1000;
 
+const diffTimeoutMs = 1500;
+
 const eventFor: Record<Exclude<EditorAction, 'preview'>, RevisionEvent> = {
   save: 'saved',
   publish: 'published',
@@ -252,7 +254,12 @@ export class ArticleEditor {
     const a = describe(from);
     const b = describe(to);
     const fields = (Object.keys(a) as (keyof typeof a)[]).map((label) => {
-      const parts = diffWordsWithSpace(a[label], b[label]).map((change) => ({ value: change.value, added: change.added, removed: change.removed }));
+      // Two very different long bodies could take the diff a long time: past the limit, show old and new whole.
+      const changes = diffWordsWithSpace(a[label], b[label], { timeout: diffTimeoutMs }) ?? [
+        { value: a[label], added: false, removed: true },
+        { value: b[label], added: true, removed: false },
+      ];
+      const parts = changes.filter((change) => change.value !== '').map((change) => ({ value: change.value, added: change.added, removed: change.removed }));
       return { label, changed: parts.some((p) => p.added || p.removed), parts };
     });
     return { article: row, from, to, fields };
