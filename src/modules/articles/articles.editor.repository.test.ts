@@ -1,30 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
+import type { Db } from '../../db/index.ts';
 import * as repo from './articles.editor.repository.ts';
+import { newArticleRow } from './articles.fixtures.ts';
+import type { NewArticle } from './articles.table.ts';
 
 const at = (minutes: number) => new Date(Date.UTC(2026, 10, 25, 12, minutes)).toISOString();
 
-function draft(slug: string, extra: Partial<repo.ArticleValues> = {}): repo.ArticleValues & { created_at: string; created_by_user_id: number | null } {
-  return {
-    slug,
-    title: slug,
-    standfirst: '',
-    body_markdown: '',
-    status: 'draft',
-    feature_image_id: null,
-    video_id: null,
-    video_caption: null,
-    seo_title: null,
-    seo_description: null,
-    correction_note: null,
-    scheduled_at: null,
-    published_at: null,
-    updated_at: at(0),
-    created_at: at(0),
-    created_by_user_id: null,
-    ...extra,
-  };
+/** A draft (or whatever `extra` says) inserted straight into the table. */
+async function insertDraft(db: Db, slug: string, extra: Partial<NewArticle> = {}): Promise<number> {
+  const row = await db.insertInto('articles').values(newArticleRow({ slug, title: slug, status: 'draft', ...extra }, at(0))).returning('id').executeTakeFirstOrThrow();
+  return row.id;
 }
 
 describeEachDatabase('article editor repository', (dialect) => {
@@ -35,7 +22,7 @@ describeEachDatabase('article editor repository', (dialect) => {
   after(() => t.drop());
 
   it('writes only at the expected revision, so the second of two saves from one starting point fails', async () => {
-    const id = await repo.insertArticle(t.db, draft('revision-check'));
+    const id = await insertDraft(t.db, 'revision-check');
     assert.equal(await repo.updateArticleAtRevision(t.db, id, 1, { title: 'First tab' }), 2);
     assert.equal(await repo.updateArticleAtRevision(t.db, id, 1, { title: 'Second tab' }), null);
     const row = await repo.findArticleById(t.db, id);
@@ -44,8 +31,8 @@ describeEachDatabase('article editor repository', (dialect) => {
   });
 
   it('knows which slugs are taken, now or as old slugs, and numbers around them', async () => {
-    const a = await repo.insertArticle(t.db, draft('ferry_news'));
-    const b = await repo.insertArticle(t.db, draft('ferry-news'));
+    const a = await insertDraft(t.db, 'ferry_news');
+    const b = await insertDraft(t.db, 'ferry-news');
     await repo.addSlugRedirect(t.db, 'ferry-news-2', b);
     assert.equal(await repo.findSlugOwner(t.db, 'ferry-news', null), b);
     assert.equal(await repo.findSlugOwner(t.db, 'ferry-news', b), undefined, 'an article does not conflict with itself');
@@ -66,14 +53,14 @@ describeEachDatabase('article editor repository', (dialect) => {
       .returning('id')
       .executeTakeFirstOrThrow();
     const other = { id: user.id + 1000, email_key: 'someone@example.com' };
-    const started = await repo.insertArticle(t.db, draft('started-by-rina', { title: 'x' }));
+    const started = await insertDraft(t.db, 'started-by-rina', { title: 'x' });
     await t.db.updateTable('articles').set({ created_by_user_id: user.id }).where('id', '=', started).execute();
     const author = await t.db
       .insertInto('authors')
       .values({ slug: 'rina', name: 'Rina', bio: '', email: 'RINA@example.com', avatar_media_id: null, created_at: at(0) })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const bylined = await repo.insertArticle(t.db, draft('bylined-to-rina'));
+    const bylined = await insertDraft(t.db, 'bylined-to-rina');
     await repo.replaceArticleAuthors(t.db, bylined, [author.id]);
     const me = { id: user.id, email_key: 'rina@example.com' };
     assert.equal(await repo.isOwnArticle(t.db, started, me), true);
@@ -83,7 +70,7 @@ describeEachDatabase('article editor repository', (dialect) => {
   });
 
   it('claims a due scheduled article once, keeping an earlier publication time, and records the revision', async () => {
-    const id = await repo.insertArticle(t.db, draft('due-soon', { status: 'scheduled', scheduled_at: at(30), published_at: at(1) }));
+    const id = await insertDraft(t.db, 'due-soon', { status: 'scheduled', scheduled_at: at(30), published_at: at(1) });
     assert.deepEqual(await repo.findDueScheduled(t.db, at(29)), []);
     assert.deepEqual((await repo.findDueScheduled(t.db, at(30))).map((r) => r.id), [id]);
     const results = await Promise.all([repo.claimScheduledPublication(t.db, id, at(31), 'worker one'), repo.claimScheduledPublication(t.db, id, at(31), 'worker two')]);

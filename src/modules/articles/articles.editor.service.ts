@@ -6,7 +6,7 @@ import { hasRole } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.table.ts';
 import * as repo from './articles.editor.repository.ts';
 import { findAuthorsOfArticles } from './articles.repository.ts';
-import { type ArticleForm, type ArticleFormField, type EditorAction, slugify, zonedToUtc } from './articles.schema.ts';
+import { type ArticleForm, type ArticleFormField, type EditorAction, slugify, utcToZoned, zonedToUtc } from './articles.schema.ts';
 import type { ArticleRow, ArticleStatus, AuthorRow, RevisionEvent, RevisionRow, TagRow } from './articles.table.ts';
 
 export type EditorUser = Pick<UserRow, 'id' | 'email' | 'email_key' | 'name' | 'role'>;
@@ -60,6 +60,8 @@ export interface FieldDiff {
 
 /** Autosaves by the same person within this window fold into one revision, so history stays readable. */
 const autosaveFoldMs = 10 * 60 * 1000;
+
+const diffTimeoutMs = 1500;
 
 const eventFor: Record<Exclude<EditorAction, 'preview'>, RevisionEvent> = {
   save: 'saved',
@@ -163,12 +165,21 @@ export class ArticleEditor {
     const nowDate = this.#deps.now();
     const now = nowDate.toISOString();
     let scheduledAt: string | null = existing?.scheduled_at ?? null;
-    if (action === 'schedule') {
-      const at = form.scheduled_at === '' ? null : zonedToUtc(form.scheduled_at, await this.#deps.timeZone());
+    const timeZone = await this.#deps.timeZone();
+    // "Save" on a scheduled article with a new time moves the schedule (an autosave never does).
+    const moved =
+      !options.autosave &&
+      action === 'save' &&
+      existing?.status === 'scheduled' &&
+      existing.scheduled_at !== null &&
+      form.scheduled_at !== '' &&
+      form.scheduled_at !== utcToZoned(existing.scheduled_at, timeZone);
+    if (action === 'schedule' || moved) {
+      const at = form.scheduled_at === '' ? null : zonedToUtc(form.scheduled_at, timeZone);
       if (at === null) throw new ArticleFieldError('article.bad_schedule', 'scheduled_at', 'Please give the date and time to publish at.');
       if (Date.parse(at) <= nowDate.getTime()) throw new ArticleFieldError('article.bad_schedule', 'scheduled_at');
       scheduledAt = at;
-    } else if (form.scheduled_at !== '' && zonedToUtc(form.scheduled_at, await this.#deps.timeZone()) === null) {
+    } else if (form.scheduled_at !== '' && zonedToUtc(form.scheduled_at, timeZone) === null) {
       throw new ArticleFieldError('article.bad_schedule', 'scheduled_at', 'That date does not exist; please check it.');
     }
     if (action === 'unpublish' && existing?.status !== 'published' && existing?.status !== 'scheduled') {
@@ -195,7 +206,7 @@ export class ArticleEditor {
       published_at: status === 'published' ? (existing?.published_at ?? now) : (existing?.published_at ?? null),
       updated_at: now,
     };
-    const event: RevisionEvent = options.autosave ? 'autosaved' : eventFor[action];
+    const event: RevisionEvent = options.autosave ? 'autosaved' : moved ? 'scheduled' : eventFor[action];
     const by = byline(user);
 
     const result = await db.transaction().execute(async (trx) => {
@@ -252,7 +263,12 @@ export class ArticleEditor {
     const a = describe(from);
     const b = describe(to);
     const fields = (Object.keys(a) as (keyof typeof a)[]).map((label) => {
-      const parts = diffWordsWithSpace(a[label], b[label]).map((change) => ({ value: change.value, added: change.added, removed: change.removed }));
+      // Two very different long bodies could take the diff a long time: past the limit, show old and new whole.
+      const changes = diffWordsWithSpace(a[label], b[label], { timeout: diffTimeoutMs }) ?? [
+        { value: a[label], added: false, removed: true },
+        { value: b[label], added: true, removed: false },
+      ];
+      const parts = changes.filter((change) => change.value !== '').map((change) => ({ value: change.value, added: change.added, removed: change.removed }));
       return { label, changed: parts.some((p) => p.added || p.removed), parts };
     });
     return { article: row, from, to, fields };

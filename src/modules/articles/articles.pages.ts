@@ -18,6 +18,9 @@ export type FormValues = Record<string, string | string[]>;
 const statusLabels: Record<ArticleStatus, string> = { draft: 'Draft', scheduled: 'Scheduled', published: 'Published', unpublished: 'Unpublished' };
 const statuses = Object.keys(statusLabels) as ArticleStatus[];
 
+/** How many articles the list shows (listNewsroomArticles' limit). */
+const listLimit = 200;
+
 function when(site: SiteContext, iso: string | null): SafeHtml | string {
   return iso ? html`<time datetime="${iso}">${formatDateTime(iso, site.settings.locale, site.settings.timeZone)}</time>` : '';
 }
@@ -59,7 +62,8 @@ ${
     <td data-label="Scheduled for">${when(site, row.scheduled_at)}</td>
   </tr>`,
   )}</tbody>
-</table></div>`
+</table></div>
+${list.rows.length >= listLimit ? html`<p>Showing the ${listLimit} most recently changed; filter by status to see others.</p>` : ''}`
 }`,
   );
 }

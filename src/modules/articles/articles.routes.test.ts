@@ -343,17 +343,26 @@ describe('the article editor over HTTP', () => {
     assert.match(list.body, /Scheduled story/);
     assert.equal((await publicPage('scheduled-story')).statusCode, 404);
 
+    // "Save" with a new time moves the schedule; a time in the past is refused.
+    const moved = new Date(later.getTime() + 30 * 60 * 1000);
+    const timeZone = (await getSiteSettings(site.db)).timeZone;
+    idFrom(await author.post(`/newsroom/articles/${id}`, { ...(await formOf(author, id)), scheduled_at: utcToZoned(moved.toISOString(), timeZone), action: 'save' }));
+    assert.equal((await article(id)).scheduled_at, moved.toISOString());
+    const past = await author.post(`/newsroom/articles/${id}`, { ...(await formOf(author, id)), scheduled_at: '2001-01-01T00:00', action: 'save' });
+    assert.equal(past.statusCode, 400);
+    assert.equal((await article(id)).scheduled_at, moved.toISOString());
+
     const log: string[] = [];
     let changed = 0;
-    const publisher = createScheduledPublisher({ db: site.db, now: () => new Date(later.getTime() + 1000), contentChanged: () => Promise.resolve(void changed++), log: (l) => log.push(l) });
+    const publisher = createScheduledPublisher({ db: site.db, now: () => new Date(moved.getTime() + 1000), contentChanged: () => Promise.resolve(void changed++), log: (l) => log.push(l) });
     assert.equal(await publisher.runOnce(), 1);
     assert.equal(await publisher.runOnce(), 0, 'published once');
     assert.equal(changed, 1);
     site.pages.invalidate();
     assert.equal((await publicPage('scheduled-story')).statusCode, 200);
     const events = await site.db.selectFrom('article_revisions').select(['event', 'created_by']).where('article_id', '=', id).orderBy('id').execute();
-    assert.deepEqual(events.map((e) => e.event), ['scheduled', 'published']);
-    assert.match(events[1]?.created_by ?? '', /^scheduled-publisher \(pid \d+ on /);
+    assert.deepEqual(events.map((e) => e.event), ['scheduled', 'scheduled', 'published']);
+    assert.match(events[2]?.created_by ?? '', /^scheduled-publisher \(pid \d+ on /);
 
     idFrom(await author.post(`/newsroom/articles/${id}`, { ...(await formOf(author, id)), action: 'unpublish' }));
     assert.equal((await publicPage('scheduled-story')).statusCode, 404);

@@ -6,31 +6,14 @@ import { buildApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
-import { insertArticle } from './articles.editor.repository.ts';
+import { newArticleRow } from './articles.fixtures.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const articles = 20;
 
 async function scheduleArticle(db: Db, slug: string, at: Date): Promise<number> {
-  const now = new Date().toISOString();
-  return insertArticle(db, {
-    slug,
-    title: `Scheduled ${slug}`,
-    standfirst: 'Out at its time.',
-    body_markdown: 'Text.',
-    status: 'scheduled',
-    feature_image_id: null,
-    video_id: null,
-    video_caption: null,
-    seo_title: null,
-    seo_description: null,
-    correction_note: null,
-    scheduled_at: at.toISOString(),
-    published_at: null,
-    updated_at: now,
-    created_at: now,
-    created_by_user_id: null,
-  });
+  const row = newArticleRow({ slug, title: `Scheduled ${slug}`, standfirst: 'Out at its time.', body_markdown: 'Text.', status: 'scheduled', scheduled_at: at.toISOString() }, new Date().toISOString());
+  return (await db.insertInto('articles').values(row).returning('id').executeTakeFirstOrThrow()).id;
 }
 
 async function publishedRevisions(db: Db): Promise<Map<number, string[]>> {
