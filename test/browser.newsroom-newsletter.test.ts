@@ -111,6 +111,33 @@ describe('the newsroom newsletter screens in Chromium', () => {
     }
   });
 
+  it('an editor imports a CSV from the browser with its provenance; the progress page ends with the result and bad rows by line', async () => {
+    const context = await newContext(browser);
+    try {
+      const page = await signIn(context, 'editor@example.com');
+      await page.goto(`${base}/newsroom/subscribers`);
+      await page.getByLabel('Where the list came from and how its readers consented').fill('Paper sign-up sheet, Jerusalem book fair 2026');
+      const rows = ['email,name,status', ...Array.from({ length: 1500 }, (_, i) => `fair${i}@example.net,Fair ${i},`), 'broken-address,,', 'fair1@example.net,,'];
+      await page.getByLabel('CSV file').setInputFiles({ name: 'fair.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+      await page.getByRole('button', { name: 'Import' }).click();
+      await page.waitForURL(/\/newsroom\/subscribers\/imports\/\d+$/);
+      // The script reloads the page when the import is done; the result then stands on the page.
+      await page.locator('[data-result="imported"]').waitFor({ timeout: 30_000 });
+      assert.equal(await page.locator('[data-result="imported"]').textContent(), '1500');
+      assert.equal(await page.locator('#import-progress').evaluate((el) => (el as HTMLProgressElement).value), 100);
+      assert.deepEqual(await page.locator('table.bad-rows tbody tr td:first-child').allTextContents(), ['1502', '1503']);
+      const consent = await site.db
+        .selectFrom('consent_events')
+        .innerJoin('subscribers', 'subscribers.id', 'consent_events.subscriber_id')
+        .select('consent_events.detail')
+        .where('subscribers.email_key', '=', 'fair7@example.net')
+        .executeTakeFirstOrThrow();
+      assert.equal((JSON.parse(consent.detail ?? '{}') as { source?: string }).source, 'Paper sign-up sheet, Jerusalem book fair 2026');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('passes axe-core (no serious or critical findings) on the subscriber, newsletter and legal screens, light and dark, and saves screenshots', async () => {
     await mkdir(screenshotDir, { recursive: true });
     const subscriberId = (await site.db.selectFrom('subscribers').select('id').orderBy('id').executeTakeFirstOrThrow()).id;
