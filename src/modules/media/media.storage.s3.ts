@@ -39,9 +39,9 @@ export class S3MediaStorage implements ServableMediaStorage {
   async put(originalName: string, extension: string, bytes: Uint8Array, contentType: string): Promise<StoredFile> {
     const stored = fingerprint(originalName, extension, bytes);
     if ((await this.stat(stored.fileName))?.size !== stored.byteSize) {
-      await this.#client.send(
-        new PutObjectCommand({ ...this.#objectHeaders(stored.fileName, contentType), Body: bytes, ContentLength: bytes.byteLength }),
-      );
+      await this.#client
+        .send(new PutObjectCommand({ ...this.#objectHeaders(stored.fileName, contentType), Body: bytes, ContentLength: bytes.byteLength }))
+        .catch((error: unknown) => this.#fail('store', stored.fileName, error));
     }
     return stored;
   }
@@ -50,9 +50,9 @@ export class S3MediaStorage implements ServableMediaStorage {
   async putFile(originalName: string, extension: string, localPath: string, contentType: string): Promise<StoredFile> {
     const stored = await fingerprintFile(originalName, extension, localPath);
     if ((await this.stat(stored.fileName))?.size !== stored.byteSize) {
-      await this.#client.send(
-        new PutObjectCommand({ ...this.#objectHeaders(stored.fileName, contentType), Body: createReadStream(localPath), ContentLength: stored.byteSize }),
-      );
+      await this.#client
+        .send(new PutObjectCommand({ ...this.#objectHeaders(stored.fileName, contentType), Body: createReadStream(localPath), ContentLength: stored.byteSize }))
+        .catch((error: unknown) => this.#fail('store', stored.fileName, error));
     }
     return stored;
   }
@@ -68,7 +68,9 @@ export class S3MediaStorage implements ServableMediaStorage {
 
   /** S3 answers a delete of a missing key with success, as the interface wants. */
   async remove(fileName: string): Promise<void> {
-    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(fileName) }));
+    await this.#client
+      .send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(fileName) }))
+      .catch((error: unknown) => this.#fail('remove', fileName, error));
   }
 
   async stat(fileName: string): Promise<MediaObject | undefined> {
@@ -82,21 +84,31 @@ export class S3MediaStorage implements ServableMediaStorage {
       };
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw error;
+      return this.#fail('look up', fileName, error);
     }
   }
 
   /** The bytes `start`–`end` (inclusive) or the whole object; rejects when it does not exist. */
   async read(fileName: string, range?: { start: number; end: number }): Promise<Readable> {
-    const object = await this.#client.send(
-      new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(fileName), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
-    );
+    const object = await this.#client
+      .send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(fileName), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }))
+      .catch((error: unknown) => this.#fail('read', fileName, error));
     if (!(object.Body instanceof Readable)) throw new Error(`S3 returned no readable body for ${fileName}`);
     return object.Body;
   }
 
   close(): void {
     this.#client.destroy();
+  }
+
+  /**
+   * One line that names the store and what failed (`connect ECONNREFUSED…` alone would read as a database
+   * problem at start-up); the SDK's error stays as the cause. Credentials are never part of it.
+   */
+  #fail(action: string, fileName: string, error: unknown): never {
+    const status = error instanceof S3ServiceException ? ` (HTTP ${error.$metadata.httpStatusCode ?? '?'} ${error.name})` : '';
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`media storage ${this.description}: could not ${action} ${fileName}${status}: ${reason}`, { cause: error });
   }
 
   #objectHeaders(fileName: string, contentType: string) {
