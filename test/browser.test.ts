@@ -240,7 +240,7 @@ describe('the public site in Chromium', () => {
   });
 
   it('saves full-page screenshots of home and article, phone and desktop, light and dark', async () => {
-    await rm(screenshotDir, { recursive: true, force: true });
+    // Only this test's own files are replaced: other browser tests write into the same folder at the same time.
     await mkdir(screenshotDir, { recursive: true });
     const combinations = (['phone', 'desktop'] as const satisfies readonly ViewportName[]).flatMap((viewport) =>
       (['light', 'dark'] as const).map((colorScheme) => ({ viewport, colorScheme })),
@@ -259,6 +259,7 @@ describe('the public site in Chromium', () => {
               await page.goto(base + pagePath);
               await loadAllImages(page);
               const file = path.join(screenshotDir, `${name}-${viewport}-${colorScheme}.png`);
+              await rm(file, { force: true });
               // CSS-pixel scale keeps phone captures 390px wide however dense the emulated screen.
               await page.screenshot({ path: file, fullPage: true, scale: 'css', animations: 'disabled' });
               files.push(file);
