@@ -226,7 +226,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installNewsroomGuards(app, { auth, secret });
   // The newsroom's newsletter, subscriber, legal and user screens, in the newsroom shell.
   const render = newsroomPageRenderer({ db, siteUrl: config.siteUrl, assets, now, auth });
-  const imports = new SubscriberImports({ db, now });
+  const imports = new SubscriberImports({ db, now, warn: (message, error) => app.log.error({ err: error }, message) });
   app.addHook('onClose', () => imports.close());
   await app.register(userRoutes, { db, config, assets, now, users, auth, mail, render });
   await app.register(articleRoutes, { db, config, assets, now, auth, contentChanged });

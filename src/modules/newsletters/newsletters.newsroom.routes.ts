@@ -38,7 +38,6 @@ const formBodyLimit = 64 * 1024;
 const composeChoices = 40;
 
 const issueParamsSchema = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
-const progressParamsSchema = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
 const articleId = z.coerce.number().int().positive().max(2 ** 31 - 1);
 /** The compose form: picked article ids (one or many `articles` fields), `position_<id>` fields, a subject. */
 const composeFormSchema = z
@@ -164,9 +163,7 @@ export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterN
   });
 
   app.get('/newsroom/newsletters/:id/progress.json', { preHandler: editor }, async (request, reply) => {
-    const params = progressParamsSchema.safeParse(request.params);
-    if (!params.success) throw new AppError('newsletter.issue_not_found');
-    const progress = await getIssueProgress(db, params.data.id);
+    const progress = await getIssueProgress(db, issueId(request.params));
     return reply.type('application/json; charset=utf-8').send(issueProgressJson(progress.issue, progress.counts));
   });
 }

@@ -69,13 +69,15 @@ export async function checkCsvUpload(path: string): Promise<void> {
 export class SubscriberImports {
   readonly #db: Db;
   readonly #now: () => Date;
+  readonly #warn: (message: string, error: unknown) => void;
   readonly #imports = new Map<number, ImportProgress>();
   readonly #running = new Set<Promise<void>>();
   #nextId = 1;
 
-  constructor(deps: { db: Db; now: () => Date }) {
+  constructor(deps: { db: Db; now: () => Date; warn?: (message: string, error: unknown) => void }) {
     this.#db = deps.db;
     this.#now = deps.now;
+    this.#warn = deps.warn ?? (() => {});
   }
 
   /** Starts importing the file (which this takes over and deletes when done); resolves at once with its id. */
@@ -123,6 +125,7 @@ export class SubscriberImports {
       progress.bytesRead = progress.size;
       progress.status = 'done';
     } catch (error) {
+      if (!(error instanceof MissingEmailColumnError)) this.#warn(`subscriber import ${progress.id} failed`, error);
       progress.status = 'failed';
       progress.error = error instanceof MissingEmailColumnError ? 'The header row has no "email" column.' : 'The import stopped on an unexpected error; the batches written before it are kept.';
     } finally {
