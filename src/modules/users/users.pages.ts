@@ -1,6 +1,7 @@
 import { html, type SafeHtml } from '../../web/html.ts';
 import { layout, type SiteContext } from '../../web/templates/layout.ts';
 import { csrfField } from './users.auth.ts';
+import type { ArticleStatus } from '../articles/articles.table.ts';
 import type { SubscriberStatus } from '../subscribers/subscribers.table.ts';
 import { roles, type Role, type UserRow } from './users.table.ts';
 
@@ -55,16 +56,33 @@ export interface DashboardNewsletter {
   lastIssue: { id: number; subject: string; status: string; sent: number; failed: number; recipients: number } | null;
 }
 
-export function dashboardMain(options: { user: UserRow; csrf: string; newsletter: DashboardNewsletter | null; notice?: string; error?: string }): SafeHtml {
+/** The article counts the dashboard shows, in the editor's order of work. */
+const articleStatuses: readonly [ArticleStatus, string][] = [
+  ['draft', 'Drafts'],
+  ['scheduled', 'Scheduled'],
+  ['published', 'Published'],
+  ['unpublished', 'Unpublished'],
+];
+
+export function dashboardMain(options: {
+  user: UserRow;
+  csrf: string;
+  newsletter: DashboardNewsletter | null;
+  articles: ReadonlyMap<ArticleStatus, number>;
+  notice?: string;
+  error?: string;
+}): SafeHtml {
   const { user, newsletter } = options;
   return html`<h1>Newsroom</h1>
 <p>Signed in as <strong>${user.name || user.email}</strong>${user.name ? html` (${user.email})` : ''} (${user.role}).</p>
 ${options.notice ? html`<p class="newsroom__notice" role="status">${options.notice}</p>` : ''}
 <div class="dashboard">
-${/* Articles: the article editor's part (drafts and scheduled counts) goes in this section. */ ''}
 <section class="dashboard__card" aria-labelledby="dashboard-articles" data-dashboard="articles">
   <h2 id="dashboard-articles">Articles</h2>
-  <p><a href="/newsroom/articles">Open the articles</a></p>
+  <dl class="facts">${articleStatuses.map(
+    ([status, label]) => html`<dt>${label}</dt><dd data-count="${status}"><a href="/newsroom/articles?status=${status}">${(options.articles.get(status) ?? 0).toLocaleString('en')}</a></dd>`,
+  )}</dl>
+  <p><a href="/newsroom/articles/new">New article</a> · <a href="/newsroom/articles">All articles</a></p>
 </section>
 ${
   newsletter

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { HtmlValidate } from 'html-validate';
-import { CookieJar, csrfFrom, testPassword } from '../../../test/helpers/newsroom.ts';
+import { CookieJar, csrfFrom, signInAs, testPassword } from '../../../test/helpers/newsroom.ts';
+import { newArticleRow } from '../articles/articles.fixtures.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { UserService } from './users.service.ts';
 
@@ -289,6 +290,24 @@ describe('newsroom cookies on an https site', () => {
       });
       assert.equal(response.statusCode, 303);
       assert.match(String(response.headers['set-cookie']), /^gz_session=[A-Za-z0-9_-]{43}; Path=\/newsroom; HttpOnly; SameSite=Lax; Secure; Max-Age=1209600$/);
+    } finally {
+      await site.close();
+    }
+  });
+});
+
+describe('the newsroom dashboard', () => {
+  it('shows how many articles are drafts, scheduled, published and unpublished, each linking to its list', async () => {
+    const site = await createTestSite();
+    try {
+      const at = new Date().toISOString();
+      await site.db.insertInto('articles').values(newArticleRow({ slug: 'a-draft', title: 'A draft', status: 'draft' }, at)).execute();
+      const editor = await signInAs(site, 'editor');
+      const page = await editor.request({ method: 'GET', url: '/newsroom' });
+      const count = (status: string) => new RegExp(`data-count="${status}"><a href="/newsroom/articles\\?status=${status}">(\\d+)</a>`).exec(page.body)?.[1];
+      assert.equal(count('draft'), '1');
+      assert.equal(count('scheduled'), '0');
+      assert.equal(count('published'), '5'); // the demo publication's
     } finally {
       await site.close();
     }

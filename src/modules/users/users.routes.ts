@@ -17,6 +17,7 @@ import { dashboardQuerySchema, inviteFormSchema, linkTokenSchema, passwordFormSc
 import { hasRole, ThrottledError, type ClientInfo, type UserService } from './users.service.ts';
 import type { Role } from './users.table.ts';
 import { z } from 'zod';
+import { countArticlesByStatus } from '../articles/articles.editor.repository.ts';
 
 export interface UserRoutesDeps {
   db: Db;
@@ -116,8 +117,8 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
   const dashboard = async (request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; error?: string } = {}, status = 200) => {
     const current = await auth.currentUser(request);
     if (!current) throw new AppError('auth.required');
-    const newsletter = hasRole(current.user.role, 'editor') ? await newsletterSummary() : null;
-    return deps.render(request, reply, { title: 'Dashboard', path: '/newsroom', status }, ({ csrf }) => dashboardMain({ user: current.user, csrf, newsletter, ...extra }));
+    const [newsletter, articles] = await Promise.all([hasRole(current.user.role, 'editor') ? newsletterSummary() : null, countArticlesByStatus(deps.db)]);
+    return deps.render(request, reply, { title: 'Dashboard', path: '/newsroom', status }, ({ csrf }) => dashboardMain({ user: current.user, csrf, newsletter, articles, ...extra }));
   };
 
   app.get('/newsroom', { preHandler: auth.requireRole('contributor') }, (request, reply) => {
