@@ -342,7 +342,7 @@ describe('newsroom media over HTTP', () => {
         const media = mediaDirectory(site.config.dataDir);
         const posix = filename.replaceAll('\\', '/');
         for (const target of [path.resolve(media, posix), path.resolve(site.config.dataDir, posix), path.resolve(media, filename), path.join(path.dirname(site.config.dataDir), path.basename(posix))]) {
-          if (target === media || target === site.config.dataDir || target === path.dirname(site.config.dataDir)) continue;
+          if (target === media || site.config.dataDir.startsWith(target)) continue; // a folder that exists anyway (`..`)
           assert.equal(await stat(target).catch(() => null), null, `${target} must not exist`);
         }
         assert.deepEqual((await readdir(site.config.dataDir)).filter((f) => !['media', 'tmp', 'gazette.sqlite', 'gazette.sqlite-wal', 'gazette.sqlite-shm'].includes(f)), []);
