@@ -9,6 +9,7 @@ import {
   failClipJob,
   findMediaById,
   finishClipJob,
+  hasUnfinishedClipJobs,
   recordClipProgress,
   releaseClipJob,
 } from './media.repository.ts';
@@ -74,6 +75,7 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
   let abort: AbortController | undefined;
 
   async function runOnce(): Promise<ClipOutcome> {
+    if (!(await hasUnfinishedClipJobs(db))) return 'idle';
     const at = now();
     const staleBefore = new Date(at.getTime() - options.leaseMs).toISOString();
     const abandoned = await failAbandonedClipJobs(db, staleBefore, options.maxAttempts, at.toISOString());

@@ -11,6 +11,7 @@ import {
   findClipJob,
   findMediaByFileName,
   findMediaById,
+  findMediaByIds,
   findVariantsOfMedia,
   insertClipJob,
   insertMedia,
@@ -234,12 +235,8 @@ export class MediaNewsroomService {
 
   async #entries(rows: MediaRow[]): Promise<MediaEntry[]> {
     const { db } = this.#deps;
-    const related = new Map<number, MediaRow>();
-    for (const id of rows.flatMap((r) => [r.poster_media_id, r.captions_media_id])) {
-      if (id === null || related.has(id)) continue;
-      const row = await findMediaById(db, id);
-      if (row) related.set(id, row);
-    }
+    const relatedIds = rows.flatMap((r) => [r.poster_media_id, r.captions_media_id]).filter((id): id is number => id !== null);
+    const related = new Map((await findMediaByIds(db, relatedIds)).map((r) => [r.id, r]));
     const variants = await findVariantsOfMedia(db, [...rows.map((r) => r.id), ...related.keys()]);
     return rows.map((row) => ({
       row,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -332,15 +332,19 @@ describe('newsroom media over HTTP', () => {
     for (const filename of ['../../etc/passwd.jpg', 'C:\\x\\y.png', '/tmp/evil/../../abs.png', '..', '.hidden.png', '%2e%2e%2fx.png']) {
       it(`stores ${JSON.stringify(filename)} under a safe name, writing nothing outside DATA_DIR/media`, async () => {
         const png = await sharp({ create: { width: 20 + filename.length, height: 10, channels: 3, background: '#123456' } }).png().toBuffer();
-        const parent = path.dirname(site.config.dataDir);
-        const aroundBefore = await readdir(parent);
         const res = await upload(contributor, { alt: 'Path test' }, { filename, content: png });
         assert.equal(res.statusCode, 303, res.body);
         const id = Number(/\/newsroom\/media\/(\d+)/.exec(String(res.headers.location))?.[1]);
         const row = await site.db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
         assert.match(row.file_name, /^[a-z0-9-]+\.[0-9a-f]{12}\.png$/);
         assert.ok((await storedFiles(site)).includes(row.file_name));
-        assert.deepEqual(await readdir(parent), aroundBefore, 'nothing new beside DATA_DIR');
+        // Wherever the name would lead if it were used as a path, nothing is there.
+        const media = mediaDirectory(site.config.dataDir);
+        const posix = filename.replaceAll('\\', '/');
+        for (const target of [path.resolve(media, posix), path.resolve(site.config.dataDir, posix), path.resolve(media, filename), path.join(path.dirname(site.config.dataDir), path.basename(posix))]) {
+          if (target === media || site.config.dataDir.startsWith(target)) continue; // a folder that exists anyway (`..`)
+          assert.equal(await stat(target).catch(() => null), null, `${target} must not exist`);
+        }
         assert.deepEqual((await readdir(site.config.dataDir)).filter((f) => !['media', 'tmp', 'gazette.sqlite', 'gazette.sqlite-wal', 'gazette.sqlite-shm'].includes(f)), []);
       });
     }

@@ -126,6 +126,11 @@ export async function claimClipJob(db: Db, workerId: string, now: string, staleB
   return row ? { ...row, id: Number(row.id), source_media_id: Number(row.source_media_id), attempts: Number(row.attempts), progress: Number(row.progress) } : undefined;
 }
 
+/** Whether any job is queued or running: a read, so an idle worker's poll takes no write lock (SQLite). */
+export async function hasUnfinishedClipJobs(db: Db): Promise<boolean> {
+  return (await db.selectFrom('video_clip_jobs').select('id').where('status', 'in', ['queued', 'running']).limit(1).executeTakeFirst()) !== undefined;
+}
+
 /** Jobs whose worker died `maxAttempts` times are not tried again: marked failed with a reason. */
 export async function failAbandonedClipJobs(db: Db, staleBefore: string, maxAttempts: number, now: string): Promise<number> {
   const result = await db

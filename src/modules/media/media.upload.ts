@@ -102,7 +102,9 @@ export function registerUploadParser(app: FastifyInstance, options: UploadParser
     uploads.set(request, state);
     parseMultipart(request.headers, payload, options, state).then(
       (fields) => done(null, fields),
-      (error: unknown) => done(error instanceof Error ? error : new Error(String(error)), undefined),
+      // Removed at once: an aborted request may never reach onSend.
+      (error: unknown) =>
+        void removeTemporary(state).finally(() => done(error instanceof Error ? error : new Error(String(error)), undefined)),
     );
   });
 
@@ -111,9 +113,17 @@ export function registerUploadParser(app: FastifyInstance, options: UploadParser
   app.addHook('onSend', async (request, reply) => {
     const state = uploads.get(request);
     if (!state) return;
-    await Promise.all(state.temporary.map((file) => rm(file, { force: true })));
+    await removeTemporary(state);
     if (reply.statusCode >= 400) reply.header('connection', 'close');
   });
+  app.addHook('onRequestAbort', async (request) => {
+    const state = uploads.get(request);
+    if (state) await removeTemporary(state);
+  });
+}
+
+function removeTemporary(state: { temporary: string[] }): Promise<unknown> {
+  return Promise.all(state.temporary.map((file) => rm(file, { force: true })));
 }
 
 /** An onRequest hook for upload routes: a Content-Length over the largest limit is refused unread. */
