@@ -55,3 +55,25 @@ export async function makeVariants(file: string, info: ImageInfo, workDir: strin
   }
   return made;
 }
+
+/**
+ * The original without its metadata: a phone photo's EXIF carries the GPS position, the camera's serial
+ * number and the time, which can expose a source or a reporter. JPEG, PNG, WebP and AVIF are re-encoded
+ * upright at high quality (sharp drops metadata unless told to keep it); a GIF carries no EXIF and is kept.
+ * Returns the path of the file to store.
+ */
+export async function withoutMetadata(file: string, info: ImageInfo, workDir: string): Promise<string> {
+  if (info.animated || !['jpeg', 'png', 'webp', 'avif'].includes(info.format)) return file;
+  const output = path.join(workDir, `original.${info.format}`);
+  const image = sharp(file, { limitInputPixels: maxInputPixels }).rotate();
+  const encoded =
+    info.format === 'jpeg'
+      ? image.jpeg({ quality: 92, chromaSubsampling: '4:4:4' })
+      : info.format === 'png'
+        ? image.png()
+        : info.format === 'webp'
+          ? image.webp({ quality: 92 })
+          : image.avif({ quality: 80 });
+  await encoded.toFile(output);
+  return output;
+}

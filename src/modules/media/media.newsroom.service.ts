@@ -5,7 +5,7 @@ import { inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { hasRole } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.table.ts';
-import { makeVariants, readImageInfo } from './media.images.ts';
+import { makeVariants, readImageInfo, withoutMetadata } from './media.images.ts';
 import {
   deleteMediaRows,
   findClipJob,
@@ -96,11 +96,12 @@ export class MediaNewsroomService {
     const info = await readImageInfo(localPath).catch(() => {
       throw new AppError('media.corrupt');
     });
-    const stored = await storage.putFile(meta.originalName, meta.extension, localPath, meta.mimeType);
-    const existing = await findMediaByFileName(db, stored.fileName);
-    if (existing) return existing; // the same bytes under the same name: already in the library
     const work = await mkdtemp(path.join(await this.#tmp(), 'image-'));
     try {
+      const clean = await withoutMetadata(localPath, info, work);
+      const stored = await storage.putFile(meta.originalName, meta.extension, clean, meta.mimeType);
+      const existing = await findMediaByFileName(db, stored.fileName);
+      if (existing) return existing; // the same bytes under the same name: already in the library
       const made = await makeVariants(localPath, info, work);
       const variants: Omit<NewMediaVariant, 'media_id'>[] = [];
       for (const v of made) {

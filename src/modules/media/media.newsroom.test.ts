@@ -82,6 +82,26 @@ describe('newsroom media over HTTP', () => {
     assert.deepEqual(await tmpFiles(site), []);
   });
 
+  it('strips EXIF (GPS position, camera owner) from the stored original, upright', async () => {
+    // A phone photo: stored sideways with an orientation tag, carrying where it was taken and whose camera it is.
+    const photo = await sharp(await makeJpeg(800, 600))
+      .withMetadata({ orientation: 6 })
+      .withExifMerge({ IFD0: { Artist: 'Confidential Source' }, IFD3: { GPSLatitudeRef: 'N', GPSLongitudeRef: 'E' } })
+      .jpeg()
+      .toBuffer();
+    assert.ok((await sharp(photo).metadata()).exif && photo.includes('Confidential Source'), 'the fixture carries EXIF');
+    const res = await upload(contributor, { alt: 'A street at noon' }, { filename: 'IMG_0042.jpg', content: photo, contentType: 'image/jpeg' });
+    assert.equal(res.statusCode, 303, res.body);
+    const row = await site.db.selectFrom('media').selectAll().where('original_name', '=', 'IMG_0042.jpg').executeTakeFirstOrThrow();
+    const served = await site.app.inject({ url: `/media/${row.file_name}` });
+    assert.equal(served.statusCode, 200);
+    const meta = await sharp(served.rawPayload).metadata();
+    assert.equal(meta.exif, undefined, 'no EXIF block in the published original');
+    assert.ok(!served.rawPayload.includes('Confidential Source'));
+    assert.deepEqual([meta.width, meta.height, row.width, row.height], [600, 800, 600, 800], 'turned upright, as displayed');
+    assert.equal(row.byte_size, served.rawPayload.byteLength);
+  });
+
   it("gives an article's feature image a srcset of its sizes on the public site", async () => {
     const image = await site.db.selectFrom('media').selectAll().where('original_name', '=', 'Harbour Cranes.JPG').executeTakeFirstOrThrow();
     const article = await site.db.selectFrom('articles').select(['id', 'slug']).where('status', '=', 'published').where('video_id', 'is', null).executeTakeFirstOrThrow();
