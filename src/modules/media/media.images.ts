@@ -1,8 +1,15 @@
 import path from 'node:path';
-import sharp from 'sharp';
+import type SharpModule from 'sharp';
 
 /** Widths of the responsive sizes (`srcset`): a phone, a tablet or narrow column, a wide screen. */
 export const variantWidths = [480, 960, 1600] as const;
+
+/**
+ * sharp (libvips) is loaded on first use: it adds ~20 MB to a process's memory, and most web processes
+ * never touch an image (decision: RSS under the page load, issue 5).
+ */
+let loaded: Promise<typeof SharpModule> | undefined;
+const loadSharp = (): Promise<typeof SharpModule> => (loaded ??= import('sharp').then((m) => m.default));
 
 /** Decoding limit: a 20 MB file can still claim billions of pixels (a decompression bomb). 100 megapixels is plenty. */
 const maxInputPixels = 100_000_000;
@@ -17,6 +24,7 @@ export interface ImageInfo {
 
 /** Reads an image's displayed size; rejects when sharp cannot decode it (a corrupt or disguised file). */
 export async function readImageInfo(file: string): Promise<ImageInfo> {
+  const sharp = await loadSharp();
   const metadata = await sharp(file, { limitInputPixels: maxInputPixels }).metadata();
   const width = metadata.autoOrient.width;
   const height = metadata.autoOrient.height;
@@ -39,6 +47,7 @@ export interface MadeVariant {
  */
 export async function makeVariants(file: string, info: ImageInfo, workDir: string): Promise<MadeVariant[]> {
   const originalFormat = ({ jpeg: 'jpeg', png: 'png', avif: 'avif' } as const)[info.format as 'jpeg' | 'png' | 'avif'] as 'jpeg' | 'png' | 'avif' | undefined;
+  const sharp = await loadSharp();
   const made: MadeVariant[] = [];
   for (const width of variantWidths.filter((w) => w < info.width)) {
     const formats: ('webp' | 'jpeg' | 'png' | 'avif')[] = originalFormat ? ['webp', originalFormat] : ['webp'];
@@ -65,6 +74,7 @@ export async function makeVariants(file: string, info: ImageInfo, workDir: strin
 export async function withoutMetadata(file: string, info: ImageInfo, workDir: string): Promise<string> {
   if (info.animated || !['jpeg', 'png', 'webp', 'avif'].includes(info.format)) return file;
   const output = path.join(workDir, `original.${info.format}`);
+  const sharp = await loadSharp();
   const image = sharp(file, { limitInputPixels: maxInputPixels }).rotate();
   const encoded =
     info.format === 'jpeg'
