@@ -231,9 +231,12 @@ export function gazetteEnv(settings: Record<string, string>): NodeJS.ProcessEnv 
   return { ...env, HOST: host, LOG_LEVEL: 'warn', ...settings };
 }
 
-/** Starts `gazette serve` (bin/gazette.js) with `env`; `nodeFlags` go before the script (e.g. --cpu-prof). */
+/**
+ * Starts `gazette serve` (bin/gazette.js) with `env` and the Node flags `npm start` uses; `nodeFlags` go
+ * before the script too (e.g. --cpu-prof).
+ */
 export function startGazette(env: NodeJS.ProcessEnv, nodeFlags: string[] = [], name = 'Gazette'): Child {
-  return startChild(name, process.execPath, [...nodeFlags, 'bin/gazette.js', 'serve'], { cwd: rootDir, env });
+  return startChild(name, process.execPath, ['--max-semi-space-size=2', ...nodeFlags, 'bin/gazette.js', 'serve'], { cwd: rootDir, env });
 }
 
 /** Peak and last VmRSS of a process, sampled from /proc/<pid>/status every `everyMs` until stopped. */
