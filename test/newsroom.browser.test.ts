@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newContext } from './helpers/browser.ts';
-import { testPassword } from './helpers/newsroom.ts';
+import { describeFindings, launchBrowser, newContext, runAxe } from './helpers/browser.ts';
+import { signInAs, testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 import { UserService } from '../src/modules/users/users.service.ts';
+import { generateSubscribers } from '../bench/generate.ts';
 
 describe('newsroom defences in Chromium', () => {
   let site: TestSite;
@@ -17,7 +18,7 @@ describe('newsroom defences in Chromium', () => {
   let browser: Browser;
 
   before(async () => {
-    site = await createTestSite({ seed: false });
+    site = await createTestSite();
     base = await site.listen();
     browser = await launchBrowser();
     const users = new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() });
@@ -87,6 +88,51 @@ describe('newsroom defences in Chromium', () => {
       assert.equal(new URL(page.url()).pathname, '/newsroom', 'still signed in after the refused requests');
     } finally {
       await context.close();
+    }
+  });
+
+  it('has no serious or critical axe-core findings on the newsroom pages other tests do not visit, phone and desktop', async () => {
+    // Content for those pages: an article with two revisions, a subscriber, an image.
+    const admin = await signInAs(site, 'admin', 'axe-admin@example.com');
+    const created = await admin.post('/newsroom/articles', { title: 'Revisions for the audit', body: 'First words.', action: 'save' });
+    const id = Number(/\/newsroom\/articles\/(\d+)/.exec(String(created.headers.location))?.[1]);
+    const row = await site.db.selectFrom('articles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    await admin.post(`/newsroom/articles/${id}`, { title: row.title, slug: row.slug, standfirst: '', body: 'Second words.', revision: String(row.revision), action: 'save' });
+    const revisions = await site.db.selectFrom('article_revisions').select('id').where('article_id', '=', id).orderBy('id').execute();
+    assert.equal(revisions.length, 2);
+    await generateSubscribers(site.db, 1);
+    const subscriber = await site.db.selectFrom('subscribers').select('id').executeTakeFirstOrThrow();
+    const image = await site.db.selectFrom('media').select('id').where('kind', '=', 'image').executeTakeFirstOrThrow();
+    const pages = [
+      `/newsroom/articles/${id}/revisions`,
+      `/newsroom/articles/${id}/revisions/diff?from=${revisions[0]?.id}&to=${revisions[1]?.id}`,
+      `/newsroom/media/${image.id}`,
+      '/newsroom/legal',
+      `/newsroom/subscribers/${subscriber.id}`,
+    ];
+    for (const viewport of ['phone', 'desktop'] as const) {
+      const context = await newContext(browser, { viewport, withAxe: true });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${base}/newsroom/sign-in`);
+        const findings: string[] = [];
+        const check = async (where: string) => {
+          const serious = (await runAxe(page)).filter((f) => f.impact === 'serious' || f.impact === 'critical');
+          if (serious.length > 0) findings.push(`${where} (${viewport}):\n${describeFindings(serious)}`);
+          const wide = await page.evaluate(() => (document.scrollingElement?.scrollWidth ?? 0) - window.innerWidth);
+          if (wide > 0) findings.push(`${where} (${viewport}) scrolls sideways by ${wide}px`);
+        };
+        await check('/newsroom/sign-in');
+        await signIn(page, 'axe-admin@example.com', testPassword);
+        for (const pagePath of pages) {
+          const response = await page.goto(base + pagePath);
+          assert.equal(response?.status(), 200, pagePath);
+          await check(pagePath);
+        }
+        assert.deepEqual(findings, []);
+      } finally {
+        await context.close();
+      }
     }
   });
 });
