@@ -1,4 +1,3 @@
-import { generateAtomFeed, generateJsonFeed, generateRssFeed } from 'feedsmith';
 import type { ArticleView } from '../modules/articles/articles.service.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { SiteContext } from './templates/layout.ts';
@@ -12,7 +11,9 @@ export const feedContentTypes: Record<FeedFormat, string> = {
   json: 'application/feed+json; charset=utf-8',
 };
 
-export function renderFeed(format: FeedFormat, site: SiteContext, articles: readonly ArticleView[]): string {
+/** feedsmith is loaded on the first feed request, not at start-up (it is the costliest import: cold start, issue 5). */
+export async function renderFeed(format: FeedFormat, site: SiteContext, articles: readonly ArticleView[]): Promise<string> {
+  const { generateAtomFeed, generateJsonFeed, generateRssFeed } = await import('feedsmith');
   const { settings, siteUrl } = site;
   const home = `${siteUrl}/`;
   const entries = articles.map((a) => ({

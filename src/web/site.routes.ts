@@ -96,7 +96,7 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): void {
   const feed = (format: FeedFormat) => async (request: FastifyRequest, reply: FastifyReply) =>
     pages.serve(request, reply, `feed:${format}`, async () => {
       const articles = await hydrateArticles(db, await listPublishedArticles(db, {}, feedLimit, 0));
-      return { body: renderFeed(format, await context(), articles), contentType: feedContentTypes[format] };
+      return { body: await renderFeed(format, await context(), articles), contentType: feedContentTypes[format] };
     });
   app.get('/feed.xml', feed('rss'));
   app.get('/atom.xml', feed('atom'));

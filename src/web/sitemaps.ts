@@ -1,16 +1,19 @@
 import { Readable } from 'node:stream';
-import { EnumChangefreq, SitemapStream, streamToPromise, type SitemapItemLoose } from 'sitemap';
+import type { SitemapItemLoose } from 'sitemap';
 import type { ArticleView } from '../modules/articles/articles.service.ts';
 import type { AuthorRow, TagRow } from '../modules/articles/articles.table.ts';
 import type { SiteContext } from './templates/layout.ts';
 
+// The sitemap library is loaded on the first sitemap request, not at start-up (cold start, issue 5).
 async function toXml(hostname: string, items: SitemapItemLoose[], news: boolean): Promise<string> {
+  const { SitemapStream, streamToPromise } = await import('sitemap');
   const stream = new SitemapStream({ hostname, xmlns: { news, xhtml: false, image: !news, video: false } });
   return (await streamToPromise(Readable.from(items).pipe(stream))).toString('utf8');
 }
 
 /** Every public page: home, articles (with their images), tags, authors, legal documents. */
 export async function renderSitemap(site: SiteContext, articles: readonly ArticleView[], tags: readonly TagRow[], authors: readonly AuthorRow[]): Promise<string> {
+  const { EnumChangefreq } = await import('sitemap');
   const items: SitemapItemLoose[] = [
     { url: '/', changefreq: EnumChangefreq.HOURLY, lastmod: articles[0]?.updatedAt },
     ...articles.map((a) => ({

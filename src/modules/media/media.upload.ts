@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { fileTypeFromBuffer } from 'file-type';
 import { AppError } from '../../errors.ts';
 import type { MediaKind } from './media.table.ts';
 
@@ -66,7 +65,7 @@ function tooLarge(kind: MediaKind | null, limits: UploadLimits): AppError {
 export async function sniffType(head: Uint8Array): Promise<SniffedType> {
   const text = Buffer.from(head.subarray(0, 512)).toString('utf8').replace(/^\uFEFF/, '');
   if (/^WEBVTT(?:[ \t\r\n]|$)/.test(text)) return { kind: 'captions', mimeType: 'text/vtt', extension: 'vtt' };
-  const detected = await fileTypeFromBuffer(head);
+  const detected = await (await import('file-type')).fileTypeFromBuffer(head);
   const type = detected ? accepted[detected.mime] : undefined;
   if (type) return type;
   if (detected?.mime === 'image/svg+xml' || /<svg[\s>]/i.test(Buffer.from(head).toString('utf8'))) throw new AppError('media.svg_refused');

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
-import { fileTypeFromBuffer } from 'file-type';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { importSubscribers, MissingEmailColumnError, type ImportSummary } from './subscribers.csv.ts';
@@ -52,7 +51,7 @@ export async function checkCsvUpload(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
-  if (head.length === 0 || head.includes(0) || (await fileTypeFromBuffer(head)) !== undefined) throw new AppError('subscriber.import_not_csv');
+  if (head.length === 0 || head.includes(0) || (await (await import('file-type')).fileTypeFromBuffer(head)) !== undefined) throw new AppError('subscriber.import_not_csv');
   // A multi-byte character may be cut at the end of the sample: drop the last three bytes before decoding.
   const sample = head.length === 64 * 1024 ? head.subarray(0, head.length - 3) : head;
   let text: string;
