@@ -30,14 +30,17 @@ export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readine
   // Applied migrations are never un-applied under a running process: once current, always current.
   let migrationsCurrent = false;
   return async () => {
-    const checks = { database: 'unknown', migrations: 'unknown', mail: deps.mail() ?? 'not configured' };
+    // /readyz is public: it names the kind of mail transport, never its host or the outbox's path on disk.
+    const mail = deps.mail();
+    const checks = { database: 'unknown', migrations: 'unknown', mail: mail === null ? 'not configured' : mail.startsWith('outbox') ? 'outbox' : 'smtp' };
     if (deps.draining()) return { ready: false, reason: 'shutting down', checks };
     try {
       await withTimeout(sql`SELECT 1`.execute(deps.db), timeoutMs);
       checks.database = 'ok';
-    } catch (error) {
+    } catch {
       checks.database = 'unreachable';
-      return { ready: false, reason: `database unreachable (${error instanceof Error ? error.message.slice(0, 120) : 'error'})`, checks };
+      // The driver's message can name hosts and users: it stays out of a public answer.
+      return { ready: false, reason: 'database unreachable', checks };
     }
     if (!migrationsCurrent) {
       const pending = await withTimeout(pendingMigrations(deps.db), timeoutMs).catch(() => ['(could not be read)']);
