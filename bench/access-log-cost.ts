@@ -10,10 +10,10 @@
 // See docs/decisions/0004-access-logs-and-the-fast-path.md for the figures and what was decided.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from './harness.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const article = '/articles/blinken-meets-herzog-ceasefire-push';
@@ -22,13 +22,6 @@ const duration = Number(values.duration);
 const runs = Number(values.runs);
 const ticksPerSecond = 100; // USER_HZ on Linux
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 
 const cpuSeconds = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -8,7 +8,6 @@
 // Needs Postfix's tools: apt-get install -y postfix (smtp-sink and smtp-source in /usr/sbin).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +20,7 @@ import { countDeliveriesByStatus, findIssue } from '../src/modules/newsletters/n
 import { queueIssue } from '../src/modules/newsletters/newsletters.service.ts';
 import { emailHash } from '../src/modules/subscribers/subscribers.tokens.ts';
 import { generateSubscribers } from './generate.ts';
-import { createBenchPostgres } from './harness.ts';
+import { createBenchPostgres, freePort } from './harness.ts';
 import { createBenchIssue } from './newsletter-data.ts';
 
 const target = { messagesPerSecond: 4000, shareOfCeiling: 0.5 } as const;
@@ -52,16 +51,6 @@ const cleanup = () => {
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   for (const bin of [sinkBin, sourceBin]) {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { freePort } from '../test/helpers/ports.ts';
 
 const run = promisify(execFile);
 const bin = path.join(import.meta.dirname, '..', 'bin', 'gazette.js');
@@ -21,15 +22,6 @@ async function gazette(args: string[], env: Record<string, string> = {}): Promis
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describe('the gazette command', () => {
   let dataDir = '';

@@ -34,7 +34,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const url = config.siteUrl;
   log(`Gazette is serving ${url} (listening on ${config.host}:${port}, data in ${config.dataDir})`);
   // The in-process background work (WORKER=false to run `gazette worker` processes instead).
-  const background = config.inProcessWorker ? await startBackgroundWork(config, { db, log, transport: mail, contentChanged }) : undefined;
+  const background = config.inProcessWorker ? await startBackgroundWork(config, { db, log, transport: mail, contentChanged, storage }) : undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

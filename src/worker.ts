@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createScheduledPublisher } from './modules/articles/articles.scheduler.ts';
 import { createClipWorker } from './modules/media/media.clips.ts';
 import { MediaNewsroomService } from './modules/media/media.newsroom.service.ts';
-import { createMediaStorage } from './modules/media/media.storage.ts';
+import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
 import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
 import { startContentChanges } from './web/content-changes.ts';
 
@@ -39,16 +39,19 @@ export async function startBackgroundWork(
     log: (line: string) => void;
     /** For jobs that change what readers see (the scheduled publisher): drops every process's cached pages. */
     contentChanged: () => Promise<void>;
+    /** The process's media storage when it already has one (`serve`); otherwise built from config and closed on stop. */
+    storage?: MediaStorage;
   },
 ): Promise<BackgroundWork> {
   const delivery = await openDelivery(config, deps);
   // "Cut a snippet" jobs, reading and writing through the configured media storage (filesystem or S3).
-  const storage = await createMediaStorage(config);
+  const storage = deps.storage ?? (await createMediaStorage(config));
+  const closeStorage = deps.storage ? () => undefined : () => storage.close?.();
   const tmpDir = path.join(config.dataDir, 'tmp');
   const clips = createClipWorker({ db: deps.db, storage, tmpDir, media: new MediaNewsroomService({ db: deps.db, storage, tmpDir, now: () => new Date() }), log: deps.log });
   const jobs: BackgroundJob[] = [
     { name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() },
-    { name: 'video-clips', start: () => clips.start(), stop: async () => (await clips.stop(), storage.close?.()) },
+    { name: 'video-clips', start: () => clips.start(), stop: async () => (await clips.stop(), closeStorage()) },
     // contentChanged records the change and tells every web process to drop its cached pages.
     createScheduledPublisher({ db: deps.db, contentChanged: deps.contentChanged, log: deps.log }),
   ];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { demoArticles } from '../src/modules/seed/demo.content.ts';
@@ -9,18 +9,10 @@ import { insertSubscribers } from '../src/modules/newsletters/newsletters.fixtur
 import { countDeliveriesByStatus } from '../src/modules/newsletters/newsletters.repository.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
 import { startTestSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
+import { freePort } from './helpers/ports.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** SIGTERM to the real `gazette serve` and `gazette worker` processes. */
 describe('graceful shutdown', () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
@@ -11,6 +10,7 @@ import { seedDemoPublication } from '../src/modules/seed/seed.service.ts';
 import { countDeliveriesByStatus, findIssue } from '../src/modules/newsletters/newsletters.repository.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.ts';
+import { freePort } from './helpers/ports.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -30,15 +30,6 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,22 +15,13 @@ import type { Browser, Page } from 'playwright-core';
 import { makeVideo, probeDuration } from '../src/modules/media/media.fixtures.ts';
 import { launchBrowser, newContext } from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
+import { freePort } from './helpers/ports.ts';
 
 const root = path.join(import.meta.dirname, '..');
 const gazetteBin = path.join(root, 'bin', 'gazette.js');
 const screenshotDir = path.join(root, 'test-output', 'screenshots');
 const timeZone = 'Asia/Jerusalem'; // the demo publication's
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Runs `gazette …` to completion (Node 24 from node_modules, as npm scripts get it), with stdin if given. */
 async function gazette(env: NodeJS.ProcessEnv, args: string[], stdin?: string): Promise<string> {
