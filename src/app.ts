@@ -17,6 +17,7 @@ import { searchRoutes } from './modules/search/search.routes.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
 import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
 import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
+import { createSubscriberMailer } from './modules/subscribers/subscribers.mailer.ts';
 import { SignupRateLimiter, SubscriberService } from './modules/subscribers/subscribers.service.ts';
 import { createNewsroomAuth, installNewsroomGuards, type NewsroomAuth } from './modules/users/users.auth.ts';
 import { userRoutes } from './modules/users/users.routes.ts';
@@ -202,23 +203,37 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(formbody);
   const mail = deps.mail ?? (await createMailTransport(config));
-  if (!deps.mail) app.addHook('onClose', () => mail.close());
   healthRoutes(app, { readiness: createReadinessCheck({ db, mail: () => mail.description, draining: () => draining }) });
   const secret = await getOrCreateSecretKey(db, config.secretKey);
+  // Every web process sends the mails of the sign-ups it took at once, and retries whatever is due.
+  const subscriberMailer = createSubscriberMailer({
+    db,
+    transport: mail,
+    secret,
+    siteUrl: config.siteUrl,
+    concurrency: config.mail.concurrency,
+    now,
+    log: { info: (line) => app.log.info(line), warn: (line) => app.log.warn(line) },
+    logConfirmationLinks: !config.mail.smtpUrl,
+  });
+  app.addHook('onReady', (done) => (subscriberMailer.start(), done()));
+  // One hook, so that the mail in flight is sent and recorded before the transport closes.
+  app.addHook('onClose', async () => {
+    await subscriberMailer.stop();
+    if (!deps.mail) mail.close();
+  });
   const subscribers = new SubscriberService({
     db,
-    mail,
     secret,
     config,
     now,
+    mailer: subscriberMailer,
     limiter: new SignupRateLimiter({
       perIp: { limit: config.signupLimits.perIp, windowMs: 10 * 60_000 },
       perAddress: { limit: config.signupLimits.perAddress, windowMs: 60 * 60_000 },
     }),
-    warn: (message) => app.log.warn(message),
-    ...(config.mail.smtpUrl ? {} : { logConfirmationLink: (message: string) => app.log.info(message) }),
   });
-  await app.register(subscriberRoutes, { db, config, assets, now, subscribers });
+  await app.register(subscriberRoutes, { db, config, assets, now, subscribers, pages });
   newsletterRoutes(app, { db, siteUrl: config.siteUrl });
 
   const users = new UserService({ db, siteUrl: config.siteUrl, now });

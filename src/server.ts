@@ -28,7 +28,18 @@ export async function startServer(config: Config, log: (line: string) => void = 
   log(`Mail goes to ${mail.description}.`);
   const contentChanges = await startContentChanges(config, { db, dialect, watch: true, ...(logger ? { log: logger } : {}) });
   const { app, startDraining, contentChanged } = await buildApp({ config, db, mail, storage, logger, contentChanges });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // E.g. the port is taken: close what started (the sign-up mailer's poll, the content watcher) so the
+    // process can exit with the error instead of lingering.
+    await app.close();
+    await contentChanges.stop();
+    mail.close();
+    storage.close?.();
+    await db.destroy();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.siteUrl;

@@ -71,6 +71,17 @@ export class PageCache {
   }
 
   /**
+   * The body of a page kept like the others (dropped by `invalidate()`, expiring after the same lifetime)
+   * but never answered by path or with public caching: for a page that answers a POST the same way every
+   * time, such as "check your inbox" after a sign-up. `key` must not be one that `serve` uses.
+   */
+  async body(key: string, render: () => Promise<string>): Promise<Buffer> {
+    const cached = this.#entries.get(key);
+    const entry = cached && cached.expiresAt > Date.now() ? cached : await this.#fill(key, async () => ({ body: await render(), contentType: 'text/html; charset=utf-8' }));
+    return entry.body;
+  }
+
+  /**
    * The fast path, called by the HTTP server before Fastify sees the request: a GET or HEAD for a path that
    * was already answered with a cached page is answered from memory with the same headers and bytes, with
    * no routing, hooks or reply pipeline. Anything else (a miss, an expired page, a query string, another

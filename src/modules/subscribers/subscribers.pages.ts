@@ -122,7 +122,7 @@ export function erasedPage(site: SiteContext): string {
   );
 }
 
-interface MailNames {
+export interface MailNames {
   publicationName: string;
   newsletterName: string;
 }

@@ -8,16 +8,15 @@ import {
   findSubscriberByEmailKey,
   findSuppressed,
   insertConsentEvents,
-  insertSubscriberIfAbsent,
   insertSubscribers,
   insertSuppression,
-  isSuppressed,
   listConsentEvents,
   listConsentEventsByHash,
   listSubscribersAfter,
   unsubscribeSubscriber,
 } from './subscribers.repository.ts';
-import type { NewSubscriber } from './subscribers.table.ts';
+import { findSubscribersByEmailKeys, insertSubscribersIfAbsent } from './subscribers.mails.repository.ts';
+import type { NewSubscriber, SubscriberRow } from './subscribers.table.ts';
 import { emailHash } from './subscribers.tokens.ts';
 
 const at = '2026-11-25T10:00:00.000Z';
@@ -39,17 +38,26 @@ describeEachDatabase('subscribers repository', (dialect) => {
   });
   after(() => t.drop());
 
-  it('inserts a subscriber once per address, returning the existing row on a second insert', async () => {
-    const first = await insertSubscriberIfAbsent(t.db, pending('one@example.com'));
-    const second = await insertSubscriberIfAbsent(t.db, pending('one@example.com', 'other'));
-    assert.equal(first.created, true);
-    assert.equal(second.created, false);
-    assert.equal(second.row.id, first.row.id);
-    assert.equal(second.row.confirm_nonce, 'nonce-1');
+  /** One new subscriber, through the sign-up's batch insert. */
+  const insertOne = async (row: NewSubscriber): Promise<SubscriberRow> => {
+    const inserted = (await insertSubscribersIfAbsent(t.db, [row])).get(row.email_key);
+    assert.ok(inserted, `${row.email_key} is new`);
+    return inserted;
+  };
+
+  it('inserts each address once: a known one is left out of the batch result and keeps its row', async () => {
+    const first = await insertSubscribersIfAbsent(t.db, [pending('one@example.com'), pending('two@example.com')]);
+    assert.deepEqual([...first.keys()].sort(), ['one@example.com', 'two@example.com']);
+    const second = await insertSubscribersIfAbsent(t.db, [pending('one@example.com', 'other'), pending('three@example.com')]);
+    assert.deepEqual([...second.keys()], ['three@example.com']);
+    const known = await findSubscribersByEmailKeys(t.db, ['one@example.com', 'nobody@example.com']);
+    assert.deepEqual([...known.keys()], ['one@example.com']);
+    assert.equal(known.get('one@example.com')?.id, first.get('one@example.com')?.id);
+    assert.equal(known.get('one@example.com')?.confirm_nonce, 'nonce-1');
   });
 
   it('confirms only with the live nonce, and only once', async () => {
-    const { row } = await insertSubscriberIfAbsent(t.db, pending('confirm@example.com', 'live'));
+    const row = await insertOne(pending('confirm@example.com', 'live'));
     assert.equal(await confirmSubscriberByNonce(t.db, row.id, 'stale', at), false);
     assert.equal(await confirmSubscriberByNonce(t.db, row.id, 'live', at), true);
     assert.equal(await confirmSubscriberByNonce(t.db, row.id, 'live', at), false);
@@ -59,13 +67,13 @@ describeEachDatabase('subscribers repository', (dialect) => {
   });
 
   it('unsubscribes once', async () => {
-    const { row } = await insertSubscriberIfAbsent(t.db, pending('leave@example.com'));
+    const row = await insertOne(pending('leave@example.com'));
     assert.equal(await unsubscribeSubscriber(t.db, row.id, at), true);
     assert.equal(await unsubscribeSubscriber(t.db, row.id, at), false);
   });
 
   it('erasure deletes the row, detaches its consent events, and the suppression is found by hash', async () => {
-    const { row } = await insertSubscriberIfAbsent(t.db, pending('gone@example.com'));
+    const row = await insertOne(pending('gone@example.com'));
     const hash = emailHash('gone@example.com');
     await insertConsentEvents(t.db, [{ subscriber_id: row.id, email_hash: hash, kind: 'signup', form_wording: 'I agree', created_at: at }]);
     assert.equal((await listConsentEvents(t.db, row.id)).length, 1);
@@ -75,7 +83,6 @@ describeEachDatabase('subscribers repository', (dialect) => {
     assert.equal(await findSubscriberByEmailKey(t.db, 'gone@example.com'), undefined);
     const events = await listConsentEventsByHash(t.db, hash);
     assert.deepEqual(events.map((e) => [e.kind, e.subscriber_id]), [['signup', null]]);
-    assert.equal(await isSuppressed(t.db, hash), true);
     assert.deepEqual([...(await findSuppressed(t.db, [hash, emailHash('other@example.com')]))], [hash]);
   });
 

@@ -14,23 +14,6 @@ export async function findSubscriberByEmailKey(db: Db, emailKey: string): Promis
   return db.selectFrom('subscribers').selectAll().where('email_key', '=', emailKey).executeTakeFirst();
 }
 
-/**
- * Inserts a subscriber unless its address is already known (two sign-ups racing on one address), and
- * returns the row that holds the address either way, with `created` telling which happened.
- */
-export async function insertSubscriberIfAbsent(db: Db, subscriber: NewSubscriber): Promise<{ row: SubscriberRow; created: boolean }> {
-  const inserted = await db
-    .insertInto('subscribers')
-    .values(subscriber)
-    .onConflict((oc) => oc.column('email_key').doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (inserted) return { row: inserted, created: true };
-  const existing = await findSubscriberByEmailKey(db, subscriber.email_key);
-  if (!existing) throw new Error('subscriber vanished while signing up');
-  return { row: existing, created: false };
-}
-
 export async function updateSubscriber(db: Db, id: number, patch: Updateable<SubscribersTable>): Promise<void> {
   await db.updateTable('subscribers').set(patch).where('id', '=', id).execute();
 }
@@ -72,11 +55,6 @@ export async function listConsentEvents(db: Db, subscriberId: number): Promise<C
 
 export async function listConsentEventsByHash(db: Db, emailHash: string): Promise<ConsentEventRow[]> {
   return db.selectFrom('consent_events').selectAll().where('email_hash', '=', emailHash).orderBy('id').execute();
-}
-
-export async function isSuppressed(db: Db, emailHash: string): Promise<boolean> {
-  const row = await db.selectFrom('suppressions').select('email_hash').where('email_hash', '=', emailHash).executeTakeFirst();
-  return row !== undefined;
 }
 
 /** Of the given hashes, those suppressed. */

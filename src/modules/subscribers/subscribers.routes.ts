@@ -3,6 +3,7 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { loadSiteContext } from '../../web/site-context.ts';
+import type { PageCache } from '../../web/page-cache.ts';
 import type { StaticAssets } from '../../web/static-assets.ts';
 import type { SiteContext } from '../../web/templates/layout.ts';
 import {
@@ -24,6 +25,8 @@ export interface SubscriberRoutesDeps {
   assets: StaticAssets;
   now: () => Date;
   subscribers: SubscriberService;
+  /** Keeps the "check your inbox" page rendered (the same for every sign-up) until content changes. */
+  pages: PageCache;
 }
 
 const htmlType = 'text/html; charset=utf-8';
@@ -65,7 +68,7 @@ export function subscriberRoutes(app: FastifyInstance, deps: SubscriberRoutesDep
       if (error instanceof AppError && error.code === 'subscriber.rate_limited') reply.header('retry-after', '600');
       throw error;
     }
-    return personal(reply).send(checkInboxPage(await site()));
+    return personal(reply).send(await deps.pages.body('newsletter:check-inbox', async () => checkInboxPage(await site())));
   });
 
   app.get('/newsletter/confirm', async (request, reply) => {

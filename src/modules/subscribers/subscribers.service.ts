@@ -1,58 +1,42 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Config } from '../../config.ts';
+import { createGroupCommit, type GroupCommit } from '../../db/group-commit.ts';
 import { type Db, inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { getLegalDocument } from '../legal/legal.service.ts';
 import type { LegalDocumentRow } from '../legal/legal.table.ts';
-import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import {
   confirmSubscriberByNonce,
   countConfirmedPerDay,
   deleteSubscriber,
   findSubscriberById,
+  findSuppressed,
   insertConsentEvents,
-  insertSubscriberIfAbsent,
   insertSuppression,
-  isSuppressed,
   listConsentEvents,
   unsubscribeSubscriber,
   updateSubscriber,
 } from './subscribers.repository.ts';
 import { normaliseEmail, sameSitePath, type SignupForm } from './subscribers.schema.ts';
-import { alreadySubscribedMail, confirmationMail } from './subscribers.pages.ts';
-import type { ConsentEventRow, SubscriberRow } from './subscribers.table.ts';
-import {
-  confirmLinkLifetimeMs,
-  createConfirmToken,
-  createRecipientToken,
-  emailHash,
-  manageUrl,
-  newConfirmNonce,
-  unsubscribeUrl,
-  verifyConfirmToken,
-  verifyRecipientToken,
-} from './subscribers.tokens.ts';
+import type { SubscriberMailer } from './subscribers.mailer.ts';
+import { findSubscribersByEmailKeys, insertSubscriberMails, insertSubscribersIfAbsent } from './subscribers.mails.repository.ts';
+import type { ConsentEventRow, NewConsentEvent, NewSubscriberMail, SubscriberRow } from './subscribers.table.ts';
+import { createRecipientToken, emailHash, newConfirmNonce, unsubscribeUrl, verifyConfirmToken, verifyRecipientToken } from './subscribers.tokens.ts';
 
 /** Longest user agent kept in a consent record. */
 const maxUserAgentLength = 512;
 
 export interface SubscriberServiceDeps {
   db: Db;
-  mail: MailTransport;
   /** From getOrCreateSecretKey; signs every link. */
   secret: string;
   config: Pick<Config, 'siteUrl' | 'ipStorage'>;
   now: () => Date;
   limiter?: SignupRateLimiter;
-  /** Where a mail that could not be sent is reported (never the link itself). */
-  warn?: (message: string) => void;
-  /**
-   * Without SMTP_URL mails only reach the outbox folder, so the confirmation link is also logged here and a
-   * local user can finish the flow. Left unset when mail really leaves (the link is a credential).
-   */
-  logConfirmationLink?: (message: string) => void;
+  /** Sends the mails of committed sign-ups at once (without it they wait in the queue for a mailer's poll). */
+  mailer?: Pick<SubscriberMailer, 'wake'>;
 }
 
 /** What the visitor's request carried besides the form. */
@@ -116,15 +100,20 @@ export class SubscriberService {
   private readonly deps: SubscriberServiceDeps;
   private readonly limiter: SignupRateLimiter;
 
+  /** Sign-ups arriving together are written in one transaction (see writeSignups). */
+  private readonly signups: GroupCommit<PendingSignup, number | null>;
+
   constructor(deps: SubscriberServiceDeps) {
     this.deps = deps;
     this.limiter = deps.limiter ?? new SignupRateLimiter();
+    this.signups = createGroupCommit((items) => writeSignups(deps.db, items), { maxBatch: 200 });
   }
 
   /**
    * A sign-up from the form. Throws `subscriber.invalid_email`, `subscriber.consent_required` or
-   * `subscriber.rate_limited`; otherwise resolves with nothing the visitor may learn from (the route always
-   * shows "check your inbox"). The honeypot and suppressed addresses end here silently.
+   * `subscriber.rate_limited`; otherwise resolves, once the sign-up and its mail are committed, with nothing
+   * the visitor may learn from (the route always shows "check your inbox"). The honeypot and suppressed
+   * addresses end here silently.
    */
   async signup(form: SignupForm, request: RequestFacts): Promise<void> {
     const now = this.deps.now();
@@ -135,61 +124,18 @@ export class SubscriberService {
     if (form.consent !== 'yes') throw new AppError('subscriber.consent_required');
     if (!this.limiter.allowAddress(address.emailKey, now)) throw new AppError('subscriber.rate_limited');
 
-    const { db } = this.deps;
-    const hash = emailHash(address.emailKey);
-    // Erased and bounced addresses are never mailed again, whatever the form says (see ARCHITECTURE.md).
-    if (await isSuppressed(db, hash)) return;
-
-    const [settings, terms, privacy] = await Promise.all([getSiteSettings(db), currentLegal(db, 'terms'), currentLegal(db, 'privacy')]);
-    const at = now.toISOString();
-    const nonce = newConfirmNonce();
-    const mailToSend = await inTransaction(db, async (trx) => {
-      const { row, created } = await insertSubscriberIfAbsent(trx, {
-        email: address.email,
-        email_key: address.emailKey,
-        name: null,
-        status: 'pending',
-        source: 'form',
-        confirm_nonce: nonce,
-        confirm_sent_at: at,
-        created_at: at,
-      });
-      if (!created && row.status === 'confirmed') return { kind: 'already' as const, row };
-      if (!created) {
-        // Pending or unsubscribed: a fresh link replaces any older one (only the newest nonce works).
-        await updateSubscriber(trx, row.id, { status: 'pending', confirm_nonce: nonce, confirm_sent_at: at });
-      }
-      await insertConsentEvents(trx, [
-        {
-          subscriber_id: row.id,
-          email_hash: hash,
-          kind: 'signup',
-          terms_version: terms?.version ?? null,
-          terms_hash: terms?.content_hash ?? null,
-          privacy_version: privacy?.version ?? null,
-          privacy_hash: privacy?.content_hash ?? null,
-          form_wording: settings.consentLabel,
-          source_url: sameSitePath(form.source),
-          ip: this.storedIp(request.ip),
-          user_agent: request.userAgent ? request.userAgent.slice(0, maxUserAgentLength) : null,
-          detail: JSON.stringify({ heading: settings.signupHeading, pitch: settings.signupPitch }),
-          created_at: at,
-        },
-      ]);
-      return { kind: 'confirm' as const, row };
+    const mailId = await this.signups.add({
+      email: address.email,
+      emailKey: address.emailKey,
+      emailHash: emailHash(address.emailKey),
+      nonce: newConfirmNonce(),
+      at: now.toISOString(),
+      sourceUrl: sameSitePath(form.source),
+      ip: this.storedIp(request.ip),
+      userAgent: request.userAgent ? request.userAgent.slice(0, maxUserAgentLength) : null,
     });
-
-    const confirmUrl = `${this.deps.config.siteUrl}/newsletter/confirm?token=${createConfirmToken(this.deps.secret, mailToSend.row.id, nonce, new Date(now.getTime() + confirmLinkLifetimeMs))}`;
-    if (mailToSend.kind === 'confirm' && this.deps.logConfirmationLink) {
-      this.deps.logConfirmationLink(`Confirmation link for subscriber ${mailToSend.row.id} (mail written to the outbox): ${confirmUrl}`);
-    }
-    const names = { publicationName: settings.publicationName, newsletterName: settings.newsletterName };
-    const mail =
-      mailToSend.kind === 'confirm'
-        ? confirmationMail(names, { confirmUrl })
-        : alreadySubscribedMail(names, { manageUrl: manageUrl(this.deps.config.siteUrl, this.deps.secret, mailToSend.row.id) });
-    const outcome = await this.deps.mail.send({ to: mailToSend.row.email, ...mail, messageId: this.messageId() });
-    this.reportFailure(outcome);
+    // Committed: the mail is on record whatever happens next; this process sends it right away.
+    if (mailId !== null) this.deps.mailer?.wake();
   }
 
   /** Checks a confirmation link without using it (the GET page, which mail scanners may prefetch). */
@@ -282,13 +228,103 @@ export class SubscriberService {
     return storeIp(ip, this.deps.config.ipStorage, this.deps.secret);
   }
 
-  private messageId(): string {
-    return `<${randomBytes(12).toString('hex')}@${new URL(this.deps.config.siteUrl).hostname}>`;
-  }
+}
 
-  private reportFailure(outcome: SendOutcome): void {
-    if (outcome.kind !== 'accepted') (this.deps.warn ?? console.warn)(`A sign-up mail could not be sent (${outcome.kind}): ${outcome.error}`);
-  }
+/** A validated sign-up on its way to the database. */
+interface PendingSignup {
+  email: string;
+  emailKey: string;
+  emailHash: string;
+  /** The confirmation link's nonce, should this sign-up need one. */
+  nonce: string;
+  at: string;
+  sourceUrl: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * Writes a batch of sign-ups in one transaction and resolves with each one's queued mail id (null for a
+ * suppressed address: nothing stored, nothing sent). Per sign-up, exactly what one sign-up alone would do:
+ * a new address becomes a `pending` subscriber; a pending or unsubscribed one gets a fresh nonce (only the
+ * newest link works); both get a `signup` consent event and a confirmation mail. A confirmed address only
+ * gets an "already subscribed" mail. The legal versions and the form's wording are read inside the same
+ * transaction, so each consent event names the documents current when it was committed.
+ */
+async function writeSignups(db: Db, items: PendingSignup[]): Promise<(number | null)[]> {
+  return inTransaction(db, async (trx) => {
+    const [settings, terms, privacy, suppressed] = await Promise.all([
+      getSiteSettings(trx),
+      currentLegal(trx, 'terms'),
+      currentLegal(trx, 'privacy'),
+      findSuppressed(trx, [...new Set(items.map((i) => i.emailHash))]),
+    ]);
+    const results: (number | null)[] = items.map(() => null);
+    // Erased and bounced addresses are never mailed again, whatever the form says (see ARCHITECTURE.md).
+    let remaining = items.map((_, i) => i).filter((i) => !suppressed.has(items[i]!.emailHash));
+    // The same address twice in one batch: the later sign-up goes in a second round, as if it came after.
+    while (remaining.length > 0) {
+      const keys = new Set<string>();
+      const round: number[] = [];
+      const later: number[] = [];
+      for (const i of remaining) {
+        const key = items[i]!.emailKey;
+        if (keys.has(key)) later.push(i);
+        else {
+          keys.add(key);
+          round.push(i);
+        }
+      }
+      const inserted = await insertSubscribersIfAbsent(
+        trx,
+        round.map((i) => {
+          const item = items[i]!;
+          return { email: item.email, email_key: item.emailKey, name: null, status: 'pending', source: 'form', confirm_nonce: item.nonce, confirm_sent_at: item.at, created_at: item.at };
+        }),
+      );
+      const known = await findSubscribersByEmailKeys(
+        trx,
+        round.map((i) => items[i]!.emailKey).filter((key) => !inserted.has(key)),
+      );
+      const events: NewConsentEvent[] = [];
+      const mails: NewSubscriberMail[] = [];
+      for (const i of round) {
+        const item = items[i]!;
+        const row = inserted.get(item.emailKey) ?? known.get(item.emailKey);
+        if (!row) throw new Error('subscriber vanished while signing up');
+        if (!inserted.has(item.emailKey) && row.status === 'confirmed') {
+          mails.push({ subscriber_id: row.id, kind: 'already_subscribed', confirm_nonce: null, status: 'queued', next_attempt_at: item.at, created_at: item.at });
+          continue;
+        }
+        // Pending or unsubscribed: a fresh link replaces any older one (only the newest nonce works).
+        if (!inserted.has(item.emailKey)) await updateSubscriber(trx, row.id, { status: 'pending', confirm_nonce: item.nonce, confirm_sent_at: item.at });
+        events.push({
+          subscriber_id: row.id,
+          email_hash: item.emailHash,
+          kind: 'signup',
+          terms_version: terms?.version ?? null,
+          terms_hash: terms?.content_hash ?? null,
+          privacy_version: privacy?.version ?? null,
+          privacy_hash: privacy?.content_hash ?? null,
+          form_wording: settings.consentLabel,
+          source_url: item.sourceUrl,
+          ip: item.ip,
+          user_agent: item.userAgent,
+          detail: JSON.stringify({ heading: settings.signupHeading, pitch: settings.signupPitch }),
+          created_at: item.at,
+        });
+        mails.push({ subscriber_id: row.id, kind: 'confirm', confirm_nonce: item.nonce, status: 'queued', next_attempt_at: item.at, created_at: item.at });
+      }
+      await insertConsentEvents(trx, events);
+      const mailIds = await insertSubscriberMails(trx, mails);
+      for (const i of round) {
+        const row = inserted.get(items[i]!.emailKey) ?? known.get(items[i]!.emailKey);
+        results[i] = row ? (mailIds.get(row.id) ?? null) : null;
+      }
+      remaining = later;
+    }
+    return results;
+  });
 }
 
 async function currentLegal(db: Db, kind: 'terms' | 'privacy'): Promise<LegalDocumentRow | null> {

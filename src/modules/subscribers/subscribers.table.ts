@@ -44,13 +44,44 @@ export interface SuppressionsTable {
   created_at: string;
 }
 
+/**
+ * What a subscriber mail says: `confirm` carries the double opt-in link; `already_subscribed` answers a
+ * sign-up for an address that is confirmed already.
+ */
+export type SubscriberMailKind = 'confirm' | 'already_subscribed';
+/**
+ * A subscriber mail's life, as a delivery's: `queued` → `sending` (claimed) → `sent` (accepted by our SMTP
+ * server), back to `queued` later (a temporary failure), `failed` (a permanent one), or `skipped` (a newer
+ * sign-up sent a newer link, or the subscriber's status changed before its turn).
+ */
+export type SubscriberMailStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
+
+/** The queue of subscriber mails, written in the sign-up's transaction. */
+export interface SubscriberMailsTable {
+  id: Generated<number>;
+  subscriber_id: number;
+  kind: SubscriberMailKind;
+  confirm_nonce: string | null;
+  status: SubscriberMailStatus;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  claimed_by: string | null;
+  claimed_at: string | null;
+  sent_at: string | null;
+  message_id: string | null;
+  last_error: string | null;
+  created_at: string;
+}
+
 export interface SubscribersTables {
   subscribers: SubscribersTable;
   consent_events: ConsentEventsTable;
   suppressions: SuppressionsTable;
+  subscriber_mails: SubscriberMailsTable;
 }
 
 export type SubscriberRow = Selectable<SubscribersTable>;
 export type NewSubscriber = Insertable<SubscribersTable>;
 export type ConsentEventRow = Selectable<ConsentEventsTable>;
 export type NewConsentEvent = Insertable<ConsentEventsTable>;
+export type NewSubscriberMail = Insertable<SubscriberMailsTable>;

@@ -1,0 +1,290 @@
+import { randomBytes } from 'node:crypto';
+import { isDeadLocalClaimant, newClaimantId } from '../../db/claimants.ts';
+import { createGroupCommit } from '../../db/group-commit.ts';
+import type { Db } from '../../db/index.ts';
+import { type PreparedLinkMail, prepareLinkMail, renderLinkMail } from '../mail/mail.message.ts';
+import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { getSiteSettings } from '../settings/settings.service.ts';
+import { alreadySubscribedMail, confirmationMail, type MailNames } from './subscribers.pages.ts';
+import {
+  claimSubscriberMails,
+  type ClaimedSubscriberMail,
+  findDueSubscriberMails,
+  findMailRecipients,
+  listSubscriberMailClaimants,
+  finishSubscriberMail,
+  type MailRecipient,
+  markSubscriberMailRetry,
+  markSubscriberMailsSent,
+  releaseStaleSubscriberMails,
+  releaseSubscriberMails,
+  renewSubscriberMailClaims,
+  subscriberMailMessageId,
+} from './subscribers.mails.repository.ts';
+import type { SubscriberMailKind } from './subscribers.table.ts';
+import { confirmLinkLifetimeMs, createConfirmToken, manageUrl } from './subscribers.tokens.ts';
+
+export interface SubscriberMailerDeps {
+  db: Db;
+  transport: MailTransport;
+  /** From getOrCreateSecretKey; signs the links. */
+  secret: string;
+  siteUrl: string;
+  /** Messages in flight at once (SEND_CONCURRENCY). */
+  concurrency: number;
+  now?: () => Date;
+  log?: { info: (line: string) => void; warn: (line: string) => void };
+  /**
+   * Without SMTP_URL mails only reach the outbox folder, so each confirmation link is also logged and a
+   * local user can finish the flow. Off when mail really leaves: the link is a credential.
+   */
+  logConfirmationLinks?: boolean;
+  options?: Partial<SubscriberMailerOptions>;
+}
+
+export interface SubscriberMailerOptions {
+  /** `hostname:pid:random`, written into each claim. */
+  senderId: string;
+  /** Mails claimed per statement. */
+  batchSize: number;
+  /** A claim not renewed for this long belongs to a process that died and goes back to the queue. */
+  leaseMs: number;
+  /** How often the queue is read for mails that are due (retries, and those a dead process left). */
+  pollMs: number;
+  /** First retry after a temporary failure; doubles per attempt, capped at retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Attempts before a mail that keeps failing temporarily is marked failed. */
+  maxAttempts: number;
+  /** First pause while the SMTP server is down; doubles up to pauseMaxMs. */
+  pauseBaseMs: number;
+  pauseMaxMs: number;
+}
+
+const defaults: Omit<SubscriberMailerOptions, 'senderId'> = {
+  batchSize: 100,
+  leaseMs: 60_000,
+  pollMs: 1_000,
+  retryBaseMs: 15_000,
+  retryMaxMs: 15 * 60_000,
+  maxAttempts: 10,
+  pauseBaseMs: 1_000,
+  pauseMaxMs: 60_000,
+};
+
+export interface SubscriberMailer {
+  /** A sign-up of this process committed its mail: look at the queue now instead of at the next poll. */
+  wake(): void;
+  /** Sends the mails that are due now; resolves with how many it claimed (tests, and the poll). */
+  runOnce(): Promise<number>;
+  /** Starts the poll for due mails (retries, and mails left by a process that died). */
+  start(): void;
+  /** Stops claiming, finishes and records the mails in flight, gives the rest back. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Sends subscriber mails from the `subscriber_mails` queue. A sign-up writes its mail's row in its own
+ * transaction and hands the id here; the mail is claimed (`queued` → `sending`), written from the
+ * subscriber's row as it is now, sent, and recorded — `sent`, `queued` again later (4xx, timeout, dropped
+ * connection), or `failed` (5xx). A confirmation whose nonce was replaced by a newer sign-up is `skipped`:
+ * only the newest link works, so only the newest is sent. The poll picks up retries, and the mails of a
+ * process that died before sending them; claims make each mail go out once (a crash between the server's
+ * reply and the record can repeat one, as for newsletters).
+ */
+export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMailer {
+  const options: SubscriberMailerOptions = { senderId: newClaimantId(), ...defaults, ...deps.options };
+  const { db, transport } = deps;
+  const id = options.senderId;
+  const now = () => deps.now?.() ?? new Date();
+  const log = deps.log ?? { info: () => {}, warn: () => {} };
+  const domain = new URL(deps.siteUrl).hostname;
+  const concurrency = Math.max(1, deps.concurrency);
+  const envelopeSafe = /^[\x21-\x7e]+$/;
+  /** Stands for the link while a mail is encoded once (letters, digits and hyphens: escaping leaves it be). */
+  const linkSlot = `gazette-link-${randomBytes(8).toString('hex')}`;
+  const templates = new Map<string, PreparedLinkMail | undefined>();
+
+  let stopping = false;
+  let pausedUntil = 0;
+  let pauseMs = 0;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  /** Set by wake() while a round runs, so the loop goes again instead of sleeping. */
+  let woken = false;
+  let lastSweep = 0;
+  /**
+   * Accepted mails are recorded in groups; each lane waits for its record before it sends again, so at
+   * most `concurrency` accepted mails are ever unrecorded (what a crash could send twice).
+   */
+  const sentRecords = createGroupCommit(async (ids: number[]) => {
+    await markSubscriberMailsSent(db, ids, domain, now().toISOString());
+    return ids.map(() => undefined);
+  }, { maxBatch: 500 });
+
+  async function sendClaimed(claimed: ClaimedSubscriberMail[]): Promise<void> {
+    if (claimed.length === 0) return;
+    const renew = setInterval(() => void renewSubscriberMailClaims(db, id, now().toISOString()).catch(() => {}), options.leaseMs / 3);
+    try {
+      const [settings, recipients] = await Promise.all([getSiteSettings(db), findMailRecipients(db, [...new Set(claimed.map((m) => m.subscriber_id))])]);
+      const names = { publicationName: settings.publicationName, newsletterName: settings.newsletterName };
+      let next = 0;
+      let serverDown = false;
+      const lane = async () => {
+        while (!serverDown && !stopping) {
+          const mail = claimed[next++];
+          if (!mail) return;
+          const outcome = await sendOne(mail, recipients.get(mail.subscriber_id), names);
+          if (outcome === 'sent') await sentRecords.add(mail.id);
+          else if (outcome === 'server down') serverDown = true;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, lane));
+      // What the lanes did not reach (the server went away) goes back untouched, due after the pause.
+      const unsent = claimed.slice(Math.min(next, claimed.length)).map((m) => m.id);
+      if (serverDown) {
+        pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
+        pausedUntil = Date.now() + pauseMs;
+        log.warn(`The SMTP server is not answering; sign-up mails wait ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
+      } else pauseMs = 0;
+      await releaseSubscriberMails(db, unsent, id, new Date(now().getTime() + pauseMs).toISOString());
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  /** Writes and sends one mail; records failures at once (successes are recorded together by the caller). */
+  async function sendOne(mail: ClaimedSubscriberMail, recipient: MailRecipient | undefined, names: MailNames): Promise<'sent' | 'done' | 'server down'> {
+    const link = recipient ? linkFor(mail, recipient) : undefined;
+    if (!recipient || link === undefined) {
+      await finishSubscriberMail(db, mail.id, id, 'skipped', 'superseded by a newer sign-up, or the subscription changed');
+      return 'done';
+    }
+    const messageId = subscriberMailMessageId(mail.id, domain);
+    let outcome: SendOutcome;
+    try {
+      const prepared = transport.sendRaw && envelopeSafe.test(recipient.email) ? template(mail.kind, names) : undefined;
+      if (prepared && transport.sendRaw) {
+        outcome = await transport.sendRaw(recipient.email, renderLinkMail(prepared, { from: transport.from ?? '', to: recipient.email, messageId, date: now(), link }));
+      } else {
+        outcome = await transport.send({ to: recipient.email, ...render(mail.kind, names, link), messageId });
+      }
+    } catch (error) {
+      outcome = { kind: 'temporary', error: error instanceof Error ? error.message : String(error), serverDown: false };
+    }
+    switch (outcome.kind) {
+      case 'accepted':
+        if (deps.logConfirmationLinks && mail.kind === 'confirm') log.info(`Confirmation link for subscriber ${recipient.id} (mail written to the outbox): ${link}`);
+        return 'sent';
+      case 'permanent':
+        await finishSubscriberMail(db, mail.id, id, 'failed', `${outcome.responseCode} ${outcome.error}`);
+        log.warn(`A sign-up mail was refused by the SMTP server (${outcome.responseCode}).`);
+        return 'done';
+      case 'temporary': {
+        if (outcome.serverDown) {
+          await releaseSubscriberMails(db, [mail.id], id, now().toISOString());
+          return 'server down';
+        }
+        if (mail.attempts + 1 >= options.maxAttempts) {
+          await finishSubscriberMail(db, mail.id, id, 'failed', `gave up after ${mail.attempts + 1} attempts: ${outcome.error}`);
+          log.warn(`A sign-up mail failed ${mail.attempts + 1} times and was given up.`);
+          return 'done';
+        }
+        const delay = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** mail.attempts);
+        await markSubscriberMailRetry(db, mail.id, id, outcome.error, new Date(now().getTime() + delay).toISOString());
+        return 'done';
+      }
+    }
+  }
+
+  /** The mail's one link, from the subscriber's row as it is now; undefined when there is nothing to send any more. */
+  function linkFor(mail: ClaimedSubscriberMail, recipient: MailRecipient): string | undefined {
+    if (mail.kind === 'confirm') {
+      // Only the newest link works (a newer sign-up replaced the nonce), and a confirmed reader needs none.
+      if (recipient.status !== 'pending' || !mail.confirm_nonce || recipient.confirm_nonce !== mail.confirm_nonce || !recipient.confirm_sent_at) return undefined;
+      const expires = new Date(Date.parse(recipient.confirm_sent_at) + confirmLinkLifetimeMs);
+      return `${deps.siteUrl}/newsletter/confirm?token=${createConfirmToken(deps.secret, recipient.id, mail.confirm_nonce, expires)}`;
+    }
+    return recipient.status === 'confirmed' ? manageUrl(deps.siteUrl, deps.secret, recipient.id) : undefined;
+  }
+
+  function render(kind: SubscriberMailKind, names: MailNames, link: string): { subject: string; html: string; text: string } {
+    return kind === 'confirm' ? confirmationMail(names, { confirmUrl: link }) : alreadySubscribedMail(names, { manageUrl: link });
+  }
+
+  /** The mail encoded once per kind and wording, with a gap for the link (undefined if it cannot be split). */
+  function template(kind: SubscriberMailKind, names: MailNames): PreparedLinkMail | undefined {
+    const key = `${kind}\n${names.publicationName}\n${names.newsletterName}`;
+    if (!templates.has(key)) {
+      const mail = render(kind, names, linkSlot);
+      const text = mail.text.split(linkSlot);
+      const html = mail.html.split(linkSlot);
+      if (templates.size > 20) templates.clear();
+      templates.set(key, text.length > 1 && html.length > 1 ? prepareLinkMail({ subject: mail.subject, text, html }) : undefined);
+    }
+    return templates.get(key);
+  }
+
+  async function claimAndSend(ids: number[]): Promise<number> {
+    const claimed = await claimSubscriberMails(db, ids, id, now().toISOString());
+    await sendClaimed(claimed);
+    return claimed.length;
+  }
+
+  async function runOnce(): Promise<number> {
+    if (Date.now() < pausedUntil) return 0;
+    const at = now();
+    if (lastSweep === 0 || Date.now() - lastSweep >= options.leaseMs / 4) {
+      lastSweep = Date.now();
+      // A read first: the usual answer is "no claims but mine", and then nothing is written.
+      const others = (await listSubscriberMailClaimants(db)).filter((c) => c !== id);
+      if (others.length > 0) {
+        const released = await releaseStaleSubscriberMails(db, new Date(at.getTime() - options.leaseMs).toISOString(), others.filter(isDeadLocalClaimant));
+        if (released > 0) log.info(`Returned ${released} sign-up mails claimed by a stopped process to the queue.`);
+      }
+    }
+    const due = await findDueSubscriberMails(db, at.toISOString(), options.batchSize);
+    return due.length === 0 ? 0 : claimAndSend(due);
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      woken = false;
+      let claimed = 0;
+      try {
+        claimed = await runOnce();
+      } catch (error) {
+        log.warn(`Sign-up mails: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      // A full batch means more may be waiting; a wake-up during the round means new sign-ups came.
+      if (stopping || ((claimed === options.batchSize || woken) && Date.now() >= pausedUntil)) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(options.pollMs, pausedUntil - Date.now()));
+        timer.unref(); // the poll alone never keeps a process alive
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeUp = undefined;
+    }
+  }
+
+  return {
+    wake() {
+      woken = true;
+      if (Date.now() >= pausedUntil) wakeUp?.();
+    },
+    runOnce,
+    start() {
+      stopping = false;
+      loop ??= run().finally(() => (loop = undefined));
+    },
+    async stop() {
+      stopping = true;
+      wakeUp?.();
+      await loop;
+      await sentRecords.drain();
+    },
+  };
+}
