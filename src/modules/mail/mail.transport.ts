@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer, { type SendMailOptions, type TransportOptions } from 'nodemailer';
+import type nodemailerDefault from 'nodemailer';
+import type { SendMailOptions, Transporter, TransportOptions } from 'nodemailer';
 import type { Config } from '../../config.ts';
 import { SmtpPool } from './smtp.pool.ts';
 
@@ -46,6 +47,26 @@ export interface TransportTimeouts {
   socketTimeoutMs: number;
 }
 
+type Nodemailer = typeof nodemailerDefault;
+let nodemailerModule: Promise<Nodemailer> | undefined;
+/**
+ * nodemailer is loaded on first use: it costs about 80 ms of start-up (and, through its ESM build, Node's
+ * `node:http` facade, which loads undici), and a web process may never send a mail through it (sign-up mails
+ * and newsletters go through the lean pool).
+ */
+function loadNodemailer(): Promise<Nodemailer> {
+  return (nodemailerModule ??= import('nodemailer').then((m) => m.default));
+}
+
+/** A nodemailer transporter made on first use; `close` closes it only if it was made. */
+function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter): { get: () => Promise<Transporter>; close: () => void } {
+  let made: Promise<Transporter> | undefined;
+  return {
+    get: () => (made ??= loadNodemailer().then(make)),
+    close: () => void made?.then((t) => t.close()),
+  };
+}
+
 /** Builds the transport from configuration; DKIM signs every message when a key is configured. */
 export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir'>, timeouts: Partial<TransportTimeouts> = {}): Promise<MailTransport> {
   const dkim = config.mail.dkim
@@ -59,11 +80,11 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
 
   if (!config.mail.smtpUrl) {
     const outbox = path.join(config.dataDir, 'outbox');
-    const stream = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...(dkim ? { dkim } : {}) });
+    const stream = lazyTransporter((nodemailer) => nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...(dkim ? { dkim } : {}) }));
     return {
       description: `outbox folder ${outbox}`,
       send: async (mail) => {
-        const info = await stream.sendMail(toNodemailer(from, mail));
+        const info = await (await stream.get()).sendMail(toNodemailer(from, mail));
         await mkdir(outbox, { recursive: true });
         const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`;
         const temporary = path.join(outbox, `.${name}.tmp`);
@@ -75,7 +96,7 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
     };
   }
 
-  const smtp = nodemailer.createTransport({
+  const smtp = lazyTransporter((nodemailer) => nodemailer.createTransport({
     url: config.mail.smtpUrl,
     pool: true,
     maxConnections: Math.min(config.mail.concurrency, 20),
@@ -84,7 +105,7 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
     greetingTimeout: timeouts.connectionTimeoutMs ?? 10_000,
     socketTimeout: timeouts.socketTimeoutMs ?? 30_000,
     ...(dkim ? { dkim } : {}),
-  } as TransportOptions);
+  } as TransportOptions));
   const url = new URL(config.mail.smtpUrl);
   // DKIM signs in nodemailer's pipeline, so signed mail takes that path; unsigned bulk mail the lean pool.
   const pool = dkim
@@ -104,7 +125,7 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
     ...(pool ? { sendRaw: (to: string, message: Buffer) => pool.send(envelopeFrom, to, message) } : {}),
     send: async (mail) => {
       try {
-        const info = (await smtp.sendMail(toNodemailer(from, mail))) as { response?: string; rejected?: unknown[] };
+        const info = (await (await smtp.get()).sendMail(toNodemailer(from, mail))) as { response?: string; rejected?: unknown[] };
         if (Array.isArray(info.rejected) && info.rejected.length > 0) return { kind: 'permanent', error: `rejected: ${String(info.response)}`, responseCode: 550 };
         return { kind: 'accepted', response: String(info.response ?? '') };
       } catch (error) {

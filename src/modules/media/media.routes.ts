@@ -1,10 +1,7 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import { AppError } from '../../errors.ts';
-import { FileSystemMediaStorage, immutableCacheControl, type MediaStorage, type ServableMediaStorage } from './media.storage.ts';
+import { immutableCacheControl, type MediaStorage, type ServableMediaStorage } from './media.storage.ts';
 
 /** Fingerprinted names only: letters, digits, dots, hyphens and underscores, no leading dot. */
 const fileNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -26,39 +23,18 @@ export interface MediaRoutesDeps {
 
 /**
  * Serves stored media with HTTP Range support (206 / 416), ETag and a year of immutable caching, from
- * whichever storage is configured: files on disk through @fastify/static, objects in S3 proxied with the
- * Range passed on to GetObject. A Range header that is malformed or asks for several ranges is refused with
- * 416: we do not send multipart/byteranges, and RFC 9110 §14.2 lets a server reject an invalid ranges-specifier.
+ * whichever storage is configured, by one code path: a file on disk is read from the range asked for, an
+ * object in S3 with the Range passed on to GetObject. A Range header that is malformed or asks for several
+ * ranges is refused with 416: we do not send multipart/byteranges, and RFC 9110 §14.2 lets a server reject an
+ * invalid ranges-specifier.
  */
-export async function mediaRoutes(app: FastifyInstance, deps: MediaRoutesDeps): Promise<void> {
+export function mediaRoutes(app: FastifyInstance, deps: MediaRoutesDeps): Promise<void> {
   const { storage, publicUrl } = deps;
   let serve: (request: FastifyRequest, reply: FastifyReply, fileName: string) => Promise<FastifyReply>;
   if (publicUrl !== null) {
     // Names are fingerprinted, so the redirect itself can be cached for good by browsers and CDNs.
     serve = async (_request, reply, fileName) =>
       reply.header('cache-control', immutableCacheControl).redirect(`${publicUrl}/${encodeURIComponent(fileName)}`, 301);
-  } else if (storage instanceof FileSystemMediaStorage) {
-    await app.register(fastifyStatic, {
-      root: storage.directory,
-      serve: false,
-      immutable: true,
-      maxAge: '365d',
-      etag: true,
-      lastModified: true,
-      acceptRanges: true,
-      dotfiles: 'deny',
-      index: false,
-    });
-    serve = async (request, reply, fileName) => {
-      const file = await stat(path.join(storage.directory, fileName)).catch(() => undefined);
-      if (!file?.isFile()) throw new AppError('media.not_found');
-      const range = request.headers.range;
-      if (range !== undefined && singleRange(range, file.size) === undefined) {
-        reply.header('content-range', `bytes */${file.size}`);
-        throw new AppError('media.range_not_satisfiable');
-      }
-      return reply.sendFile(fileName);
-    };
   } else if (isServable(storage)) {
     serve = (request, reply, fileName) => proxy(storage, request, reply, fileName);
   } else {
@@ -74,6 +50,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: MediaRoutesDeps): 
       return serve(request, reply, fileName);
     },
   });
+  return Promise.resolve();
 }
 
 function isServable(storage: MediaStorage): storage is ServableMediaStorage {
