@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { it } from 'node:test';
+import { createConfirmToken, createRecipientToken, verifyConfirmToken, verifyRecipientToken } from './subscribers.tokens.ts';
+
+/** The definition the tokens were made by before the purpose keys were cached: the key derived on every call. */
+function referenceMac(secret: string, purpose: string, payload: string): string {
+  const key = createHmac('sha256', secret).update(`gazette:${purpose}`).digest();
+  return createHmac('sha256', key).update(payload).digest('base64url');
+}
+
+it('makes the same tokens as before the purpose keys were cached, call after call', () => {
+  const secret = 'z'.repeat(40);
+  for (const id of [1, 42, 99_999, 1_000_000]) {
+    const expected = `${id}.${referenceMac(secret, 'recipient', String(id))}`;
+    assert.equal(createRecipientToken(secret, id), expected);
+    assert.equal(createRecipientToken(secret, id), expected, 'the second call, from the cached key');
+    assert.equal(verifyRecipientToken(secret, expected), id);
+  }
+  const expires = new Date('2030-01-01T00:00:00Z');
+  const payload = `7.nonce-nonce-nonce-non.${expires.getTime() / 1000}`;
+  assert.equal(createConfirmToken(secret, 7, 'nonce-nonce-nonce-non', expires), `${payload}.${referenceMac(secret, 'confirm', payload)}`);
+});
+
+it('keeps a key per secret and per purpose: another secret or purpose signs differently', () => {
+  const a = 'a'.repeat(40);
+  const b = 'b'.repeat(40);
+  const tokenA = createRecipientToken(a, 5);
+  const tokenB = createRecipientToken(b, 5);
+  assert.notEqual(tokenA, tokenB);
+  assert.equal(tokenB, `5.${referenceMac(b, 'recipient', '5')}`);
+  assert.equal(verifyRecipientToken(a, tokenB), null, 'a token of one secret fails under another');
+  assert.equal(verifyRecipientToken(b, tokenA), null);
+  assert.equal(createRecipientToken(a, 5), tokenA, 'and the first secret still signs as it did');
+  // The same MAC input under the confirm purpose is a different key: a recipient token is no confirmation.
+  assert.notEqual(referenceMac(a, 'confirm', '5'), tokenA.split('.')[1]);
+  assert.equal(verifyConfirmToken(a, `${tokenA}.x`, new Date()).kind, 'invalid');
+});
+
+it('still signs correctly after more secrets than the cache holds', () => {
+  for (let i = 0; i < 100; i++) {
+    const secret = `secret-${i}-`.padEnd(40, 'x');
+    assert.equal(createRecipientToken(secret, i + 1), `${i + 1}.${referenceMac(secret, 'recipient', String(i + 1))}`);
+  }
+});
