@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
-import { type PreparedMime, prepareMime, renderMime, type Slot } from '../mail/mail.mime.ts';
+import { type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/mail.mime.ts';
 import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
 import { type IssueTemplate, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
@@ -164,8 +164,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       const issue = await findIssue(db, issueId);
       if (!issue) return undefined;
       const prepared = prepareTemplate(issue);
-      // Encoded once per issue for the bulk path; each recipient is then a join of strings.
-      const mime = transport.sendRaw ? prepareMime({ subject: prepared.subject, text: slotted(prepared.textParts), html: slotted(prepared.htmlParts) }) : undefined;
+      // Encoded once per issue for the bulk path; each recipient then adds only headers and four short values.
+      const mime = transport.sendRaw ? prepareIssueMime(prepared) : undefined;
       t = { ...prepared, mime };
       templates.set(issueId, t);
     }
@@ -250,16 +250,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     let outcome: SendOutcome;
     try {
       if (t.mime && transport.sendRaw && /^[\x21-\x7e]+$/.test(delivery.email)) {
-        const message = renderMime(t.mime, {
-          from: transport.from ?? '',
-          to: delivery.email,
-          messageId,
-          date: now(),
-          listId: deps.listId,
-          unsubscribeUrl: links.unsubscribeUrl,
-          unsubscribeMailto: links.unsubscribeMailto,
-          slots: { unsubscribe: { text: links.unsubscribeUrl, html: escapeHtml(links.unsubscribeUrl) }, manage: { text: links.manageUrl, html: escapeHtml(links.manageUrl) } },
-        });
+        const message = renderRecipientMessage(t.mime, { from: transport.from ?? '', to: delivery.email, messageId, date: now(), listId: deps.listId, links });
         outcome = await transport.sendRaw(delivery.email, message);
       } else outcome = await sendComposed();
     } catch (error) {
@@ -344,6 +335,26 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       await loop;
     },
   };
+}
+
+/** An issue's MIME for the bulk path (`sendRaw`), encoded once per issue. */
+export function prepareIssueMime(template: IssueTemplate): PreparedMime {
+  return prepareMime({ subject: template.subject, text: slotted(template.textParts), html: slotted(template.htmlParts) });
+}
+
+/** One recipient's message on the bulk path, as the Buffers to write (see mail.mime.ts). */
+export function renderRecipientMessage(mime: PreparedMime, r: { from: string; to: string; messageId: string; date: Date; listId: string; links: RecipientLinkSet }): Buffer[] {
+  const { links } = r;
+  return renderMimeChunks(mime, {
+    from: r.from,
+    to: r.to,
+    messageId: r.messageId,
+    date: r.date,
+    listId: r.listId,
+    unsubscribeUrl: links.unsubscribeUrl,
+    unsubscribeMailto: links.unsubscribeMailto,
+    slots: { unsubscribe: { text: links.unsubscribeUrl, html: escapeHtml(links.unsubscribeUrl) }, manage: { text: links.manageUrl, html: escapeHtml(links.manageUrl) } },
+  });
 }
 
 /** An issue part split at unsubscribe, then manage, placeholders → [segment, slot, segment, …]. */
