@@ -55,7 +55,11 @@ export interface DeliveryWorkerDeps {
 export interface DeliveryWorkerOptions {
   /** `hostname:pid:random`, written into each claim. */
   workerId: string;
-  /** Deliveries claimed per statement. */
+  /**
+   * Deliveries claimed per statement. Every lane idles while a batch ends and the next is claimed, so a
+   * batch should last much longer than a claim (1,000 rows: ~0.7 s of sending, ~40 ms to claim on
+   * PostgreSQL). A crash leaves a batch's unsent rows claimed until the sweep: delayed, never duplicated.
+   */
   batchSize: number;
   /** A claim not renewed for this long belongs to a dead worker and goes back to the queue. */
   leaseMs: number;
@@ -99,7 +103,7 @@ export function newWorkerId(): string {
 }
 
 const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
-  batchSize: 200,
+  batchSize: 1000,
   leaseMs: 60_000,
   retryBaseMs: 60_000,
   maxAttempts: 8,
@@ -108,7 +112,7 @@ const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
   pauseAfterTemporaryFailures: 10,
   pollMs: 1_000,
   hardBouncesToSuppress: 3,
-  recordGroupMs: 5,
+  recordGroupMs: 10,
 };
 
 /**
@@ -149,7 +153,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
    * each, at a fraction of the commits. A group is written at most every `recordGroupMs`, and at once when
    * every lane is waiting for it (nothing more can join): while the SMTP server is the limit, its replies
    * come one at a time, and a commit for each cost ~250 µs of SQLite per message (a WAL commit writes every
-   * page the update touched, table and indexes, however few rows changed).
+   * page the update touched, table and indexes, however few rows changed). 10 ms gathers ~15 rows at
+   * 1,500 messages/s; each lane waits at most that much longer per message, small beside the SMTP round
+   * trips and the server's own work on a 60 KB message (measured: 5 ms cost ~15% more CPU per message on
+   * both databases at the same rate).
    */
   let pendingSent: number[] = [];
   let pendingFlush: Promise<void> | undefined;
@@ -216,7 +223,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     } finally {
       clearInterval(renew);
     }
-    await finishIssues(db, now().toISOString());
+    // A full batch leaves more to claim, and the next claim that finds nothing finishes the issue: the
+    // check (an index read that grows with the send on PostgreSQL) is needed after a short batch only.
+    if (claimed.length < options.batchSize) await finishIssues(db, now().toISOString());
     return claimed.length;
   }
 
