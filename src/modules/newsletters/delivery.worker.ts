@@ -224,8 +224,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       clearInterval(renew);
     }
     // A full batch leaves more to claim, and the next claim that finds nothing finishes the issue: the
-    // check (an index read that grows with the send on PostgreSQL) is needed after a short batch only.
-    if (claimed.length < options.batchSize) await finishIssues(db, now().toISOString());
+    // check (an index read that grows with the send on PostgreSQL) is needed after a short batch only,
+    // or when stopping, as there will be no next claim.
+    if (claimed.length < options.batchSize || stopping) await finishIssues(db, now().toISOString());
     return claimed.length;
   }
 
