@@ -1,7 +1,7 @@
 // Data for `npm run bench:newsletter`: an issue of about 30 KB of HTML (the subscribers come from bench/generate.ts).
 import type { Db } from '../src/db/index.ts';
 import type { ArticleView } from '../src/modules/articles/articles.service.ts';
-import { composeIssue } from '../src/modules/newsletters/newsletters.compose.ts';
+import { type ComposedIssue, composeIssue } from '../src/modules/newsletters/newsletters.compose.ts';
 import { insertIssue } from '../src/modules/newsletters/newsletters.repository.ts';
 
 const paragraph =
@@ -11,6 +11,13 @@ const paragraph =
 
 /** A long-read article whose rendered issue is about `htmlBytes` of HTML; stored as a draft issue. */
 export async function createBenchIssue(db: Db, siteUrl: string, htmlBytes = 30_000): Promise<{ id: number; htmlBytes: number }> {
+  const composed = composeBenchIssue(siteUrl, htmlBytes);
+  const issue = await insertIssue(db, { subject: composed.subject, article_ids: '[]', html: composed.html, text: composed.text, status: 'draft', created_at: new Date().toISOString(), queued_at: null, finished_at: null });
+  return { id: issue.id, htmlBytes: Buffer.byteLength(composed.html) };
+}
+
+/** The issue createBenchIssue stores, composed without a database (the bench measures its message size first). */
+export function composeBenchIssue(siteUrl: string, htmlBytes = 30_000): ComposedIssue {
   const article = (paragraphs: number): ArticleView => ({
     id: 1,
     slug: 'harbour-ferry-survives-winter-vote',
@@ -34,6 +41,5 @@ export async function createBenchIssue(db: Db, siteUrl: string, htmlBytes = 30_0
     paragraphs++;
     composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', siteUrl, articles: [article(paragraphs)] });
   }
-  const issue = await insertIssue(db, { subject: composed.subject, article_ids: '[]', html: composed.html, text: composed.text, status: 'draft', created_at: new Date().toISOString(), queued_at: null, finished_at: null });
-  return { id: issue.id, htmlBytes: Buffer.byteLength(composed.html) };
+  return composed;
 }

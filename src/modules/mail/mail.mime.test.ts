@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { simpleParser } from 'mailparser';
-import { encodeHeaderValue, encodeQuotedPrintable, formatMailbox, prepareMime, renderMime } from './mail.mime.ts';
+import { encodeHeaderValue, encodeQuotedPrintable, formatMailbox, prepareMime, renderMime, renderMimeChunks } from './mail.mime.ts';
 
 const url = 'https://news.example.test/newsletter/unsubscribe?token=12.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 
@@ -41,4 +41,75 @@ it('encodes headers only when they need it', () => {
   assert.equal(formatMailbox('The Judean <n@example.test>'), 'The Judean <n@example.test>');
   assert.equal(formatMailbox('J. Doe <n@example.test>'), '"J. Doe" <n@example.test>');
   assert.equal(formatMailbox('n@example.test'), 'n@example.test');
+});
+
+/** The encoder as it was before the ASCII fast path (commit 2523ea2): the reference for byte-identical output. */
+function referenceQuotedPrintable(text: string): string {
+  const encodeLine = (line: string) => {
+    const bytes = Buffer.from(line, 'utf8');
+    const out: string[] = [];
+    let current = '';
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      const last = i === bytes.length - 1;
+      let token: string;
+      if ((b >= 33 && b <= 126 && b !== 61 && !(b === 46 && current.length === 0)) || ((b === 32 || b === 9) && !last)) token = String.fromCharCode(b);
+      else token = `=${'0123456789ABCDEF'[b >> 4]!}${'0123456789ABCDEF'[b & 15]!}`;
+      if (current.length + token.length > 75) {
+        out.push(current + '=');
+        current = token === '.' ? '=2E' : token;
+      } else current += token;
+    }
+    out.push(current);
+    return out.join('\r\n');
+  };
+  return text.replace(/\r\n?/g, '\n').split('\n').map(encodeLine).join('\r\n');
+}
+
+it('quoted-printable gives the same bytes as the reference encoder, ASCII fast path or not', () => {
+  // A small deterministic generator: dots, '=', spaces and tabs at every column, URLs, non-ASCII.
+  let seed = 7;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const alphabet = ['.', '.', '=', ' ', '\t', 'a', 'Z', '0', '/', '?', '&', '-', '_', '~', 'é', '€', '\n', '\r\n', '\x01', '\x7f'];
+  const cases = [
+    '',
+    '.',
+    ' ',
+    'https://news.example.test/newsletter/unsubscribe?token=12345.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+    `https://news.example.test/newsletter/me?token=${'x'.repeat(120)}.${'.'.repeat(90)}`,
+    'x'.repeat(74) + '.' + 'y'.repeat(80),
+    'x'.repeat(75) + '.',
+    'x'.repeat(73) + '=' + '.',
+  ];
+  for (let n = 0; n < 3000; n++) {
+    let text = '';
+    const length = random(240);
+    for (let i = 0; i < length; i++) text += random(3) === 0 ? alphabet[random(alphabet.length)]! : 'abcdefghij.='[random(12)]!;
+    cases.push(text);
+  }
+  for (const text of cases) assert.equal(encodeQuotedPrintable(text), referenceQuotedPrintable(text), JSON.stringify(text));
+});
+
+it('renders the chunks the pool writes as the same bytes as one Buffer, the issue body shared between recipients', () => {
+  const prepared = prepareMime({ subject: 'Subject', text: ['Hello\nUnsubscribe: ', 'unsubscribe', '\nManage: ', 'manage', '\n'], html: ['<a href="', 'unsubscribe', '">U</a><a href="', 'manage', '">M</a>'] });
+  const headers = (id: number) => ({
+    from: 'The Judean <n@example.test>',
+    to: `reader${id}@example.test`,
+    messageId: `<gazette.1.${id}@example.test>`,
+    date: new Date('2026-11-25T12:00:00Z'),
+    listId: 'newsletter.example.test',
+    unsubscribeUrl: `${url}${id}`,
+    unsubscribeMailto: `mailto:n@example.test?subject=unsubscribe%20${id}`,
+    slots: { unsubscribe: { text: `${url}${id}`, html: `${url}${id}` }, manage: { text: `https://m.test/me?token=${id}`, html: `https://m.test/me?token=${id}` } },
+  });
+  const one = renderMimeChunks(prepared, headers(1));
+  const two = renderMimeChunks(prepared, headers(2));
+  assert.deepEqual(Buffer.concat(one), renderMime(prepared, headers(1)));
+  assert.equal(one.length, 10, 'headers, five runs of the issue, four slot values');
+  assert.equal(one[1], two[1], 'the encoded issue is the same Buffer for every recipient, not a copy');
+  const text = Buffer.concat(one).toString('latin1');
+  assert.match(text, /\r\n\r\n------=_gazette_[0-9a-f]{24}\r\nContent-Type: text\/plain; charset=utf-8\r\n/);
+  assert.ok(text.includes('Unsubscribe:=20=\r\nhttps://news.example.test/newsletter/unsubscribe?token=3D12.abcdefghijklmno=\r\n'), text);
+  assert.ok(text.includes('Manage:=20=\r\nhttps://m.test/me?token=3D1=\r\n\r\n'), text);
+  assert.ok(text.endsWith('--\r\n'));
 });

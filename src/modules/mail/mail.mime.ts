@@ -15,8 +15,11 @@ export type Slot = 'unsubscribe' | 'manage';
 export interface PreparedMime {
   subjectHeader: string;
   boundary: string;
-  /** Encoded body pieces and the slots between them, text part then HTML part, boundaries included. */
-  body: (string | { slot: Slot; html: boolean })[];
+  /**
+   * The body, text part then HTML part, boundaries included: runs of encoded bytes (already Buffers, so a
+   * recipient's message is written without copying them) and the slots between them.
+   */
+  body: (Buffer | { slot: Slot; html: boolean })[];
 }
 
 /** The parts of an issue, each split at its slots: [segment, slot, segment, slot, …, segment] (text at even places, `Slot` names at odd). */
@@ -29,17 +32,23 @@ export interface SlottedParts {
 export function prepareMime(parts: SlottedParts): PreparedMime {
   const boundary = `----=_gazette_${randomBytes(12).toString('hex')}`;
   const body: PreparedMime['body'] = [];
+  // Adjacent encoded pieces (a part's last segment, the next boundary and headers) are one Buffer.
+  let pending = '';
   const part = (contentType: string, pieces: string[], html: boolean) => {
-    body.push(`--${boundary}\r\nContent-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`);
+    pending += `--${boundary}\r\nContent-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`;
     // Even places hold text, odd places slots.
     pieces.forEach((piece, index) => {
-      if (index % 2 === 0) body.push(encodeQuotedPrintable(piece) + (index < pieces.length - 1 ? '=\r\n' : '\r\n'));
-      else body.push({ slot: piece as Slot, html });
+      if (index % 2 === 0) pending += encodeQuotedPrintable(piece) + (index < pieces.length - 1 ? '=\r\n' : '\r\n');
+      else {
+        body.push(Buffer.from(pending, 'latin1'), { slot: piece as Slot, html });
+        pending = '';
+      }
     });
   };
   part('text/plain', parts.text, false);
   part('text/html', parts.html, true);
-  body.push(`--${boundary}--\r\n`);
+  pending += `--${boundary}--\r\n`;
+  body.push(Buffer.from(pending, 'latin1'));
   return { subjectHeader: encodeHeaderValue(parts.subject), boundary, body };
 }
 
@@ -55,9 +64,13 @@ export interface RecipientHeaders {
   slots: Record<Slot, { text: string; html: string }>;
 }
 
-/** One recipient's message, ready for SMTP DATA (CRLF line ends, no line starting with a dot). */
-export function renderMime(prepared: PreparedMime, r: RecipientHeaders): Buffer {
-  let out =
+/**
+ * One recipient's message, ready for SMTP DATA (CRLF line ends, no line starting with a dot), as the list
+ * of Buffers to write one after the other: its headers, then the issue's encoded runs (shared by every
+ * recipient, never copied) and the encoded slot values between them.
+ */
+export function renderMimeChunks(prepared: PreparedMime, r: RecipientHeaders): Buffer[] {
+  const head =
     `From: ${formatMailbox(r.from)}\r\n` +
     `To: <${r.to}>\r\n` +
     `Subject: ${prepared.subjectHeader}\r\n` +
@@ -69,14 +82,20 @@ export function renderMime(prepared: PreparedMime, r: RecipientHeaders): Buffer 
     `List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n` +
     `MIME-Version: 1.0\r\n` +
     `Content-Type: multipart/alternative; boundary="${prepared.boundary}"\r\n\r\n`;
+  const chunks: Buffer[] = [Buffer.from(head, 'latin1')];
   for (const piece of prepared.body) {
-    if (typeof piece === 'string') out += piece;
+    if (Buffer.isBuffer(piece)) chunks.push(piece);
     else {
       const value = r.slots[piece.slot];
-      out += encodeQuotedPrintable(piece.html ? value.html : value.text) + '=\r\n';
+      chunks.push(Buffer.from(encodeQuotedPrintable(piece.html ? value.html : value.text) + '=\r\n', 'latin1'));
     }
   }
-  return Buffer.from(out, 'latin1');
+  return chunks;
+}
+
+/** One recipient's message as one Buffer (the same bytes as `renderMimeChunks`, joined). */
+export function renderMime(prepared: PreparedMime, r: RecipientHeaders): Buffer {
+  return Buffer.concat(renderMimeChunks(prepared, r));
 }
 
 /** `Name <address>` with the name encoded when it is not plain ASCII. */
@@ -100,24 +119,47 @@ export function encodeQuotedPrintable(text: string): string {
   return lines.map(encodeLine).join('\r\n');
 }
 
+/**
+ * One line (no line breaks in it). Printable ASCII (URLs: every slot value) is read as it is, without a
+ * UTF-8 Buffer, and copied in runs: this runs four times per recipient.
+ */
 function encodeLine(line: string): string {
-  const bytes = Buffer.from(line, 'utf8');
-  const out: string[] = [];
-  let current = '';
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    const last = i === bytes.length - 1;
-    let token: string;
-    if ((b >= 33 && b <= 126 && b !== 61 && !(b === 46 && current.length === 0)) || ((b === 32 || b === 9) && !last)) token = String.fromCharCode(b);
-    else token = `=${hex[b >> 4]!}${hex[b & 15]!}`;
-    if (current.length + token.length > 75) {
-      out.push(current + '=');
-      current = token === '.' ? '=2E' : token;
-    } else current += token;
+  const bytes = printableAscii.test(line) ? undefined : Buffer.from(line, 'utf8');
+  const length = bytes ? bytes.length : line.length;
+  let out = '';
+  let run = 0; // start of the pending run of literal characters (ASCII lines only)
+  let width = 0; // characters on the output line so far
+  for (let i = 0; i < length; i++) {
+    const b = bytes ? bytes[i]! : line.charCodeAt(i);
+    const literal = (b >= 33 && b <= 126 && b !== 61 && !(b === 46 && width === 0)) || ((b === 32 || b === 9) && i !== length - 1);
+    const tokenWidth = literal ? 1 : 3;
+    if (width + tokenWidth > 75) {
+      // A soft line break (RFC 2045 §6.7 rule 5); a dot that would start the next line is encoded.
+      if (!bytes) out += line.slice(run, i);
+      out += '=\r\n';
+      width = 0;
+      run = i;
+      if (b === 46) {
+        out += '=2E';
+        width = 3;
+        run = i + 1;
+        continue;
+      }
+    }
+    width += tokenWidth;
+    if (literal) {
+      if (bytes) out += String.fromCharCode(b);
+    } else {
+      if (!bytes) out += line.slice(run, i);
+      out += `=${hex[b >> 4]!}${hex[b & 15]!}`;
+      run = i + 1;
+    }
   }
-  out.push(current);
-  return out.join('\r\n');
+  if (!bytes) out += line.slice(run);
+  return out;
 }
+
+const printableAscii = /^[\x20-\x7e]*$/;
 
 /** A header value: as is when printable ASCII, else RFC 2047 encoded words (base64, UTF-8), folded. */
 export function encodeHeaderValue(value: string): string {

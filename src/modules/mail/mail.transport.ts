@@ -33,9 +33,10 @@ export interface MailTransport {
   send(mail: OutgoingMail): Promise<SendOutcome>;
   /**
    * Bulk fast path, present when messages need no signing here: sends a message already rendered by
-   * mail.mime.ts (CRLF, no line starting with a dot) from the configured sender to `to`.
+   * mail.mime.ts (CRLF, no line starting with a dot) from the configured sender to `to`: one Buffer, or the
+   * Buffers it is made of, in order.
    */
-  sendRaw?: (to: string, message: Buffer) => Promise<SendOutcome>;
+  sendRaw?: (to: string, message: Buffer | readonly Buffer[]) => Promise<SendOutcome>;
   /** The configured sender, `Name <address>`. */
   readonly from?: string;
   close(): void;
@@ -122,7 +123,7 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
     // Never the credentials: only where mail goes.
     description: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`,
     from,
-    ...(pool ? { sendRaw: (to: string, message: Buffer) => pool.send(envelopeFrom, to, message) } : {}),
+    ...(pool ? { sendRaw: (to: string, message: Buffer | readonly Buffer[]) => pool.send(envelopeFrom, to, message) } : {}),
     send: async (mail) => {
       try {
         const info = (await (await smtp.get()).sendMail(toNodemailer(from, mail))) as { response?: string; rejected?: unknown[] };

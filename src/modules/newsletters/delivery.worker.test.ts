@@ -240,6 +240,27 @@ describe('newsletter delivery through a real SMTP server', () => {
     assert.ok(duplicates.length >= 1 && duplicates.length <= concurrency, `${duplicates.length} duplicates, at most ${concurrency} (the messages in flight)`);
   });
 
+  it('records accepted messages in groups, each lane still waiting for its own record before it sends again', async () => {
+    await insertSubscribers(t.db, 120, 'confirmed');
+    const issue = await createIssue(t.db, deps, { slugs: [slug] });
+    await queueIssue(t.db, deps, issue.id);
+    // Counts the statements that record `sent` (the duplicate window itself is tested below and in
+    // delivery.crash.test.ts, with the same grouping).
+    let records = 0;
+    const counting = t.db.withPlugin({
+      transformQuery: (args) => {
+        if (args.node.kind === 'UpdateQueryNode' && JSON.stringify(args.node).includes('"sent"')) records++;
+        return args.node;
+      },
+      transformResult: (args) => Promise.resolve(args.result),
+    });
+    await sendToEnd(t.db, issue.id, [worker(counting, transport)]);
+    assert.equal(smtp.total(), 120);
+    assert.deepEqual(smtp.duplicates(), []);
+    assert.equal((await countDeliveriesByStatus(t.db, issue.id)).sent, 120);
+    assert.ok(records >= 1 && records < 120 / 2, `${records} statements recorded 120 messages`);
+  });
+
   it('keeps to SEND_RATE_PER_SECOND', async () => {
     await insertSubscribers(t.db, 21, 'confirmed');
     const issue = await createIssue(t.db, deps, { slugs: [slug] });

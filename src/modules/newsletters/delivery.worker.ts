@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
-import { type PreparedMime, prepareMime, renderMime, type Slot } from '../mail/mail.mime.ts';
+import { type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/mail.mime.ts';
 import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
 import { type IssueTemplate, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
@@ -55,7 +55,11 @@ export interface DeliveryWorkerDeps {
 export interface DeliveryWorkerOptions {
   /** `hostname:pid:random`, written into each claim. */
   workerId: string;
-  /** Deliveries claimed per statement. */
+  /**
+   * Deliveries claimed per statement. Every lane idles while a batch ends and the next is claimed, so a
+   * batch should last much longer than a claim (1,000 rows: ~0.7 s of sending, ~40 ms to claim on
+   * PostgreSQL). A crash leaves a batch's unsent rows claimed until the sweep: delayed, never duplicated.
+   */
   batchSize: number;
   /** A claim not renewed for this long belongs to a dead worker and goes back to the queue. */
   leaseMs: number;
@@ -72,6 +76,8 @@ export interface DeliveryWorkerOptions {
   pollMs: number;
   /** Hard bounces after which an address is suppressed. */
   hardBouncesToSuppress: number;
+  /** Accepted messages are recorded in one statement at most this often (a group commit); see recordSent. */
+  recordGroupMs: number;
 }
 
 /** A claimed delivery whose subscriber is still confirmed and not suppressed. */
@@ -97,7 +103,7 @@ export function newWorkerId(): string {
 }
 
 const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
-  batchSize: 200,
+  batchSize: 1000,
   leaseMs: 60_000,
   retryBaseMs: 60_000,
   maxAttempts: 8,
@@ -106,6 +112,7 @@ const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
   pauseAfterTemporaryFailures: 10,
   pollMs: 1_000,
   hardBouncesToSuppress: 3,
+  recordGroupMs: 10,
 };
 
 /**
@@ -143,18 +150,39 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   /**
    * Accepted messages are recorded in groups: every lane waits for its record to be committed before it
    * sends again, so at most `concurrency` accepted messages are ever unrecorded, as with one statement
-   * each, at a fraction of the commits.
+   * each, at a fraction of the commits. A group is written at most every `recordGroupMs`, and at once when
+   * every lane is waiting for it (nothing more can join): while the SMTP server is the limit, its replies
+   * come one at a time, and a commit for each cost ~250 µs of SQLite per message (a WAL commit writes every
+   * page the update touched, table and indexes, however few rows changed). 10 ms gathers ~15 rows at
+   * 1,500 messages/s; each lane waits at most that much longer per message, small beside the SMTP round
+   * trips and the server's own work on a 60 KB message (measured: 5 ms cost ~15% more CPU per message on
+   * both databases at the same rate).
    */
   let pendingSent: number[] = [];
   let pendingFlush: Promise<void> | undefined;
+  let flushSoon: (() => void) | undefined;
+  let lastFlushAt = -Infinity;
+  let activeLanes = 0;
   function recordSent(deliveryId: number): Promise<void> {
     pendingSent.push(deliveryId);
-    pendingFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      const ids = pendingSent;
-      pendingSent = [];
-      pendingFlush = undefined;
-      await markSentMany(db, ids, deps.messageIdDomain, now().toISOString());
-    });
+    if (!pendingFlush) {
+      const wait = lastFlushAt + options.recordGroupMs - performance.now();
+      pendingFlush = new Promise<void>((resolve) => {
+        if (wait <= 0) return void setImmediate(resolve);
+        const timer = setTimeout(resolve, wait);
+        flushSoon = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }).then(async () => {
+        const ids = pendingSent;
+        pendingSent = [];
+        pendingFlush = undefined;
+        flushSoon = undefined;
+        lastFlushAt = performance.now();
+        await markSentMany(db, ids, deps.messageIdDomain, now().toISOString());
+      });
+    } else if (pendingSent.length >= activeLanes) flushSoon?.();
     return pendingFlush;
   }
 
@@ -164,8 +192,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       const issue = await findIssue(db, issueId);
       if (!issue) return undefined;
       const prepared = prepareTemplate(issue);
-      // Encoded once per issue for the bulk path; each recipient is then a join of strings.
-      const mime = transport.sendRaw ? prepareMime({ subject: prepared.subject, text: slotted(prepared.textParts), html: slotted(prepared.htmlParts) }) : undefined;
+      // Encoded once per issue for the bulk path; each recipient then adds only headers and four short values.
+      const mime = transport.sendRaw ? prepareIssueMime(prepared) : undefined;
       t = { ...prepared, mime };
       templates.set(issueId, t);
     }
@@ -195,7 +223,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     } finally {
       clearInterval(renew);
     }
-    await finishIssues(db, now().toISOString());
+    // A full batch leaves more to claim, and the next claim that finds nothing finishes the issue: the
+    // check (an index read that grows with the send on PostgreSQL) is needed after a short batch only,
+    // or when stopping, as there will be no next claim.
+    if (claimed.length < options.batchSize || stopping) await finishIssues(db, now().toISOString());
     return claimed.length;
   }
 
@@ -221,12 +252,17 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     let next = 0;
     let pausing = false;
     const lane = async () => {
-      while (!stopping && !pausing) {
-        const delivery = batch[next++];
-        if (!delivery) return;
-        await rate();
-        const outcome = await sendOne(delivery);
-        if (outcome === 'paused') pausing = true;
+      activeLanes++;
+      try {
+        while (!stopping && !pausing) {
+          const delivery = batch[next++];
+          if (!delivery) return;
+          await rate();
+          const outcome = await sendOne(delivery);
+          if (outcome === 'paused') pausing = true;
+        }
+      } finally {
+        activeLanes--;
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
@@ -250,16 +286,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     let outcome: SendOutcome;
     try {
       if (t.mime && transport.sendRaw && /^[\x21-\x7e]+$/.test(delivery.email)) {
-        const message = renderMime(t.mime, {
-          from: transport.from ?? '',
-          to: delivery.email,
-          messageId,
-          date: now(),
-          listId: deps.listId,
-          unsubscribeUrl: links.unsubscribeUrl,
-          unsubscribeMailto: links.unsubscribeMailto,
-          slots: { unsubscribe: { text: links.unsubscribeUrl, html: escapeHtml(links.unsubscribeUrl) }, manage: { text: links.manageUrl, html: escapeHtml(links.manageUrl) } },
-        });
+        const message = renderRecipientMessage(t.mime, { from: transport.from ?? '', to: delivery.email, messageId, date: now(), listId: deps.listId, links });
         outcome = await transport.sendRaw(delivery.email, message);
       } else outcome = await sendComposed();
     } catch (error) {
@@ -344,6 +371,26 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       await loop;
     },
   };
+}
+
+/** An issue's MIME for the bulk path (`sendRaw`), encoded once per issue. */
+export function prepareIssueMime(template: IssueTemplate): PreparedMime {
+  return prepareMime({ subject: template.subject, text: slotted(template.textParts), html: slotted(template.htmlParts) });
+}
+
+/** One recipient's message on the bulk path, as the Buffers to write (see mail.mime.ts). */
+export function renderRecipientMessage(mime: PreparedMime, r: { from: string; to: string; messageId: string; date: Date; listId: string; links: RecipientLinkSet }): Buffer[] {
+  const { links } = r;
+  return renderMimeChunks(mime, {
+    from: r.from,
+    to: r.to,
+    messageId: r.messageId,
+    date: r.date,
+    listId: r.listId,
+    unsubscribeUrl: links.unsubscribeUrl,
+    unsubscribeMailto: links.unsubscribeMailto,
+    slots: { unsubscribe: { text: links.unsubscribeUrl, html: escapeHtml(links.unsubscribeUrl) }, manage: { text: links.manageUrl, html: escapeHtml(links.manageUrl) } },
+  });
 }
 
 /** An issue part split at unsubscribe, then manage, placeholders → [segment, slot, segment, …]. */

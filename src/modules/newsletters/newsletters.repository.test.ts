@@ -1,17 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { type RawBuilder, sql } from 'kysely';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
 import { insertSubscribers } from './newsletters.fixtures.ts';
 import {
   claimDeliveries,
+  countDeliveries,
+  countDeliveriesByIssue,
   countDeliveriesByStatus,
+  countSentPerPeriod,
+  dueDeliveryIds,
   finishIssues,
   insertDeliveriesForConfirmed,
   insertIssue,
+  listClaimants,
+  markFailed,
   markRetry,
   markSent,
   markSentMany,
+  markSkipped,
   releaseStaleClaims,
+  renewClaims,
+  sentTimeSpan,
   setIssueQueued,
 } from './newsletters.repository.ts';
 
@@ -76,5 +86,55 @@ describeEachDatabase('newsletters repository', (dialect) => {
     assert.deepEqual(await finishIssues(t.db, t0), [issueId]);
     const counts = await countDeliveriesByStatus(t.db, issueId);
     assert.equal(counts.sent, 300);
+  });
+
+  it('counts every state from the partial indexes, per issue, and keeps them in step through each change', async () => {
+    const second = await insertIssue(t.db, { subject: 'S2', article_ids: '[]', html: 'h', text: 't', status: 'draft', created_at: t0, queued_at: null, finished_at: null });
+    assert.equal(await insertDeliveriesForConfirmed(t.db, second.id, t0), 300);
+    const claimed = await claimDeliveries(t.db, 'w', t0, 10);
+    assert.deepEqual(await listClaimants(t.db), ['w']);
+    await renewClaims(t.db, 'w', '2026-11-25T12:05:00.000Z');
+    assert.equal(await releaseStaleClaims(t.db, '2026-11-25T12:01:00.000Z', []), 0, 'renewed claims are not stale');
+    const [a, b, c, d] = claimed.map((x) => x.id);
+    await markSentMany(t.db, [a!, b!], 'news.example.test', '2026-11-25T12:06:00.000Z');
+    await markFailed(t.db, c!, 'w', '550 no');
+    await markSkipped(t.db, [d!], 'no longer subscribed');
+    assert.deepEqual(await countDeliveriesByStatus(t.db, second.id), { queued: 290, sending: 6, sent: 2, failed: 1, skipped: 1 });
+    assert.equal(await countDeliveries(t.db, second.id), 299, 'skipped is not a recipient');
+    const both = await countDeliveriesByIssue(t.db, [issueId, second.id, 999_999]);
+    assert.deepEqual(both.get(issueId), { queued: 0, sending: 0, sent: 300, failed: 0, skipped: 0 });
+    assert.deepEqual(both.get(second.id), { queued: 290, sending: 6, sent: 2, failed: 1, skipped: 1 });
+    assert.deepEqual(both.get(999_999), { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
+    assert.deepEqual(await countSentPerPeriod(t.db, second.id, 'minute'), [{ period: '2026-11-25T12:06', count: 2 }]);
+    assert.deepEqual(await sentTimeSpan(t.db, second.id), { first: '2026-11-25T12:06:00.000Z', last: '2026-11-25T12:06:00.000Z' });
+    assert.equal(await releaseStaleClaims(t.db, '9999', []), 6);
+    assert.deepEqual(await listClaimants(t.db), []);
+  });
+
+  it('claims, sweeps and counts through the partial indexes, not by reading the table', async () => {
+    // Each of these runs thousands of times per send or on every progress poll; a plan that reads the
+    // whole table (or every sent row ever) would go unnoticed at test sizes. SQLite's planner matches a
+    // partial index only against literal statuses, which is what this guards.
+    const plans: [RawBuilder<unknown>, string][] = [
+      [dueDeliveryIds(t.db, '9999', 200), 'deliveries_due'],
+      [sql.raw(`SELECT claimed_by FROM deliveries WHERE status = 'sending' AND claimed_by = 'w'`), 'deliveries_open'],
+      [sql.raw(`SELECT 1 FROM deliveries WHERE issue_id = ${issueId} AND (status = 'queued' OR status = 'sending')`), 'deliveries_open'],
+      [sql.raw(`SELECT count(*) FROM deliveries WHERE issue_id = ${issueId} AND status = 'sent'`), 'deliveries_issue_sent'],
+      [sql.raw(`SELECT count(*) FROM deliveries WHERE issue_id = ${issueId} AND (status = 'failed' OR status = 'skipped')`), 'deliveries_issue_closed'],
+    ];
+    for (const [query, index] of plans) {
+      const text = query.compile(t.db).sql;
+      if (dialect === 'sqlite') {
+        const rows = await sql<{ detail: string }>`EXPLAIN QUERY PLAN ${query}`.execute(t.db);
+        assert.match(rows.rows.map((r) => r.detail).join('; '), new RegExp(`USING (COVERING )?INDEX ${index}\\b`), text);
+      } else {
+        // PostgreSQL may rightly scan a tiny table; with sequential scans off it must still find the index.
+        const plan = await t.db.transaction().execute(async (trx) => {
+          await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+          return (await sql<{ 'QUERY PLAN': string }>`EXPLAIN ${query}`.execute(trx)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        });
+        assert.match(plan, new RegExp(`(using|Bitmap Index Scan on) ${index}\\b`), `${text}\n${plan}`);
+      }
+    }
   });
 });

@@ -17,6 +17,16 @@ function statusIn(statuses: readonly DeliveryStatus[]) {
   return sql<boolean>`coalesce(status, '') in (${sql.join(statuses)})`;
 }
 
+/**
+ * The queue's indexes are partial (migration 20261202100000): each holds only the rows of some statuses.
+ * SQLite's planner uses a partial index only when the query spells its condition with literals, so these
+ * conditions are written out here rather than bound as parameters.
+ */
+const isOpen = sql<boolean>`(status = 'queued' OR status = 'sending')`;
+const isSending = sql<boolean>`status = 'sending'`;
+const isClosed = sql<boolean>`(status = 'failed' OR status = 'skipped')`;
+const isSent = sql<boolean>`status = 'sent'`;
+
 function isPostgres(db: Db): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
@@ -63,8 +73,17 @@ export async function insertDeliveriesForConfirmed(db: Db, issueId: number, now:
     )
     .onConflict((oc) => oc.columns(['issue_id', 'subscriber_id']).doNothing())
     .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n);
+  const inserted = Number(result.numInsertedOrUpdatedRows ?? 0n);
+  // PostgreSQL plans the claim from the table's statistics, and the send starts now, before autovacuum
+  // would notice the new rows (or never, where it is off): without them each 200-row claim read every
+  // queued row through a bitmap scan and sorted it (~50 ms at 100,000 deliveries, against ~3 ms by the
+  // index in claim order). ANALYZE samples a fixed number of rows, and counts this transaction's own.
+  if (inserted >= analyzeAfterInserting && isPostgres(db)) await sql`ANALYZE deliveries`.execute(db);
+  return inserted;
 }
+
+/** Queued rows after which the statistics are refreshed (a small issue does not move the plan). */
+const analyzeAfterInserting = 10_000;
 
 /** Deliveries of an issue still waiting, with their subscribers' address keys (for the suppression check). */
 export async function listQueuedAddressKeys(db: Db, issueId: number): Promise<{ id: number; emailKey: string }[]> {
@@ -73,7 +92,7 @@ export async function listQueuedAddressKeys(db: Db, issueId: number): Promise<{ 
     .innerJoin('subscribers', 'subscribers.id', 'deliveries.subscriber_id')
     .select(['deliveries.id as id', 'subscribers.email_key as emailKey'])
     .where('deliveries.issue_id', '=', issueId)
-    .where('deliveries.status', '=', 'queued')
+    .where(sql<boolean>`deliveries.status = 'queued'`)
     .execute();
 }
 
@@ -105,14 +124,10 @@ export async function setIssueQueued(db: Db, issueId: number, recipientCount: nu
     .execute();
 }
 
+/** An issue's deliveries that were not skipped: its recipients. */
 export async function countDeliveries(db: Db, issueId: number): Promise<number> {
-  const row = await db
-    .selectFrom('deliveries')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('issue_id', '=', issueId)
-    .where('status', '!=', 'skipped')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  const counts = await countDeliveriesByStatus(db, issueId);
+  return counts.queued + counts.sending + counts.sent + counts.failed;
 }
 
 /** A claimed delivery: what the worker needs to send it. */
@@ -128,18 +143,27 @@ export interface ClaimedDelivery {
  * Claims up to `limit` due deliveries for `workerId` in one atomic statement (`queued` → `sending`).
  * SQLite: one `UPDATE … WHERE id IN (SELECT …) RETURNING`, atomic because SQLite has one writer at a time.
  * PostgreSQL: the subquery takes its rows `FOR UPDATE SKIP LOCKED`, so concurrent workers claim disjoint
- * batches without waiting on each other. Ordered by (next_attempt_at, id), the order of the claim index.
+ * batches without waiting on each other. Ordered by (next_attempt_at, id), the order of `deliveries_due`.
  */
 export async function claimDeliveries(db: Db, workerId: string, now: string, limit: number): Promise<ClaimedDelivery[]> {
-  const lock = isPostgres(db) ? sql` FOR UPDATE SKIP LOCKED` : sql``;
   const result = await sql<ClaimedDelivery>`
     UPDATE deliveries SET status = 'sending', claimed_by = ${workerId}, claimed_at = ${now}
-    WHERE id IN (
-      SELECT id FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ${now}
-      ORDER BY next_attempt_at, id LIMIT ${limit}${lock}
-    )
+    WHERE id IN (${dueDeliveryIds(db, now, limit)})
     RETURNING id, issue_id, subscriber_id, email, attempts`.execute(db);
   return result.rows.map((r) => ({ ...r, id: Number(r.id), issue_id: Number(r.issue_id), attempts: Number(r.attempts) })).sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The claim's choice of rows: the first `limit` due ones in the order of `deliveries_due`, read from it.
+ * SQLite is told the index (INDEXED BY: the statement fails to prepare rather than quietly read another
+ * way): without ANALYZE statistics its planner prefers `deliveries_open` for `status = 'queued'`, an
+ * equality, and would then read and sort every queued row for each claim. Exported for its plan's test.
+ */
+export function dueDeliveryIds(db: Db, now: string, limit: number) {
+  const postgres = isPostgres(db);
+  return sql<{ id: number }>`SELECT id FROM deliveries${postgres ? sql`` : sql` INDEXED BY deliveries_due`}
+      WHERE status = 'queued' AND next_attempt_at <= ${now}
+      ORDER BY next_attempt_at, id LIMIT ${limit}${postgres ? sql` FOR UPDATE SKIP LOCKED` : sql``}`;
 }
 
 /** The SMTP server accepted the message. Recorded whoever holds the claim now: it must not go out again. */
@@ -214,12 +238,12 @@ export async function releaseClaims(db: Db, ids: readonly number[], workerId: st
 
 /** Keeps this worker's claims from looking stale while it is alive and busy. */
 export async function renewClaims(db: Db, workerId: string, now: string): Promise<void> {
-  await db.updateTable('deliveries').set({ claimed_at: now }).where('status', '=', 'sending').where('claimed_by', '=', workerId).execute();
+  await db.updateTable('deliveries').set({ claimed_at: now }).where(isSending).where('claimed_by', '=', workerId).execute();
 }
 
 /** The workers holding claims now. */
 export async function listClaimants(db: Db): Promise<string[]> {
-  const rows = await db.selectFrom('deliveries').select('claimed_by').distinct().where('status', '=', 'sending').execute();
+  const rows = await db.selectFrom('deliveries').select('claimed_by').distinct().where(isSending).execute();
   return rows.map((r) => r.claimed_by).filter((w): w is string => w !== null);
 }
 
@@ -231,7 +255,7 @@ export async function releaseStaleClaims(db: Db, staleBefore: string, deadWorker
   const result = await db
     .updateTable('deliveries')
     .set({ status: 'queued', claimed_by: null, claimed_at: null })
-    .where('status', '=', 'sending')
+    .where(isSending)
     .where((eb) => (deadWorkers.length > 0 ? eb.or([eb('claimed_at', '<', staleBefore), eb('claimed_by', 'in', deadWorkers)]) : eb('claimed_at', '<', staleBefore)))
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
@@ -244,7 +268,7 @@ export async function finishIssues(db: Db, now: string): Promise<number[]> {
     .set({ status: 'sent', finished_at: now })
     .where('status', '=', 'sending')
     .where((eb) =>
-      eb.not(eb.exists(eb.selectFrom('deliveries').select('deliveries.id').whereRef('deliveries.issue_id', '=', 'newsletter_issues.id').where('deliveries.status', 'in', ['queued', 'sending']))),
+      eb.not(eb.exists(eb.selectFrom('deliveries').select('deliveries.id').whereRef('deliveries.issue_id', '=', 'newsletter_issues.id').where(isOpen))),
     )
     .returning('id')
     .execute();
@@ -255,15 +279,7 @@ export type DeliveryCounts = Record<DeliveryStatus, number>;
 
 /** How many deliveries of an issue are in each state. */
 export async function countDeliveriesByStatus(db: Db, issueId: number): Promise<DeliveryCounts> {
-  const rows = await db
-    .selectFrom('deliveries')
-    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('issue_id', '=', issueId)
-    .groupBy('status')
-    .execute();
-  const counts: DeliveryCounts = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
-  for (const row of rows) counts[row.status] = Number(row.n);
-  return counts;
+  return (await countDeliveriesByIssue(db, [issueId])).get(issueId) ?? { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
 }
 
 /** Counts a hard bounce against a subscriber; resolves with their new total. */
@@ -286,16 +302,21 @@ export async function insertSuppression(db: Db, emailHash: string, reason: 'eras
     .execute();
 }
 
-/** Deliveries of several issues counted by state (the newsroom's issue list). */
+/**
+ * Deliveries of several issues counted by state (the newsroom's issue list, progress bars). One count per
+ * partial index, each read from the index alone: open rows, sent rows, failed and skipped rows.
+ */
 export async function countDeliveriesByIssue(db: Db, issueIds: readonly number[]): Promise<Map<number, DeliveryCounts>> {
   const out = new Map<number, DeliveryCounts>();
   if (issueIds.length === 0) return out;
-  const rows = await db
-    .selectFrom('deliveries')
-    .select(['issue_id', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
-    .where('issue_id', 'in', issueIds)
-    .groupBy(['issue_id', 'status'])
-    .execute();
+  const counted = (condition: typeof isOpen) =>
+    db
+      .selectFrom('deliveries')
+      .select(['issue_id', 'status', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('issue_id', 'in', issueIds)
+      .where(condition)
+      .groupBy(['issue_id', 'status']);
+  const rows = await counted(isOpen).unionAll(counted(isSent)).unionAll(counted(isClosed)).execute();
   for (const id of issueIds) out.set(id, { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
   for (const row of rows) {
     const counts = out.get(row.issue_id);
@@ -306,7 +327,7 @@ export async function countDeliveriesByIssue(db: Db, issueIds: readonly number[]
 
 /**
  * Messages of an issue accepted per minute (`YYYY-MM-DDTHH:MM`) or per hour (`YYYY-MM-DDTHH`), in time
- * order: the "messages sent over time" chart. Reads only the (issue_id, sent_at) index.
+ * order: the "messages sent over time" chart. Reads only the index of sent rows by (issue_id, sent_at).
  */
 export async function countSentPerPeriod(db: Db, issueId: number, period: 'minute' | 'hour'): Promise<{ period: string; count: number }[]> {
   const bucket = period === 'minute' ? sql<string>`substr(sent_at, 1, 16)` : sql<string>`substr(sent_at, 1, 13)`;
@@ -314,6 +335,7 @@ export async function countSentPerPeriod(db: Db, issueId: number, period: 'minut
     .selectFrom('deliveries')
     .select([bucket.as('period'), (eb) => eb.fn.countAll<number | string>().as('n')])
     .where('issue_id', '=', issueId)
+    .where(isSent)
     .where('sent_at', 'is not', null)
     .groupBy(bucket)
     .orderBy(bucket)
@@ -327,6 +349,7 @@ export async function sentTimeSpan(db: Db, issueId: number): Promise<{ first: st
     .selectFrom('deliveries')
     .select((eb) => [eb.fn.min('sent_at').as('first'), eb.fn.max('sent_at').as('last')])
     .where('issue_id', '=', issueId)
+    .where(isSent)
     .where('sent_at', 'is not', null)
     .executeTakeFirst();
   return row?.first && row.last ? { first: row.first, last: row.last } : null;
