@@ -163,13 +163,23 @@ describe('two web processes and two workers on one PostgreSQL database', async (
     await frozen;
     sink.onAccepted = undefined;
     while ((await countDeliveriesByStatus(t.db, issueId)).sent < sink.total()) await sleep(20);
-    const claimedByFirst = await t.db
-      .selectFrom('deliveries')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('issue_id', '=', issueId)
-      .where('status', '=', 'sending')
-      .where('claimed_by', 'like', `%:${first.child.pid}:%`)
-      .executeTakeFirstOrThrow();
+    const claimsOfFirst = async () =>
+      Number(
+        (
+          await t.db
+            .selectFrom('deliveries')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('issue_id', '=', issueId)
+            .where('status', '=', 'sending')
+            .where('claimed_by', 'like', `%:${first.child.pid}:%`)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    // A worker between two batches (or still starting on a loaded machine) holds nothing at this instant; with
+    // the server frozen its next claim stays in flight, so wait for it rather than kill a worker with nothing.
+    const waitUntil = Date.now() + 20_000;
+    while ((await claimsOfFirst()) === 0 && Date.now() < waitUntil) await sleep(50);
+    const claimedByFirst = { n: await claimsOfFirst() };
     first.child.kill('SIGKILL');
     assert.equal((await first.exited).signal, 'SIGKILL');
     await sleep(200); // the sink sees the killed worker's connections close

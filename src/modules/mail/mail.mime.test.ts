@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { simpleParser } from 'mailparser';
+import { escapeHtml } from '../../web/html.ts';
+import { confirmationMail } from '../subscribers/subscribers.pages.ts';
 import { encodeHeaderValue, encodeQuotedPrintable, formatMailbox, prepareMime, renderMime, renderMimeChunks } from './mail.mime.ts';
 
 const url = 'https://news.example.test/newsletter/unsubscribe?token=12.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
@@ -18,9 +20,7 @@ it('quoted-printable keeps lines within 76 characters, never starts a line with 
     to: 'reader@example.test',
     messageId: '<gazette.1.2@example.test>',
     date: new Date('2026-11-25T12:00:00Z'),
-    listId: 'newsletter.example.test',
-    unsubscribeUrl: url,
-    unsubscribeMailto: 'mailto:news@example.test?subject=unsubscribe',
+    list: { id: 'newsletter.example.test', unsubscribeUrl: url, unsubscribeMailto: 'mailto:news@example.test?subject=unsubscribe' },
     slots: { unsubscribe: { text: url, html: url }, manage: { text: 'https://m.test/me?token=1&x=2', html: 'https://m.test/me?token=1&amp;x=2' } },
   });
   for (const line of raw.toString('latin1').split('\r\n')) {
@@ -97,9 +97,7 @@ it('renders the chunks the pool writes as the same bytes as one Buffer, the issu
     to: `reader${id}@example.test`,
     messageId: `<gazette.1.${id}@example.test>`,
     date: new Date('2026-11-25T12:00:00Z'),
-    listId: 'newsletter.example.test',
-    unsubscribeUrl: `${url}${id}`,
-    unsubscribeMailto: `mailto:n@example.test?subject=unsubscribe%20${id}`,
+    list: { id: 'newsletter.example.test', unsubscribeUrl: `${url}${id}`, unsubscribeMailto: `mailto:n@example.test?subject=unsubscribe%20${id}` },
     slots: { unsubscribe: { text: `${url}${id}`, html: `${url}${id}` }, manage: { text: `https://m.test/me?token=${id}`, html: `https://m.test/me?token=${id}` } },
   });
   const one = renderMimeChunks(prepared, headers(1));
@@ -112,4 +110,34 @@ it('renders the chunks the pool writes as the same bytes as one Buffer, the issu
   assert.ok(text.includes('Unsubscribe:=20=\r\nhttps://news.example.test/newsletter/unsubscribe?token=3D12.abcdefghijklmno=\r\n'), text);
   assert.ok(text.includes('Manage:=20=\r\nhttps://m.test/me?token=3D1=\r\n\r\n'), text);
   assert.ok(text.endsWith('--\r\n'));
+});
+
+it('a subscriber mail encoded once with a gap for its link reads, once parsed, exactly as the mail written for that link, with no list headers', async () => {
+  const names = { publicationName: 'The Judean', newsletterName: 'The Judean — Morning Brief “Grüße”' };
+  const gap = 'gazette-link-slot';
+  const template = confirmationMail(names, { confirmUrl: gap });
+  const slotted = (s: string) => s.split(gap).flatMap((piece, i) => (i === 0 ? [piece] : ['link', piece]));
+  const prepared = prepareMime({ subject: template.subject, text: slotted(template.text), html: slotted(template.html) });
+  // A long link with characters HTML must escape, and dots that could land at a line start.
+  const link = `https://news.example.test/newsletter/confirm?token=12.${'a'.repeat(60)}.${'.b'.repeat(40)}&x=<1>`;
+  const raw = renderMime(prepared, {
+    from: 'Zeitung Ü <news@example.test>',
+    to: 'reader@example.test',
+    messageId: '<signup.7@example.test>',
+    date: new Date('2026-12-02T12:00:00Z'),
+    slots: { link: { text: link, html: escapeHtml(link) } },
+  });
+  const [head = '', body = ''] = raw.toString('latin1').split('\r\n\r\n', 2);
+  assert.doesNotMatch(head, /^List-/m, 'not list mail');
+  for (const line of body.split('\r\n')) {
+    assert.ok(line.length <= 76, `body line of ${line.length}: ${line}`);
+    assert.ok(!line.startsWith('.'), line);
+  }
+  const parsed = await simpleParser(raw);
+  const expected = confirmationMail(names, { confirmUrl: link });
+  assert.equal(parsed.subject, expected.subject);
+  assert.equal(parsed.text, expected.text);
+  assert.equal(parsed.html, expected.html);
+  assert.ok(expected.html.includes('&amp;x=&lt;1&gt;'), 'the link is escaped in the HTML part');
+  assert.equal(parsed.messageId, '<signup.7@example.test>');
 });

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../../db/index.ts';
-import { newWorkerId } from '../newsletters/delivery.worker.ts';
+import { newClaimantId } from '../../db/claimants.ts';
 import type { MediaNewsroomService } from './media.newsroom.service.ts';
 import {
   claimClipJob,
@@ -64,7 +64,7 @@ const defaults: Omit<ClipWorkerOptions, 'workerId'> = { leaseMs: 60_000, heartbe
  * the job again from the start (at most `maxAttempts` times).
  */
 export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
-  const options: ClipWorkerOptions = { workerId: newWorkerId(), ...defaults, ...deps.options };
+  const options: ClipWorkerOptions = { workerId: newClaimantId(), ...defaults, ...deps.options };
   const { db, storage } = deps;
   const id = options.workerId;
   const now = () => deps.now?.() ?? new Date();

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { isDeadLocalClaimant, newClaimantId } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
 import { type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/mail.mime.ts';
@@ -98,9 +97,6 @@ export interface DeliveryWorker {
   stop(): Promise<void>;
 }
 
-export function newWorkerId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-}
 
 const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
   batchSize: 1000,
@@ -131,7 +127,7 @@ const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
  * exponential backoff; the deliveries it held go back to the queue untouched and nothing is lost.
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
-  const options: DeliveryWorkerOptions = { workerId: newWorkerId(), ...defaults, ...deps.options };
+  const options: DeliveryWorkerOptions = { workerId: newClaimantId(), ...defaults, ...deps.options };
   const { db, transport } = deps;
   const id = options.workerId;
   const now = () => deps.now?.() ?? new Date();
@@ -205,7 +201,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     const at = now().getTime();
     if (lastSweep !== 0 && at - lastSweep < options.leaseMs / 4) return;
     lastSweep = at;
-    const dead = (await listClaimants(db)).filter((w) => w !== id && isDeadLocalWorker(w));
+    const dead = (await listClaimants(db)).filter((w) => w !== id && isDeadLocalClaimant(w));
     const released = await releaseStaleClaims(db, new Date(at - options.leaseMs).toISOString(), dead);
     if (released > 0) log(`Returned ${released} deliveries claimed by stopped workers to the queue.`);
   }
@@ -386,9 +382,7 @@ export function renderRecipientMessage(mime: PreparedMime, r: { from: string; to
     to: r.to,
     messageId: r.messageId,
     date: r.date,
-    listId: r.listId,
-    unsubscribeUrl: links.unsubscribeUrl,
-    unsubscribeMailto: links.unsubscribeMailto,
+    list: { id: r.listId, unsubscribeUrl: links.unsubscribeUrl, unsubscribeMailto: links.unsubscribeMailto },
     slots: { unsubscribe: { text: links.unsubscribeUrl, html: escapeHtml(links.unsubscribeUrl) }, manage: { text: links.manageUrl, html: escapeHtml(links.manageUrl) } },
   });
 }
@@ -406,19 +400,6 @@ function slotted(parts: string[][]): string[] {
   return out;
 }
 
-/** A claim of a worker on this host whose process no longer exists. */
-function isDeadLocalWorker(workerId: string): boolean {
-  const [host, pidText] = workerId.split(':');
-  const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return false; // a sibling worker in this process: alive
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 /** Spaces sends evenly at `perSecond` (0: no limit). */
 function createRateLimiter(perSecond: number): () => Promise<void> {

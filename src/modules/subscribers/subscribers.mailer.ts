@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { isDeadLocalClaimant, newClaimantId } from '../../db/claimants.ts';
 import { createGroupCommit } from '../../db/group-commit.ts';
 import type { Db } from '../../db/index.ts';
-import { type PreparedLinkMail, prepareLinkMail, renderLinkMail } from '../mail/mail.message.ts';
+import { escapeHtml } from '../../web/html.ts';
+import { type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
 import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import { alreadySubscribedMail, confirmationMail, type MailNames } from './subscribers.pages.ts';
@@ -103,7 +104,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   const envelopeSafe = /^[\x21-\x7e]+$/;
   /** Stands for the link while a mail is encoded once (letters, digits and hyphens: escaping leaves it be). */
   const linkSlot = `gazette-link-${randomBytes(8).toString('hex')}`;
-  const templates = new Map<string, PreparedLinkMail | undefined>();
+  const templates = new Map<string, PreparedMime | undefined>();
 
   let stopping = false;
   let pausedUntil = 0;
@@ -165,7 +166,8 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
     try {
       const prepared = transport.sendRaw && envelopeSafe.test(recipient.email) ? template(mail.kind, names) : undefined;
       if (prepared && transport.sendRaw) {
-        outcome = await transport.sendRaw(recipient.email, renderLinkMail(prepared, { from: transport.from ?? '', to: recipient.email, messageId, date: now(), link }));
+        const slots = { link: { text: link, html: escapeHtml(link) } };
+        outcome = await transport.sendRaw(recipient.email, renderMimeChunks(prepared, { from: transport.from ?? '', to: recipient.email, messageId, date: now(), slots }));
       } else {
         outcome = await transport.send({ to: recipient.email, ...render(mail.kind, names, link), messageId });
       }
@@ -213,14 +215,16 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   }
 
   /** The mail encoded once per kind and wording, with a gap for the link (undefined if it cannot be split). */
-  function template(kind: SubscriberMailKind, names: MailNames): PreparedLinkMail | undefined {
+  function template(kind: SubscriberMailKind, names: MailNames): PreparedMime | undefined {
     const key = `${kind}\n${names.publicationName}\n${names.newsletterName}`;
     if (!templates.has(key)) {
       const mail = render(kind, names, linkSlot);
       const text = mail.text.split(linkSlot);
       const html = mail.html.split(linkSlot);
       if (templates.size > 20) templates.clear();
-      templates.set(key, text.length > 1 && html.length > 1 ? prepareLinkMail({ subject: mail.subject, text, html }) : undefined);
+      // [before, 'link', after]: text at even places, the slot's name at odd ones (mail.mime.ts).
+      const slotted = (pieces: string[]) => pieces.flatMap((piece, i) => (i === 0 ? [piece] : ['link', piece]));
+      templates.set(key, text.length > 1 && html.length > 1 ? prepareMime({ subject: mail.subject, text: slotted(text), html: slotted(html) }) : undefined);
     }
     return templates.get(key);
   }
