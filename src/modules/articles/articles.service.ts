@@ -48,15 +48,18 @@ export const articlesPerPage = 12;
 /** Resolves authors, tags and media for a list of article rows in three queries, whatever its length. */
 export async function hydrateArticles(db: Db, rows: readonly ArticleRow[]): Promise<ArticleView[]> {
   const ids = rows.map((row) => row.id);
-  const [authors, tags] = await Promise.all([findAuthorsOfArticles(db, ids), findTagsOfArticles(db, ids)]);
-  const mediaIds = rows.flatMap((row) => [row.feature_image_id, row.video_id]).filter((id): id is number => id !== null);
-  const media = new Map((await findMediaByIds(db, mediaIds)).map((m) => [m.id, m]));
-  // A video's poster and captions are media rows too: fetch the ones not already loaded.
-  const extraIds = [...media.values()]
-    .flatMap((m) => [m.poster_media_id, m.captions_media_id])
-    .filter((id): id is number => id !== null && !media.has(id));
-  for (const m of await findMediaByIds(db, extraIds)) media.set(m.id, m);
-  const variants = await findVariantsOfMedia(db, [...media.keys()]);
+  const loadMedia = async () => {
+    const mediaIds = rows.flatMap((row) => [row.feature_image_id, row.video_id]).filter((id): id is number => id !== null);
+    const media = new Map((await findMediaByIds(db, mediaIds)).map((m) => [m.id, m]));
+    // A video's poster and captions are media rows too: fetch the ones not already loaded.
+    const extraIds = [...media.values()]
+      .flatMap((m) => [m.poster_media_id, m.captions_media_id])
+      .filter((id): id is number => id !== null && !media.has(id));
+    for (const m of await findMediaByIds(db, extraIds)) media.set(m.id, m);
+    return { media, variants: await findVariantsOfMedia(db, [...media.keys()]) };
+  };
+  // Side by side: on PostgreSQL each is a round trip of its own, on a connection of its own.
+  const [authors, tags, { media, variants }] = await Promise.all([findAuthorsOfArticles(db, ids), findTagsOfArticles(db, ids), loadMedia()]);
 
   return rows.map((row) => {
     const videoRow = row.video_id === null ? undefined : media.get(row.video_id);

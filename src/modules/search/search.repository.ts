@@ -48,24 +48,35 @@ const tsQuery = (terms: readonly string[]) =>
     })
     .join(' & ');
 
+/** How many published articles match, and on PostgreSQL which (see `findSearchMatches`). */
+export interface SearchMatches {
+  count: number;
+  /** PostgreSQL: the matching ids (all of them when `count` is under `upTo`), so that ranking need not search again. */
+  ids: number[] | null;
+}
+
 /**
  * How many published articles match every term, counting no further than `upTo`: counting every match of
- * a word as broad as "the" costs as much as ranking them, and past the pages we offer the figure tells a reader nothing.
+ * a word as broad as "the" costs as much as ranking them, and past the pages we offer the figure tells a
+ * reader nothing. On PostgreSQL the matching ids come back too: the GIN index lookup of prefix terms is the
+ * dearest part of a search there (each prefix's whole posting list is read), and ranking can then start
+ * from the ids instead of looking them up again.
  */
-export async function countSearchMatches(db: Db, { terms }: SearchTerms, upTo: number): Promise<number> {
-  if (terms.length === 0) return 0;
+export async function findSearchMatches(db: Db, { terms }: SearchTerms, upTo: number): Promise<SearchMatches> {
+  if (terms.length === 0) return { count: 0, ids: null };
   if (!isPostgres(db)) {
     const result = await sql<{ n: number }>`SELECT count(*) AS n FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ${fts5Query(terms)} LIMIT ${upTo})`.execute(db);
-    return Number(result.rows[0]?.n ?? 0);
+    return { count: Number(result.rows[0]?.n ?? 0), ids: null };
   }
   // With a LIMIT and a common word, PostgreSQL's planner prefers reading the table in order and testing
   // each row, which reads (and decompresses) the search vector of every article it passes, matching or
   // not. The GIN index visits matching rows only, so the sequential scan is ruled out for this statement.
   return inTransaction(db, async (trx) => {
     await sql`SET LOCAL enable_seqscan = off`.execute(trx);
-    const result = await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM articles
-        WHERE status = 'published' AND search_vector @@ to_tsquery('simple', ${tsQuery(terms)}) LIMIT ${upTo}) AS matches`.execute(trx);
-    return Number(result.rows[0]?.n ?? 0);
+    const result = await sql<{ id: number }>`SELECT id FROM articles
+        WHERE status = 'published' AND search_vector @@ to_tsquery('simple', ${tsQuery(terms)}) LIMIT ${upTo}`.execute(trx);
+    const ids = result.rows.map((r) => Number(r.id));
+    return { count: ids.length, ids };
   });
 }
 
@@ -77,7 +88,15 @@ export async function countSearchMatches(db: Db, { terms }: SearchTerms, upTo: n
  * a query matches so many articles that ranking them all would cost more than it tells.
  * (SQLite's index holds published articles only, see the migration, so it needs no status filter.)
  */
-export async function searchPublishedArticles(db: Db, query: SearchTerms, order: 'rank' | 'newest', limit: number, offset: number): Promise<SearchRow[]> {
+export async function searchPublishedArticles(
+  db: Db,
+  query: SearchTerms,
+  order: 'rank' | 'newest',
+  limit: number,
+  offset: number,
+  /** From `findSearchMatches` on PostgreSQL: every match, when ranking (so they are not looked up again). */
+  matchIds: readonly number[] | null = null,
+): Promise<SearchRow[]> {
   const { terms, markStart, markEnd } = query;
   if (terms.length === 0) return [];
   type Row = ArticleRow & { search_rank: number | string; snippet: string | null };
@@ -86,10 +105,12 @@ export async function searchPublishedArticles(db: Db, query: SearchTerms, order:
     // Rank in the index first, then build headlines for the one page only: ts_headline re-parses the text.
     const options = `StartSel=${markStart}, StopSel=${markEnd}, MinWords=12, MaxWords=30, MaxFragments=1, FragmentDelimiter=" … "`;
     const ordering = order === 'rank' ? sql`search_rank DESC, a.published_at DESC, a.id DESC` : sql`a.id DESC`;
+    // Ranking every match: from the ids already found (primary-key lookups) rather than a second index search.
+    const matching = order === 'rank' && matchIds !== null ? sql`a.id = ANY(${[...matchIds]}::int[])` : sql`a.status = 'published' AND a.search_vector @@ q.q`;
     const result = await sql<Row>`WITH q AS (SELECT to_tsquery('simple', ${tsQuery(terms)}) AS q),
         hits AS (
           SELECT a.id, ${order === 'rank' ? sql`ts_rank_cd(a.search_vector, q.q)` : sql`0`} AS search_rank, a.published_at FROM articles a, q
-          WHERE a.status = 'published' AND a.search_vector @@ q.q
+          WHERE ${matching}
           ORDER BY ${ordering} LIMIT ${limit} OFFSET ${offset}
         )
       SELECT ${articleColumns}, hits.search_rank,

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
 import { type ArticleView, hydrateArticles } from '../articles/articles.service.ts';
-import { countSearchMatches, searchPublishedArticles } from './search.repository.ts';
+import { findSearchMatches, searchPublishedArticles } from './search.repository.ts';
 
 /**
  * Longest query we read, in characters. Longer input is cut here rather than refused: a pasted paragraph
@@ -77,11 +77,12 @@ export async function searchArticles(db: Db, input: string, page = 1): Promise<S
   if (terms.length === 0) return empty;
   const query = { terms, markStart, markEnd };
   // Counted only as far as one past the ranking limit: beyond it the exact figure is not worth its cost.
-  const total = await countSearchMatches(db, query, rankingLimit + 1);
+  const matches = await findSearchMatches(db, query, rankingLimit + 1);
+  const total = matches.count;
   const pageCount = Math.min(maxPage, Math.max(1, Math.ceil(total / resultsPerPage)));
   if (total === 0 || safePage > pageCount) return { ...empty, total, pageCount };
   const order = total > rankingLimit ? 'newest' : 'rank';
-  const rows = await searchPublishedArticles(db, query, order, resultsPerPage, (safePage - 1) * resultsPerPage);
+  const rows = await searchPublishedArticles(db, query, order, resultsPerPage, (safePage - 1) * resultsPerPage, matches.ids);
   const articles = await hydrateArticles(db, rows.map((row) => row.article));
   const results = rows.flatMap((row, i) => {
     const article = articles[i];
