@@ -1,10 +1,12 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import multipart, { type MultipartFile } from '@fastify/multipart';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import busboy from 'busboy';
 import { stringify } from 'csv-stringify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -55,6 +57,70 @@ interface SpooledFile {
   claimed: boolean;
 }
 
+/**
+ * Reads the import form: its text fields, and its one `file` part streamed to a file under `spoolDir`. Reading
+ * stops at the first byte over `maxBytes` (413, the partial file removed); a malformed body is a 400.
+ */
+function parseImportUpload(headers: IncomingHttpHeaders, payload: Readable, spoolDir: string, maxBytes: number): Promise<Record<string, unknown>> {
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({ headers, defParamCharset: 'utf8', limits: { files: 1, fields: 4, fieldSize: 4096, parts: 6, fileSize: maxBytes, headerPairs: 50 } });
+  } catch {
+    return Promise.reject(new AppError('subscriber.import_bad_upload'));
+  }
+  return new Promise((resolve, reject) => {
+    const body: Record<string, unknown> = {};
+    let settled = false;
+    let spooling: Promise<void> = Promise.resolve();
+    let target: string | undefined;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      // The rest of the body is not read: the answer closes the connection instead (onSend below).
+      payload.unpipe(parser);
+      payload.pause();
+      const removed = target ? rm(target, { force: true }) : Promise.resolve();
+      void removed.finally(() => reject(error instanceof AppError ? error : new AppError('subscriber.import_bad_upload')));
+    };
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new AppError('subscriber.import_bad_upload'));
+      if (name !== '__proto__' && name !== 'file') body[name] = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || target !== undefined) {
+        stream.resume();
+        return;
+      }
+      target = path.join(spoolDir, `${randomBytes(12).toString('hex')}.csv`);
+      const value: SpooledFile = { path: target, fileName: (info.filename ?? '').slice(0, 200), size: 0, claimed: false };
+      const file = target;
+      spooling = (async () => {
+        await mkdir(spoolDir, { recursive: true });
+        await pipeline(stream, createWriteStream(file));
+        if (stream.truncated) throw new AppError('subscriber.import_too_large');
+        value.size = (await stat(file)).size;
+        body.file = value;
+      })().catch((error: unknown) => {
+        stream.resume();
+        fail(error);
+      });
+    });
+    parser.on('partsLimit', () => fail(new AppError('subscriber.import_bad_upload')));
+    parser.on('fieldsLimit', () => fail(new AppError('subscriber.import_bad_upload')));
+    parser.on('filesLimit', () => fail(new AppError('subscriber.import_bad_upload')));
+    parser.on('error', fail);
+    parser.on('close', () => {
+      void spooling.then(() => {
+        if (settled) return;
+        settled = true;
+        resolve(body);
+      });
+    });
+    payload.on('error', fail);
+    payload.pipe(parser);
+  });
+}
+
 function spooled(request: FastifyRequest): SpooledFile | undefined {
   const file = (request.body as { file?: unknown } | undefined)?.file;
   return file && typeof file === 'object' && 'path' in file ? (file as SpooledFile) : undefined;
@@ -65,37 +131,24 @@ function spooled(request: FastifyRequest): SpooledFile | undefined {
  * subscriber's consent record, the CSV export download and the CSV import upload with its progress.
  * Registered as its own plugin so the multipart parser serves only the import upload.
  */
-export async function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberNewsroomDeps): Promise<void> {
+export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberNewsroomDeps): Promise<void> {
   const { db, auth, render, imports } = deps;
   const editor = auth.requireRole('editor');
   const maxImportBytes = deps.maxImportBytes ?? defaultMaxImportBytes;
   const spoolDir = path.join(deps.dataDir, 'imports');
 
-  await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { fileSize: maxImportBytes, files: 1, fields: 4, fieldSize: 4096, parts: 6 },
-    // Spool the file to disk while it arrives, so a large list never sits in memory.
-    async onFile(part: MultipartFile) {
-      if (part.fieldname !== 'file') {
-        part.file.resume();
-        return;
-      }
-      await mkdir(spoolDir, { recursive: true });
-      const target = path.join(spoolDir, `${randomBytes(12).toString('hex')}.csv`);
-      const value: SpooledFile = { path: target, fileName: part.filename.slice(0, 200), size: 0, claimed: false };
-      (part as unknown as { value: SpooledFile }).value = value;
-      try {
-        await pipeline(part.file, createWriteStream(target));
-      } catch (error) {
-        await rm(target, { force: true });
-        throw error;
-      }
-      if (part.file.truncated) {
-        await rm(target, { force: true });
-        throw new app.multipartErrors.RequestFileTooLargeError();
-      }
-      value.size = part.file.bytesRead;
-    },
+  // Only this plugin's routes parse multipart (the import upload): fields become the body (so the CSRF guard
+  // finds `_csrf`), and the file is spooled to disk while it arrives, so a large list never sits in memory.
+  app.addContentTypeParser('multipart/form-data', (request, payload, done) => {
+    parseImportUpload(request.headers, payload, spoolDir, maxImportBytes).then(
+      (body) => done(null, body),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error)), undefined),
+    );
+  });
+
+  // A refused upload closes the connection rather than reading the rest of a large body.
+  app.addHook('onSend', async (request, reply) => {
+    if (reply.statusCode >= 400 && String(request.headers['content-type'] ?? '').startsWith('multipart/form-data')) reply.header('connection', 'close');
   });
 
   app.addHook('onResponse', async (request) => {
@@ -165,7 +218,7 @@ export async function subscriberNewsroomRoutes(app: FastifyInstance, deps: Subsc
   app.post('/newsroom/subscribers/import', { onRequest: editor, bodyLimit: maxImportBytes + 64 * 1024 }, async (request, reply) => {
     const current = await auth.currentUser(request);
     if (!current) throw new AppError('auth.required');
-    if (!request.isMultipart()) throw new AppError('subscriber.import_file_required');
+    if (!String(request.headers['content-type'] ?? '').startsWith('multipart/form-data')) throw new AppError('subscriber.import_file_required');
     const form = importFormSchema.safeParse(request.body ?? {});
     const source = form.success ? (form.data.source ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').trim() : '';
     const file = spooled(request);
@@ -191,4 +244,5 @@ export async function subscriberNewsroomRoutes(app: FastifyInstance, deps: Subsc
     if (asJson) return reply.type('application/json; charset=utf-8').send(importProgressJson(progress));
     return render(request, reply, { title: `Import of ${progress.fileName}`, path: `/newsroom/subscribers/imports/${progress.id}`, scripts: ['newsletter.js'] }, () => importMain(progress));
   });
+  return Promise.resolve();
 }
