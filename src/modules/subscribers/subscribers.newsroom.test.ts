@@ -159,6 +159,10 @@ describe('the newsroom subscriber screens', () => {
     assert.doesNotMatch(huge.body, /at .*\.ts:\d+/);
     const form = await editor.request({ method: 'POST', url: '/newsroom/subscribers/import', form: { _csrf: editor.csrf, source: 'x' } });
     assert.equal(form.statusCode, 400, 'a form without a file');
+    const longField = await upload(editor, { source: 'x'.repeat(5000) }, { name: 'a.csv', content: 'email\nlong@example.com\n' });
+    assert.equal(longField.statusCode, 400, 'a field over 4 KB');
+    assert.match(longField.body, /could not be read/);
+    assert.equal(Number((await site.db.selectFrom('subscribers').select((eb) => eb.fn.countAll().as('n')).where('email_key', '=', 'long@example.com').executeTakeFirstOrThrow()).n), 0);
   });
 
   it('exports every subscriber as CSV with the CLI columns, including an import’s provenance', async () => {
