@@ -28,16 +28,20 @@ export async function startServer(config: Config, log: (line: string) => void = 
   log(`Mail goes to ${mail.description}.`);
   const contentChanges = await startContentChanges(config, { db, dialect, watch: true, ...(logger ? { log: logger } : {}) });
   const { app, startDraining, contentChanged } = await buildApp({ config, db, mail, storage, logger, contentChanges });
+  /** What outlives the app: stopped last, after the app (and its sign-up mailer) has closed. */
+  const release = async () => {
+    await contentChanges.stop();
+    mail.close();
+    storage.close?.();
+    await db.destroy();
+  };
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     // E.g. the port is taken: close what started (the sign-up mailer's poll, the content watcher) so the
     // process can exit with the error instead of lingering.
     await app.close();
-    await contentChanges.stop();
-    mail.close();
-    storage.close?.();
-    await db.destroy();
+    await release();
     throw error;
   }
   const address = app.server.address();
@@ -54,10 +58,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
       if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       await app.close(); // stops accepting, waits for in-flight requests
       await background?.stop(); // finishes and records the work in flight
-      await contentChanges.stop();
-      mail.close();
-      storage.close?.();
-      await db.destroy();
+      await release();
       if (logger) logger.flush();
     })());
   return { close, url };

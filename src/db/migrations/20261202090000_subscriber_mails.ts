@@ -1,7 +1,7 @@
 // Frozen once landed. The queue of subscriber mails: the confirmation link after a sign-up, or "you are
 // already subscribed". A row is written in the sign-up's own transaction, so an accepted sign-up always has
 // its mail on record even if the process dies or the SMTP server is down at that moment; the web process
-// sends it at once and workers retry what is left. Rows go with their subscriber (erasure).
+// sends it at once and every web process retries what is left. Rows go with their subscriber (erasure).
 import { type Kysely, PostgresAdapter } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
+import { statusIn } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
 import type { DeliveryStatus, IssueRow, NewIssue } from './newsletters.table.ts';
 
@@ -7,15 +8,6 @@ import type { DeliveryStatus, IssueRow, NewIssue } from './newsletters.table.ts'
  * guarded by the state it leaves, so two workers (or a worker and a stale-claim sweep) can never both move
  * the same row.
  */
-
-/**
- * `status IN (…)` written so that no index can serve it. Next to `id IN (…)`, a plain condition on status
- * tempts SQLite's planner (with bound parameters) into the claim index, walking every queued row: 8 ms per
- * statement at 100,000 deliveries instead of microseconds by primary key.
- */
-function statusIn(statuses: readonly DeliveryStatus[]) {
-  return sql<boolean>`coalesce(status, '') in (${sql.join(statuses)})`;
-}
 
 /**
  * The queue's indexes are partial (migration 20261202100000): each holds only the rows of some statuses.

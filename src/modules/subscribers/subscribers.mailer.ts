@@ -86,7 +86,7 @@ export interface SubscriberMailer {
 
 /**
  * Sends subscriber mails from the `subscriber_mails` queue. A sign-up writes its mail's row in its own
- * transaction and hands the id here; the mail is claimed (`queued` → `sending`), written from the
+ * transaction and wakes the mailer of its process; the mail is claimed (`queued` → `sending`), written from the
  * subscriber's row as it is now, sent, and recorded — `sent`, `queued` again later (4xx, timeout, dropped
  * connection), or `failed` (5xx). A confirmation whose nonce was replaced by a newer sign-up is `skipped`:
  * only the newest link works, so only the newest is sent. The poll picks up retries, and the mails of a

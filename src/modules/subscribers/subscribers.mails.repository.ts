@@ -1,15 +1,11 @@
 import { sql } from 'kysely';
+import { statusIn } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
 import type { NewSubscriber, NewSubscriberMail, SubscriberMailKind, SubscriberMailStatus, SubscriberRow } from './subscribers.table.ts';
 
 // SQL of the sign-up's batched writes and of the subscriber-mail queue. Every state change of a mail is
 // one statement guarded by the state it leaves, as for newsletter deliveries, so two senders never both
 // move the same row.
-
-/** `status IN (…)` that no index serves: next to `id IN (…)` the primary key is the right way in. */
-function statusIn(statuses: readonly SubscriberMailStatus[]) {
-  return sql<boolean>`coalesce(status, '') in (${sql.join(statuses)})`;
-}
 
 /**
  * Inserts the subscribers whose addresses are not known yet, in one statement, and returns the new rows

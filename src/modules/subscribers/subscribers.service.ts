@@ -227,7 +227,6 @@ export class SubscriberService {
   storedIp(ip: string): string | null {
     return storeIp(ip, this.deps.config.ipStorage, this.deps.secret);
   }
-
 }
 
 /** A validated sign-up on its way to the database. */

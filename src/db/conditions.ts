@@ -1,0 +1,11 @@
+import { sql } from 'kysely';
+
+/**
+ * `status IN (…)` written so that no index can serve it, for a queue table's state guards (deliveries,
+ * subscriber mails). Next to `id IN (…)`, a plain condition on status tempts SQLite's planner (with bound
+ * parameters) into a status index, walking every queued row: 8 ms per statement at 100,000 deliveries
+ * instead of microseconds by primary key.
+ */
+export function statusIn<S extends string>(statuses: readonly S[]) {
+  return sql<boolean>`coalesce(status, '') in (${sql.join(statuses)})`;
+}
