@@ -8,7 +8,7 @@ import { roles, type Role, type UserRow } from './users.table.ts';
 // The newsroom's account pages. Every page is `noindex` and answered with `cache-control: no-store`.
 
 function page(site: SiteContext, path: string, title: string, main: SafeHtml): string {
-  return layout(site, { title, description: title, path, robots: 'noindex, nofollow' }, html`<section class="newsroom">${main}</section>`);
+  return layout(site, { title, description: title, path, robots: 'noindex, nofollow', stylesheets: ['newsroom.css'] }, html`<section class="newsroom">${main}</section>`);
 }
 
 function csrfInput(token: string): SafeHtml {

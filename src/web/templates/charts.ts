@@ -1,7 +1,7 @@
 import { html, type SafeHtml } from '../html.ts';
 
 // Server-rendered charts for the newsroom: inline SVG, no script, no library. Colours come from
-// `currentColor` and the `--chart-*` CSS variables (site.css), so a chart follows light and dark mode.
+// `currentColor` and the `--chart-*` CSS variables (newsroom.css), so a chart follows light and dark mode.
 // Every chart is an image with a <title> and <desc> for screen readers, and its numbers are also in a
 // table under a <details>, for anyone who wants them exactly.
 

@@ -23,6 +23,8 @@ export interface PageMeta {
   head?: SafeHtml;
   /** Robots directive, e.g. `noindex` for error pages. */
   robots?: string;
+  /** Stylesheets after site.css, by source name: the signed-out newsroom pages add `newsroom.css`. */
+  stylesheets?: string[];
 }
 
 /** Building an Intl.DateTimeFormat costs about a millisecond; pages rendered per request (sign-up answers) reuse one. */
@@ -57,6 +59,7 @@ export function layout(site: SiteContext, meta: PageMeta, main: SafeHtml): strin
 ${meta.robots ? html`<meta name="robots" content="${meta.robots}">` : ''}
 <link rel="canonical" href="${canonical}">
 <link rel="stylesheet" href="${site.assets.url('site.css')}" integrity="${site.assets.integrity('site.css')}">
+${(meta.stylesheets ?? []).map((name) => html`<link rel="stylesheet" href="${site.assets.url(name)}" integrity="${site.assets.integrity(name)}">`)}
 <link rel="icon" href="${site.assets.url('favicon.svg')}" type="image/svg+xml">
 <link rel="alternate" type="application/rss+xml" title="${settings.publicationName} (RSS)" href="${site.siteUrl}/feed.xml">
 <link rel="alternate" type="application/atom+xml" title="${settings.publicationName} (Atom)" href="${site.siteUrl}/atom.xml">

@@ -60,6 +60,7 @@ export function newsroomLayout(site: SiteContext, meta: NewsroomPageMeta, main: 
 <meta name="color-scheme" content="light dark">
 <meta name="csrf-token" content="${meta.csrf}">
 <link rel="stylesheet" href="${site.assets.url('site.css')}" integrity="${site.assets.integrity('site.css')}">
+<link rel="stylesheet" href="${site.assets.url('newsroom.css')}" integrity="${site.assets.integrity('newsroom.css')}">
 <link rel="icon" href="${site.assets.url('favicon.svg')}" type="image/svg+xml">
 ${(meta.scripts ?? []).map((name) => html`<script defer src="${site.assets.url(name)}" integrity="${site.assets.integrity(name)}"></script>`)}
 </head>
