@@ -1,20 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { chooseContentCoding, codingEtag, type CompressibleBody, encodedBody, ifNoneMatchMatches, sendNegotiated } from './http-negotiation.ts';
 
 /** A rendered response kept in memory: the body once, and its compressed forms made on first demand. */
-interface CachedResponse {
-  readonly body: Buffer;
+interface CachedResponse extends CompressibleBody {
+  /** The identity form's ETag; each content coding has its own (`codingEtag`). */
   readonly etag: string;
   readonly contentType: string;
   readonly cacheControl: string;
-  /** Every header of a 200 answer except content-encoding and content-length, for the fast path. */
+  /** Every header of a 200 answer except etag, content-encoding and content-length, for the fast path. */
   readonly headers: OutgoingHttpHeaders;
   /** Rendered pages also show the date and "now"-relative lists, so even unchanged content is re-rendered now and then. */
   readonly expiresAt: number;
-  gzip?: Buffer;
-  br?: Buffer;
 }
 
 export interface RenderedPage {
@@ -91,17 +89,19 @@ export class PageCache {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || req.url === undefined) return false;
     const entry = this.#byPath.get(req.url);
     if (!entry || entry.expiresAt <= Date.now()) return false;
+    const coding = chooseContentCoding(req.headers['accept-encoding'], entry.body.length);
+    const etag = codingEtag(entry.etag, coding);
     const ifNoneMatch = req.headers['if-none-match'];
-    if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, entry.etag)) {
-      res.writeHead(304, entry.headers);
+    if (ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, etag)) {
+      res.writeHead(304, { ...entry.headers, etag });
       res.end();
       return true;
     }
-    const encoded = negotiate(entry, req.headers['accept-encoding']);
-    const headers = encoded.encoding ? { ...entry.headers, 'content-encoding': encoded.encoding, 'content-length': encoded.body.length } : { ...entry.headers, 'content-length': encoded.body.length };
+    const body = encodedBody(entry, coding);
+    const headers = coding === 'identity' ? { ...entry.headers, etag, 'content-length': body.length } : { ...entry.headers, etag, 'content-encoding': coding, 'content-length': body.length };
     res.writeHead(200, headers);
     if (req.method === 'HEAD') res.end();
-    else res.end(encoded.body);
+    else res.end(body);
     return true;
   }
 
@@ -138,35 +138,12 @@ function toCached(page: RenderedPage, expiresAt: number, extraHeaders: OutgoingH
     etag,
     contentType: page.contentType,
     cacheControl,
-    headers: { ...extraHeaders, 'content-type': page.contentType, 'cache-control': cacheControl, etag, vary: 'Accept-Encoding' },
+    headers: { ...extraHeaders, 'content-type': page.contentType, 'cache-control': cacheControl, vary: 'Accept-Encoding' },
     expiresAt,
   };
 }
 
-function matchesEtag(ifNoneMatch: string, etag: string): boolean {
-  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-}
-
-/** Brotli, then gzip, when the client accepts it and the page is worth compressing; each made once. */
-function negotiate(entry: CachedResponse, accept: string | undefined): { body: Buffer; encoding?: 'br' | 'gzip' } {
-  if (accept !== undefined && entry.body.length > 1024) {
-    if (/\bbr\b/.test(accept)) {
-      entry.br ??= brotliCompressSync(entry.body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 } });
-      return { body: entry.br, encoding: 'br' };
-    }
-    if (/\bgzip\b/.test(accept)) {
-      entry.gzip ??= gzipSync(entry.body, { level: 9 });
-      return { body: entry.gzip, encoding: 'gzip' };
-    }
-  }
-  return { body: entry.body };
-}
-
 function sendCached(request: FastifyRequest, reply: FastifyReply, entry: CachedResponse): FastifyReply {
-  reply.header('content-type', entry.contentType).header('cache-control', entry.cacheControl).header('etag', entry.etag).header('vary', 'Accept-Encoding');
-  const ifNoneMatch = request.headers['if-none-match'];
-  if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, entry.etag)) return reply.code(304).send();
-  const encoded = negotiate(entry, request.headers['accept-encoding']);
-  if (encoded.encoding) reply.header('content-encoding', encoded.encoding);
-  return reply.send(encoded.body);
+  reply.header('content-type', entry.contentType).header('cache-control', entry.cacheControl);
+  return sendNegotiated(request, reply, entry, entry.etag);
 }

@@ -7,6 +7,7 @@ import { getAuthor, getPublishedArticle, getPublishedPage, getTag, hydrateArticl
 import { getLegalDocument } from '../modules/legal/legal.service.ts';
 import type { LegalKind } from '../modules/legal/legal.table.ts';
 import { feedContentTypes, type FeedFormat, renderFeed } from './feeds.ts';
+import { sendNegotiated } from './http-negotiation.ts';
 import type { PageCache } from './page-cache.ts';
 import { loadSiteContext } from './site-context.ts';
 import { renderNewsSitemap, renderSitemap } from './sitemaps.ts';
@@ -133,9 +134,8 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): void {
     handler: (request, reply) => {
       const asset = deps.assets.get(request.params.name);
       if (!asset) throw new AppError('page.not_found');
-      reply.header('content-type', asset.contentType).header('cache-control', 'public, max-age=31536000, immutable').header('etag', asset.etag);
-      if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
-      return reply.send(asset.body);
+      reply.header('content-type', asset.contentType).header('cache-control', 'public, max-age=31536000, immutable');
+      return sendNegotiated(request, reply, asset, asset.etag);
     },
   });
 }

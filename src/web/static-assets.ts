@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { CompressibleBody } from './http-negotiation.ts';
 
 const assetsDir = path.join(import.meta.dirname, 'assets');
 
@@ -12,8 +13,8 @@ const contentTypes: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-export interface StaticAsset {
-  body: Buffer;
+/** An asset's bytes, and their brotli and gzip forms once a client has asked for them. */
+export interface StaticAsset extends CompressibleBody {
   contentType: string;
   etag: string;
 }

@@ -69,10 +69,32 @@ for (const backend of ['filesystem', 's3'] as const) describe(`media files over 
     assert.equal(res.headers['content-range'], `bytes */${size}`);
   });
 
-  for (const range of ['bytes=abc', 'bytes=0-1,5-9', 'items=0-5', 'bytes=5-1x', 'bytes=0-1, bytes=2-3']) {
-    it(`refuses a malformed or multiple Range (${range}) with 416, not a 5xx`, async () => {
+  it('answers a suffix range longer than the file with the whole file as 206 (RFC 9110 §14.1.3)', async () => {
+    const whole = (await get(video)).rawPayload;
+    const res = await get(video, { range: `bytes=-${size + 1000}` });
+    assert.equal(res.statusCode, 206);
+    assert.equal(res.headers['content-range'], `bytes 0-${size - 1}/${size}`);
+    assert.deepEqual(res.rawPayload, whole);
+    const past = await get(video, { range: `bytes=10-${size + 1000}` });
+    assert.equal(past.statusCode, 206);
+    assert.equal(past.headers['content-range'], `bytes 10-${size - 1}/${size}`);
+  });
+
+  // We send one range at most; RFC 9110 §14.2 lets a server ignore the rest, and requires it for other units.
+  for (const range of ['bytes=0-1,5-9', 'bytes=0-1, 5-', 'items=0-5', 'Items=0-1,2-3']) {
+    it(`ignores a Range with several ranges or another unit (${range}) and sends the whole file with 200`, async () => {
+      const res = await get(video, { range });
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['content-range'], undefined);
+      assert.equal(res.rawPayload.length, size);
+    });
+  }
+
+  for (const range of ['bytes=abc', 'bytes=5-1x', 'bytes=9-3', 'bytes=-0', 'bytes=']) {
+    it(`refuses a malformed Range (${range}) with 416, not a 5xx`, async () => {
       const res = await get(video, { range });
       assert.equal(res.statusCode, 416);
+      assert.equal(res.headers['content-range'], `bytes */${size}`);
     });
   }
 
@@ -86,6 +108,16 @@ for (const backend of ['filesystem', 's3'] as const) describe(`media files over 
   it('answers a repeat request with 304 from the ETag', async () => {
     const etag = String((await get(video)).headers.etag);
     assert.equal((await get(video, { 'if-none-match': etag })).statusCode, 304);
+  });
+
+  it('compares If-None-Match weakly, in a list, and takes * (RFC 9110 §13.1.2)', async () => {
+    const etag = String((await get(video)).headers.etag);
+    for (const ifNoneMatch of [`W/${etag}`, `"other", ${etag}`, `"other",W/${etag}`, '*']) {
+      const res = await get(video, { 'if-none-match': ifNoneMatch });
+      assert.equal(res.statusCode, 304, ifNoneMatch);
+      assert.equal(res.rawPayload.length, 0);
+    }
+    for (const ifNoneMatch of ['"other"', `"x${etag.slice(1)}`, 'W/"other", "again"']) assert.equal((await get(video, { 'if-none-match': ifNoneMatch })).statusCode, 200, ifNoneMatch);
   });
 
   for (const path of [

@@ -1,20 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import parseRange from 'range-parser';
 import { AppError } from '../../errors.ts';
+import { ifNoneMatchMatches, parseRangeHeader } from '../../web/http-negotiation.ts';
 import { immutableCacheControl, type MediaStorage, type ServableMediaStorage } from './media.storage.ts';
 
 /** Fingerprinted names only: letters, digits, dots, hyphens and underscores, no leading dot. */
 const fileNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
-/** One byte range (RFC 9110 §14.1.2): `bytes=first-last`, `bytes=first-` or `bytes=-suffix`. */
-const singleRangePattern = /^bytes=(\d{1,15}-\d{0,15}|-\d{1,15})$/;
-
-/** The one range `range` asks for in a file of `size` bytes; undefined when it is malformed, several, or outside the file. */
-function singleRange(range: string, size: number): { start: number; end: number } | undefined {
-  if (!singleRangePattern.test(range.trim())) return undefined;
-  const ranges = parseRange(size, range.trim(), { combine: false });
-  return Array.isArray(ranges) && ranges.length === 1 ? ranges[0] : undefined;
-}
-
 export interface MediaRoutesDeps {
   storage: MediaStorage;
   /** MEDIA_PUBLIC_URL: when set, `/media/<file>` redirects there (a CDN or a public bucket). */
@@ -24,9 +14,9 @@ export interface MediaRoutesDeps {
 /**
  * Serves stored media with HTTP Range support (206 / 416), ETag and a year of immutable caching, from
  * whichever storage is configured, by one code path: a file on disk is read from the range asked for, an
- * object in S3 with the Range passed on to GetObject. A Range header that is malformed or asks for several
- * ranges is refused with 416: we do not send multipart/byteranges, and RFC 9110 §14.2 lets a server reject an
- * invalid ranges-specifier.
+ * object in S3 with the Range passed on to GetObject. We send one range at most (no multipart/byteranges):
+ * a Range asking for several, or in another unit, is ignored and the whole file sent with 200
+ * (`parseRangeHeader`). Media is sent as stored, without content coding: it is compressed already.
  */
 export function mediaRoutes(app: FastifyInstance, deps: MediaRoutesDeps): Promise<void> {
   const { storage, publicUrl } = deps;
@@ -57,27 +47,26 @@ function isServable(storage: MediaStorage): storage is ServableMediaStorage {
   return 'stat' in storage && 'read' in storage;
 }
 
-/** Answers from an object store with the same rules as the filesystem: ETag/304, one range (206) or 416. */
+/** Answers from an object store with the same rules as the filesystem: ETag/304, one range (206), 416 or the whole file. */
 async function proxy(storage: ServableMediaStorage, request: FastifyRequest, reply: FastifyReply, fileName: string): Promise<FastifyReply> {
   const object = await storage.stat(fileName);
   if (!object) throw new AppError('media.not_found');
   reply.header('accept-ranges', 'bytes').header('cache-control', immutableCacheControl);
   if (object.etag !== null) reply.header('etag', object.etag);
   if (object.lastModified !== null) reply.header('last-modified', object.lastModified.toUTCString());
-  if (object.etag !== null && request.headers['if-none-match']?.split(/\s*,\s*/).includes(object.etag)) return reply.code(304).send();
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (object.etag !== null && ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, object.etag)) return reply.code(304).send();
 
   // If-Range with another validator asks for the whole (changed) file; ours never change, but honour it.
   const ifRange = request.headers['if-range'];
   const rangeHeader = ifRange === undefined || ifRange === object.etag ? request.headers.range : undefined;
-  let range: { start: number; end: number } | undefined;
-  if (rangeHeader !== undefined) {
-    range = singleRange(rangeHeader, object.size);
-    if (range === undefined) {
-      reply.header('content-range', `bytes */${object.size}`);
-      throw new AppError('media.range_not_satisfiable');
-    }
-    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${object.size}`);
+  const asked = parseRangeHeader(rangeHeader, object.size);
+  if (asked.kind === 'unsatisfiable') {
+    reply.header('content-range', `bytes */${object.size}`);
+    throw new AppError('media.range_not_satisfiable');
   }
+  const range = asked.kind === 'part' ? { start: asked.start, end: asked.end } : undefined;
+  if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${object.size}`);
   reply.type(object.contentType ?? 'application/octet-stream').header('content-length', range ? range.end - range.start + 1 : object.size);
   if (request.method === 'HEAD') return reply.send();
   return reply.send(await storage.read(fileName, range));
