@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { freePort } from '../test/helpers/ports.ts';
+import { environmentReference } from './config.ts';
 
 const run = promisify(execFile);
 const bin = path.join(import.meta.dirname, '..', 'bin', 'gazette.js');
@@ -43,6 +44,15 @@ describe('the gazette command', () => {
       assert.equal(own.code, 0);
       assert.match(own.stdout, new RegExp(`Usage: gazette ${command}`));
     }
+  });
+
+  it('--help lists every environment variable with its default, from the schema docs/configuration.md is made from', async () => {
+    const help = await gazette(['--help']);
+    assert.equal(help.code, 0);
+    for (const variable of environmentReference()) assert.match(help.stdout, new RegExp(`^  ${variable.name} +(default|unset)`, 'm'), `${variable.name} is missing`);
+    assert.match(help.stdout, /^ {2}MEDIA_MAX_IMAGE_BYTES +default 20971520; integer ≥ 1024\n {6}Largest image upload/m);
+    assert.match(help.stdout, /^ {2}SIGNUP_LIMIT_PER_IP +default 20/m);
+    assert.match(help.stdout, /^ {2}S3_REGION +default AWS_REGION, else us-east-1/m);
   });
 
   it('refuses an unknown command with the usage and exit code 2', async () => {
