@@ -56,11 +56,11 @@ async function serve(args: string[]): Promise<number> {
     const stop = (signal: string) => {
       if (stopping) {
         // A second signal: the operator does not want to wait for the requests in flight.
-        console.log(`${signal} again: exiting now.`);
+        server.log(`${signal} again: exiting now.`);
         process.exit(1);
       }
       stopping = true;
-      console.log(`${signal}: finishing the requests in flight, then shutting down…`);
+      server.log(`${signal}: finishing the requests in flight, then shutting down…`);
       void server.close().then(resolve);
     };
     process.on('SIGINT', () => stop('SIGINT'));
