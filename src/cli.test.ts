@@ -7,6 +7,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { freePort } from '../test/helpers/ports.ts';
+import { environmentReference } from './config.ts';
+import { firstAdminHint } from './server.ts';
 
 const run = promisify(execFile);
 const bin = path.join(import.meta.dirname, '..', 'bin', 'gazette.js');
@@ -45,6 +47,15 @@ describe('the gazette command', () => {
     }
   });
 
+  it('--help lists every environment variable with its default, from the schema docs/configuration.md is made from', async () => {
+    const help = await gazette(['--help']);
+    assert.equal(help.code, 0);
+    for (const variable of environmentReference()) assert.match(help.stdout, new RegExp(`^  ${variable.name} +(default|unset)`, 'm'), `${variable.name} is missing`);
+    assert.match(help.stdout, /^ {2}MEDIA_MAX_IMAGE_BYTES +default 20971520; integer ≥ 1024\n {6}Largest image upload/m);
+    assert.match(help.stdout, /^ {2}SIGNUP_LIMIT_PER_IP +default 20/m);
+    assert.match(help.stdout, /^ {2}S3_REGION +default AWS_REGION, else us-east-1/m);
+  });
+
   it('refuses an unknown command with the usage and exit code 2', async () => {
     const result = await gazette(['frobnicate']);
     assert.equal(result.code, 2);
@@ -72,11 +83,15 @@ describe('the gazette command', () => {
     after(() => child?.kill('SIGKILL'));
 
     /** Starts `gazette serve`, resolves with its output once it is listening. */
-    async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+    async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; stdout: () => string }> {
       const proc = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       child = proc;
       let output = '';
-      proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      let stdout = '';
+      proc.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        stdout += chunk.toString();
+      });
       proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`not listening after 20 s:\n${output}`)), 20_000);
@@ -88,7 +103,16 @@ describe('the gazette command', () => {
         });
         proc.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
       });
-      return { child: proc, output: () => output };
+      return { child: proc, output: () => output, stdout: () => stdout };
+    }
+
+    /** Resolves once `check` holds for the output, polling it; fails with the output after `timeoutMs`. */
+    async function until(check: () => boolean, describe: () => string, timeoutMs = 10_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting:\n${describe()}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     }
 
     async function stop(proc: ChildProcess): Promise<number | null> {
@@ -113,6 +137,29 @@ describe('the gazette command', () => {
       assert.doesNotMatch(second.output(), /Seeded/);
       const again = await (await fetch(`http://127.0.0.1:${port}/`)).text();
       assert.equal((again.match(/class="story[ "]/g) ?? []).length, (body.match(/class="story[ "]/g) ?? []).length);
+      assert.equal(await stop(second.child), 0);
+    });
+
+    it('writes JSON lines when its output is not a terminal, and tells a fresh install how to make the first admin', async () => {
+      const port = await freePort();
+      const env = { DATA_DIR: path.join(dataDir, 'first-run'), PORT: String(port), SEED_DEMO: 'false', LOG_LEVEL: 'info', LOG_FORMAT: '' };
+      const first = await start(env);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      const entries = () => first.stdout().trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; path?: string });
+      await until(() => entries().some((e) => e.msg === 'request' && e.path === '/healthz'), first.output);
+      assert.ok(entries().some((e) => e.level === 30 && e.msg.startsWith('Gazette is serving')));
+      const hint = entries().find((e) => e.msg === firstAdminHint);
+      assert.ok(hint, first.stdout());
+      assert.equal(await stop(first.child), 0);
+
+      // The command the hint gives works as printed, and the hint is gone once an admin exists.
+      const command = /npx gazette (.+)$/.exec(hint.msg)?.[1] ?? '';
+      const args = [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
+      const added = await gazette(args, env);
+      assert.equal(added.code, 0, added.stderr);
+      assert.match(added.stdout, /Added you@example\.com \(admin\)/);
+      const second = await start(env);
+      assert.ok(!second.output().includes('No newsroom admin yet'), second.output());
       assert.equal(await stop(second.child), 0);
     });
 

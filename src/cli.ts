@@ -1,5 +1,6 @@
 import { type CliCommand, UsageError, wantsHelp } from './cli-support.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { environmentHelp } from './config.docs.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest, withMigratedDb } from './db/migrate.ts';
 import { newsletterCommand } from './modules/newsletters/newsletters.cli.ts';
@@ -32,19 +33,19 @@ const commands: Record<string, CliCommand> = {
   user: userCommand,
 };
 
-const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO, SMTP_URL, MAIL_FROM,\nSECRET_KEY, IP_STORAGE, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, WORKER, DKIM_*, LOG_FORMAT, CDN_PURGE_URL,
-CDN_PURGE_AUTHORIZATION, SHUTDOWN_DELAY_MS (see README.md).`;
+/** For the commands whose help would drown in the full list of variables. */
+const environmentPointer = `Environment: every variable is listed by 'gazette --help' and in docs/configuration.md.`;
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `Usage: gazette <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'gazette <command> --help' for a command's options.\n${environmentHelp}`;
+  return `Usage: gazette <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'gazette <command> --help' for a command's options.\n\n${environmentHelp()}`;
 }
 
 
 async function serve(args: string[]): Promise<number> {
   if (wantsHelp(args)) {
-    console.log(`Usage: gazette serve\n\nServe the site (the default; \`npm start\`).\n${environmentHelp}`);
+    console.log(`Usage: gazette serve\n\nServe the site (the default; \`npm start\`).\n\n${environmentHelp()}`);
     return 0;
   }
   rejectUnknown(args, 'serve');
@@ -55,11 +56,11 @@ async function serve(args: string[]): Promise<number> {
     const stop = (signal: string) => {
       if (stopping) {
         // A second signal: the operator does not want to wait for the requests in flight.
-        console.log(`${signal} again: exiting now.`);
+        server.log(`${signal} again: exiting now.`);
         process.exit(1);
       }
       stopping = true;
-      console.log(`${signal}: finishing the requests in flight, then shutting down…`);
+      server.log(`${signal}: finishing the requests in flight, then shutting down…`);
       void server.close().then(resolve);
     };
     process.on('SIGINT', () => stop('SIGINT'));
@@ -71,7 +72,7 @@ async function serve(args: string[]): Promise<number> {
 async function invalidate(args: string[]): Promise<number> {
   if (wantsHelp(args)) {
     console.log(
-      `Usage: gazette invalidate\n\nRecord that content changed and tell every web process (PostgreSQL: NOTIFY; SQLite: they poll the\nversion each second), so cached pages are rendered afresh; with CDN_PURGE_URL, purge the CDN too.\nFor changes made outside Gazette, e.g. directly in the database.\n${environmentHelp}`,
+      `Usage: gazette invalidate\n\nRecord that content changed and tell every web process (PostgreSQL: NOTIFY; SQLite: they poll the\nversion each second), so cached pages are rendered afresh; with CDN_PURGE_URL, purge the CDN too.\nFor changes made outside Gazette, e.g. directly in the database.\n${environmentPointer}`,
     );
     return 0;
   }
@@ -89,7 +90,7 @@ async function invalidate(args: string[]): Promise<number> {
 
 async function migrate(args: string[]): Promise<number> {
   if (wantsHelp(args)) {
-    console.log(`Usage: gazette migrate\n\nBring the database schema to the newest migration, then exit.\n${environmentHelp}`);
+    console.log(`Usage: gazette migrate\n\nBring the database schema to the newest migration, then exit.\n${environmentPointer}`);
     return 0;
   }
   rejectUnknown(args, 'migrate');

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /**
- * The environment, validated once at start-up and frozen. Every variable is documented in the README;
+ * The environment, validated once at start-up and frozen. Every variable is described in `environmentDocs`
+ * below, from which docs/configuration.md (`npm run docs:config`) and `gazette --help` are generated;
  * a bad value stops start-up with one line naming the variable (see `ConfigError`).
  */
 const environmentSchema = z.object({
@@ -44,13 +45,141 @@ const environmentSchema = z.object({
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   CDN_PURGE_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
   CDN_PURGE_AUTHORIZATION: z.string().optional(),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
   MEDIA_MAX_IMAGE_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
   MEDIA_MAX_VIDEO_BYTES: z.coerce.number().int().min(1024).default(500 * 1024 * 1024),
 });
+
+/** How one variable is documented; its type, allowed values and plain default are read from the schema. */
+export interface VariableDoc {
+  readonly group: (typeof variableGroups)[number];
+  /** Markdown: what it does, and what to know before changing it. */
+  readonly description: string;
+  /** Shown instead of the schema's default when that is derived from elsewhere (or absent but meaningful). */
+  readonly default?: string;
+  /** Shown instead of the type the schema gives, when that is a pattern no reader wants to decode. */
+  readonly values?: string;
+}
+
+/** Sections of docs/configuration.md and `gazette --help`, in this order. */
+export const variableGroups = ['Web server', 'Database and files', 'Logs', 'Mail', 'Sign-ups and privacy', 'Media', 'Several processes'] as const;
+
+/**
+ * Every variable's documentation: the one place to describe a new variable. TypeScript refuses a schema
+ * variable missing here; `npm run docs:config` then regenerates docs/configuration.md (a test checks it).
+ */
+const environmentDocs: { readonly [Name in keyof typeof environmentSchema.shape]: VariableDoc } = {
+  PORT: { group: 'Web server', description: 'TCP port to listen on (`0` picks a free one).' },
+  HOST: { group: 'Web server', values: 'IP address or host name', description: 'Address to listen on; `0.0.0.0` (or `::`) to accept connections from other machines.' },
+  SITE_URL: {
+    group: 'Web server',
+    default: '`http://HOST:PORT`',
+    description: 'Public base URL, used in canonical links, feeds, sitemaps, structured data and mails; set it to the address readers use, e.g. `https://news.example`. With `https://`, newsroom cookies are `Secure`.',
+  },
+  DATA_DIR: { group: 'Database and files', values: 'folder path', description: 'Folder for the SQLite database, uploaded media (`media/`), temporary uploads (`tmp/`, `imports/`) and the mail outbox (`outbox/`).' },
+  DATABASE_URL: {
+    group: 'Database and files',
+    default: '`sqlite:<DATA_DIR>/gazette.sqlite`',
+    values: '`sqlite:<file>`, `postgres://…`',
+    description: '`sqlite:/path/file.sqlite` for SQLite, or `postgres://user@host:5432/db` (or `postgresql://`) for PostgreSQL. Migrations run on start either way.',
+  },
+  LOG_LEVEL: { group: 'Logs', description: 'The lowest level written. At `info`, one access line per request that reaches the router. Start-up lines (where mail goes, the address served, the first-admin hint) are written at every level.' },
+  SEED_DEMO: { group: 'Database and files', description: '`false` to start with an empty site instead of seeding the demo publication into an empty database. A database that has any article is never seeded.' },
+  SMTP_URL: {
+    group: 'Mail',
+    values: '`smtp://…`, `smtps://…`',
+    description: '`smtp://[user:pass@]host:port` (STARTTLS when the server offers it) or `smtps://…` (TLS from the start). Unset, every mail is written as an `.eml` file to `DATA_DIR/outbox` and confirmation links are logged, so a local user can finish a sign-up. Credentials are never logged.',
+  },
+  MAIL_FROM: {
+    group: 'Mail',
+    default: '`newsletter@<SITE_URL host>`',
+    values: 'address, or `Name <address>`',
+    description: 'The sender, the envelope sender, and the `mailto:` target of `List-Unsubscribe`.',
+  },
+  SECRET_KEY: {
+    group: 'Sign-ups and privacy',
+    default: 'generated once, kept in the database',
+    values: 'at least 32 characters',
+    description: 'Signs confirmation, unsubscribe and self-service links and CSRF tokens. When unset, 32 random bytes are generated on first start and stored in the database, so every process sharing it agrees. Changing it invalidates links already mailed.',
+  },
+  IP_STORAGE: { group: 'Sign-ups and privacy', description: 'How a subscriber\'s IP address is kept in the consent record: `full`, `truncated` (IPv4 /24, IPv6 /48) or `hashed` (keyed hash).' },
+  DKIM_DOMAIN: { group: 'Mail', values: 'domain name', description: 'With `DKIM_SELECTOR` and `DKIM_PRIVATE_KEY_FILE` (all three or none): every message is DKIM-signed as `d=DKIM_DOMAIN`; the signature covers `List-Unsubscribe` and `List-Unsubscribe-Post` (RFC 8058 §4). See docs/operations.md for the DNS record.' },
+  DKIM_SELECTOR: { group: 'Mail', values: 'DNS label', description: 'The `s=` selector: the public key is published at `<selector>._domainkey.<DKIM_DOMAIN>`.' },
+  DKIM_PRIVATE_KEY_FILE: { group: 'Mail', values: 'file path', description: 'The private key that signs, a PEM file (e.g. from `openssl genrsa 2048`); read once at start, never logged.' },
+  SEND_CONCURRENCY: { group: 'Mail', description: 'Messages in flight per worker, which is also its number of SMTP connections, and the most a crash can duplicate. Each web process sends sign-up confirmation mails with as many.' },
+  SEND_RATE_PER_SECOND: { group: 'Mail', description: 'Ceiling on messages per second per worker process (`0`: none). Divide your provider\'s limit by the number of workers.' },
+  WORKER: { group: 'Several processes', description: '`serve` runs the background work (newsletter delivery, scheduled publishing, video snippets) in-process. Set `false` and run `gazette worker` processes instead, as many as you like. Sign-up confirmation mails are sent by the web processes either way.' },
+  SIGNUP_LIMIT_PER_IP: { group: 'Sign-ups and privacy', description: 'Newsletter sign-ups accepted from one IP address per 10 minutes, per server process (more get 429). `0` turns the limit off: for benchmarks only.' },
+  SIGNUP_LIMIT_PER_ADDRESS: { group: 'Sign-ups and privacy', description: 'Sign-ups for one email address per hour, per server process (each may send a confirmation mail). `0` turns it off.' },
+  MEDIA_URL: {
+    group: 'Media',
+    default: 'none: files in `DATA_DIR/media`',
+    values: '`s3://bucket[/prefix]`',
+    description: 'Stores media in an S3-compatible object store (AWS S3, MinIO, Cloudflare R2, Ceph RGW…) instead of the filesystem, so web processes on several machines share it. `/media/<file>` then proxies the object, with Range, ETag and immutable caching. The `S3_*` variables are refused without it.',
+  },
+  MEDIA_PUBLIC_URL: { group: 'Media', description: 'A base URL that serves the stored files by name, e.g. a CDN in front of the bucket (`https://cdn.example/media`, prefix included): `/media/<file>` then answers with a permanent redirect there, and pages\' Content-Security-Policy allows images and video from that origin.' },
+  S3_ENDPOINT: { group: 'Media', default: 'none: AWS', description: 'The store\'s URL for anything but AWS, e.g. `http://127.0.0.1:9000` (MinIO) or `https://<account>.r2.cloudflarestorage.com`.' },
+  S3_REGION: { group: 'Media', default: '`AWS_REGION`, else `us-east-1`', values: 'region name', description: 'The bucket\'s region (`auto` for R2).' },
+  S3_FORCE_PATH_STYLE: { group: 'Media', description: '`true` for `endpoint/bucket/key` URLs instead of `bucket.endpoint/key` (MinIO, Ceph and most self-hosted stores).' },
+  S3_ACCESS_KEY_ID: { group: 'Media', default: 'none: the AWS default chain', description: 'With `S3_SECRET_ACCESS_KEY` (both or neither); without them the AWS SDK\'s default chain applies (`AWS_ACCESS_KEY_ID`…, profiles, instance or task roles). Never logged.' },
+  S3_SECRET_ACCESS_KEY: { group: 'Media', default: 'none: the AWS default chain', description: 'See `S3_ACCESS_KEY_ID`. Never logged.' },
+  LOG_FORMAT: {
+    group: 'Logs',
+    default: 'auto: `pretty` on a terminal, else `json`',
+    description: '`json`: one JSON object per line (pino), for a log collector. `pretty`: one readable line per event (time, level, message, key fields). Secrets are redacted in both.',
+  },
+  CDN_PURGE_URL: { group: 'Several processes', description: 'An endpoint that is sent `POST {"event":"content.changed","site":…,"version":…,"purge":"all"}` after every publish or edit, so a CDN in front drops its copies. Retried; never blocks publishing.' },
+  CDN_PURGE_AUTHORIZATION: { group: 'Several processes', description: 'Sent as the `Authorization` header of each purge request (e.g. `Bearer …`). Never logged.' },
+  SHUTDOWN_DELAY_MS: { group: 'Several processes', description: 'On SIGTERM, `serve` first answers `/readyz` with 503 for this long while still serving, so a load balancer takes it out of rotation before it stops accepting connections (e.g. `5000` behind one that checks every 2 s).' },
+  MEDIA_MAX_IMAGE_BYTES: { group: 'Media', description: 'Largest image upload, in bytes (default 20 MB); a larger one is refused with 413 and read no further.' },
+  MEDIA_MAX_VIDEO_BYTES: { group: 'Media', description: 'Largest video upload, in bytes (default 500 MB). Caption (WebVTT) files are limited to 1 MB.' },
+};
+
+/** One variable as docs/configuration.md and `gazette --help` show it. */
+export interface VariableReference {
+  readonly name: string;
+  readonly group: VariableDoc['group'];
+  /** Markdown, or null when unset means "off". */
+  readonly default: string | null;
+  /** Markdown: the allowed values or the type. */
+  readonly values: string;
+  readonly description: string;
+}
+
+/** Every variable, in schema order, with its type and default read from the schema itself. */
+export function environmentReference(): VariableReference[] {
+  const properties = (z.toJSONSchema(environmentSchema).properties ?? {}) as Record<string, JsonProperty>;
+  return Object.entries(environmentDocs).map(([name, doc]: [string, VariableDoc]) => {
+    const property = properties[name] ?? {};
+    const plainDefault = property.default === undefined ? null : `\`${typeof property.default === 'string' ? property.default : JSON.stringify(property.default)}\``;
+    return { name, group: doc.group, default: doc.default ?? plainDefault, values: doc.values ?? valuesOf(property), description: doc.description };
+  });
+}
+
+interface JsonProperty {
+  type?: string;
+  enum?: unknown[];
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  default?: unknown;
+}
+
+function valuesOf(p: JsonProperty): string {
+  if (p.enum) return p.enum.map((v) => `\`${String(v)}\``).join(', ');
+  if (p.type === 'integer' || p.type === 'number') {
+    const kind = p.type === 'integer' ? 'integer' : 'number';
+    // .int() sets the maximum to Number.MAX_SAFE_INTEGER, which is no limit worth printing.
+    if (p.minimum !== undefined && p.maximum !== undefined && p.maximum < Number.MAX_SAFE_INTEGER) return `${kind} ${p.minimum}–${p.maximum}`;
+    return p.minimum !== undefined ? `${kind} ≥ ${p.minimum}` : kind;
+  }
+  if (p.format === 'uri') return 'http(s) URL';
+  return 'text';
+}
 
 export interface Config {
   readonly port: number;
@@ -82,8 +211,8 @@ export interface Config {
   readonly signupLimits: { readonly perIp: number; readonly perAddress: number };
   /** Largest newsroom upload per kind, in bytes (captions are fixed at 1 MB). */
   readonly uploadLimits: { readonly image: number; readonly video: number };
-  /** JSON lines (production) or one readable line per entry (development). */
-  readonly logFormat: 'json' | 'pretty';
+  /** JSON lines (production) or one readable line per entry (development); `auto`: pretty on a terminal. */
+  readonly logFormat: 'json' | 'pretty' | 'auto';
   /** Where to POST "content changed" so a CDN purges its copies (see src/web/cdn-purge.ts); null: none. */
   readonly cdnPurge: { readonly url: string; readonly authorization: string | null } | null;
   /** On SIGTERM, how long `serve` keeps answering (with /readyz at 503) before it stops accepting. */
@@ -151,7 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inProcessWorker: e.WORKER === 'true',
     media: mediaConfig(e, env),
     signupLimits: Object.freeze({ perIp: e.SIGNUP_LIMIT_PER_IP, perAddress: e.SIGNUP_LIMIT_PER_ADDRESS }),
-    logFormat: e.LOG_FORMAT,
+    logFormat: e.LOG_FORMAT ?? 'auto',
     cdnPurge: e.CDN_PURGE_URL ? Object.freeze({ url: e.CDN_PURGE_URL, authorization: e.CDN_PURGE_AUTHORIZATION ?? null }) : null,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES }),

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -46,12 +45,21 @@ export function echoRequestId(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
- * The process's logger: pino, JSON lines on stdout (LOG_FORMAT=json, the default), or one readable line per
- * entry (LOG_FORMAT=pretty, for a terminal). Cookies and Authorization headers are censored wherever they
- * appear, and request URLs go through `loggablePath`.
+ * LOG_FORMAT=auto: one readable line per event for a person at a terminal, JSON lines for anything else
+ * (a pipe, a file, journald, a container's log collector), which must be able to parse every line.
+ */
+export function chooseLogFormat(setting: Config['logFormat'], outputIsTerminal: boolean): 'json' | 'pretty' {
+  return setting === 'auto' ? (outputIsTerminal ? 'pretty' : 'json') : setting;
+}
+
+/**
+ * The process's logger: pino, writing JSON lines or (LOG_FORMAT, see `chooseLogFormat`) readable ones to
+ * stdout or `destination`. Cookies and Authorization headers are censored wherever they appear, and request
+ * URLs go through `loggablePath`; the readable format is made from the censored JSON, so it leaks nothing more.
  */
 export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, destination?: DestinationStream): Logger {
-  const stream = destination ?? (config.logFormat === 'pretty' ? prettyStream(process.stdout) : pino.destination({ dest: 1, sync: false }));
+  const format = chooseLogFormat(config.logFormat, destination === undefined && process.stdout.isTTY === true);
+  const stream = format === 'pretty' ? prettyStream(destination ?? process.stdout) : (destination ?? pino.destination({ dest: 1, sync: false }));
   return pino(
     {
       level: config.logLevel,
@@ -69,6 +77,17 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, des
   );
 }
 
+/**
+ * Start-up news (where mail goes, the address served, the first-admin hint) in the log's format, written
+ * whatever LOG_LEVEL says (tests and operators at `warn` still see where the site is), or plain lines when
+ * there is no logger (LOG_LEVEL=silent).
+ */
+export function startupLog(logger: Logger | false): (line: string) => void {
+  if (logger === false) return (line) => console.log(line);
+  const startup = logger.child({}, { level: 'info' });
+  return (line) => startup.info(line);
+}
+
 /** Fastify's logger options for this process. */
 export function fastifyLogging(logger: Logger | false) {
   // Typed as Fastify's base logger, so that the app's type does not depend on whether it logs.
@@ -77,25 +96,32 @@ export function fastifyLogging(logger: Logger | false) {
 
 const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
+/** Fields the readable line already shows, or that say nothing on one machine. */
+const shownElsewhere = new Set(['time', 'level', 'msg', 'reqId', 'pid', 'hostname']);
+
 /** `12:00:01 INFO  GET /articles/x 200 1.2 ms (req 3f…)`: LOG_FORMAT=pretty, without another dependency. */
-function prettyStream(out: NodeJS.WritableStream): DestinationStream {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      try {
-        const entry = JSON.parse(chunk.toString()) as Record<string, unknown>;
-        const { time, level, msg, reqId } = entry;
-        const extra = Object.entries(entry)
-          .filter(([k]) => !['time', 'level', 'msg', 'reqId', 'pid', 'hostname'].includes(k))
-          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-          .join(' ');
-        const clock = typeof time === 'string' ? time.slice(11, 19) : '';
-        const text = typeof msg === 'string' ? msg : '';
-        const id = typeof reqId === 'string' ? ` (req ${reqId})` : '';
-        out.write(`${clock} ${(levelNames[Number(level)] ?? String(level)).padEnd(5)} ${text}${extra ? ` ${extra}` : ''}${id}\n`);
-      } catch {
-        out.write(chunk);
-      }
-      callback();
-    },
-  });
+export function prettyLine(json: string): string {
+  try {
+    const entry = JSON.parse(json) as Record<string, unknown>;
+    const { time, level, msg, reqId } = entry;
+    const clock = typeof time === 'string' ? time.slice(11, 19) : '';
+    const label = (levelNames[Number(level)] ?? String(level)).padEnd(5);
+    const id = typeof reqId === 'string' ? ` (req ${reqId})` : '';
+    // The access line reads as a request does.
+    if (msg === 'request' && typeof entry.method === 'string' && typeof entry.path === 'string') {
+      return `${clock} ${label} ${entry.method} ${entry.path} ${String(entry.status)} ${String(entry.ms)} ms${id}\n`;
+    }
+    const extra = Object.entries(entry)
+      .filter(([k]) => !shownElsewhere.has(k))
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    const text = typeof msg === 'string' ? msg : '';
+    return `${clock} ${label} ${text}${extra ? ` ${extra}` : ''}${id}\n`;
+  } catch {
+    return json;
+  }
+}
+
+function prettyStream(out: { write(chunk: string): unknown }): DestinationStream {
+  return { write: (chunk: string) => void out.write(prettyLine(chunk)) };
 }

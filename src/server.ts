@@ -2,19 +2,22 @@ import { buildApp } from './app.ts';
 import { type Config } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { createLogger } from './logging.ts';
+import { createLogger, startupLog } from './logging.ts';
 import { createMailTransport } from './modules/mail/mail.transport.ts';
 import { createMediaStorage } from './modules/media/media.storage.ts';
 import { seedDemoPublication } from './modules/seed/seed.service.ts';
+import { UserService } from './modules/users/users.service.ts';
 import { startContentChanges } from './web/content-changes.ts';
 import { startBackgroundWork } from './worker.ts';
 
 /**
  * Starts the web server: opens the database, migrates it, seeds the demo publication into an empty one,
  * starts watching for content changes made by other processes, and listens. Resolves with a function that
- * shuts everything down gracefully.
+ * shuts everything down gracefully, and the start-up log (for the lines about shutting down).
  */
-export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<{ close: () => Promise<void>; url: string }> {
+export async function startServer(config: Config, startupLines?: (line: string) => void): Promise<{ close: () => Promise<void>; url: string; log: (line: string) => void }> {
+  const logger = config.logLevel === 'silent' ? false : createLogger(config);
+  const log = startupLines ?? startupLog(logger);
   const { db, dialect } = createDb(config.database);
   await migrateToLatest(db);
   const storage = await createMediaStorage(config);
@@ -23,7 +26,6 @@ export async function startServer(config: Config, log: (line: string) => void = 
     const outcome = await seedDemoPublication(db, { storage });
     if (outcome === 'seeded') log('Seeded the demo publication, The Judean.');
   }
-  const logger = config.logLevel === 'silent' ? false : createLogger(config);
   const mail = await createMailTransport(config);
   log(`Mail goes to ${mail.description}.`);
   const contentChanges = await startContentChanges(config, { db, dialect, watch: true, ...(logger ? { log: logger } : {}) });
@@ -48,6 +50,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.siteUrl;
   log(`Gazette is serving ${url} (listening on ${config.host}:${port}, data in ${config.dataDir})`);
+  if (!(await new UserService({ db, siteUrl: url, now: () => new Date() }).hasActiveAdmin())) log(firstAdminHint);
   // The in-process background work (WORKER=false to run `gazette worker` processes instead).
   const background = config.inProcessWorker ? await startBackgroundWork(config, { db, log, transport: mail, contentChanged, storage }) : undefined;
   let closing: Promise<void> | undefined;
@@ -61,5 +64,9 @@ export async function startServer(config: Config, log: (line: string) => void = 
       await release();
       if (logger) logger.flush();
     })());
-  return { close, url };
+  return { close, url, log };
 }
+
+/** What a new install needs next: the newsroom has no way in until an admin exists. */
+export const firstAdminHint =
+  'No newsroom admin yet. Create the first one (it prints a one-time sign-in link): npx gazette user add you@example.com --role admin --name "Your Name"';

@@ -70,7 +70,7 @@ Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail,
 articles at their time, cut video snippets; then finish the work in flight, record it,
 and exit. Run as many as you like, on as many machines as share the database.
 
-Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*, DATABASE_URL (see README.md).`;
+Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*, DATABASE_URL (every variable: 'gazette --help', docs/configuration.md).`;
 
 /** `gazette worker` */
 export const workerCommand: CliCommand = {

@@ -3,8 +3,8 @@
  * a CDN for `s-maxage` (see page-cache.ts); after a publish or edit they must be purged or revalidated, or
  * readers behind the CDN keep the old page for minutes.
  *
- * The request is generic, so any CDN or cache can be adapted with a few lines (see README, "Running several
- * processes"): `POST CDN_PURGE_URL` with
+ * The request is generic, so any CDN or cache can be adapted with a few lines (see docs/operations.md,
+ * "Several processes"): `POST CDN_PURGE_URL` with
  *
  *     content-type: application/json
  *     authorization: <CDN_PURGE_AUTHORIZATION, when set>

@@ -28,7 +28,7 @@ const newsletterUsage = `Usage:
       Send one copy marked [Test] to ADDRESS; nothing is queued or recorded.
 
 Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_DOMAIN, DKIM_SELECTOR,
-DKIM_PRIVATE_KEY_FILE, DATABASE_URL, DATA_DIR, SITE_URL (see README.md).`;
+DKIM_PRIVATE_KEY_FILE, DATABASE_URL, DATA_DIR, SITE_URL (every variable: 'gazette --help', docs/configuration.md).`;
 
 /** `gazette newsletter …` */
 export const newsletterCommand: CliCommand = {

@@ -147,6 +147,11 @@ export class UserService {
     return repo.listUsers(this.db);
   }
 
+  /** Whether an admin who can sign in exists (until one does, `serve` says how to make the first). */
+  async hasActiveAdmin(): Promise<boolean> {
+    return (await repo.countActiveAdmins(this.db)) > 0;
+  }
+
   /**
    * Signs in with email and password. Every failure is the same `auth.failed`, whether or not the account
    * exists (an unknown account still costs one scrypt). Throttled before the password is looked at, so
