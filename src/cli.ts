@@ -33,7 +33,7 @@ const commands: Record<string, CliCommand> = {
 };
 
 const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO, SMTP_URL, MAIL_FROM,\nSECRET_KEY, IP_STORAGE, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, WORKER, DKIM_*, LOG_FORMAT, CDN_PURGE_URL,
-CDN_PURGE_AUTHORIZATION, SHUTDOWN_DELAY_MS (see README.md).`;
+CDN_PURGE_AUTHORIZATION, SHUTDOWN_DELAY_MS, TRUST_PROXY (see README.md).`;
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
