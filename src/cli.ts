@@ -2,6 +2,7 @@ import { type CliCommand, UsageError, wantsHelp } from './cli-support.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest, withMigratedDb } from './db/migrate.ts';
+import { backupCommand, restoreCommand } from './modules/backup/backup.cli.ts';
 import { newsletterCommand } from './modules/newsletters/newsletters.cli.ts';
 import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
@@ -30,6 +31,8 @@ const commands: Record<string, CliCommand> = {
   newsletter: newsletterCommand,
   worker: workerCommand,
   user: userCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
 };
 
 const environmentHelp = `Environment: PORT, HOST, SITE_URL, DATA_DIR, DATABASE_URL, LOG_LEVEL, SEED_DEMO, SMTP_URL, MAIL_FROM,\nSECRET_KEY, IP_STORAGE, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, WORKER, DKIM_*, LOG_FORMAT, CDN_PURGE_URL,
