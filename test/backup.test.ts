@@ -87,6 +87,10 @@ describe('gazette backup and restore (SQLite)', () => {
     const acceptedWhenDone = smtp.total();
     assert.equal(backup.code, 0, backup.output);
     assert.match(backup.output, /Backed up to .*site\.tar\.gz/);
+    assert.match(backup.output, /Backing up media \|.*\| 100% \| (\d+)\/\1 files/, 'progress of the media folder');
+    const again = await runGazette(['backup', archive], { DATA_DIR: original });
+    assert.equal(again.code, 1);
+    assert.match(again.output, /site\.tar\.gz already exists/);
     assert.ok(acceptedWhenDone < readers, `the backup finished before the send did (${acceptedWhenDone} of ${readers} accepted)`);
 
     // Restored into an empty folder, and served (no worker: the restored queue is not ours to send).

@@ -73,6 +73,7 @@ export async function createBackup(config: Config, file: string, onProgress: (pr
   if (config.database.kind !== 'sqlite') throw new BackupError(postgresBackupAdvice(config, file));
   const target = path.resolve(file);
   if (await exists(target)) throw new BackupError(`${target} already exists; give a new file name.`);
+  if (!(await exists(path.dirname(target)))) throw new BackupError(`The folder ${path.dirname(target)} does not exist.`);
   if (!(await exists(config.database.file))) throw new BackupError(`There is no database at ${config.database.file} to back up.`);
   const staging = await mkdtemp(path.join(path.dirname(target), '.gazette-backup-'));
   const partial = path.join(staging, 'archive.tar.gz');
