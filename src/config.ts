@@ -183,7 +183,7 @@ const trustProxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
 export function parseTrustProxy(value: string): boolean | number | readonly string[] | undefined {
   const text = value.trim();
   if (text === 'true' || text === 'false') return text === 'true';
-  if (/^\d+$/.test(text)) return Number(text) <= 100 ? Number(text) : undefined;
+  if (/^\d+$/.test(text)) return Number(text);
   const entries = text.split(',').map((entry) => entry.trim());
   const valid = entries.every((entry) => {
     if (trustProxyNames.has(entry)) return true;
