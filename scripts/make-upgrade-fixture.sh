@@ -27,7 +27,7 @@ git -C "$ROOT" worktree add --detach "$OLD" "$COMMIT" >/dev/null
 mkdir -p "$OUT"
 
 # Runs the old CLI with the environment given for one data folder.
-old() { (cd "$OLD" && env SITE_URL="http://127.0.0.1:$PORT" SECRET_KEY="fixture-secret-key-fixture-secret-key" LOG_LEVEL=warn "$@"); }
+old() { (cd "$OLD" && exec env SITE_URL="http://127.0.0.1:$PORT" SECRET_KEY="fixture-secret-key-fixture-secret-key" LOG_LEVEL=warn "$@"); }
 
 fill() {
   local env=("$@")
