@@ -27,12 +27,13 @@ git -C "$ROOT" worktree add --detach "$OLD" "$COMMIT" >/dev/null
 mkdir -p "$OUT"
 
 # Runs the old CLI with the environment given for one data folder.
-old() { (cd "$OLD" && exec env SITE_URL="http://127.0.0.1:$PORT" SECRET_KEY="fixture-secret-key-fixture-secret-key" LOG_LEVEL=warn "$@"); }
+old() { (cd "$OLD" && env SITE_URL="http://127.0.0.1:$PORT" SECRET_KEY="fixture-secret-key-fixture-secret-key" LOG_LEVEL=warn "$@"); }
 
 fill() {
   local env=("$@")
   PORT="$("$NODE" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
-  old "${env[@]}" PORT="$PORT" "$NODE" bin/gazette.js serve >"$WORK/serve.log" 2>&1 &
+  # Not through old(): a backgrounded function is a subshell of its own, and $! would not be the server.
+  (cd "$OLD" && exec env SITE_URL="http://127.0.0.1:$PORT" SECRET_KEY="fixture-secret-key-fixture-secret-key" LOG_LEVEL=warn "${env[@]}" PORT="$PORT" "$NODE" bin/gazette.js serve) >"$WORK/serve.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 300); do grep -q 'Gazette is serving' "$WORK/serve.log" && break; sleep 0.1; done
   grep -q 'Gazette is serving' "$WORK/serve.log" || { cat "$WORK/serve.log" >&2; exit 1; }

@@ -50,7 +50,8 @@ describeEachDatabase('today’s gazette serve on a data folder from an older Gaz
       subscribers: await db.selectFrom('subscribers').select(['email', 'status']).orderBy('id').execute(),
       consentEvents: (await db.selectFrom('consent_events').select('id').execute()).length,
     };
-    assert.ok(before_.articles.length >= 3 && before_.subscribers.length === 5 && before_.consentEvents === 5, 'the fixture holds what the script put in it');
+    const queued = await db.selectFrom('deliveries').select('id').where('status', '=', 'queued').execute();
+    assert.ok(before_.articles.length >= 3 && before_.subscribers.length === 5 && before_.consentEvents === 5 && queued.length === 2, 'the fixture holds what the script put in it');
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
