@@ -112,6 +112,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const logger = deps.logger ?? false;
   let draining = false;
   let cachedAnswers = 0;
+  // Fastify 5 ignores a numeric trustProxy (it fails closed, since a hop count trusts whoever connects), so a
+  // TRUST_PROXY hop count is given as proxy-addr's (address, hop) function: the nearest `n` hops are believed.
+  const hops = config.trustProxy;
+  const trustProxy = typeof hops === 'number' ? (_address: string, hop: number) => hop < hops : typeof hops === 'object' ? [...hops] : hops;
 
   const app = Fastify({
     // Cached public pages are answered before routing (see PageCache.tryServeRaw); everything else,
@@ -127,7 +131,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...fastifyLogging(logger),
     // Fastify's own two lines per request are replaced by one access-log line (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    // TRUST_PROXY: off by default, so a forged X-Forwarded-For cannot change request.ip (sign-up and sign-in
+    // limits, the consent record). Nothing before routing (PageCache.tryServeRaw) reads the client address.
+    trustProxy,
     // Input is validated with zod at each route (STYLE rule 3), never with Fastify's JSON schemas, so its
     // Ajv and fast-json-stringify compilers are never built: loading them cost ~70 ms of every start-up.
     schemaController: { compilersFactory: { buildValidator: noJsonSchemas, buildSerializer: noJsonSchemas } },

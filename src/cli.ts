@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { environmentHelp } from './config.docs.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest, withMigratedDb } from './db/migrate.ts';
+import { backupCommand, restoreCommand } from './modules/backup/backup.cli.ts';
 import { newsletterCommand } from './modules/newsletters/newsletters.cli.ts';
 import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
@@ -31,6 +32,8 @@ const commands: Record<string, CliCommand> = {
   newsletter: newsletterCommand,
   worker: workerCommand,
   user: userCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
 };
 
 /** For the commands whose help would drown in the full list of variables. */

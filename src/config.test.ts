@@ -19,6 +19,22 @@ describe('configuration from the environment', () => {
     assert.equal(loadConfig({ SITE_URL: 'https://news.example/' }).siteUrl, 'https://news.example');
   });
 
+  it('trusts no proxy by default; TRUST_PROXY takes true, a hop count, or addresses, CIDRs and named ranges', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,192.168.1.1, fd00::/8,linklocal,uniquelocal,172.16.0.0/255.240.0.0' }).trustProxy, [
+      'loopback',
+      '10.0.0.0/8',
+      '192.168.1.1',
+      'fd00::/8',
+      'linklocal',
+      'uniquelocal',
+      '172.16.0.0/255.240.0.0',
+    ]);
+  });
+
   it('selects PostgreSQL for a postgres:// DATABASE_URL and a SQLite file for sqlite:', () => {
     assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/news' }).database, {
       kind: 'postgres',
@@ -34,6 +50,10 @@ describe('configuration from the environment', () => {
     ['SITE_URL', 'not a url'],
     ['DATABASE_URL', 'mysql://localhost/db'],
     ['LOG_LEVEL', 'loud'],
+    ['TRUST_PROXY', 'yes'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '127.0.0.1,'],
+    ['TRUST_PROXY', 'loopback, proxy.example'],
   ] as const) {
     it(`rejects ${variable}=${value} with one line naming the variable`, () => {
       assert.throws(

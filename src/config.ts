@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -51,6 +52,13 @@ const environmentSchema = z.object({
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
   MEDIA_MAX_IMAGE_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
   MEDIA_MAX_VIDEO_BYTES: z.coerce.number().int().min(1024).default(500 * 1024 * 1024),
+  TRUST_PROXY: z
+    .string()
+    .refine(
+      (value) => parseTrustProxy(value) !== undefined,
+      'must be true, false, a hop count, or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal)',
+    )
+    .optional(),
 });
 
 /** How one variable is documented; its type, allowed values and plain default are read from the schema. */
@@ -134,6 +142,12 @@ const environmentDocs: { readonly [Name in keyof typeof environmentSchema.shape]
   CDN_PURGE_URL: { group: 'Several processes', description: 'An endpoint that is sent `POST {"event":"content.changed","site":…,"version":…,"purge":"all"}` after every publish or edit, so a CDN in front drops its copies. Retried; never blocks publishing.' },
   CDN_PURGE_AUTHORIZATION: { group: 'Several processes', description: 'Sent as the `Authorization` header of each purge request (e.g. `Bearer …`). Never logged.' },
   SHUTDOWN_DELAY_MS: { group: 'Several processes', description: 'On SIGTERM, `serve` first answers `/readyz` with 503 for this long while still serving, so a load balancer takes it out of rotation before it stops accepting connections (e.g. `5000` behind one that checks every 2 s).' },
+  TRUST_PROXY: {
+    group: 'Web server',
+    default: 'off',
+    values: '`true`, a hop count, or comma-separated addresses/CIDRs and `loopback`, `linklocal`, `uniquelocal`',
+    description: 'Which reverse proxies to believe for the client address (`X-Forwarded-For`) and scheme (`X-Forwarded-Proto`). Set it to your proxy\'s address (e.g. `loopback`) so per-IP limits and the consent record see readers, not the proxy. Never `true` or a hop count when clients can reach Gazette directly: they could forge their address. Absolute URLs always come from `SITE_URL`.',
+  },
   MEDIA_MAX_IMAGE_BYTES: { group: 'Media', description: 'Largest image upload, in bytes (default 20 MB); a larger one is refused with 413 and read no further.' },
   MEDIA_MAX_VIDEO_BYTES: { group: 'Media', description: 'Largest video upload, in bytes (default 500 MB). Caption (WebVTT) files are limited to 1 MB.' },
 };
@@ -217,6 +231,11 @@ export interface Config {
   readonly cdnPurge: { readonly url: string; readonly authorization: string | null } | null;
   /** On SIGTERM, how long `serve` keeps answering (with /readyz at 503) before it stops accepting. */
   readonly shutdownDelayMs: number;
+  /**
+   * Which peers may tell us the client's address and scheme (X-Forwarded-For, X-Forwarded-Proto), as
+   * Fastify's `trustProxy`: false (nobody; the default), true (any), a hop count, or addresses/CIDRs.
+   */
+  readonly trustProxy: boolean | number | readonly string[];
 }
 
 /** Where media bytes live, and where browsers fetch them. */
@@ -284,7 +303,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cdnPurge: e.CDN_PURGE_URL ? Object.freeze({ url: e.CDN_PURGE_URL, authorization: e.CDN_PURGE_AUTHORIZATION ?? null }) : null,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES }),
+    trustProxy: e.TRUST_PROXY === undefined ? false : (parseTrustProxy(e.TRUST_PROXY) ?? false),
   });
+}
+
+/** proxy-addr's (Fastify's) names for reserved ranges. */
+const trustProxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY in the forms Fastify's `trustProxy` accepts, or undefined when malformed. A list entry is an
+ * address, an address/prefix-length or address/netmask, or one of proxy-addr's names; checked here because
+ * proxy-addr would otherwise throw at the first request rather than at start-up.
+ */
+export function parseTrustProxy(value: string): boolean | number | readonly string[] | undefined {
+  const text = value.trim();
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(',').map((entry) => entry.trim());
+  const valid = entries.every((entry) => {
+    if (trustProxyNames.has(entry)) return true;
+    const [address = '', range, ...rest] = entry.split('/');
+    const version = isIP(address);
+    if (version === 0 || rest.length > 0) return false;
+    if (range === undefined) return true;
+    if (/^\d+$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
+    return version === 4 && isIP(range) === 4; // a netmask, e.g. 10.0.0.0/255.0.0.0
+  });
+  return valid ? Object.freeze(entries) : undefined;
 }
 
 /** MEDIA_URL=s3://… selects S3; the S3_* variables are refused without it, so a typo cannot silently keep media on disk. */

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -11,8 +10,8 @@ import { countDeliveriesByStatus, findIssue } from '../src/modules/newsletters/n
 import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.ts';
 import { freePort } from './helpers/ports.ts';
+import { spawnGazette } from './helpers/gazette-process.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 // GAZETTE_MULTIPROCESS_READERS shrinks the send for a quick local run; CI runs the full 100,000.
 const readers = Number(process.env.GAZETTE_MULTIPROCESS_READERS ?? 100_000);
@@ -52,20 +51,9 @@ describe('two web processes and two workers on one PostgreSQL database', async (
   const children: ChildProcess[] = [];
 
   const gazette = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-    child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-    children.push(child);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    const waitFor = async (text: string, ms = 30_000) => {
-      const deadline = Date.now() + ms;
-      while (!output.includes(text)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no “${text}” from gazette ${args.join(' ')}:\n${output}`);
-        await sleep(20);
-      }
-    };
-    return { child, exited, output: () => output, waitFor };
+    const run = spawnGazette(args, { ...env, ...extraEnv });
+    children.push(run.child);
+    return run;
   };
 
   before(async () => {

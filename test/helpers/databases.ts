@@ -41,6 +41,24 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     await migrateToLatest(db);
     return { db, dialect, dataDir, url: `sqlite:${file}`, drop: async () => (await db.destroy(), await rm(dataDir, { recursive: true, force: true })) };
   }
+  const empty = await createEmptyPostgresDatabase();
+  const { db } = createDb({ kind: 'postgres', url: empty.url });
+  await migrateToLatest(db);
+  return {
+    db,
+    dialect,
+    dataDir,
+    url: empty.url,
+    drop: async () => {
+      await db.destroy();
+      await empty.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A new, empty PostgreSQL database (no migrations run): its URL, and how to drop it. */
+export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `gazette_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: postgresAdminUrl });
   await admin.connect();
@@ -48,20 +66,13 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   await admin.end();
   const url = new URL(postgresAdminUrl);
   url.pathname = `/${name}`;
-  const { db } = createDb({ kind: 'postgres', url: url.toString() });
-  await migrateToLatest(db);
   return {
-    db,
-    dialect,
-    dataDir,
     url: url.toString(),
     drop: async () => {
-      await db.destroy();
       const cleanup = new pg.Client({ connectionString: postgresAdminUrl });
       await cleanup.connect();
       await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await cleanup.end();
-      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
