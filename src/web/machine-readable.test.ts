@@ -116,14 +116,20 @@ describe('machine-readable output', () => {
     assert.deepEqual(feed.items?.[0]?.authors?.map((a) => a.name), ['Noa Ben-Ami']);
   });
 
-  it('lists every public page in sitemap.xml, and only the last two days in the news sitemap', async () => {
-    const sitemap = (await get('/sitemap.xml')).body;
+  it('lists every public page in the sitemaps of sitemap.xml, and only the last two days in the news sitemap', async () => {
+    const locs = (xml: string) => [...xml.matchAll(/<loc>([^<]+)<\/loc>/g)].map((m) => m[1]!);
+    const index = (await get('/sitemap.xml')).body;
+    assert.match(index, /<sitemapindex /);
+    const files = locs(index);
+    assert.deepEqual(files, ['pages', 'articles-1', 'tags-1', 'authors-1', 'news-1'].map((name) => `${siteUrl}/sitemaps/${name}.xml`));
+    const sitemap = (await Promise.all(files.filter((f) => !f.includes('/news-')).map(async (f) => (await get(f.slice(siteUrl.length))).body))).join('');
     for (const a of demoArticles) assert.ok(sitemap.includes(`<loc>${siteUrl}/articles/${a.slug}</loc>`), a.slug);
     assert.ok(sitemap.includes(`<loc>${siteUrl}/tags/diplomacy</loc>`));
     assert.ok(sitemap.includes(`<loc>${siteUrl}/authors/noa-ben-ami</loc>`));
     assert.ok(sitemap.includes(`<loc>${siteUrl}/terms</loc>`));
 
-    const news = (await get('/news-sitemap.xml')).body;
+    assert.deepEqual(locs((await get('/news-sitemap.xml')).body), [`${siteUrl}/sitemaps/news-1.xml`]);
+    const news = (await get('/sitemaps/news-1.xml')).body;
     assert.match(news, /xmlns:news="http:\/\/www\.google\.com\/schemas\/sitemap-news\/0\.9"/);
     const inNews = [...news.matchAll(/<loc>http:\/\/gazette\.test\/articles\/([^<]+)<\/loc>/g)].map((m) => m[1]).sort();
     const recent = demoArticles.filter((a) => a.hoursAgo <= 48).map((a) => a.slug).sort();
@@ -132,10 +138,9 @@ describe('machine-readable output', () => {
     assert.match(news, /<news:publication><news:name>The Judean<\/news:name><news:language>en<\/news:language><\/news:publication>/);
   });
 
-  it('points robots.txt at both sitemaps', async () => {
+  it('points robots.txt at the sitemap index', async () => {
     const res = await get('/robots.txt');
     assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.match(res.body, /^Sitemap: http:\/\/gazette\.test\/sitemap\.xml$/m);
-    assert.match(res.body, /^Sitemap: http:\/\/gazette\.test\/news-sitemap\.xml$/m);
+    assert.deepEqual(res.body.match(/^Sitemap: .*$/gm), ['Sitemap: http://gazette.test/sitemap.xml']);
   });
 });
