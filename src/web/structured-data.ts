@@ -45,7 +45,8 @@ export function articleHead(site: SiteContext, article: ArticleView, path: strin
     dateModified: article.updatedAt,
     author: article.authors.map((a) => ({ '@type': 'Person', name: a.name, url: `${site.siteUrl}/authors/${a.slug}` })),
     publisher: publisher(site),
-    ...(imageUrl ? { image: [imageUrl] } : {}),
+    // Google asks for 16:9, 4:3 and 1:1 versions of at least 1,200 px: the crops made at upload, then the whole image.
+    ...(imageUrl ? { image: [...(article.image?.crops ?? []).map((c) => site.siteUrl + c.url), imageUrl] } : {}),
     ...(article.tags[0] ? { articleSection: article.tags[0].name } : {}),
     ...(article.tags.length ? { keywords: article.tags.map((t) => t.name) } : {}),
     ...(videoObject ? { video: videoObject } : {}),

@@ -5,7 +5,7 @@ import { inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { hasRole } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.table.ts';
-import { makeVariants, readImageInfo, withoutMetadata } from './media.images.ts';
+import { makeCrops, makeVariants, readImageInfo, withoutMetadata } from './media.images.ts';
 import {
   deleteMediaRows,
   findClipJob,
@@ -114,11 +114,13 @@ export class MediaNewsroomService {
       const stored = await storage.putFile(meta.originalName, meta.extension, clean, meta.mimeType);
       const existing = await findMediaByFileName(db, stored.fileName);
       if (existing) return existing; // the same bytes under the same name: already in the library
-      const made = await makeVariants(localPath, info, work);
+      // The responsive sizes, then the crops for structured data (named by their ratio: `-16x9`).
+      const made = [...(await makeVariants(localPath, info, work)).map((v) => ({ ...v, crop: null })), ...(await makeCrops(localPath, info, work))];
       const variants: Omit<NewMediaVariant, 'media_id'>[] = [];
       for (const v of made) {
-        const file = await storage.putFile(`${safeBaseName(meta.originalName)}-${v.width}`, v.extension, v.localPath, v.mimeType);
-        variants.push({ file_name: file.fileName, mime_type: v.mimeType, width: v.width, height: v.height, byte_size: file.byteSize });
+        const suffix = v.crop?.replace(':', 'x') ?? String(v.width);
+        const file = await storage.putFile(`${safeBaseName(meta.originalName)}-${suffix}`, v.extension, v.localPath, v.mimeType);
+        variants.push({ file_name: file.fileName, mime_type: v.mimeType, width: v.width, height: v.height, byte_size: file.byteSize, crop: v.crop });
       }
       return await inTransaction(db, async (trx) => {
         const id = await insertMedia(trx, {
