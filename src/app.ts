@@ -9,11 +9,13 @@ import { healthRoutes } from './modules/health/health.routes.ts';
 import { createReadinessCheck } from './modules/health/health.service.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
 import { articleRoutes } from './modules/articles/articles.routes.ts';
+import { ArticleEditor } from './modules/articles/articles.editor.service.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
 import { mediaNewsroomRoutes } from './modules/media/media.newsroom.routes.ts';
 import { searchRoutes } from './modules/search/search.routes.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
+import { getSiteSettings } from './modules/settings/settings.service.ts';
 import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
 import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
 import { createSubscriberMailer } from './modules/subscribers/subscribers.mailer.ts';
@@ -267,7 +269,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(subscriberNewsroomRoutes, { db, dataDir: config.dataDir, now, auth, render, imports });
   newsletterNewsroomRoutes(app, { db, siteUrl: config.siteUrl, now, mail, newsletters: { siteUrl: config.siteUrl, emailHash, now }, auth, render });
   legalRoutes(app, { db, now, auth, render, contentChanged });
-  await app.register(mediaNewsroomRoutes, { db, siteUrl: config.siteUrl, assets, now, auth, storage, dataDir: config.dataDir, limits: config.uploadLimits });
+  // Media that articles show is changed under the article editor's rules (permissions, revisions, cache).
+  const articles = new ArticleEditor({ db, now, contentChanged, timeZone: async () => (await getSiteSettings(db)).timeZone });
+  await app.register(mediaNewsroomRoutes, { db, siteUrl: config.siteUrl, assets, now, auth, storage, dataDir: config.dataDir, limits: config.uploadLimits, articles });
 
   return { app, pages, auth, contentChanged, startDraining: () => void (draining = true) };
 }

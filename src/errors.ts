@@ -80,6 +80,8 @@ export const errorCodes = {
   'media.invalid_captions': { status: 400, message: 'The caption file is not valid WebVTT: it must be UTF-8 text starting with "WEBVTT", with cue times like 00:00:01.000 --> 00:00:04.000.' },
   'media.bad_clip_times': { status: 400, message: 'Please give a start and an end time within the video (seconds, or minutes:seconds), the end after the start, at most 10 minutes apart.' },
   'media.clip_not_found': { status: 404, message: 'There is no such snippet job.' },
+  'media.in_use': { status: 409, message: 'This file is used by an article. Remove it from the article first.' },
+  'media.article_locked': { status: 403, message: 'A published article shows this file, and you may not edit that article. Ask an editor.' },
   'internal': { status: 500, message: 'Something went wrong on our side. Please try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

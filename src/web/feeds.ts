@@ -21,6 +21,7 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
     url: `${siteUrl}/articles/${a.slug}`,
     html: renderMarkdown(a.bodyMarkdown),
     imageUrl: a.image ? siteUrl + a.image.url : undefined,
+    video: a.video ? { url: siteUrl + a.video.url, type: a.video.mimeType, length: a.video.byteSize, seconds: a.video.durationSeconds } : undefined,
   }));
   const updated = articles.reduce((latest, a) => (a.updatedAt > latest ? a.updatedAt : latest), articles[0]?.updatedAt ?? site.now.toISOString());
   switch (format) {
@@ -33,7 +34,7 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
         lastBuildDate: new Date(updated),
         generator: 'Gazette',
         atom: { links: [{ href: `${siteUrl}/feed.xml`, rel: 'self', type: 'application/rss+xml' }] },
-        items: entries.map(({ article, url, html, imageUrl }) => ({
+        items: entries.map(({ article, url, html, imageUrl, video }) => ({
           title: article.title,
           link: url,
           guid: { value: url, isPermaLink: true },
@@ -43,6 +44,11 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
           dc: { creators: article.authors.map((p) => p.name) },
           content: { encoded: html },
           ...(imageUrl && article.image ? { enclosures: [{ url: imageUrl, length: article.image.byteSize, type: article.image.mimeType }] } : {}),
+          // RSS readers take one enclosure per item (the RSS Advisory Board's profile), so the image keeps it
+          // and the video goes in Media RSS, which feed readers and aggregators read for video.
+          ...(video
+            ? { media: { contents: [{ url: video.url, type: video.type, fileSize: video.length, medium: 'video', ...(video.seconds ? { duration: Math.round(video.seconds) } : {}) }] } }
+            : {}),
         })),
       });
     case 'atom':
@@ -56,12 +62,13 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
           { href: `${siteUrl}/atom.xml`, rel: 'self', type: 'application/atom+xml' },
         ],
         generator: { text: 'Gazette' },
-        entries: entries.map(({ article, url, html }) => ({
+        entries: entries.map(({ article, url, html, video }) => ({
           id: url,
           title: { value: article.title },
           updated: new Date(article.updatedAt),
           published: new Date(article.publishedAt),
-          links: [{ href: url, rel: 'alternate', type: 'text/html' }],
+          // RFC 4287 §4.2.7.2: rel="enclosure" is related content that may be large, with its length.
+          links: [{ href: url, rel: 'alternate', type: 'text/html' }, ...(video ? [{ href: video.url, rel: 'enclosure', type: video.type, length: video.length }] : [])],
           authors: article.authors.map((p) => ({ name: p.name, uri: `${siteUrl}/authors/${p.slug}` })),
           categories: article.tags.map((t) => ({ term: t.slug, label: t.name })),
           summary: { value: article.standfirst },
@@ -76,7 +83,7 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
           feed_url: `${siteUrl}/feed.json`,
           description: settings.description,
           language: settings.locale,
-          items: entries.map(({ article, url, html, imageUrl }) => ({
+          items: entries.map(({ article, url, html, imageUrl, video }) => ({
             id: url,
             url,
             title: article.title,
@@ -87,6 +94,9 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
             authors: article.authors.map((p) => ({ name: p.name, url: `${siteUrl}/authors/${p.slug}` })),
             tags: article.tags.map((t) => t.name),
             ...(imageUrl ? { image: imageUrl } : {}),
+            ...(video
+              ? { attachments: [{ url: video.url, mime_type: video.type, size_in_bytes: video.length, ...(video.seconds ? { duration_in_seconds: video.seconds } : {}) }] }
+              : {}),
           })),
         }),
       );

@@ -62,6 +62,36 @@ describe('machine-readable output', () => {
     assert.match(body, new RegExp(`<link rel="canonical" href="${siteUrl}/articles/${lead.slug}">`));
   });
 
+  it('lets search show large image previews, gives the card image its alt text, and the locale as Open Graph spells it', async () => {
+    const body = (await get(`/articles/${lead.slug}`)).body;
+    assert.deepEqual(meta(body, 'robots'), ['max-image-preview:large']);
+    const [image] = meta(body, 'twitter:image');
+    const [alt] = meta(body, 'twitter:image:alt');
+    assert.ok(image && alt && alt.length > 0, 'twitter:image and its alt text');
+    const row = await site.db.selectFrom('media').select('alt_text').where('file_name', '=', decodeURIComponent(image.split('/media/')[1]!)).executeTakeFirstOrThrow();
+    assert.equal(alt, row.alt_text || lead.title);
+    assert.deepEqual(meta(body, 'og:locale'), ['en_US']);
+    assert.deepEqual(meta((await get('/')).body, 'og:locale'), ['en_US']);
+    const setLocale = async (locale: string) => {
+      await site.db.deleteFrom('settings').where('key', '=', 'locale').execute();
+      await site.db.insertInto('settings').values({ key: 'locale', value: JSON.stringify(locale) }).execute();
+      site.pages.invalidate();
+    };
+    await setLocale('he');
+    try {
+      assert.deepEqual(meta((await get(`/articles/${lead.slug}`)).body, 'og:locale'), ['he_IL']);
+    } finally {
+      await setLocale('en');
+    }
+  });
+
+  it('gives a page that is not there no canonical link, and keeps it out of the index', async () => {
+    const res = await get('/articles/no-such-article');
+    assert.equal(res.statusCode, 404);
+    assert.doesNotMatch(res.body, /rel="canonical"/);
+    assert.deepEqual(meta(res.body, 'robots'), ['noindex']);
+  });
+
   it('escapes text in JSON-LD so that a headline cannot close the script element', async () => {
     await site.db.updateTable('articles').set({ title: 'Hostile </script><script>alert(1)</script>' }).where('slug', '=', lead.slug).execute();
     site.pages.invalidate();
@@ -104,6 +134,32 @@ describe('machine-readable output', () => {
     assert.equal(feed.items[0]?.author, 'Noa Ben-Ami');
   });
 
+  it("carries the article's video in every feed: JSON Feed attachment, Atom enclosure, Media RSS content", async () => {
+    const video = await site.db
+      .selectFrom('articles')
+      .innerJoin('media', 'media.id', 'articles.video_id')
+      .select(['media.file_name', 'media.byte_size', 'media.mime_type', 'media.duration_seconds'])
+      .where('articles.slug', '=', lead.slug)
+      .executeTakeFirstOrThrow();
+    const videoUrl = `${siteUrl}/media/${video.file_name}`;
+
+    const json = parseJsonFeed((await get('/feed.json')).body);
+    const item = json.items?.find((i) => i.url === `${siteUrl}/articles/${lead.slug}`);
+    assert.deepEqual(item?.attachments, [{ url: videoUrl, mime_type: video.mime_type, size_in_bytes: video.byte_size, duration_in_seconds: video.duration_seconds }]);
+    assert.ok(json.items?.some((i) => i.attachments === undefined), 'articles without a video have no attachment');
+
+    const atom = (await get('/atom.xml')).body;
+    assert.ok(atom.includes(`<link href="${videoUrl}" rel="enclosure" type="${video.mime_type}" length="${video.byte_size}"/>`), 'Atom enclosure link');
+
+    const rss = await new Parser({ customFields: { item: [['media:content', 'mediaContent']] } }).parseString((await get('/feed.xml')).body);
+    const rssItem = rss.items.find((i) => i.link === `${siteUrl}/articles/${lead.slug}`) as Record<string, unknown> | undefined;
+    const content = (rssItem?.mediaContent as { $: Record<string, string> } | undefined)?.$;
+    assert.equal(content?.url, videoUrl);
+    assert.equal(content?.medium, 'video');
+    assert.equal(content?.type, video.mime_type);
+    assert.equal(Number(content?.fileSize), video.byte_size);
+  });
+
   it('publishes a JSON Feed 1.1', async () => {
     const res = await get('/feed.json');
     assert.equal(res.headers['content-type'], 'application/feed+json; charset=utf-8');
@@ -116,14 +172,20 @@ describe('machine-readable output', () => {
     assert.deepEqual(feed.items?.[0]?.authors?.map((a) => a.name), ['Noa Ben-Ami']);
   });
 
-  it('lists every public page in sitemap.xml, and only the last two days in the news sitemap', async () => {
-    const sitemap = (await get('/sitemap.xml')).body;
+  it('lists every public page in the sitemaps of sitemap.xml, and only the last two days in the news sitemap', async () => {
+    const locs = (xml: string) => [...xml.matchAll(/<loc>([^<]+)<\/loc>/g)].map((m) => m[1]!);
+    const index = (await get('/sitemap.xml')).body;
+    assert.match(index, /<sitemapindex /);
+    const files = locs(index);
+    assert.deepEqual(files, ['pages', 'articles-1', 'tags-1', 'authors-1', 'news-1'].map((name) => `${siteUrl}/sitemaps/${name}.xml`));
+    const sitemap = (await Promise.all(files.filter((f) => !f.includes('/news-')).map(async (f) => (await get(f.slice(siteUrl.length))).body))).join('');
     for (const a of demoArticles) assert.ok(sitemap.includes(`<loc>${siteUrl}/articles/${a.slug}</loc>`), a.slug);
     assert.ok(sitemap.includes(`<loc>${siteUrl}/tags/diplomacy</loc>`));
     assert.ok(sitemap.includes(`<loc>${siteUrl}/authors/noa-ben-ami</loc>`));
     assert.ok(sitemap.includes(`<loc>${siteUrl}/terms</loc>`));
 
-    const news = (await get('/news-sitemap.xml')).body;
+    assert.deepEqual(locs((await get('/news-sitemap.xml')).body), [`${siteUrl}/sitemaps/news-1.xml`]);
+    const news = (await get('/sitemaps/news-1.xml')).body;
     assert.match(news, /xmlns:news="http:\/\/www\.google\.com\/schemas\/sitemap-news\/0\.9"/);
     const inNews = [...news.matchAll(/<loc>http:\/\/gazette\.test\/articles\/([^<]+)<\/loc>/g)].map((m) => m[1]).sort();
     const recent = demoArticles.filter((a) => a.hoursAgo <= 48).map((a) => a.slug).sort();
@@ -132,10 +194,9 @@ describe('machine-readable output', () => {
     assert.match(news, /<news:publication><news:name>The Judean<\/news:name><news:language>en<\/news:language><\/news:publication>/);
   });
 
-  it('points robots.txt at both sitemaps', async () => {
+  it('points robots.txt at the sitemap index', async () => {
     const res = await get('/robots.txt');
     assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.match(res.body, /^Sitemap: http:\/\/gazette\.test\/sitemap\.xml$/m);
-    assert.match(res.body, /^Sitemap: http:\/\/gazette\.test\/news-sitemap\.xml$/m);
+    assert.deepEqual(res.body.match(/^Sitemap: .*$/gm), ['Sitemap: http://gazette.test/sitemap.xml']);
   });
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../errors.ts';
-import { listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from '../modules/articles/articles.repository.ts';
+import { countPublishedArticles, listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from '../modules/articles/articles.repository.ts';
 import { getAuthor, getPublishedArticle, getPublishedPage, getTag, hydrateArticles } from '../modules/articles/articles.service.ts';
 import { getLegalDocument } from '../modules/legal/legal.service.ts';
 import type { LegalKind } from '../modules/legal/legal.table.ts';
@@ -10,7 +10,19 @@ import { feedContentTypes, type FeedFormat, renderFeed } from './feeds.ts';
 import { sendNegotiated } from './http-negotiation.ts';
 import type { PageCache } from './page-cache.ts';
 import { loadSiteContext } from './site-context.ts';
-import { renderNewsSitemap, renderSitemap } from './sitemaps.ts';
+import {
+  newsSitemapUrlLimit,
+  pagesSitemapPath,
+  renderArchivesSitemap,
+  renderArticlesSitemap,
+  renderNewsSitemap,
+  renderPagesSitemap,
+  renderSitemapIndex,
+  type SitemapSection,
+  sitemapPageCount,
+  sitemapPath,
+  sitemapUrlLimit,
+} from './sitemaps.ts';
 import type { StaticAssets } from './static-assets.ts';
 import { archivePage, articlePage, homePage, legalPage } from './templates/pages.ts';
 
@@ -27,6 +39,15 @@ export interface SiteRoutesDeps {
 const slugSchema = z.string().max(200).regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
 const pageNumberSchema = z.string().regex(/^[1-9]\d{0,5}$/).transform(Number);
 const legalQuerySchema = z.object({ version: z.string().regex(/^[1-9]\d{0,5}$/).transform(Number).optional() });
+/** `articles-3.xml`: a section and a page number. */
+const numberedSitemapSchema = z
+  .string()
+  .regex(/^(articles|tags|authors|news)-([1-9]\d{0,5})\.xml$/)
+  .transform((name) => {
+    const [, section, page] = /^(\w+)-(\d+)\.xml$/.exec(name) ?? [];
+    return { section: section as SitemapSection, page: Number(page) };
+  });
+const xmlType = 'application/xml; charset=utf-8';
 
 const htmlType = 'text/html; charset=utf-8';
 const feedLimit = 20;
@@ -104,25 +125,72 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): void {
   app.get('/feed.json', feed('json'));
   app.get('/rss', (_request, reply) => reply.redirect('/feed.xml', 301));
 
+  // Sitemaps: /sitemap.xml is an index of numbered files, each under the protocol's 50,000 URLs (Google News:
+  // 1,000), so that no article is left out however many there are. The news files follow the clock, so the
+  // index and the news files are cached by the hour, and articles age out of the two days without an edit.
+  const hour = () => Math.floor(deps.now().getTime() / 3600_000);
+  const newsSince = () => new Date(deps.now().getTime() - newsSitemapWindowMs).toISOString();
+  const sitemapCounts = async () => {
+    const [articles, tags, authors, news] = await Promise.all([countPublishedArticles(db, {}), listTagsInUse(db), listAuthorsWithArticles(db), countPublishedArticles(db, { since: newsSince() })]);
+    return { articles, tags: tags.length, authors: authors.length, news };
+  };
+  const numberedPaths = (section: SitemapSection, count: number) => Array.from({ length: sitemapPageCount(section, count) }, (_, i) => sitemapPath(section, i + 1));
+  const xml = (request: FastifyRequest, reply: FastifyReply, key: string, render: () => Promise<string>) =>
+    pages.serve(request, reply, key, async () => ({ body: await render(), contentType: xmlType }));
+
   app.get('/sitemap.xml', (request, reply) =>
-    pages.serve(request, reply, 'sitemap', async () => {
-      const [rows, tags, authors] = await Promise.all([listPublishedArticles(db, {}, 50_000, 0), listTagsInUse(db), listAuthorsWithArticles(db)]);
-      const body = await renderSitemap(await context(), await hydrateArticles(db, rows), tags, authors);
-      return { body, contentType: 'application/xml; charset=utf-8' };
+    xml(request, reply, `sitemap:${hour()}`, async () => {
+      const counts = await sitemapCounts();
+      const sections = ['articles', 'tags', 'authors', 'news'] as const;
+      return renderSitemapIndex(deps.siteUrl, [pagesSitemapPath, ...sections.flatMap((section) => numberedPaths(section, counts[section]))]);
     }),
   );
+  // Kept for Search Console entries made when it was one file: the news files only.
   app.get('/news-sitemap.xml', (request, reply) =>
-    // Keyed by the hour, so that articles age out of the two-day window without an edit.
-    pages.serve(request, reply, `news-sitemap:${Math.floor(deps.now().getTime() / 3600_000)}`, async () => {
-      const since = new Date(deps.now().getTime() - newsSitemapWindowMs).toISOString();
-      const rows = await listPublishedArticles(db, { since }, 1000, 0);
-      return { body: await renderNewsSitemap(await context(), await hydrateArticles(db, rows)), contentType: 'application/xml; charset=utf-8' };
+    xml(request, reply, `news-sitemap:${hour()}`, async () => renderSitemapIndex(deps.siteUrl, numberedPaths('news', (await sitemapCounts()).news))),
+  );
+  app.get('/sitemaps/pages.xml', (request, reply) =>
+    xml(request, reply, 'sitemap:pages', async () => {
+      const [newest] = await listPublishedArticles(db, {}, 1, 0);
+      return renderPagesSitemap(await context(), newest?.updated_at);
     }),
   );
+  app.get<{ Params: { name: string } }>('/sitemaps/:name', (request, reply) => {
+    const { section, page } = parseOr404(numberedSitemapSchema, request.params.name);
+    const key = section === 'news' ? `sitemap:news:${hour()}:${page}` : `sitemap:${section}:${page}`;
+    return xml(request, reply, key, async () => {
+      const offset = (page - 1) * (section === 'news' ? newsSitemapUrlLimit : sitemapUrlLimit);
+      switch (section) {
+        case 'articles': {
+          const rows = await listPublishedArticles(db, {}, sitemapUrlLimit, offset, 'oldest');
+          if (rows.length === 0) throw new AppError('page.not_found');
+          return renderArticlesSitemap(await context(), await hydrateArticles(db, rows));
+        }
+        case 'tags':
+        case 'authors': {
+          // Both lists are read whole for every page's masthead anyway; a file is a slice of one.
+          const all = section === 'tags' ? await listTagsInUse(db) : await listAuthorsWithArticles(db);
+          const slugs = all.slice(offset, offset + sitemapUrlLimit).map((row) => row.slug);
+          if (slugs.length === 0) throw new AppError('page.not_found');
+          return renderArchivesSitemap(await context(), section, slugs);
+        }
+        case 'news': {
+          const rows = await listPublishedArticles(db, { since: newsSince() }, newsSitemapUrlLimit, offset);
+          if (rows.length === 0) throw new AppError('page.not_found');
+          return renderNewsSitemap(await context(), await hydrateArticles(db, rows));
+        }
+        default: {
+          const unknown: never = section;
+          throw new Error(`Unknown sitemap section ${String(unknown)}`);
+        }
+      }
+    });
+  });
   app.get('/robots.txt', (request, reply) =>
     pages.serve(request, reply, 'robots', () =>
       Promise.resolve({
-        body: `User-agent: *\nAllow: /\nDisallow: /newsroom/\n\nSitemap: ${deps.siteUrl}/sitemap.xml\nSitemap: ${deps.siteUrl}/news-sitemap.xml\n`,
+        // The index lists every sitemap, the news files included.
+        body: `User-agent: *\nAllow: /\nDisallow: /newsroom/\n\nSitemap: ${deps.siteUrl}/sitemap.xml\n`,
         contentType: 'text/plain; charset=utf-8',
       }),
     ),

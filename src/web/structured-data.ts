@@ -2,7 +2,7 @@ import { html, type SafeHtml } from './html.ts';
 import type { ArticlePage, ArticleView } from '../modules/articles/articles.service.ts';
 import { markdownToText } from './markdown.ts';
 import { isoDuration } from './templates/format.ts';
-import { jsonLdScript, type SiteContext } from './templates/layout.ts';
+import { jsonLdScript, openGraphLocale, type SiteContext } from './templates/layout.ts';
 
 function publisher(site: SiteContext): Record<string, unknown> {
   return {
@@ -45,7 +45,8 @@ export function articleHead(site: SiteContext, article: ArticleView, path: strin
     dateModified: article.updatedAt,
     author: article.authors.map((a) => ({ '@type': 'Person', name: a.name, url: `${site.siteUrl}/authors/${a.slug}` })),
     publisher: publisher(site),
-    ...(imageUrl ? { image: [imageUrl] } : {}),
+    // Google asks for 16:9, 4:3 and 1:1 versions of at least 1,200 px: the crops made at upload, then the whole image.
+    ...(imageUrl ? { image: [...(article.image?.crops ?? []).map((c) => site.siteUrl + c.url), imageUrl] } : {}),
     ...(article.tags[0] ? { articleSection: article.tags[0].name } : {}),
     ...(article.tags.length ? { keywords: article.tags.map((t) => t.name) } : {}),
     ...(videoObject ? { video: videoObject } : {}),
@@ -60,7 +61,7 @@ export function articleHead(site: SiteContext, article: ArticleView, path: strin
 <meta property="og:title" content="${article.seoTitle ?? article.title}">
 <meta property="og:description" content="${description}">
 <meta property="og:url" content="${url}">
-<meta property="og:locale" content="${site.settings.locale}">
+<meta property="og:locale" content="${openGraphLocale(site.settings.locale)}">
 ${ogImage ? html`<meta property="og:image" content="${site.siteUrl + ogImage.url}">${ogImage.width ? html`<meta property="og:image:width" content="${ogImage.width}"><meta property="og:image:height" content="${ogImage.height ?? 0}">` : ''}<meta property="og:image:alt" content="${ogImage.alt || article.title}">` : ''}
 ${video ? html`<meta property="og:video" content="${site.siteUrl + video.url}"><meta property="og:video:type" content="${video.mimeType}">` : ''}
 <meta property="article:published_time" content="${article.publishedAt}">
@@ -70,7 +71,7 @@ ${article.tags.map((t) => html`<meta property="article:tag" content="${t.name}">
 <meta name="twitter:card" content="${ogImage ? 'summary_large_image' : 'summary'}">
 <meta name="twitter:title" content="${article.seoTitle ?? article.title}">
 <meta name="twitter:description" content="${description}">
-${ogImage ? html`<meta name="twitter:image" content="${site.siteUrl + ogImage.url}">` : ''}
+${ogImage ? html`<meta name="twitter:image" content="${site.siteUrl + ogImage.url}"><meta name="twitter:image:alt" content="${ogImage.alt || article.title}">` : ''}
 ${jsonLdScript(newsArticle)}`;
 }
 
@@ -88,6 +89,7 @@ export function listingHead(site: SiteContext, path: string, listing: ArticlePag
 <meta property="og:title" content="${site.settings.publicationName}">
 <meta property="og:description" content="${site.settings.description}">
 <meta property="og:url" content="${site.siteUrl + path}">
+<meta property="og:locale" content="${openGraphLocale(site.settings.locale)}">
 <meta name="twitter:card" content="summary">
 ${listing.page > 1 ? html`<link rel="prev" href="${pageHref(listing.page - 1)}">` : ''}
 ${listing.page < listing.pageCount ? html`<link rel="next" href="${pageHref(listing.page + 1)}">` : ''}

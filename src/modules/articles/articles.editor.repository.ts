@@ -128,6 +128,29 @@ export async function ownArticleIds(db: Db, articleIds: readonly number[], user:
   return new Set(rows.map((row) => row.id));
 }
 
+/** An article that shows a media file, as the media library names it. */
+export type MediaUseRow = Pick<ArticleRow, 'id' | 'slug' | 'title' | 'status' | 'revision'>;
+
+/**
+ * Articles, in any status, that show one of these media rows (feature image or video) or link one of these
+ * stored files in their body, by id.
+ */
+export async function findArticlesUsingMedia(db: Db, mediaIds: readonly number[], fileNames: readonly string[]): Promise<MediaUseRow[]> {
+  if (mediaIds.length === 0 && fileNames.length === 0) return [];
+  return db
+    .selectFrom('articles')
+    .select(['id', 'slug', 'title', 'status', 'revision'])
+    .where((eb) =>
+      eb.or([
+        ...(mediaIds.length > 0 ? [eb('feature_image_id', 'in', [...mediaIds]), eb('video_id', 'in', [...mediaIds])] : []),
+        // A fingerprinted name is unique, so finding it in the text is finding a link to the file.
+        ...fileNames.map((name) => eb('body_markdown', 'like', `%/media/${name}%`)),
+      ]),
+    )
+    .orderBy('id')
+    .execute();
+}
+
 export async function isOwnArticle(db: Db, articleId: number, user: { id: number; email_key: string }): Promise<boolean> {
   return (await ownArticleIds(db, [articleId], user)).has(articleId);
 }

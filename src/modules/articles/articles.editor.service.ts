@@ -235,6 +235,34 @@ export class ArticleEditor {
     return result;
   }
 
+  /** Articles that show these media rows or link these stored files (the media library refuses to delete them). */
+  async articlesUsingMedia(mediaIds: readonly number[], fileNames: readonly string[]): Promise<repo.MediaUseRow[]> {
+    return repo.findArticlesUsingMedia(this.#deps.db, mediaIds, fileNames);
+  }
+
+  /**
+   * A change to a media row that published or scheduled articles show (a video's captions) is an edit of
+   * each of them: refused unless `user` may edit every one, recorded as a `media_changed` revision of each
+   * (bumping its revision, so an editor open on it meanwhile gets a conflict), and readers' pages refreshed.
+   * `change` runs in the same transaction as the revisions.
+   */
+  async changeMediaShownInArticles(user: EditorUser, mediaId: number, change: (db: Db) => Promise<void>): Promise<void> {
+    const { db } = this.#deps;
+    const shown = (await repo.findArticlesUsingMedia(db, [mediaId], [])).filter((a) => a.status === 'published' || a.status === 'scheduled');
+    const own = hasRole(user.role, 'editor') ? null : await repo.ownArticleIds(db, shown.map((a) => a.id), user);
+    const locked = shown.filter((a) => editPermission(user, a, own?.has(a.id) ?? true) !== null);
+    if (locked.length > 0) throw new AppError('media.article_locked', `${locked.map((a) => `“${a.title}” (${a.status})`).join(', ')} ${locked.length === 1 ? 'shows' : 'show'} this file, and you may not edit ${locked.length === 1 ? 'that article' : 'those articles'}. Ask an editor to make this change.`);
+    const now = this.#deps.now().toISOString();
+    await db.transaction().execute(async (trx) => {
+      await change(trx);
+      for (const article of shown) {
+        if ((await repo.updateArticleAtRevision(trx, article.id, article.revision, { updated_at: now })) === null) throw new AppError('article.conflict');
+        await this.#recordRevision(trx, article.id, 'media_changed', byline(user), now);
+      }
+    });
+    if (shown.some((a) => a.status === 'published')) await this.#deps.contentChanged();
+  }
+
   async revisions(user: EditorUser, id: number): Promise<{ article: ArticleRow; revisions: RevisionRow[] }> {
     const { row } = await this.open(user, id);
     return { article: row, revisions: await repo.listRevisions(this.#deps.db, id) };

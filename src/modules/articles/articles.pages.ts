@@ -284,6 +284,7 @@ const eventLabels: Record<string, string> = {
   scheduled: 'Scheduled',
   unpublished: 'Unpublished',
   restored: 'Restored',
+  media_changed: 'Media changed',
 };
 
 export function revisionsPage(site: SiteContext, meta: { user: PageUser; csrf: string; notice?: string | undefined }, article: ArticleRow, revisions: RevisionRow[]): string {

@@ -1,3 +1,4 @@
+import { inChunks } from '../../db/chunks.ts';
 import type { Db } from '../../db/index.ts';
 import type { ArticleRow, AuthorRow, TagRow } from './articles.table.ts';
 
@@ -29,12 +30,16 @@ function publishedQuery(db: Db, filter: PublishedFilter) {
   return query;
 }
 
-/** Published articles, newest first. */
-export async function listPublishedArticles(db: Db, filter: PublishedFilter, limit: number, offset: number): Promise<ArticleRow[]> {
+/**
+ * Published articles, newest first, or oldest first (the numbered sitemaps: a new article then changes only
+ * the last one).
+ */
+export async function listPublishedArticles(db: Db, filter: PublishedFilter, limit: number, offset: number, order: 'newest' | 'oldest' = 'newest'): Promise<ArticleRow[]> {
+  const direction = order === 'newest' ? 'desc' : 'asc';
   return publishedQuery(db, filter)
     .selectAll('articles')
-    .orderBy('articles.published_at', 'desc')
-    .orderBy('articles.id', 'desc')
+    .orderBy('articles.published_at', direction)
+    .orderBy('articles.id', direction)
     .limit(limit)
     .offset(offset)
     .execute();
@@ -65,14 +70,16 @@ export async function findRedirectedSlug(db: Db, oldSlug: string): Promise<strin
 export async function findAuthorsOfArticles(db: Db, articleIds: readonly number[]): Promise<Map<number, AuthorRow[]>> {
   const byArticle = new Map<number, AuthorRow[]>();
   if (articleIds.length === 0) return byArticle;
-  const rows = await db
-    .selectFrom('article_authors')
-    .innerJoin('authors', 'authors.id', 'article_authors.author_id')
-    .selectAll('authors')
-    .select('article_authors.article_id')
-    .where('article_authors.article_id', 'in', articleIds)
-    .orderBy('article_authors.position')
-    .execute();
+  const rows = await inChunks(articleIds, (ids) =>
+    db
+      .selectFrom('article_authors')
+      .innerJoin('authors', 'authors.id', 'article_authors.author_id')
+      .selectAll('authors')
+      .select('article_authors.article_id')
+      .where('article_authors.article_id', 'in', ids)
+      .orderBy('article_authors.position')
+      .execute(),
+  );
   for (const { article_id, ...author } of rows) byArticle.set(article_id, [...(byArticle.get(article_id) ?? []), author]);
   return byArticle;
 }
@@ -81,14 +88,16 @@ export async function findAuthorsOfArticles(db: Db, articleIds: readonly number[
 export async function findTagsOfArticles(db: Db, articleIds: readonly number[]): Promise<Map<number, TagRow[]>> {
   const byArticle = new Map<number, TagRow[]>();
   if (articleIds.length === 0) return byArticle;
-  const rows = await db
-    .selectFrom('article_tags')
-    .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
-    .selectAll('tags')
-    .select('article_tags.article_id')
-    .where('article_tags.article_id', 'in', articleIds)
-    .orderBy('article_tags.position')
-    .execute();
+  const rows = await inChunks(articleIds, (ids) =>
+    db
+      .selectFrom('article_tags')
+      .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+      .selectAll('tags')
+      .select('article_tags.article_id')
+      .where('article_tags.article_id', 'in', ids)
+      .orderBy('article_tags.position')
+      .execute(),
+  );
   for (const { article_id, ...tag } of rows) byArticle.set(article_id, [...(byArticle.get(article_id) ?? []), tag]);
   return byArticle;
 }

@@ -85,7 +85,8 @@ export interface ArticleRevisionsTable {
 }
 
 /** What a revision row records. */
-export type RevisionEvent = 'saved' | 'autosaved' | 'published' | 'scheduled' | 'unpublished' | 'restored';
+/** `media_changed`: a file the article shows was changed in the media library (a video's captions). */
+export type RevisionEvent = 'saved' | 'autosaved' | 'published' | 'scheduled' | 'unpublished' | 'restored' | 'media_changed';
 
 export interface ArticleSlugRedirectsTable {
   old_slug: string;

@@ -87,3 +87,41 @@ export async function withoutMetadata(file: string, info: ImageInfo, workDir: st
   await encoded.toFile(output);
   return output;
 }
+
+/** The aspect ratios Google asks for in an article's structured data, widest first, and the smallest width it takes. */
+export const cropRatios = [
+  { name: '16:9', width: 16, height: 9 },
+  { name: '4:3', width: 4, height: 3 },
+  { name: '1:1', width: 1, height: 1 },
+] as const;
+const minCropWidth = 1200;
+/** Crops wider than this are scaled down to it: the largest responsive size, sharp enough for any card. */
+const maxCropWidth = 1600;
+
+/**
+ * The crops of an image for structured data (Google: 16:9, 4:3 and 1:1, at least 1,200 px wide), written to
+ * `workDir`: for each ratio, the largest region of that shape that sharp's attention strategy picks (the
+ * busiest, most salient part), when it is at least 1,200 px wide, scaled to at most 1,600. JPEG, or PNG for
+ * a PNG (it may be transparent); an animated image has none.
+ */
+export async function makeCrops(file: string, info: ImageInfo, workDir: string): Promise<(MadeVariant & { crop: string })[]> {
+  if (info.animated) return [];
+  const sharp = await loadSharp();
+  const format = info.format === 'png' ? 'png' : 'jpeg';
+  const extension = format === 'jpeg' ? 'jpg' : format;
+  const made: (MadeVariant & { crop: string })[] = [];
+  for (const ratio of cropRatios) {
+    const regionWidth = Math.min(info.width, Math.floor((info.height * ratio.width) / ratio.height));
+    if (regionWidth < minCropWidth) continue;
+    const width = Math.min(regionWidth, maxCropWidth);
+    const height = Math.round((width * ratio.height) / ratio.width);
+    const localPath = path.join(workDir, `crop-${ratio.width}x${ratio.height}.${extension}`);
+    await sharp(file, { limitInputPixels: maxInputPixels })
+      .autoOrient()
+      .resize({ width, height, fit: 'cover', position: sharp.strategy.attention })
+      .toFormat(format, format === 'jpeg' ? { quality: 82 } : {})
+      .toFile(localPath);
+    made.push({ localPath, mimeType: `image/${format}`, extension, width, height, crop: ratio.name });
+  }
+  return made;
+}

@@ -8,7 +8,7 @@ import type { SiteContext } from '../../web/templates/layout.ts';
 import { csrfField, type NewsroomAuth } from '../users/users.auth.ts';
 import { hasRole } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.table.ts';
-import { MediaNewsroomService } from './media.newsroom.service.ts';
+import { type MediaInArticles, MediaNewsroomService } from './media.newsroom.service.ts';
 import { libraryPage, mediaPage } from './media.pages.ts';
 import { clipFormSchema, idParamSchema, parseTimecode, uploadFieldsSchema } from './media.schema.ts';
 import { mediaUrl } from './media.service.ts';
@@ -25,6 +25,8 @@ export interface MediaNewsroomRoutesDeps {
   storage: MediaStorage;
   dataDir: string;
   limits: { image: number; video: number };
+  /** The article editor: captions and deletion of media that articles show go through its rules. */
+  articles: MediaInArticles;
 }
 
 /** Caption files are small text; a megabyte is hours of subtitles. */
@@ -61,7 +63,7 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
   const { auth } = deps;
   const limits: UploadLimits = { image: deps.limits.image, video: deps.limits.video, captions: captionsLimit };
   const tmpDir = path.join(deps.dataDir, 'tmp');
-  const media = new MediaNewsroomService({ db: deps.db, storage: deps.storage, tmpDir, now: deps.now });
+  const media = new MediaNewsroomService({ db: deps.db, storage: deps.storage, articles: deps.articles, tmpDir, now: deps.now });
   registerUploadParser(app, { tmpDir, limits, csrfField });
 
   const site = (): Promise<SiteContext> => loadSiteContext(deps.db, deps.siteUrl, deps.assets, deps.now());

@@ -5,7 +5,7 @@ import { inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { hasRole } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.table.ts';
-import { makeVariants, readImageInfo, withoutMetadata } from './media.images.ts';
+import { makeCrops, makeVariants, readImageInfo, withoutMetadata } from './media.images.ts';
 import {
   deleteMediaRows,
   findClipJob,
@@ -28,9 +28,21 @@ import { extractPoster, probeVideo } from './media.video.ts';
 /** The longest snippet the newsroom cuts: a clip for the top of an article, not a second copy of the video. */
 export const maxClipSeconds = 600;
 
+/**
+ * What the media rules need from articles (app.ts passes the article editor): where a file is shown, and a
+ * change to a shown file made as an edit of the articles showing it (their permissions, revisions and the
+ * page cache).
+ */
+export interface MediaInArticles {
+  articlesUsingMedia(mediaIds: readonly number[], fileNames: readonly string[]): Promise<{ title: string; status: string }[]>;
+  changeMediaShownInArticles(user: UserRow, mediaId: number, change: (db: Db) => Promise<void>): Promise<void>;
+}
+
 export interface MediaNewsroomDeps {
   db: Db;
   storage: MediaStorage;
+  /** Needed for captions and deletion; the worker, which only stores snippets, goes without. */
+  articles?: MediaInArticles;
   /** Scratch space for sharp and ffmpeg (`DATA_DIR/tmp`): inputs are downloaded here, outputs stored from here. */
   tmpDir: string;
   now: () => Date;
@@ -102,11 +114,13 @@ export class MediaNewsroomService {
       const stored = await storage.putFile(meta.originalName, meta.extension, clean, meta.mimeType);
       const existing = await findMediaByFileName(db, stored.fileName);
       if (existing) return existing; // the same bytes under the same name: already in the library
-      const made = await makeVariants(localPath, info, work);
+      // The responsive sizes, then the crops for structured data (named by their ratio: `-16x9`).
+      const made = [...(await makeVariants(localPath, info, work)).map((v) => ({ ...v, crop: null })), ...(await makeCrops(localPath, info, work))];
       const variants: Omit<NewMediaVariant, 'media_id'>[] = [];
       for (const v of made) {
-        const file = await storage.putFile(`${safeBaseName(meta.originalName)}-${v.width}`, v.extension, v.localPath, v.mimeType);
-        variants.push({ file_name: file.fileName, mime_type: v.mimeType, width: v.width, height: v.height, byte_size: file.byteSize });
+        const suffix = v.crop?.replace(':', 'x') ?? String(v.width);
+        const file = await storage.putFile(`${safeBaseName(meta.originalName)}-${suffix}`, v.extension, v.localPath, v.mimeType);
+        variants.push({ file_name: file.fileName, mime_type: v.mimeType, width: v.width, height: v.height, byte_size: file.byteSize, crop: v.crop });
       }
       return await inTransaction(db, async (trx) => {
         const id = await insertMedia(trx, {
@@ -175,7 +189,10 @@ export class MediaNewsroomService {
     }
   }
 
-  /** Attaches a WebVTT file to a video (replacing earlier captions), after checking it is WebVTT. */
+  /**
+   * Attaches a WebVTT file to a video (replacing earlier captions), after checking it is WebVTT. Readers
+   * see captions on every published article showing the video, so attaching them is an edit of those.
+   */
   async attachCaptions(videoId: number, upload: SpooledUpload, user: UserRow): Promise<MediaRow> {
     const video = await this.#video(videoId);
     if (upload.kind !== 'captions') throw new AppError('media.invalid_captions');
@@ -200,7 +217,7 @@ export class MediaNewsroomService {
         uploaded_by: user.id,
         created_at: this.#deps.now().toISOString(),
       }));
-    await setCaptions(this.#deps.db, video.id, captionsId);
+    await this.#articles().changeMediaShownInArticles(user, video.id, (db) => setCaptions(db, video.id, captionsId));
     return video;
   }
 
@@ -218,14 +235,25 @@ export class MediaNewsroomService {
 
   /**
    * Deletes a library entry with its poster frame and captions, and their files. Contributors and authors
-   * may delete what they uploaded; deleting someone else's upload takes an editor.
+   * may delete what they uploaded; deleting someone else's upload takes an editor. Nobody deletes a file an
+   * article (of any status) shows: it would vanish from the page without an edit of it.
    */
   async delete(id: number, user: UserRow): Promise<void> {
     const entry = await this.entry(id);
     if (entry.row.uploaded_by !== user.id && !hasRole(user.role, 'editor')) throw new AppError('auth.forbidden', 'Only an editor may delete media someone else uploaded.');
-    const ids = [entry.row.id, entry.poster?.id, entry.captions?.id].filter((v): v is number => v !== undefined);
+    const rows = [entry.row, entry.poster, entry.captions].filter((row): row is MediaRow => row !== null);
+    const ids = rows.map((row) => row.id);
+    const usedBy = await this.#articles().articlesUsingMedia(ids, rows.map((row) => row.file_name));
+    if (usedBy.length > 0) {
+      throw new AppError('media.in_use', `This file is used by ${usedBy.map((a) => `“${a.title}” (${a.status})`).join(', ')}. Remove it from ${usedBy.length === 1 ? 'that article' : 'those articles'} first.`);
+    }
     const unused = await deleteMediaRows(this.#deps.db, ids);
     await Promise.all(unused.map((name) => this.#deps.storage.remove(name)));
+  }
+
+  #articles(): MediaInArticles {
+    if (!this.#deps.articles) throw new Error('MediaNewsroomService was built without its articles dependency');
+    return this.#deps.articles;
   }
 
   async #video(id: number): Promise<MediaRow> {

@@ -104,7 +104,7 @@ function libraryItem(entry: MediaEntry): SafeHtml {
 
 /** `srcset` of an image's WebP sizes plus the original at its own width. */
 export function srcsetOf(row: MediaRow, variants: readonly MediaVariantRow[]): string {
-  const entries = variants.filter((v) => v.mime_type === 'image/webp').map((v) => `${mediaUrl(v.file_name)} ${v.width}w`);
+  const entries = variants.filter((v) => v.mime_type === 'image/webp' && v.crop === null).map((v) => `${mediaUrl(v.file_name)} ${v.width}w`);
   if (row.width) entries.push(`${mediaUrl(row.file_name)} ${row.width}w`);
   return entries.join(', ');
 }
@@ -151,7 +151,7 @@ ${
 <table class="newsroom__table">
   <thead><tr><th scope="col">Width</th><th scope="col">Format</th><th scope="col">Size</th><th scope="col">File</th></tr></thead>
   <tbody>${entry.variants.map(
-    (v) => html`<tr><td>${v.width} px</td><td>${v.mime_type}</td><td>${formatBytes(v.byte_size)}</td><td><a href="${mediaUrl(v.file_name)}">${v.file_name}</a></td></tr>`,
+    (v) => html`<tr><td>${v.width} px${v.crop ? ` (${v.crop} crop)` : ''}</td><td>${v.mime_type}</td><td>${formatBytes(v.byte_size)}</td><td><a href="${mediaUrl(v.file_name)}">${v.file_name}</a></td></tr>`,
   )}</tbody>
 </table>`
     : ''

@@ -1,11 +1,12 @@
 import { PostgresAdapter, sql } from 'kysely';
+import { inChunks } from '../../db/chunks.ts';
 import { type Db, inTransaction } from '../../db/index.ts';
 import type { ClipJobRow, MediaRow, MediaVariantRow, NewMedia, NewMediaVariant } from './media.table.ts';
 
 /** Media rows by id, for hydrating a page's articles in one query. */
 export async function findMediaByIds(db: Db, ids: readonly number[]): Promise<MediaRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('media').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+  return inChunks([...new Set(ids)], (chunk) => db.selectFrom('media').selectAll().where('id', 'in', chunk).execute());
 }
 
 /** The media row serving a fingerprinted file name, if any. */
@@ -45,7 +46,7 @@ export async function insertVariants(db: Db, variants: readonly NewMediaVariant[
 export async function findVariantsOfMedia(db: Db, mediaIds: readonly number[]): Promise<Map<number, MediaVariantRow[]>> {
   const byMedia = new Map<number, MediaVariantRow[]>();
   if (mediaIds.length === 0) return byMedia;
-  const rows = await db.selectFrom('media_variants').selectAll().where('media_id', 'in', [...new Set(mediaIds)]).orderBy('width').orderBy('id').execute();
+  const rows = await inChunks([...new Set(mediaIds)], (chunk) => db.selectFrom('media_variants').selectAll().where('media_id', 'in', chunk).orderBy('width').orderBy('id').execute());
   for (const row of rows) byMedia.set(row.media_id, [...(byMedia.get(row.media_id) ?? []), row]);
   return byMedia;
 }

@@ -10,6 +10,8 @@ export interface MediaView {
   byteSize: number;
   /** Responsive sizes (`url 480w, …`), when the image has any; pages add `sizes`. */
   srcset?: string;
+  /** Crops for structured data (16:9, 4:3, 1:1), when the image was large enough for them. */
+  crops?: { ratio: string; url: string; width: number; height: number }[];
 }
 
 /** A video snippet with its poster frame and captions. */
@@ -27,7 +29,9 @@ export function mediaUrl(fileName: string): string {
 
 /** `variants`: responsive sizes by media id (findVariantsOfMedia); the WebP ones, plus the original, make the srcset. */
 export function toMediaView(row: MediaRow, variants?: ReadonlyMap<number, readonly MediaVariantRow[]>): MediaView {
-  const sizes = (variants?.get(row.id) ?? []).filter((v) => v.mime_type === 'image/webp');
+  const sizes = (variants?.get(row.id) ?? []).filter((v) => v.mime_type === 'image/webp' && v.crop === null);
+  // Widest first (16:9, 4:3, 1:1), as Google's examples list them.
+  const crops = (variants?.get(row.id) ?? []).filter((v) => v.crop !== null).sort((a, b) => b.width / b.height - a.width / a.height);
   return {
     url: mediaUrl(row.file_name),
     mimeType: row.mime_type,
@@ -36,6 +40,7 @@ export function toMediaView(row: MediaRow, variants?: ReadonlyMap<number, readon
     alt: row.alt_text ?? '',
     byteSize: row.byte_size,
     ...(sizes.length > 0 && row.width ? { srcset: [...sizes.map((v) => `${mediaUrl(v.file_name)} ${v.width}w`), `${mediaUrl(row.file_name)} ${row.width}w`].join(', ') } : {}),
+    ...(crops.length > 0 ? { crops: crops.map((v) => ({ ratio: v.crop ?? '', url: mediaUrl(v.file_name), width: v.width, height: v.height })) } : {}),
   };
 }
 

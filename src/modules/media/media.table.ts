@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 export type MediaKind = 'image' | 'video' | 'captions';
 
@@ -22,7 +22,7 @@ export interface MediaTable {
   created_at: string;
 }
 
-/** A responsive size of an image, made by sharp at upload (`srcset`). */
+/** A responsive size of an image (`srcset`), or a crop of it for structured data, made by sharp at upload. */
 export interface MediaVariantTable {
   id: Generated<number>;
   media_id: number;
@@ -31,6 +31,8 @@ export interface MediaVariantTable {
   width: number;
   height: number;
   byte_size: number;
+  /** The aspect ratio of a crop ('16:9', '4:3', '1:1'); null for a size of the whole image. */
+  crop: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type ClipJobStatus = 'queued' | 'running' | 'done' | 'failed';

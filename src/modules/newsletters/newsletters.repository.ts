@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql } from 'kysely';
 import { statusIn } from '../../db/conditions.ts';
+import { inChunks } from '../../db/chunks.ts';
 import type { Db } from '../../db/index.ts';
 import type { DeliveryStatus, IssueRow, NewIssue } from './newsletters.table.ts';
 
@@ -93,10 +94,9 @@ export async function countSuppressions(db: Db): Promise<number> {
   return Number(row.n);
 }
 
-/** Which of these address hashes are suppressed. */
+/** Which of these address hashes are suppressed (as many as an issue has recipients). */
 export async function findSuppressedHashes(db: Db, hashes: readonly string[]): Promise<Set<string>> {
-  if (hashes.length === 0) return new Set();
-  const rows = await db.selectFrom('suppressions').select('email_hash').where('email_hash', 'in', hashes).execute();
+  const rows = await inChunks(hashes, (chunk) => db.selectFrom('suppressions').select('email_hash').where('email_hash', 'in', chunk).execute());
   return new Set(rows.map((r) => r.email_hash));
 }
 

@@ -79,18 +79,12 @@ export async function queueIssue(db: Db, deps: NewsletterDeps, issueId: number):
     if ((await countSuppressions(trx)) > 0) {
       const queued = await listQueuedAddressKeys(trx, issueId);
       const hashes = queued.map((d) => ({ id: d.id, hash: deps.emailHash(d.emailKey) }));
-      const suppressed = await findSuppressedHashesInChunks(trx, hashes.map((h) => h.hash), findSuppressedHashes);
+      const suppressed = await findSuppressedHashes(trx, hashes.map((h) => h.hash));
       await markSkipped(trx, hashes.filter((h) => suppressed.has(h.hash)).map((h) => h.id), 'suppressed');
     }
     await setIssueQueued(trx, issueId, await countDeliveries(trx, issueId), now);
   });
   return countDeliveries(db, issueId);
-}
-
-async function findSuppressedHashesInChunks(db: Db, hashes: string[], find: (db: Db, hashes: readonly string[]) => Promise<Set<string>>): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (let i = 0; i < hashes.length; i += 500) for (const h of await find(db, hashes.slice(i, i + 500))) out.add(h);
-  return out;
 }
 
 export interface IssueProgress {

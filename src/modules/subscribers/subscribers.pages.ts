@@ -24,7 +24,7 @@ export function checkInboxPage(site: SiteContext): string {
 }
 
 /** The sign-up form again, with the message next to the field and what was typed (nothing was stored). */
-export function signupAgainPage(site: SiteContext, options: { error: string; email: string; sourcePath: string }): string {
+export function signupAgainPage(site: SiteContext, options: { error: string; email: string; sourcePath: string; invalid: 'email' | 'consent' }): string {
   return page(
     site,
     '/newsletter/subscribe',

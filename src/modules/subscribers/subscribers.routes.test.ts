@@ -129,7 +129,10 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     const res = await signup({ source: '/', email: 'noconsent@example.com' });
     assert.equal(res.statusCode, 400);
     assert.match(res.body, /role="alert">Please tick the box/);
-    assert.match(res.body, /value="noconsent@example.com" aria-invalid="true"/);
+    // The box is what is wrong, not the address.
+    assert.match(res.body, /id="signup-consent" name="consent" type="checkbox" value="yes" required aria-invalid="true" aria-describedby="signup-error">/);
+    assert.match(res.body, /value="noconsent@example.com">/);
+    assert.doesNotMatch(res.body, /id="signup-email"[^>]*aria-invalid/);
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual([await count('subscribers'), await count('consent_events'), smtp.mails.length], before);
   });
@@ -140,6 +143,8 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
       assert.equal(res.statusCode, 400, email);
       assert.doesNotMatch(res.body, /<script>alert/);
       assert.match(res.body, /valid email address/);
+      assert.match(res.body, /id="signup-email"[^>]* aria-invalid="true" aria-describedby="signup-error">/);
+      assert.doesNotMatch(res.body, /id="signup-consent"[^>]*aria-invalid/);
     }
     const idn = await signup({ source: '/', email: 'leser@bücher.example', consent: 'yes' });
     assert.equal(idn.statusCode, 200);

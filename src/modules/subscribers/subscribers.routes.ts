@@ -63,7 +63,7 @@ export function subscriberRoutes(app: FastifyInstance, deps: SubscriberRoutesDep
     } catch (error) {
       if (error instanceof AppError && (error.code === 'subscriber.invalid_email' || error.code === 'subscriber.consent_required')) {
         const email = form.email.length <= maxEmailLength ? form.email.replace(/[\x00-\x1f\x7f]/g, '') : '';
-        return personal(reply, error.status).send(signupAgainPage(await site(), { error: error.message, email, sourcePath: sameSitePath(form.source) ?? '/' }));
+        return personal(reply, error.status).send(signupAgainPage(await site(), { error: error.message, email, sourcePath: sameSitePath(form.source) ?? '/', invalid: error.code === 'subscriber.consent_required' ? 'consent' : 'email' }));
       }
       if (error instanceof AppError && error.code === 'subscriber.rate_limited') reply.header('retry-after', '600');
       throw error;

@@ -53,8 +53,10 @@ export function storyCard(article: ArticleView, settings: SiteSettings, options:
  * The newsletter sign-up that closes every article (and the home page). It posts without JavaScript;
  * nothing is pre-ticked, and the consent checkbox is required.
  */
-export function signupBlock(settings: SiteSettings, options: { sourcePath: string; error?: string; email?: string }): SafeHtml {
+export function signupBlock(settings: SiteSettings, options: { sourcePath: string; error?: string; email?: string; invalid?: 'email' | 'consent' }): SafeHtml {
   const errorId = 'signup-error';
+  // The field the error is about is the one marked invalid and described by the message.
+  const invalidIf = (field: 'email' | 'consent') => (options.error && (options.invalid ?? 'email') === field ? html` aria-invalid="true" aria-describedby="${errorId}"` : '');
   return html`<section class="signup" id="newsletter" aria-labelledby="signup-heading">
   <h2 id="signup-heading" class="signup__heading">${settings.signupHeading}</h2>
   <p class="signup__pitch">${settings.signupPitch}</p>
@@ -66,10 +68,10 @@ export function signupBlock(settings: SiteSettings, options: { sourcePath: strin
       <label class="signup__label" for="signup-email">Email address</label>
       <input class="signup__input" id="signup-email" name="email" type="email" required maxlength="254" autocomplete="email" inputmode="email" placeholder="you@example.com"${
         options.email ? html` value="${options.email}"` : ''
-      }${options.error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ''}>
+      }${invalidIf('email')}>
       <button class="signup__button" type="submit">Sign up</button>
     </div>
-    <p class="signup__consent"><input id="signup-consent" name="consent" type="checkbox" value="yes" required>
+    <p class="signup__consent"><input id="signup-consent" name="consent" type="checkbox" value="yes" required${invalidIf('consent')}>
       <label for="signup-consent">${raw(renderInlineMarkdown(settings.consentLabel))}</label></p>
     ${options.error ? html`<p class="signup__error" id="${errorId}" role="alert">${options.error}</p>` : ''}
   </form>

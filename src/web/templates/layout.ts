@@ -21,7 +21,10 @@ export interface PageMeta {
   path: string;
   /** Extra tags for the head: Open Graph, JSON-LD, prev/next. Already-escaped HTML. */
   head?: SafeHtml;
-  /** Robots directive, e.g. `noindex` for error pages. */
+  /**
+   * Robots directive, e.g. `noindex` for error pages (which then get no canonical link: there is no page to
+   * point to). Indexable pages allow large image previews in search and Discover.
+   */
   robots?: string;
   /** Stylesheets after site.css, by source name: the signed-out newsroom pages add `newsroom.css`. */
   stylesheets?: string[];
@@ -43,6 +46,7 @@ function mastheadDateFormat(locale: string, timeZone: string): Intl.DateTimeForm
 /** The document around every public page: head, masthead, main, footer. */
 export function layout(site: SiteContext, meta: PageMeta, main: SafeHtml): string {
   const { settings } = site;
+  const indexable = !meta.robots?.includes('noindex');
   const canonical = site.siteUrl + meta.path;
   const fullTitle = meta.title === settings.publicationName ? meta.title : `${meta.title} – ${settings.publicationName}`;
   const today = mastheadDateFormat(settings.locale, settings.timeZone).format(site.now);
@@ -56,8 +60,8 @@ export function layout(site: SiteContext, meta: PageMeta, main: SafeHtml): strin
 <meta name="color-scheme" content="light dark">
 <meta name="theme-color" content="#fbfaf7" media="(prefers-color-scheme: light)">
 <meta name="theme-color" content="#141414" media="(prefers-color-scheme: dark)">
-${meta.robots ? html`<meta name="robots" content="${meta.robots}">` : ''}
-<link rel="canonical" href="${canonical}">
+<meta name="robots" content="${meta.robots ?? 'max-image-preview:large'}">
+${indexable ? html`<link rel="canonical" href="${canonical}">` : ''}
 <link rel="stylesheet" href="${site.assets.url('site.css')}" integrity="${site.assets.integrity('site.css')}">
 ${(meta.stylesheets ?? []).map((name) => html`<link rel="stylesheet" href="${site.assets.url(name)}" integrity="${site.assets.integrity(name)}">`)}
 <link rel="icon" href="${site.assets.url('favicon.svg')}" type="image/svg+xml">
@@ -108,6 +112,19 @@ ${main}
 </body>
 </html>
 `.value;
+}
+
+/**
+ * The Open Graph locale (`en_US`) of a BCP 47 language setting: its region, or the likeliest one for the
+ * language (Unicode CLDR likely subtags, through Intl.Locale), since Open Graph wants language_TERRITORY.
+ */
+export function openGraphLocale(locale: string): string {
+  try {
+    const full = new Intl.Locale(locale).maximize();
+    return full.region ? `${full.language}_${full.region}` : full.language;
+  } catch {
+    return 'en_US';
+  }
 }
 
 /** JSON for a `<script type="application/ld+json">`: `<` is escaped so text can never close the element. */
