@@ -23,7 +23,7 @@ import {
 import { safeBaseName, type MediaStorage } from './media.storage.ts';
 import type { ClipJobRow, MediaRow, MediaVariantRow, NewMediaVariant } from './media.table.ts';
 import type { SpooledUpload } from './media.upload.ts';
-import { extractPoster, probeVideo } from './media.video.ts';
+import { extractPoster, probeVideo, type VideoProbe } from './media.video.ts';
 
 /** The longest snippet the newsroom cuts: a clip for the top of an article, not a second copy of the video. */
 export const maxClipSeconds = 600;
@@ -136,16 +136,18 @@ export class MediaNewsroomService {
   /** A video file → probed (duration, size), a poster frame stored as an image, the video stored and recorded. */
   async storeVideo(localPath: string, meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null }): Promise<MediaRow> {
     const { storage, db } = this.#deps;
-    const probe = await probeVideo(localPath).catch(() => {
+    const input = { path: localPath, mimeType: meta.mimeType };
+    const probe = await probeVideo(input).catch(() => {
       throw new AppError('media.corrupt');
     });
+    checkVideoLimits(probe);
     const stored = await storage.putFile(meta.originalName, meta.extension, localPath, meta.mimeType);
     const existing = await findMediaByFileName(db, stored.fileName);
     if (existing) return existing;
     const work = await mkdtemp(path.join(await this.#tmp(), 'video-'));
     try {
       const posterPath = path.join(work, 'poster.jpg');
-      await extractPoster(localPath, probe.durationSeconds, posterPath);
+      await extractPoster(input, probe.durationSeconds, posterPath);
       const poster = await this.storeImage(posterPath, {
         originalName: `${safeBaseName(meta.originalName)}-poster`,
         mimeType: 'image/jpeg',
@@ -251,6 +253,17 @@ export class MediaNewsroomService {
     await mkdir(this.#deps.tmpDir, { recursive: true });
     return this.#deps.tmpDir;
   }
+}
+
+/** The longest video the library takes: hours of a council meeting, not a day of CCTV. */
+export const maxVideoSeconds = 4 * 60 * 60;
+/** The largest frame: 8K UHD either way up. A poster or a cut decodes whole frames of this size. */
+const maxVideoSide = 7680;
+
+/** Refuses, before any frame is decoded, a video longer or larger than the newsroom works with. */
+function checkVideoLimits(probe: VideoProbe): void {
+  if (probe.durationSeconds > maxVideoSeconds) throw new AppError('media.video_too_large', `This video lasts over ${maxVideoSeconds / 3600} hours: please upload at most ${maxVideoSeconds / 3600} hours (cut it first).`);
+  if ((probe.width ?? 0) > maxVideoSide || (probe.height ?? 0) > maxVideoSide) throw new AppError('media.video_too_large', `This video's frames are larger than ${maxVideoSide} pixels: please export it at 8K or less.`);
 }
 
 /** A cue timing line: `00:01.000 --> 00:04.000` or with hours, then optional settings (WebVTT §4.1). */
