@@ -50,6 +50,8 @@ const environmentSchema = z.object({
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
   MEDIA_MAX_IMAGE_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
   MEDIA_MAX_VIDEO_BYTES: z.coerce.number().int().min(1024).default(500 * 1024 * 1024),
+  MEDIA_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1_000_000).max(100_000_000).default(50_000_000),
+  MEDIA_IMAGE_JOBS_PER_USER: z.coerce.number().int().min(1).max(16).default(2),
 });
 
 export interface Config {
@@ -80,8 +82,11 @@ export interface Config {
   readonly media: MediaConfig;
   /** Sign-ups allowed per IP per 10 minutes and per address per hour, per process (0: no limit). */
   readonly signupLimits: { readonly perIp: number; readonly perAddress: number };
-  /** Largest newsroom upload per kind, in bytes (captions are fixed at 1 MB). */
-  readonly uploadLimits: { readonly image: number; readonly video: number };
+  /**
+   * Largest newsroom upload per kind, in bytes (captions are fixed at 1 MB); the most pixels an uploaded image
+   * may have (all frames of an animation together); how many image uploads one user may have processed at once.
+   */
+  readonly uploadLimits: { readonly image: number; readonly video: number; readonly imagePixels: number; readonly imageJobsPerUser: number };
   /** JSON lines (production) or one readable line per entry (development). */
   readonly logFormat: 'json' | 'pretty';
   /** Where to POST "content changed" so a CDN purges its copies (see src/web/cdn-purge.ts); null: none. */
@@ -154,7 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat: e.LOG_FORMAT,
     cdnPurge: e.CDN_PURGE_URL ? Object.freeze({ url: e.CDN_PURGE_URL, authorization: e.CDN_PURGE_AUTHORIZATION ?? null }) : null,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
-    uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES }),
+    uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES, imagePixels: e.MEDIA_MAX_IMAGE_PIXELS, imageJobsPerUser: e.MEDIA_IMAGE_JOBS_PER_USER }),
   });
 }
 

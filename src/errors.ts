@@ -70,6 +70,8 @@ export const errorCodes = {
   'media.too_large': { status: 413, message: 'This file is too large.' },
   'media.unsupported_type': { status: 415, message: 'This file is not an image, video or caption file we accept. Images: JPEG, PNG, WebP, AVIF or GIF; videos: MP4, WebM or QuickTime; captions: WebVTT. The type is read from the file itself, not its name.' },
   'media.svg_refused': { status: 415, message: 'SVG files are not accepted: they can carry scripts that would run on this site. Please upload a PNG or WebP instead.' },
+  'media.too_many_pixels': { status: 413, message: 'This image has more pixels than the library takes.' },
+  'media.busy': { status: 429, message: 'Your earlier images are still being processed. Please wait a moment and upload this one again.' },
   'media.video_too_large': { status: 413, message: 'This video is longer, or its frames larger, than the library takes.' },
   'media.corrupt': { status: 415, message: 'This file could not be read: it looks damaged, or is not what its first bytes say. Please export it again and retry.' },
   'media.bad_upload': { status: 400, message: 'The upload could not be understood. Please choose the file again and retry.' },

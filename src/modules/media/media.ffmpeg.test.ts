@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { signInAs, type NewsroomClient } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { createClipWorker } from './media.clips.ts';
-import { multipart } from './media.fixtures.ts';
+import { multipart, waitFor } from './media.fixtures.ts';
 import { MediaNewsroomService } from './media.newsroom.service.ts';
 import { FileSystemMediaStorage, mediaDirectory, type MediaStorage } from './media.storage.ts';
 import { sniffType } from './media.upload.ts';
@@ -25,16 +25,6 @@ async function processesMentioning(marker: string): Promise<number[]> {
     if (cmdline.includes(marker) && !cmdline.includes('media.ffmpeg.test')) pids.push(Number(entry));
   }
   return pids;
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /**

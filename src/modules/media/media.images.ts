@@ -18,20 +18,27 @@ export interface ImageInfo {
   /** As displayed, EXIF orientation applied. */
   width: number;
   height: number;
+  /** Frames: 1 for a still. */
+  pages: number;
   format: string;
   animated: boolean;
 }
 
-/** Reads an image's displayed size; rejects when sharp cannot decode it (a corrupt or disguised file). */
+/**
+ * Reads an image's displayed size and frame count from its header, decoding no pixels (so it is quick
+ * whatever the size, and the caller can refuse a huge image first); rejects when sharp cannot read it (a
+ * corrupt or disguised file).
+ */
 export async function readImageInfo(file: string): Promise<ImageInfo> {
   const sharp = await loadSharp();
-  const metadata = await sharp(file, { limitInputPixels: maxInputPixels }).metadata();
+  const metadata = await sharp(file, { limitInputPixels: false }).metadata();
   const width = metadata.autoOrient.width;
   const height = metadata.autoOrient.height;
   if (!width || !height) throw new Error('no image dimensions');
   // sharp names AVIF `heif` (its container); the rest of the module speaks of the file type.
   const format = metadata.format === 'heif' && metadata.compression === 'av1' ? 'avif' : metadata.format;
-  return { width, height, format, animated: (metadata.pages ?? 1) > 1 };
+  const pages = metadata.pages ?? 1;
+  return { width, height, pages, format, animated: pages > 1 };
 }
 
 export interface MadeVariant {

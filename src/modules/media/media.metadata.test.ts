@@ -4,11 +4,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { crc32 } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { signInAs, type NewsroomClient } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
-import { multipart } from './media.fixtures.ts';
+import { multipart, pngChunk } from './media.fixtures.ts';
 
 /** What a phone or an editing tool leaves in a file: who made it and where. */
 const author = 'Secret Reporter';
@@ -42,16 +41,6 @@ function withGifMetadata(gif: Buffer): Buffer {
   const comment = Buffer.concat([Buffer.from([0x21, 0xfe]), subBlocks(Buffer.from(`${author}, 51.5N 0.12W`))]);
   const xmpExtension = Buffer.concat([Buffer.from([0x21, 0xff, 11]), Buffer.from('XMP DataXMP'), subBlocks(Buffer.from(xmp))]);
   return Buffer.concat([gif.subarray(0, afterColourTable), comment, xmpExtension, gif.subarray(afterColourTable)]);
-}
-
-/** A PNG chunk (length, type, data, CRC over type and data). */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
 }
 
 /** Asserts served bytes carry none of the fixture's metadata and are still an animation of three frames. */

@@ -25,6 +25,9 @@ import type { ClipJobRow, MediaRow, MediaVariantRow, NewMediaVariant } from './m
 import type { SpooledUpload } from './media.upload.ts';
 import { extractPoster, probeVideo, type VideoProbe } from './media.video.ts';
 
+/** The defaults of MEDIA_MAX_IMAGE_PIXELS and MEDIA_IMAGE_JOBS_PER_USER, for a service built without limits. */
+const defaultImageLimits = { maxPixels: 50_000_000, jobsPerUser: 2 };
+
 /** The longest snippet the newsroom cuts: a clip for the top of an article, not a second copy of the video. */
 export const maxClipSeconds = 600;
 
@@ -34,6 +37,8 @@ export interface MediaNewsroomDeps {
   /** Scratch space for sharp and ffmpeg (`DATA_DIR/tmp`): inputs are downloaded here, outputs stored from here. */
   tmpDir: string;
   now: () => Date;
+  /** Uploaded images: the most pixels (all frames together), and how many one user may have in work at once. */
+  imageLimits?: { maxPixels: number; jobsPerUser: number };
 }
 
 /** A library entry with what its page shows. */
@@ -51,6 +56,8 @@ export interface MediaEntry {
  */
 export class MediaNewsroomService {
   readonly #deps: MediaNewsroomDeps;
+  /** Image uploads being processed, per user id (this process only). */
+  readonly #imageJobs = new Map<number, number>();
 
   constructor(deps: MediaNewsroomDeps) {
     this.#deps = deps;
@@ -82,7 +89,10 @@ export class MediaNewsroomService {
   async storeUpload(upload: SpooledUpload, input: { alt: string; decorative: boolean; user: UserRow }): Promise<MediaRow> {
     if (upload.kind === 'image') {
       if (!input.decorative && input.alt === '') throw new AppError('media.alt_required');
-      return this.storeImage(upload.tempPath, { originalName: upload.originalName, mimeType: upload.mimeType, extension: upload.extension, alt: input.decorative ? '' : input.alt, uploadedBy: input.user.id });
+      await this.#checkPixels(upload.tempPath);
+      return this.#imageJob(input.user.id, () =>
+        this.storeImage(upload.tempPath, { originalName: upload.originalName, mimeType: upload.mimeType, extension: upload.extension, alt: input.decorative ? '' : input.alt, uploadedBy: input.user.id }),
+      );
     }
     if (upload.kind === 'video') {
       return this.storeVideo(upload.tempPath, { originalName: upload.originalName, mimeType: upload.mimeType, extension: upload.extension, alt: input.alt, uploadedBy: input.user.id });
@@ -228,6 +238,37 @@ export class MediaNewsroomService {
     const ids = [entry.row.id, entry.poster?.id, entry.captions?.id].filter((v): v is number => v !== undefined);
     const unused = await deleteMediaRows(this.#deps.db, ids);
     await Promise.all(unused.map((name) => this.#deps.storage.remove(name)));
+  }
+
+  /**
+   * Refuses an image over the pixel limit from its header alone: decoding costs memory and time by the
+   * pixel (a 100-megapixel PNG takes seconds and hundreds of MB), whatever the file's size.
+   */
+  async #checkPixels(file: string): Promise<void> {
+    const { maxPixels } = this.#deps.imageLimits ?? defaultImageLimits;
+    const info = await readImageInfo(file).catch(() => {
+      throw new AppError('media.corrupt');
+    });
+    const pixels = info.width * info.height * info.pages;
+    if (pixels <= maxPixels) return;
+    const megapixels = (n: number) => `${Math.round(n / 100_000) / 10} megapixels`;
+    const frames = info.pages > 1 ? ` in ${info.pages} frames` : '';
+    throw new AppError('media.too_many_pixels', `This image is ${info.width} × ${info.height} pixels${frames} (${megapixels(pixels)}): images may be at most ${megapixels(maxPixels)}. Please export it smaller and upload it again.`);
+  }
+
+  /** Runs one user's image work if they have fewer than `jobsPerUser` in progress, else refuses (429). */
+  async #imageJob<T>(userId: number, work: () => Promise<T>): Promise<T> {
+    const { jobsPerUser } = this.#deps.imageLimits ?? defaultImageLimits;
+    const running = this.#imageJobs.get(userId) ?? 0;
+    if (running >= jobsPerUser) throw new AppError('media.busy');
+    this.#imageJobs.set(userId, running + 1);
+    try {
+      return await work();
+    } finally {
+      const left = (this.#imageJobs.get(userId) ?? 1) - 1;
+      if (left > 0) this.#imageJobs.set(userId, left);
+      else this.#imageJobs.delete(userId);
+    }
   }
 
   async #video(id: number): Promise<MediaRow> {
