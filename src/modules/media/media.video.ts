@@ -35,7 +35,7 @@ export interface VideoInput {
 }
 
 /** How long each kind of run may take before its process is killed (a hostile file can make ffmpeg spin). */
-export const ffmpegTimeouts = {
+const ffmpegTimeouts = {
   probeMs: 30_000,
   posterMs: 60_000,
   /** Plus four times the clip's length: re-encoding runs at about real time on a small, busy machine. */
@@ -49,9 +49,9 @@ export const ffmpegTimeouts = {
 let deathSignalWrapper: string | null | undefined;
 function findDeathSignalWrapper(): string | null {
   if (deathSignalWrapper !== undefined) return deathSignalWrapper;
-  const dirs = process.platform === 'linux' ? (process.env.PATH ?? '').split(path.delimiter).filter(Boolean) : [];
   deathSignalWrapper = null;
-  for (const dir of [...dirs, '/usr/bin', '/bin']) {
+  if (process.platform !== 'linux') return deathSignalWrapper; // PR_SET_PDEATHSIG is Linux only
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/bin']) {
     const candidate = path.join(dir, 'setpriv');
     try {
       accessSync(candidate, constants.X_OK);
