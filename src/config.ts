@@ -59,6 +59,8 @@ const environmentSchema = z.object({
       'must be true, false, a hop count, or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal)',
     )
     .optional(),
+  MEDIA_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1_000_000).max(100_000_000).default(50_000_000),
+  MEDIA_IMAGE_JOBS_PER_USER: z.coerce.number().int().min(1).max(16).default(2),
 });
 
 /** How one variable is documented; its type, allowed values and plain default are read from the schema. */
@@ -150,6 +152,8 @@ const environmentDocs: { readonly [Name in keyof typeof environmentSchema.shape]
   },
   MEDIA_MAX_IMAGE_BYTES: { group: 'Media', description: 'Largest image upload, in bytes (default 20 MB); a larger one is refused with 413 and read no further.' },
   MEDIA_MAX_VIDEO_BYTES: { group: 'Media', description: 'Largest video upload, in bytes (default 500 MB). Caption (WebVTT) files are limited to 1 MB.' },
+  MEDIA_MAX_IMAGE_PIXELS: { group: 'Media', description: 'The most pixels an uploaded image may have, all frames of an animation counted; a larger one is refused with 413 from its header, before any decoding.' },
+  MEDIA_IMAGE_JOBS_PER_USER: { group: 'Media', description: 'Image uploads one newsroom user may have being processed at once, per server process; one more is refused with 429.' },
 };
 
 /** One variable as docs/configuration.md and `gazette --help` show it. */
@@ -223,8 +227,11 @@ export interface Config {
   readonly media: MediaConfig;
   /** Sign-ups allowed per IP per 10 minutes and per address per hour, per process (0: no limit). */
   readonly signupLimits: { readonly perIp: number; readonly perAddress: number };
-  /** Largest newsroom upload per kind, in bytes (captions are fixed at 1 MB). */
-  readonly uploadLimits: { readonly image: number; readonly video: number };
+  /**
+   * Largest newsroom upload per kind, in bytes (captions are fixed at 1 MB); the most pixels an uploaded image
+   * may have (all frames of an animation together); how many image uploads one user may have processed at once.
+   */
+  readonly uploadLimits: { readonly image: number; readonly video: number; readonly imagePixels: number; readonly imageJobsPerUser: number };
   /** JSON lines (production) or one readable line per entry (development); `auto`: pretty on a terminal. */
   readonly logFormat: 'json' | 'pretty' | 'auto';
   /** Where to POST "content changed" so a CDN purges its copies (see src/web/cdn-purge.ts); null: none. */
@@ -302,7 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat: e.LOG_FORMAT ?? 'auto',
     cdnPurge: e.CDN_PURGE_URL ? Object.freeze({ url: e.CDN_PURGE_URL, authorization: e.CDN_PURGE_AUTHORIZATION ?? null }) : null,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
-    uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES }),
+    uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES, imagePixels: e.MEDIA_MAX_IMAGE_PIXELS, imageJobsPerUser: e.MEDIA_IMAGE_JOBS_PER_USER }),
     trustProxy: e.TRUST_PROXY === undefined ? false : (parseTrustProxy(e.TRUST_PROXY) ?? false),
   });
 }

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../../db/index.ts';
 import { newClaimantId } from '../../db/claimants.ts';
-import type { MediaNewsroomService } from './media.newsroom.service.ts';
+import { maxVideoSeconds, type MediaNewsroomService } from './media.newsroom.service.ts';
 import {
   claimClipJob,
   failAbandonedClipJobs,
@@ -103,10 +103,13 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
     try {
       const source = await findMediaById(db, job.source_media_id);
       if (!source || source.kind !== 'video') throw new SourceGone('The source video was deleted.');
+      // Checked before anything is downloaded or decoded; an upload met these limits when it was stored.
+      if ((source.duration_seconds ?? Infinity) > maxVideoSeconds) throw new SourceGone('The source video is longer than the library takes.');
       const input = path.join(dir, `source.${path.extname(source.file_name).slice(1) || 'mp4'}`);
       await storage.download(source.file_name, input);
       const output = path.join(dir, 'clip.mp4');
-      await cutClip(input, output, { startSeconds: job.start_seconds, endSeconds: job.end_seconds }, {
+      // ffmpeg reads it as the type recorded at upload, never as whatever its bytes suggest.
+      await cutClip({ path: input, mimeType: source.mime_type }, output, { startSeconds: job.start_seconds, endSeconds: job.end_seconds }, {
         signal: abort.signal,
         onProgress: (percent) => {
           const whole = Math.floor(percent);

@@ -18,18 +18,27 @@ export interface ImageInfo {
   /** As displayed, EXIF orientation applied. */
   width: number;
   height: number;
+  /** Frames: 1 for a still. */
+  pages: number;
   format: string;
   animated: boolean;
 }
 
-/** Reads an image's displayed size; rejects when sharp cannot decode it (a corrupt or disguised file). */
+/**
+ * Reads an image's displayed size and frame count from its header, decoding no pixels (so it is quick
+ * whatever the size, and the caller can refuse a huge image first); rejects when sharp cannot read it (a
+ * corrupt or disguised file).
+ */
 export async function readImageInfo(file: string): Promise<ImageInfo> {
   const sharp = await loadSharp();
-  const metadata = await sharp(file, { limitInputPixels: maxInputPixels }).metadata();
+  const metadata = await sharp(file, { limitInputPixels: false }).metadata();
   const width = metadata.autoOrient.width;
   const height = metadata.autoOrient.height;
   if (!width || !height) throw new Error('no image dimensions');
-  return { width, height, format: metadata.format, animated: (metadata.pages ?? 1) > 1 };
+  // sharp names AVIF `heif` (its container); the rest of the module speaks of the file type.
+  const format = metadata.format === 'heif' && metadata.compression === 'av1' ? 'avif' : metadata.format;
+  const pages = metadata.pages ?? 1;
+  return { width, height, pages, format, animated: pages > 1 };
 }
 
 export interface MadeVariant {
@@ -66,25 +75,37 @@ export async function makeVariants(file: string, info: ImageInfo, workDir: strin
 }
 
 /**
- * The original without its metadata: a phone photo's EXIF carries the GPS position, the camera's serial
- * number and the time, which can expose a source or a reporter. JPEG, PNG, WebP and AVIF are re-encoded
- * upright at high quality (sharp drops metadata unless told to keep it); a GIF carries no EXIF and is kept.
- * Returns the path of the file to store.
+ * The original without its metadata, animated or not: a phone photo's EXIF carries the GPS position, the
+ * camera's serial number and the time, and XMP or a GIF comment can name the author, which can expose a
+ * source or a reporter. Every format is re-encoded (sharp writes no metadata unless told to), which drops
+ * whatever blocks the file carried, known or not; a still is turned upright first, an animation keeps its
+ * frames, delays and loop count (a GIF its palette). Returns the path of the file to store.
  */
 export async function withoutMetadata(file: string, info: ImageInfo, workDir: string): Promise<string> {
-  if (info.animated || !['jpeg', 'png', 'webp', 'avif'].includes(info.format)) return file;
   const output = path.join(workDir, `original.${info.format}`);
   const sharp = await loadSharp();
-  const image = sharp(file, { limitInputPixels: maxInputPixels }).rotate();
-  const encoded =
-    info.format === 'jpeg'
-      ? image.jpeg({ quality: 92, chromaSubsampling: '4:4:4' })
-      : info.format === 'png'
-        ? image.png()
-        : info.format === 'webp'
-          ? image.webp({ quality: 92 })
-          : image.avif({ quality: 80 });
-  await encoded.toFile(output);
+  const input = sharp(file, { limitInputPixels: maxInputPixels, animated: info.animated });
+  // Rotating would turn the whole strip of frames, not each frame; animations rarely carry an orientation.
+  const image = info.animated ? input : input.rotate();
+  switch (info.format) {
+    case 'jpeg':
+      await image.jpeg({ quality: 92, chromaSubsampling: '4:4:4' }).toFile(output);
+      break;
+    case 'png':
+      await image.png().toFile(output);
+      break;
+    case 'webp':
+      await image.webp({ quality: 92 }).toFile(output);
+      break;
+    case 'avif':
+      await image.avif({ quality: 80 }).toFile(output);
+      break;
+    case 'gif':
+      await image.gif().toFile(output);
+      break;
+    default:
+      throw new Error(`no metadata-free encoding for ${info.format}`);
+  }
   return output;
 }
 

@@ -24,7 +24,7 @@ export interface MediaNewsroomRoutesDeps {
   auth: NewsroomAuth;
   storage: MediaStorage;
   dataDir: string;
-  limits: { image: number; video: number };
+  limits: { image: number; video: number; imagePixels: number; imageJobsPerUser: number };
   /** The article editor: captions and deletion of media that articles show go through its rules. */
   articles: MediaInArticles;
 }
@@ -63,7 +63,14 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
   const { auth } = deps;
   const limits: UploadLimits = { image: deps.limits.image, video: deps.limits.video, captions: captionsLimit };
   const tmpDir = path.join(deps.dataDir, 'tmp');
-  const media = new MediaNewsroomService({ db: deps.db, storage: deps.storage, articles: deps.articles, tmpDir, now: deps.now });
+  const media = new MediaNewsroomService({
+    db: deps.db,
+    storage: deps.storage,
+    articles: deps.articles,
+    tmpDir,
+    now: deps.now,
+    imageLimits: { maxPixels: deps.limits.imagePixels, jobsPerUser: deps.limits.imageJobsPerUser },
+  });
   registerUploadParser(app, { tmpDir, limits, csrfField });
 
   const site = (): Promise<SiteContext> => loadSiteContext(deps.db, deps.siteUrl, deps.assets, deps.now());

@@ -23,7 +23,10 @@ import {
 import { safeBaseName, type MediaStorage } from './media.storage.ts';
 import type { ClipJobRow, MediaRow, MediaVariantRow, NewMediaVariant } from './media.table.ts';
 import type { SpooledUpload } from './media.upload.ts';
-import { extractPoster, probeVideo } from './media.video.ts';
+import { extractPoster, probeVideo, type VideoProbe } from './media.video.ts';
+
+/** The defaults of MEDIA_MAX_IMAGE_PIXELS and MEDIA_IMAGE_JOBS_PER_USER, for a service built without limits. */
+const defaultImageLimits = { maxPixels: 50_000_000, jobsPerUser: 2 };
 
 /** The longest snippet the newsroom cuts: a clip for the top of an article, not a second copy of the video. */
 export const maxClipSeconds = 600;
@@ -46,6 +49,8 @@ export interface MediaNewsroomDeps {
   /** Scratch space for sharp and ffmpeg (`DATA_DIR/tmp`): inputs are downloaded here, outputs stored from here. */
   tmpDir: string;
   now: () => Date;
+  /** Uploaded images: the most pixels (all frames together), and how many one user may have in work at once. */
+  imageLimits?: { maxPixels: number; jobsPerUser: number };
 }
 
 /** A library entry with what its page shows. */
@@ -63,6 +68,8 @@ export interface MediaEntry {
  */
 export class MediaNewsroomService {
   readonly #deps: MediaNewsroomDeps;
+  /** Image uploads being processed, per user id (this process only). */
+  readonly #imageJobs = new Map<number, number>();
 
   constructor(deps: MediaNewsroomDeps) {
     this.#deps = deps;
@@ -94,7 +101,10 @@ export class MediaNewsroomService {
   async storeUpload(upload: SpooledUpload, input: { alt: string; decorative: boolean; user: UserRow }): Promise<MediaRow> {
     if (upload.kind === 'image') {
       if (!input.decorative && input.alt === '') throw new AppError('media.alt_required');
-      return this.storeImage(upload.tempPath, { originalName: upload.originalName, mimeType: upload.mimeType, extension: upload.extension, alt: input.decorative ? '' : input.alt, uploadedBy: input.user.id });
+      await this.#checkPixels(upload.tempPath);
+      return this.#imageJob(input.user.id, () =>
+        this.storeImage(upload.tempPath, { originalName: upload.originalName, mimeType: upload.mimeType, extension: upload.extension, alt: input.decorative ? '' : input.alt, uploadedBy: input.user.id }),
+      );
     }
     if (upload.kind === 'video') {
       return this.storeVideo(upload.tempPath, { originalName: upload.originalName, mimeType: upload.mimeType, extension: upload.extension, alt: input.alt, uploadedBy: input.user.id });
@@ -150,16 +160,18 @@ export class MediaNewsroomService {
   /** A video file → probed (duration, size), a poster frame stored as an image, the video stored and recorded. */
   async storeVideo(localPath: string, meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null }): Promise<MediaRow> {
     const { storage, db } = this.#deps;
-    const probe = await probeVideo(localPath).catch(() => {
+    const input = { path: localPath, mimeType: meta.mimeType };
+    const probe = await probeVideo(input).catch(() => {
       throw new AppError('media.corrupt');
     });
+    checkVideoLimits(probe);
     const stored = await storage.putFile(meta.originalName, meta.extension, localPath, meta.mimeType);
     const existing = await findMediaByFileName(db, stored.fileName);
     if (existing) return existing;
     const work = await mkdtemp(path.join(await this.#tmp(), 'video-'));
     try {
       const posterPath = path.join(work, 'poster.jpg');
-      await extractPoster(localPath, probe.durationSeconds, posterPath);
+      await extractPoster(input, probe.durationSeconds, posterPath);
       const poster = await this.storeImage(posterPath, {
         originalName: `${safeBaseName(meta.originalName)}-poster`,
         mimeType: 'image/jpeg',
@@ -256,6 +268,37 @@ export class MediaNewsroomService {
     return this.#deps.articles;
   }
 
+  /**
+   * Refuses an image over the pixel limit from its header alone: decoding costs memory and time by the
+   * pixel (a 100-megapixel PNG takes seconds and hundreds of MB), whatever the file's size.
+   */
+  async #checkPixels(file: string): Promise<void> {
+    const { maxPixels } = this.#deps.imageLimits ?? defaultImageLimits;
+    const info = await readImageInfo(file).catch(() => {
+      throw new AppError('media.corrupt');
+    });
+    const pixels = info.width * info.height * info.pages;
+    if (pixels <= maxPixels) return;
+    const megapixels = (n: number) => `${Math.round(n / 100_000) / 10} megapixels`;
+    const frames = info.pages > 1 ? ` in ${info.pages} frames` : '';
+    throw new AppError('media.too_many_pixels', `This image is ${info.width} × ${info.height} pixels${frames} (${megapixels(pixels)}): images may be at most ${megapixels(maxPixels)}. Please export it smaller and upload it again.`);
+  }
+
+  /** Runs one user's image work if they have fewer than `jobsPerUser` in progress, else refuses (429). */
+  async #imageJob<T>(userId: number, work: () => Promise<T>): Promise<T> {
+    const { jobsPerUser } = this.#deps.imageLimits ?? defaultImageLimits;
+    const running = this.#imageJobs.get(userId) ?? 0;
+    if (running >= jobsPerUser) throw new AppError('media.busy');
+    this.#imageJobs.set(userId, running + 1);
+    try {
+      return await work();
+    } finally {
+      const left = (this.#imageJobs.get(userId) ?? 1) - 1;
+      if (left > 0) this.#imageJobs.set(userId, left);
+      else this.#imageJobs.delete(userId);
+    }
+  }
+
   async #video(id: number): Promise<MediaRow> {
     const row = await findMediaById(this.#deps.db, id);
     if (!row || row.kind !== 'video') throw new AppError('media.not_found');
@@ -279,6 +322,17 @@ export class MediaNewsroomService {
     await mkdir(this.#deps.tmpDir, { recursive: true });
     return this.#deps.tmpDir;
   }
+}
+
+/** The longest video the library takes: hours of a council meeting, not a day of CCTV. */
+export const maxVideoSeconds = 4 * 60 * 60;
+/** The largest frame: 8K UHD either way up. A poster or a cut decodes whole frames of this size. */
+const maxVideoSide = 7680;
+
+/** Refuses, before any frame is decoded, a video longer or larger than the newsroom works with. */
+function checkVideoLimits(probe: VideoProbe): void {
+  if (probe.durationSeconds > maxVideoSeconds) throw new AppError('media.video_too_large', `This video lasts over ${maxVideoSeconds / 3600} hours: please upload at most ${maxVideoSeconds / 3600} hours (cut it first).`);
+  if ((probe.width ?? 0) > maxVideoSide || (probe.height ?? 0) > maxVideoSide) throw new AppError('media.video_too_large', `This video's frames are larger than ${maxVideoSide} pixels: please export it at 8K or less.`);
 }
 
 /** A cue timing line: `00:01.000 --> 00:04.000` or with hours, then optional settings (WebVTT §4.1). */
