@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { it } from 'node:test';
-import { createConfirmToken, createRecipientToken, verifyConfirmToken, verifyRecipientToken } from './subscribers.tokens.ts';
+import { createConfirmToken, createLegacyRecipientToken as createRecipientToken, verifyConfirmToken, verifySubscriberToken } from './subscribers.tokens.ts';
+
+const verifyRecipientToken = (secret: string, token: string) => verifySubscriberToken(secret, 'unsubscribe', token);
 
 /** The definition the tokens were made by before the purpose keys were cached: the key derived on every call. */
 function referenceMac(secret: string, purpose: string, payload: string): string {
