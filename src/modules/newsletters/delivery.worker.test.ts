@@ -116,7 +116,7 @@ describe('newsletter delivery through a real SMTP server', () => {
       assert.equal(verifySubscriberToken(secret, 'unsubscribe', decodeURIComponent(url[2]!)), subscriber.id, 'the token names this reader');
       assert.match(listUnsubscribe, /<mailto:newsletter@news\.example\.test\?subject=unsubscribe/);
       assert.match(head, /^List-Id: <newsletter\.news\.example\.test>$/im);
-      assert.match(mail.messageId ?? '', new RegExp(`^<gazette\\.${issue.id}\\.\\d+@news\\.example\\.test>$`));
+      assert.match(mail.messageId ?? '', new RegExp(`^<gazette\\.${issue.id}\\.\\d+\\.[A-Za-z0-9_-]{16}@news\\.example\\.test>$`));
       messageIds.add(mail.messageId ?? '');
       assert.ok(mail.html && mail.html.includes(`href="${url[1]!.replaceAll('&', '&amp;')}"`), 'visible unsubscribe link in the HTML');
       assert.match(mail.html, /Manage your subscription/);
@@ -312,5 +312,6 @@ describe('newsletter delivery through a real SMTP server', () => {
     assert.match(signature, /s=gazette/);
     const signedHeaders = (/\bh=([^;]+)/.exec(signature)?.[1] ?? '').replace(/\s/g, '').toLowerCase().split(':');
     for (const header of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'message-id']) assert.ok(signedHeaders.includes(header), `h= covers ${header}: ${signedHeaders.join(':')}`);
+    assert.match(raw, /^Precedence: bulk\r$/m, 'the nodemailer path marks list mail as bulk too');
   });
 });

@@ -1,3 +1,4 @@
+import { textByKey } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
 import type { Database } from '../../db/database.ts';
 import type { ConsentEventRow, NewConsentEvent, NewSubscriber, SubscriberRow, SubscribersTable, SubscriberStatus } from './subscribers.table.ts';
@@ -91,8 +92,7 @@ export async function replaceEmailHashes(db: Db, table: 'suppressions' | 'consen
   if (keyed.size === 0) return;
   const legacy = [...keyed.keys()];
   if (table === 'consent_events') {
-    const cases = sql.join(legacy.map((old) => sql`WHEN ${old} THEN ${keyed.get(old)!}`), sql` `);
-    await db.updateTable('consent_events').set({ email_hash: sql<string>`CASE email_hash ${cases} END` }).where('email_hash', 'in', legacy).execute();
+    await db.updateTable('consent_events').set({ email_hash: textByKey('email_hash', keyed) }).where('email_hash', 'in', legacy).execute();
     return;
   }
   const rows = await db.selectFrom('suppressions').selectAll().where('email_hash', 'in', legacy).execute();
