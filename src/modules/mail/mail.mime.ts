@@ -60,8 +60,18 @@ export function prepareMime(parts: SlottedParts): PreparedMime {
  * `<signup.1@host>` before would drop the mail as a repeat; nor can an outsider predict it.
  */
 export function newMessageId(what: string, domain: string): string {
-  return `<${what}.${randomBytes(12).toString('base64url')}@${domain}>`;
+  if (randomOffset + 12 > randomPool.length) {
+    randomPool = randomBytes(randomPool.length);
+    randomOffset = 0;
+  }
+  const random = randomPool.toString('base64url', randomOffset, (randomOffset += 12));
+  return `<${what}.${random}@${domain}>`;
 }
+
+// Random bytes drawn 12 KB at a time: one randomBytes call per Message-ID cost ~8 µs here, a few per cent
+// of a newsletter message's whole CPU; sliced from a pool, well under one.
+let randomPool = Buffer.alloc(12 * 1024);
+let randomOffset = randomPool.length;
 
 /** The list headers of a newsletter (RFC 2919 List-Id; RFC 2369 and RFC 8058 unsubscribe). */
 export interface ListHeaders {

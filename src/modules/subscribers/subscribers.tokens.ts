@@ -1,4 +1,4 @@
-import { createHash, createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hash, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Signed links. Each purpose derives its own key from the secret, so a token made for one purpose can
@@ -6,17 +6,19 @@ import { createHash, createHmac, createSecretKey, type KeyObject, randomBytes, t
  *
  * - confirmation: `<id>.<nonce>.<expires (unix s)>.<mac>` — expiring, and single-use because the nonce must
  *   still match `subscribers.confirm_nonce`, which confirming clears (and a newer sign-up replaces).
- * - unsubscribe: `u<id>.<mac>` — in List-Unsubscribe, its mailto subject and the one-click POST. Every
- *   system a mail passes through sees these headers, so this token can do nothing but unsubscribe.
  * - manage: `m<id>.<mac>` — the self-service page (download or erase the reader's data), only in the
  *   visible "manage" link of a mail's body and on the page shown after confirming.
+ * - unsubscribe: `u<id>.<sha256 of the manage mac>` — in List-Unsubscribe, its mailto subject and the
+ *   one-click POST. Every system a mail passes through sees these headers, so this token can do nothing
+ *   but unsubscribe. Made one-way from the manage token (whoever may manage may unsubscribe; the hash
+ *   gives nothing back), so a newsletter pays one HMAC per reader for both, plus a ~1 µs hash.
  * - recipient (legacy): `<id>.<mac>` — the one token every mail carried before unsubscribe and manage
  *   were split. Mails already sent still hold it, in their headers too, so it is still honoured for
  *   unsubscribing (its one harmless power) and no longer opens the self-service page.
  * All three are stable per subscriber, so links in older mails keep working; they die with the row when
  * the subscriber is erased.
  */
-type Purpose = 'confirm' | 'recipient' | 'unsubscribe' | 'manage' | 'email-hash';
+type Purpose = 'confirm' | 'recipient' | 'manage' | 'email-hash';
 
 /** How long a confirmation link stays valid. */
 export const confirmLinkLifetimeMs = 48 * 3600_000;
@@ -75,9 +77,19 @@ export function verifyConfirmToken(secret: string, token: string, now: Date): Co
   return { kind: 'valid', subscriberId: Number(id), nonce };
 }
 
-/** A per-subscriber token for one purpose: unsubscribe (`u<id>.<mac>`) or self-service (`m<id>.<mac>`). */
+/** A subscriber's two tokens, from one HMAC. */
+export function createSubscriberTokens(secret: string, subscriberId: number): { unsubscribe: string; manage: string } {
+  const manage = mac(secret, 'manage', String(subscriberId));
+  return { unsubscribe: `u${subscriberId}.${unsubscribeMac(manage)}`, manage: `m${subscriberId}.${manage}` };
+}
+
+/** A per-subscriber token for one purpose: unsubscribe (`u<id>.…`) or self-service (`m<id>.…`). */
 export function createSubscriberToken(secret: string, purpose: 'unsubscribe' | 'manage', subscriberId: number): string {
-  return `${purpose === 'unsubscribe' ? 'u' : 'm'}${subscriberId}.${mac(secret, purpose, String(subscriberId))}`;
+  return createSubscriberTokens(secret, subscriberId)[purpose];
+}
+
+function unsubscribeMac(manageMac: string): string {
+  return hash('sha256', `gazette:unsubscribe:${manageMac}`, 'base64url');
 }
 
 /**
@@ -89,9 +101,9 @@ export function verifySubscriberToken(secret: string, purpose: 'unsubscribe' | '
   const match = /^([um]?)([1-9]\d{0,15})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return null;
   const [, prefix = '', id = '', signature = ''] = match;
-  const made: Purpose = prefix === 'u' ? 'unsubscribe' : prefix === 'm' ? 'manage' : 'recipient';
-  if (purpose === 'manage' && made !== 'manage') return null;
-  return sameMac(mac(secret, made, id), signature) ? Number(id) : null;
+  if (purpose === 'manage' && prefix !== 'm') return null;
+  const expected = prefix === 'u' ? unsubscribeMac(mac(secret, 'manage', id)) : mac(secret, prefix === 'm' ? 'manage' : 'recipient', id);
+  return sameMac(expected, signature) ? Number(id) : null;
 }
 
 /** The legacy per-recipient token (see above); made only to test that older mails' links still behave. */
