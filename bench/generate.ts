@@ -13,6 +13,7 @@ import { createDb, type Db } from '../src/db/index.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { newArticleRow } from '../src/modules/articles/articles.fixtures.ts';
 import { insertConsentEvents, insertSubscribers } from '../src/modules/subscribers/subscribers.repository.ts';
+import { getOrCreateSecretKey } from '../src/modules/settings/secret.ts';
 import { emailHash } from '../src/modules/subscribers/subscribers.tokens.ts';
 
 /** A small seeded PRNG (mulberry32): the same articles and queries on every run. */
@@ -150,7 +151,9 @@ export const benchSubscriberEmail = (n: number) => `reader${n}@bench.example`;
  * Inserts `count` confirmed subscribers, `reader<n>@bench.example` (n from `firstNumber`, 0 by default), each
  * with an `imported` consent event, as `gazette subscribers import` records a list confirmed elsewhere.
  */
-export async function generateSubscribers(db: Db, count: number, options: GenerateOptions & { firstNumber?: number; now?: Date } = {}): Promise<void> {
+export async function generateSubscribers(db: Db, count: number, options: GenerateOptions & { firstNumber?: number; now?: Date; secretKey?: string | null } = {}): Promise<void> {
+  // Consent records carry the address hash keyed as the application keys it (its secret, as it finds it).
+  const secret = await getOrCreateSecretKey(db, options.secretKey ?? null);
   const at = (options.now ?? new Date()).toISOString();
   const first = options.firstNumber ?? 0;
   const detail = JSON.stringify({ source: 'bench/generate.ts', imported_at: at });
@@ -163,7 +166,7 @@ export async function generateSubscribers(db: Db, count: number, options: Genera
     const ids = await insertSubscribers(trx, rows);
     await insertConsentEvents(
       trx,
-      rows.map((r) => ({ subscriber_id: ids.get(r.email_key) ?? null, email_hash: emailHash(r.email_key), kind: 'imported' as const, detail, created_at: at })),
+      rows.map((r) => ({ subscriber_id: ids.get(r.email_key) ?? null, email_hash: emailHash(secret, r.email_key), kind: 'imported' as const, detail, created_at: at })),
     );
   });
 }
@@ -186,7 +189,7 @@ async function main(argv: string[]): Promise<number> {
     else {
       // Continue the numbering after any generated subscribers already there, so a second run adds more.
       const existing = await db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      await generateSubscribers(db, count, { onProgress, firstNumber: Number(existing.n) });
+      await generateSubscribers(db, count, { onProgress, firstNumber: Number(existing.n), secretKey: config.secretKey });
     }
     const seconds = (performance.now() - started) / 1000;
     console.log(`${count.toLocaleString('en')} ${what} in ${seconds.toFixed(1)} s (${Math.round(count / seconds).toLocaleString('en')}/s) into ${config.database.kind}`);

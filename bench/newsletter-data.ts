@@ -36,10 +36,10 @@ export function composeBenchIssue(siteUrl: string, htmlBytes = 30_000): Composed
     videoCaption: null,
   });
   let paragraphs = 10;
-  let composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', siteUrl, articles: [article(paragraphs)] });
+  let composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', language: 'en', siteUrl, articles: [article(paragraphs)] });
   while (Buffer.byteLength(composed.html) < htmlBytes) {
     paragraphs++;
-    composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', siteUrl, articles: [article(paragraphs)] });
+    composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', language: 'en', siteUrl, articles: [article(paragraphs)] });
   }
   return composed;
 }

@@ -29,7 +29,7 @@ import { prepareTemplate } from '../src/modules/newsletters/newsletters.compose.
 import { createRecipientLinks, listIdFor } from '../src/modules/newsletters/newsletters.links.ts';
 import { countDeliveriesByStatus, findIssue } from '../src/modules/newsletters/newsletters.repository.ts';
 import { queueIssue } from '../src/modules/newsletters/newsletters.service.ts';
-import { emailHash } from '../src/modules/subscribers/subscribers.tokens.ts';
+import { emailHash as keyedEmailHash } from '../src/modules/subscribers/subscribers.tokens.ts';
 import { benchSubscriberEmail, generateSubscribers } from './generate.ts';
 import { createBenchPostgres, freePort, machineLine } from './harness.ts';
 import { composeBenchIssue, createBenchIssue } from './newsletter-data.ts';
@@ -43,6 +43,7 @@ const siteUrl = 'https://news.bench.example';
 const mailFrom = 'The Bench Gazette <newsletter@news.bench.example>';
 const messageIdDomain = 'news.bench.example';
 const secret = 'b'.repeat(43);
+const emailHash = (emailKey: string) => keyedEmailHash(secret, emailKey);
 
 const { values } = parseArgs({
   options: {

@@ -19,7 +19,7 @@ import { getSiteSettings } from './modules/settings/settings.service.ts';
 import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
 import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
 import { createSubscriberMailer } from './modules/subscribers/subscribers.mailer.ts';
-import { SignupRateLimiter, SubscriberService } from './modules/subscribers/subscribers.service.ts';
+import { openEmailHasher, SignupRateLimiter, SubscriberService } from './modules/subscribers/subscribers.service.ts';
 import { createNewsroomAuth, installNewsroomGuards, type NewsroomAuth } from './modules/users/users.auth.ts';
 import { userRoutes } from './modules/users/users.routes.ts';
 import { newsroomPageRenderer } from './modules/users/users.newsroom.ts';
@@ -27,7 +27,6 @@ import { legalRoutes } from './modules/legal/legal.routes.ts';
 import { newsletterNewsroomRoutes } from './modules/newsletters/newsletters.newsroom.routes.ts';
 import { SubscriberImports } from './modules/subscribers/subscribers.imports.ts';
 import { subscriberNewsroomRoutes } from './modules/subscribers/subscribers.newsroom.routes.ts';
-import { emailHash } from './modules/subscribers/subscribers.tokens.ts';
 import { UserService } from './modules/users/users.service.ts';
 import { type ContentChanges, createContentChanges } from './web/content-changes.ts';
 import { PageCache } from './web/page-cache.ts';
@@ -226,6 +225,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const mail = deps.mail ?? (await createMailTransport(config));
   healthRoutes(app, { readiness: createReadinessCheck({ db, mail: () => mail.description, draining: () => draining }) });
   const secret = await getOrCreateSecretKey(db, config.secretKey);
+  const emailHash = await openEmailHasher(db, secret);
   // Every web process sends the mails of the sign-ups it took at once, and retries whatever is due.
   const subscriberMailer = createSubscriberMailer({
     db,
@@ -262,7 +262,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installNewsroomGuards(app, { auth, secret });
   // The newsroom's newsletter, subscriber, legal and user screens, in the newsroom shell.
   const render = newsroomPageRenderer({ db, siteUrl: config.siteUrl, assets, now, auth });
-  const imports = new SubscriberImports({ db, now, warn: (message, error) => app.log.error({ err: error }, message) });
+  const imports = new SubscriberImports({ db, now, emailHash, warn: (message, error) => app.log.error({ err: error }, message) });
   app.addHook('onClose', () => imports.close());
   await app.register(userRoutes, { db, config, assets, now, users, auth, mail, render });
   await app.register(articleRoutes, { db, config, assets, now, auth, contentChanged });

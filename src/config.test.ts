@@ -35,6 +35,15 @@ describe('configuration from the environment', () => {
     ]);
   });
 
+  it('takes MAIL_FROM as an address or a named one, and defaults to a valid address on the site host or localhost.localdomain', () => {
+    assert.equal(loadConfig({ MAIL_FROM: 'The Judean <news@judean.example>' }).mail.from, 'The Judean <news@judean.example>');
+    assert.equal(loadConfig({ MAIL_FROM: 'news@judean.example' }).mail.from, 'news@judean.example');
+    assert.equal(loadConfig({ SITE_URL: 'https://news.judean.example' }).mail.from, 'newsletter@news.judean.example');
+    for (const env of [{}, { SITE_URL: 'http://localhost:3000' }, { SITE_URL: 'http://[::1]:3000' }]) {
+      assert.equal(loadConfig(env).mail.from, 'newsletter@localhost.localdomain', JSON.stringify(env));
+    }
+  });
+
   it('selects PostgreSQL for a postgres:// DATABASE_URL and a SQLite file for sqlite:', () => {
     assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/news' }).database, {
       kind: 'postgres',
@@ -54,6 +63,10 @@ describe('configuration from the environment', () => {
     ['TRUST_PROXY', '10.0.0.0/33'],
     ['TRUST_PROXY', '127.0.0.1,'],
     ['TRUST_PROXY', 'loopback, proxy.example'],
+    ['MAIL_FROM', 'newsletter@127.0.0.1'],
+    ['MAIL_FROM', 'The Judean <newsletter@localhost>'],
+    ['MAIL_FROM', 'The Judean'],
+    ['MAIL_FROM', 'a@b.example\r\nBcc: x@y.example'],
   ] as const) {
     it(`rejects ${variable}=${value} with one line naming the variable`, () => {
       assert.throws(

@@ -24,7 +24,11 @@ const environmentSchema = z.object({
     .string()
     .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example:587')
     .optional(),
-  MAIL_FROM: z.string().min(3).max(320).optional(),
+  MAIL_FROM: z
+    .string()
+    .max(320)
+    .refine(isMailbox, 'must be an address, or a name and an address, e.g. The Judean <newsletter@news.example>')
+    .optional(),
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   IP_STORAGE: z.enum(['full', 'truncated', 'hashed']).default('truncated'),
   DKIM_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain name').optional(),
@@ -296,7 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO === 'true',
     mail: Object.freeze({
       smtpUrl: e.SMTP_URL ?? null,
-      from: e.MAIL_FROM ?? `newsletter@${new URL(siteUrl).hostname}`,
+      from: e.MAIL_FROM ?? defaultMailFrom(siteUrl),
       dkim: dkimConfig(e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY_FILE),
       concurrency: e.SEND_CONCURRENCY,
       ratePerSecond: e.SEND_RATE_PER_SECOND,
@@ -366,6 +370,26 @@ function mediaConfig(e: z.infer<typeof environmentSchema>, env: NodeJS.ProcessEn
         : null,
   };
   return Object.freeze({ storage: Object.freeze(storage), publicUrl });
+}
+
+/**
+ * `address` or `Name <address>`: what the From header and the SMTP envelope are made from. The address must
+ * be one receivers accept: a domain name with a dot (no bare IP, which is not valid without brackets and
+ * which servers refuse anyway), checked with zod's address rule; the name one line without angle brackets.
+ */
+function isMailbox(value: string): boolean {
+  const match = /^\s*(?:([^<>\r\n]*?)\s*<([^<>\s]+)>|([^<>\s]+))\s*$/.exec(value);
+  const address = match?.[2] ?? match?.[3];
+  return address !== undefined && z.email().safeParse(address).success;
+}
+
+/**
+ * Without MAIL_FROM: `newsletter@` the site's host when that is a domain name that can receive mail, else
+ * `newsletter@localhost.localdomain` (a SITE_URL on an IP address or `localhost`, as in development).
+ */
+function defaultMailFrom(siteUrl: string): string {
+  const candidate = `newsletter@${new URL(siteUrl).hostname}`;
+  return isMailbox(candidate) ? candidate : 'newsletter@localhost.localdomain';
 }
 
 /** DKIM needs all three variables or none. */

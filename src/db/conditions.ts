@@ -9,3 +9,11 @@ import { sql } from 'kysely';
 export function statusIn<S extends string>(statuses: readonly S[]) {
   return sql<boolean>`coalesce(status, '') in (${sql.join(statuses)})`;
 }
+
+/**
+ * `CASE <column> WHEN k1 THEN v1 … END`: one text value per row of a multi-row UPDATE (each row's own
+ * Message-ID, or new hash), so a group of rows is still written by one statement.
+ */
+export function textByKey(column: 'id' | 'email_hash', values: ReadonlyMap<number | string, string>) {
+  return sql<string>`CASE ${sql.ref(column)} ${sql.join([...values].map(([key, value]) => sql`WHEN ${key} THEN ${value}`), sql` `)} END`;
+}

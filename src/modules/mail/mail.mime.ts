@@ -54,6 +54,25 @@ export function prepareMime(parts: SlottedParts): PreparedMime {
   return { subjectHeader: encodeHeaderValue(parts.subject), boundary, body };
 }
 
+/**
+ * A Message-ID (RFC 5322 §3.6.4): `<what.random@domain>`. The random part (96 bits) keeps it unique across
+ * installations and database resets, where ids start again from 1 and a receiver that has seen
+ * `<signup.1@host>` before would drop the mail as a repeat; nor can an outsider predict it.
+ */
+export function newMessageId(what: string, domain: string): string {
+  if (randomOffset + 12 > randomPool.length) {
+    randomPool = randomBytes(randomPool.length);
+    randomOffset = 0;
+  }
+  const random = randomPool.toString('base64url', randomOffset, (randomOffset += 12));
+  return `<${what}.${random}@${domain}>`;
+}
+
+// Random bytes drawn 12 KB at a time: one randomBytes call per Message-ID cost ~8 µs here, a few per cent
+// of a newsletter message's whole CPU; sliced from a pool, well under one.
+let randomPool = Buffer.alloc(12 * 1024);
+let randomOffset = randomPool.length;
+
 /** The list headers of a newsletter (RFC 2919 List-Id; RFC 2369 and RFC 8058 unsubscribe). */
 export interface ListHeaders {
   id: string;
@@ -66,8 +85,10 @@ export interface RecipientHeaders {
   to: string;
   messageId: string;
   date: Date;
-  /** Newsletters only; a subscriber mail is not list mail. */
+  /** Newsletters only (they also get `Precedence: bulk`); a subscriber mail is not list mail. */
   list?: ListHeaders;
+  /** `Auto-Submitted: auto-generated` (RFC 3834 §5): a program's mail, such as a sign-up's confirmation. */
+  autoSubmitted?: boolean;
   /** The value of every slot the prepared body has, already HTML-escaped for `html`. */
   slots: Partial<Record<Slot, { text: string; html: string }>>;
 }
@@ -88,8 +109,11 @@ export function renderMimeChunks(prepared: PreparedMime, r: RecipientHeaders): B
       ? `List-Id: <${r.list.id}>\r\n` +
         // One field with both URIs (RFC 2369 §3.2), folded; and the RFC 8058 §3.1 one-click marker.
         `List-Unsubscribe: <${r.list.unsubscribeUrl}>,\r\n <${r.list.unsubscribeMailto}>\r\n` +
-        `List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n`
+        `List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n` +
+        // Not in an RFC, but what vacation responders and many filters read as "do not answer this".
+        `Precedence: bulk\r\n`
       : '') +
+    (r.autoSubmitted ? `Auto-Submitted: auto-generated\r\n` : '') +
     `MIME-Version: 1.0\r\n` +
     `Content-Type: multipart/alternative; boundary="${prepared.boundary}"\r\n\r\n`;
   const chunks: Buffer[] = [Buffer.from(head, 'latin1')];

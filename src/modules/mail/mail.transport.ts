@@ -16,6 +16,8 @@ export interface OutgoingMail {
   messageId: string;
   /** RFC 2369 / RFC 8058 list headers for newsletters. */
   list?: { id: string; unsubscribeUrl: string; unsubscribeMailto: string };
+  /** `Auto-Submitted: auto-generated` (RFC 3834 §5), for mails a program sends on its own (sign-up mails). */
+  autoSubmitted?: boolean;
 }
 
 /**
@@ -148,6 +150,7 @@ function toNodemailer(from: string, mail: OutgoingMail): SendMailOptions {
     html: mail.html,
     text: mail.text,
     messageId: mail.messageId,
+    ...(mail.autoSubmitted ? { headers: { 'Auto-Submitted': 'auto-generated' } } : {}),
     ...(mail.list
       ? {
           headers: {
@@ -157,6 +160,7 @@ function toNodemailer(from: string, mail: OutgoingMail): SendMailOptions {
             'List-Unsubscribe': `<${mail.list.unsubscribeUrl}>, <${mail.list.unsubscribeMailto}>`,
             // RFC 8058 §3.1: the POST body a one-click unsubscribe sends.
             'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+            Precedence: 'bulk',
           },
         }
       : {}),

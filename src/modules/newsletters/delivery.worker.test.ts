@@ -11,7 +11,7 @@ import type { Config } from '../../config.ts';
 import { createMailTransport, type MailTransport } from '../mail/mail.transport.ts';
 import { demoArticles } from '../seed/demo.content.ts';
 import { seedDemoPublication } from '../seed/seed.service.ts';
-import { emailHash, verifyRecipientToken } from '../subscribers/subscribers.tokens.ts';
+import { emailHash as keyedEmailHash, verifySubscriberToken } from '../subscribers/subscribers.tokens.ts';
 import { createDeliveryWorker, type DeliveryWorker, type DeliveryWorkerOptions } from './delivery.worker.ts';
 import { insertSubscribers } from './newsletters.fixtures.ts';
 import { createRecipientLinks, listIdFor } from './newsletters.links.ts';
@@ -23,6 +23,7 @@ const secret = 's'.repeat(40);
 const mailFrom = 'The Judean <newsletter@news.example.test>';
 const concurrency = 4;
 const fastOptions: Partial<DeliveryWorkerOptions> = { retryBaseMs: 20, pauseBaseMs: 50, pauseMaxMs: 200, pollMs: 20, leaseMs: 5_000, batchSize: 50 };
+const emailHash = (emailKey: string) => keyedEmailHash(secret, emailKey);
 const deps = { siteUrl, emailHash };
 
 function mailConfig(smtpUrl: string, dkim: Config['mail']['dkim'] = null): Pick<Config, 'mail' | 'dataDir'> {
@@ -112,10 +113,10 @@ describe('newsletter delivery through a real SMTP server', () => {
       const listUnsubscribe = /^List-Unsubscribe: (.*)$/im.exec(head)?.[1] ?? '';
       const url = /<(https:\/\/news\.example\.test\/newsletter\/unsubscribe\?token=([^>]+))>/.exec(listUnsubscribe);
       assert.ok(url, listUnsubscribe);
-      assert.equal(verifyRecipientToken(secret, decodeURIComponent(url[2]!)), subscriber.id, 'the token names this reader');
+      assert.equal(verifySubscriberToken(secret, 'unsubscribe', decodeURIComponent(url[2]!)), subscriber.id, 'the token names this reader');
       assert.match(listUnsubscribe, /<mailto:newsletter@news\.example\.test\?subject=unsubscribe/);
       assert.match(head, /^List-Id: <newsletter\.news\.example\.test>$/im);
-      assert.match(mail.messageId ?? '', new RegExp(`^<gazette\\.${issue.id}\\.\\d+@news\\.example\\.test>$`));
+      assert.match(mail.messageId ?? '', new RegExp(`^<gazette\\.${issue.id}\\.\\d+\\.[A-Za-z0-9_-]{16}@news\\.example\\.test>$`));
       messageIds.add(mail.messageId ?? '');
       assert.ok(mail.html && mail.html.includes(`href="${url[1]!.replaceAll('&', '&amp;')}"`), 'visible unsubscribe link in the HTML');
       assert.match(mail.html, /Manage your subscription/);
@@ -311,5 +312,6 @@ describe('newsletter delivery through a real SMTP server', () => {
     assert.match(signature, /s=gazette/);
     const signedHeaders = (/\bh=([^;]+)/.exec(signature)?.[1] ?? '').replace(/\s/g, '').toLowerCase().split(':');
     for (const header of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'message-id']) assert.ok(signedHeaders.includes(header), `h= covers ${header}: ${signedHeaders.join(':')}`);
+    assert.match(raw, /^Precedence: bulk\r$/m, 'the nodemailer path marks list mail as bulk too');
   });
 });

@@ -9,7 +9,7 @@ import { createMailTransport, type MailTransport } from '../mail/mail.transport.
 import { createDeliveryWorker, type DeliveryOutcome, type DeliveryWorker } from './delivery.worker.ts';
 
 import { getOrCreateSecretKey } from '../settings/secret.ts';
-import { emailHash } from '../subscribers/subscribers.tokens.ts';
+import { openEmailHasher } from '../subscribers/subscribers.service.ts';
 import { createRecipientLinks, listIdFor } from './newsletters.links.ts';
 import { listIssues } from './newsletters.repository.ts';
 import { createIssue, getIssueProgress, type NewsletterDeps, queueIssue, renderIssuePreview, sendTestIssue } from './newsletters.service.ts';
@@ -61,8 +61,8 @@ export const newsletterCommand: CliCommand = {
 
 /** `gazette worker` */
 /** The dependencies of composing and sending, built from configuration (entry points call this). */
-export function newsletterDeps(config: Config): NewsletterDeps {
-  return { siteUrl: config.siteUrl, emailHash };
+export async function newsletterDeps(config: Config, db: Db): Promise<NewsletterDeps> {
+  return { siteUrl: config.siteUrl, emailHash: await openEmailHasher(db, await getOrCreateSecretKey(db, config.secretKey)) };
 }
 
 /** Opens the database (migrated), the mail transport, and a worker wired to both. */
@@ -78,7 +78,7 @@ export async function openDelivery(
     db,
     transport,
     links: createRecipientLinks({ siteUrl: config.siteUrl, mailFrom: config.mail.from, secret }),
-    emailHash,
+    emailHash: await openEmailHasher(db, secret),
     listId: listIdFor(config.siteUrl),
     messageIdDomain: new URL(config.siteUrl).hostname,
     concurrency: config.mail.concurrency,
@@ -99,7 +99,7 @@ async function send(args: string[]): Promise<number> {
   if (slugs.length === 0) throw new UsageError("Name at least one article: 'gazette newsletter send <article-slug>'.");
   const config = loadConfig();
   return withMigratedDb(config.database, async (db) => {
-    const deps = newsletterDeps(config);
+    const deps = await newsletterDeps(config, db);
     const issue = await createIssue(db, deps, { slugs, subject });
     const recipients = await queueIssue(db, deps, issue.id);
     console.log(`Issue ${issue.id} “${issue.subject}” queued to ${recipients} confirmed subscriber${recipients === 1 ? '' : 's'}.`);

@@ -13,6 +13,8 @@ export const managePlaceholder = '%%GAZETTE_MANAGE_URL%%';
 export interface ComposeInput {
   publicationName: string;
   newsletterName: string;
+  /** The publication's language (settings.locale, e.g. `en` or `de-CH`): the mail's `lang`. */
+  language: string;
   /** Public base URL without a trailing slash; every link in a mail is absolute. */
   siteUrl: string;
   articles: readonly ArticleView[];
@@ -36,6 +38,12 @@ const font = "font-family:Georgia,'Times New Roman',serif;";
 const sans = 'font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;';
 
 /**
+ * After the preheader: figure spaces and zero-width joiners, so the inbox's preview line shows the standfirst
+ * and then blank, instead of running on into the mail's first visible words.
+ */
+const preheaderFiller = raw('&#8199;&#847; '.repeat(60));
+
+/**
  * An issue from one or more published articles: the first in full, the others as headline, standfirst and
  * opening paragraph, each with a "Read on the site" link. Table layout, inline CSS, no scripts, 600 px wide
  * at most, readable on a phone (the table is `width:100%` up to that). Subject: the first article's title
@@ -54,19 +62,26 @@ export function composeIssue(input: ComposeInput): ComposedIssue {
       ? html`<img src="${absoluteUrl(article.image.url, input.siteUrl)}" alt="${article.image.alt}" width="560" style="display:block;width:100%;max-width:560px;height:auto;border:0;margin:0 0 16px">`
       : '';
     const byline = article.authors.length > 0 ? html`<p style="${sans}font-size:13px;color:#555;margin:0 0 12px">By ${article.authors.map((a) => a.name).join(' and ')}</p>` : '';
+    // The lead story's headline is the mail's one h1 (screen readers navigate by headings); the others are h2.
+    const heading = raw(full ? 'h1' : 'h2');
     return html`<tr><td style="padding:24px 20px;border-top:${index === 0 ? '0' : '1px solid #ddd'}">
-<h2 style="${font}font-size:${full ? '26px' : '21px'};line-height:1.25;margin:0 0 8px;color:#111"><a href="${articleUrl(article)}" style="color:#111;text-decoration:none">${article.title}</a></h2>
+<${heading} style="${font}font-size:${full ? '26px' : '21px'};line-height:1.25;margin:0 0 8px;color:#111"><a href="${articleUrl(article)}" style="color:#111;text-decoration:none">${article.title}</a></${heading}>
 <p style="${font}font-size:17px;line-height:1.45;color:#333;margin:0 0 12px"><em>${article.standfirst}</em></p>
 ${byline}${image}<div style="${font}font-size:16px;line-height:1.6;color:#222">${raw(styleBody(bodyHtml))}</div>
 <p style="${sans}font-size:15px;margin:16px 0 0"><a href="${articleUrl(article)}" style="color:#0b5cad;font-weight:bold">Read on the site →</a></p>
 </td></tr>`;
   });
 
+  // The colours are fixed and light (inline, as everything): `color-scheme: light` tells clients that honour
+  // it (Apple Mail, iOS) not to invert them. Outlook on Windows (Word's renderer) ignores max-width, so an
+  // MSO-only table holds the column at 600 px there; the preheader is the inbox's preview line, hidden
+  // everywhere (`mso-hide:all` for Outlook).
   const page = html`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="x-apple-disable-message-reformatting"><title>${subject}</title></head>
+<html lang="${input.language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="x-apple-disable-message-reformatting" content=""><meta name="color-scheme" content="light"><meta name="supported-color-schemes" content="light"><title>${subject}</title></head>
 <body style="margin:0;padding:0;background:#f3f3f0">
-<div style="display:none;max-height:0;overflow:hidden">${first.standfirst}</div>
+<div style="display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all">${first.standfirst}${preheaderFiller}</div>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f3f3f0"><tr><td align="center" style="padding:16px 8px">
+${raw('<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->')}
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;width:100%;background:#ffffff;border-collapse:collapse">
 <tr><td style="padding:20px;border-bottom:3px solid #111;text-align:center"><a href="${input.siteUrl}/" style="${font}font-size:28px;font-weight:bold;color:#111;text-decoration:none">${input.publicationName}</a></td></tr>
 ${sections}
@@ -74,7 +89,9 @@ ${sections}
 You receive ${input.newsletterName} from ${input.publicationName} because you signed up and confirmed your address.<br>
 <a href="${raw(unsubscribePlaceholder)}" style="color:#555">Unsubscribe</a> · <a href="${raw(managePlaceholder)}" style="color:#555">Manage your subscription</a>
 </td></tr>
-</table></td></tr></table>
+</table>
+${raw('<!--[if mso]></td></tr></table><![endif]-->')}
+</td></tr></table>
 </body></html>`;
 
   const textSections = input.articles.map((article, index) => {
@@ -137,7 +154,9 @@ function styleBody(bodyHtml: string): string {
     .replace(/<h3>/g, `<h3 style="${font}font-size:18px;margin:18px 0 6px">`)
     .replace(/<blockquote>/g, '<blockquote style="margin:0 0 14px;padding-left:12px;border-left:3px solid #ccc;color:#444">')
     .replace(/<a /g, '<a style="color:#0b5cad" ')
-    .replace(/<img /g, '<img style="max-width:100%;height:auto;border:0" ');
+    // Outlook sizes an image by its width attribute alone (no max-width): every one gets the column's
+    // width, and CSS scales it down on narrower screens; a height attribute would distort it.
+    .replace(/<img\b([^>]*)>/g, (_tag, attributes: string) => `<img width="560"${attributes.replace(/\s*\/$/, '').replace(/\s(?:width|height|style)="[^"]*"/g, '')} style="display:block;width:100%;max-width:560px;height:auto;border:0">`);
 }
 
 function firstParagraph(bodyHtml: string, siteUrl: string): string {

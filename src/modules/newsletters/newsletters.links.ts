@@ -1,24 +1,25 @@
-import { createRecipientToken } from '../subscribers/subscribers.tokens.ts';
+import { createSubscriberTokens } from '../subscribers/subscribers.tokens.ts';
 import type { RecipientLinkSet } from './delivery.worker.ts';
 
 /**
- * The per-recipient links of a newsletter mail, from the subscribers module's signed recipient token (it
- * verifies the token on the one-click endpoint and the self-service page). The token is computed once per
- * recipient and framed here the way subscribers.tokens.ts frames it (`unsubscribeUrl`, `unsubscribeMailto`,
- * `manageUrl` there each compute it again: three HMACs per mail, a visible cost at thousands per second);
+ * The per-recipient links of a newsletter mail, from the subscribers module's signed tokens (it verifies
+ * them on the one-click endpoint and the self-service page): the unsubscribe token in the headers, which
+ * every relay sees, and the manage token only in the body. Both come from one HMAC, computed once per
+ * recipient and framed here the way subscribers.tokens.ts frames them (`unsubscribeUrl`, `unsubscribeMailto`
+ * and `manageUrl` there each compute it again: a visible cost at thousands of mails per second);
  * newsletters.links.test.ts holds the two in step.
  */
 export function createRecipientLinks(deps: { siteUrl: string; mailFrom: string; secret: string }): (subscriberId: number) => RecipientLinkSet {
   const base = deps.siteUrl.replace(/\/+$/, '');
   const address = /<([^<>\s]+@[^<>\s]+)>/.exec(deps.mailFrom)?.[1] ?? deps.mailFrom.trim();
   return (subscriberId) => {
-    const token = createRecipientToken(deps.secret, subscriberId);
+    const { unsubscribe: token, manage } = createSubscriberTokens(deps.secret, subscriberId);
     return {
       // RFC 8058 §3.1: an https URI that accepts a cookie-less POST `List-Unsubscribe=One-Click`.
       unsubscribeUrl: `${base}/newsletter/unsubscribe?token=${token}`,
       // RFC 2369 §3.2: the mailto alternative.
       unsubscribeMailto: `mailto:${address}?subject=${encodeURIComponent(`unsubscribe ${token}`)}`,
-      manageUrl: `${base}/newsletter/me?token=${token}`,
+      manageUrl: `${base}/newsletter/me?token=${manage}`,
     };
   };
 }

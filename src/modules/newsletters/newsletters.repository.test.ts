@@ -76,9 +76,12 @@ describeEachDatabase('newsletters repository', (dialect) => {
     assert.equal(await releaseStaleClaims(t.db, t0, []), 0);
     assert.equal(await releaseStaleClaims(t.db, t0, ['b']), 299);
     const rest = await claimDeliveries(t.db, 'd', t0, 1000);
-    await markSentMany(t.db, rest.map((d) => d.id), 'news.example.test', t0); // the worker's group commit
+    // The worker's group commit, each row with the Message-ID it was sent with.
+    await markSentMany(t.db, new Map(rest.map((d) => [d.id, `<gazette.${d.issue_id}.${d.id}.r${d.id % 7}@news.example.test>`])), t0);
     const sample = await t.db.selectFrom('deliveries').select(['id', 'issue_id', 'message_id', 'status', 'attempts']).where('id', '=', rest[0]!.id).executeTakeFirstOrThrow();
-    assert.equal(sample.message_id, `<gazette.${sample.issue_id}.${sample.id}@news.example.test>`);
+    assert.equal(sample.message_id, `<gazette.${sample.issue_id}.${sample.id}.r${sample.id % 7}@news.example.test>`);
+    const recorded = await t.db.selectFrom('deliveries').select(['id', 'message_id']).where('id', 'in', rest.map((d) => d.id)).execute();
+    assert.ok(recorded.every((r) => r.message_id?.endsWith(`.${r.id}.r${r.id % 7}@news.example.test>`)), 'every row its own');
     assert.equal(sample.status, 'sent');
     assert.equal(sample.attempts, 1);
     assert.deepEqual(await finishIssues(t.db, t0), [], 'one delivery is still sending');
@@ -96,7 +99,7 @@ describeEachDatabase('newsletters repository', (dialect) => {
     await renewClaims(t.db, 'w', '2026-11-25T12:05:00.000Z');
     assert.equal(await releaseStaleClaims(t.db, '2026-11-25T12:01:00.000Z', []), 0, 'renewed claims are not stale');
     const [a, b, c, d] = claimed.map((x) => x.id);
-    await markSentMany(t.db, [a!, b!], 'news.example.test', '2026-11-25T12:06:00.000Z');
+    await markSentMany(t.db, new Map([[a!, '<a@x>'], [b!, '<b@x>']]), '2026-11-25T12:06:00.000Z');
     await markFailed(t.db, c!, 'w', '550 no');
     await markSkipped(t.db, [d!], 'no longer subscribed');
     assert.deepEqual(await countDeliveriesByStatus(t.db, second.id), { queued: 290, sending: 6, sent: 2, failed: 1, skipped: 1 });

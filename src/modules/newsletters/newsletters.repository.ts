@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
-import { statusIn } from '../../db/conditions.ts';
+import { statusIn, textByKey } from '../../db/conditions.ts';
 import { inChunks } from '../../db/chunks.ts';
 import type { Db } from '../../db/index.ts';
 import type { DeliveryStatus, IssueRow, NewIssue } from './newsletters.table.ts';
@@ -168,18 +168,16 @@ export async function markSent(db: Db, id: number, messageId: string, now: strin
     .execute();
 }
 
-/**
- * Many accepted messages recorded in one statement (a group commit). Message-IDs are derived in SQL from
- * the same parts the worker used: `<gazette.<issue>.<delivery>@<domain>>`.
- */
-export async function markSentMany(db: Db, ids: readonly number[], messageIdDomain: string, now: string): Promise<void> {
-  if (ids.length === 0) return;
+/** Many accepted messages, delivery id → the Message-ID it was sent with, recorded in one statement (a group commit). */
+export async function markSentMany(db: Db, messageIds: ReadonlyMap<number, string>, now: string): Promise<void> {
+  if (messageIds.size === 0) return;
+  const ids = [...messageIds.keys()];
   await db
     .updateTable('deliveries')
     .set((eb) => ({
       status: 'sent',
       sent_at: now,
-      message_id: sql<string>`'<gazette.' || cast(issue_id as text) || '.' || cast(id as text) || '@' || cast(${messageIdDomain} as text) || '>'`,
+      message_id: textByKey('id', messageIds),
       attempts: eb('attempts', '+', 1),
       last_error: null,
     }))

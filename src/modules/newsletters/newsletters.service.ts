@@ -50,7 +50,7 @@ export async function loadArticles(db: Db, slugs: readonly string[]): Promise<Ar
 export async function createIssue(db: Db, deps: NewsletterDeps, input: { slugs: readonly string[]; subject?: string | undefined }): Promise<IssueRow> {
   const articles = await loadArticles(db, input.slugs);
   const settings = await getSiteSettings(db);
-  const composed = composeIssue({ publicationName: settings.publicationName, newsletterName: settings.newsletterName, siteUrl: deps.siteUrl, articles, subject: input.subject });
+  const composed = composeIssue({ publicationName: settings.publicationName, newsletterName: settings.newsletterName, language: settings.locale, siteUrl: deps.siteUrl, articles, subject: input.subject });
   return insertIssue(db, {
     subject: composed.subject,
     article_ids: JSON.stringify(articles.map((a) => a.id)),
@@ -112,6 +112,7 @@ export async function renderIssuePreview(
   const settings = await getSiteSettings(db);
   const composed = composeIssue({
     publicationName: settings.publicationName,
+    language: settings.locale,
     newsletterName: settings.newsletterName,
     siteUrl,
     articles: await loadArticles(db, input.slugs),

@@ -9,6 +9,8 @@ import { type CliCommand, UsageError, wantsHelp } from '../../cli-support.ts';
 import { loadConfig } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { withMigratedDb } from '../../db/migrate.ts';
+import { getOrCreateSecretKey } from '../settings/secret.ts';
+import { openEmailHasher } from './subscribers.service.ts';
 import { exportColumns, exportSubscribers, importBatchSize, importSubscribers, type ImportSummary } from './subscribers.csv.ts';
 
 const importUsage = `Usage: gazette subscribers import <file.csv> --source "<where the list came from>"
@@ -57,7 +59,11 @@ async function runImport(args: string[]): Promise<number> {
   if (!source) throw new UsageError(`--source is required: where the list came from (e.g. --source "Mailchimp export, May 2026").`);
   const size = (await stat(file).catch(() => undefined))?.size;
   if (size === undefined) throw new UsageError(`Cannot read ${file}.`);
-  const summary = await withDb((db) => importFile(db, { file, source, size, now: new Date(), report: (line) => console.error(line) }));
+  const config = loadConfig();
+  const summary = await withMigratedDb(config.database, async (db) => {
+    const emailHash = await openEmailHasher(db, await getOrCreateSecretKey(db, config.secretKey));
+    return importFile(db, { file, source, size, now: new Date(), emailHash, report: (line) => console.error(line) });
+  });
   console.log(
     `Imported ${summary.imported} subscribers (${summary.confirmed} confirmed); skipped ${summary.known} already known, ${summary.suppressed} erased or bounced, ${summary.bad} bad rows.`,
   );
@@ -68,7 +74,7 @@ async function runImport(args: string[]): Promise<number> {
  * The CLI's import: streams the file through the shared importer, with a progress bar on stderr and bad
  * rows reported there by line number.
  */
-async function importFile(db: Db, options: { file: string; source: string; size: number; now: Date; report: (line: string) => void }): Promise<ImportSummary> {
+async function importFile(db: Db, options: { file: string; source: string; size: number; now: Date; emailHash: (emailKey: string) => string; report: (line: string) => void }): Promise<ImportSummary> {
   const bar = new SingleBar({
     stream: process.stderr,
     format: 'Importing |{bar}| {percentage}% | {rows} rows',
@@ -83,6 +89,7 @@ async function importFile(db: Db, options: { file: string; source: string; size:
       source: options.source,
       fileName: path.basename(options.file),
       now: options.now,
+      emailHash: options.emailHash,
       onBadRow: (line, message) => options.report(`line ${line ?? '?'}: ${message}`),
       onProgress: (bytes, rows) => bar.update(Math.min(bytes, Math.max(options.size, 1)), { rows }),
     });

@@ -4,7 +4,6 @@ import type { Db } from '../../db/index.ts';
 import { findKnownEmailKeys, findSuppressed, insertConsentEvents, insertSubscribers, listConsentEventsFor, listSubscribersAfter } from './subscribers.repository.ts';
 import { importRowSchema, normaliseEmail } from './subscribers.schema.ts';
 import type { NewConsentEvent, NewSubscriber } from './subscribers.table.ts';
-import { emailHash } from './subscribers.tokens.ts';
 
 // CSV import and export of subscribers, shared by `gazette subscribers import|export` and the newsroom's
 // upload and download. The callers own the bytes (a file, an upload, a response); this owns the rules.
@@ -28,6 +27,8 @@ export interface ImportOptions {
   /** The file's name as given (its base name only is kept). */
   fileName: string;
   now: Date;
+  /** The suppression-list hash of an address key (openEmailHasher). */
+  emailHash: (emailKey: string) => string;
   /** A bad row, by its line number in the file (1 is the header row). */
   onBadRow: (line: number | null, message: string) => void;
   /** After each written batch and at the end: bytes of the file read so far, data rows seen. */
@@ -68,16 +69,16 @@ export async function importSubscribers(db: Db, options: ImportOptions): Promise
     await db.transaction().execute(async (trx) => {
       const keys = current.map((r) => r.subscriber.email_key);
       const known = await findKnownEmailKeys(trx, keys);
-      const suppressed = await findSuppressed(trx, keys.map(emailHash));
+      const suppressed = await findSuppressed(trx, keys.map(options.emailHash));
       const fresh = current.filter((r) => {
         if (known.has(r.subscriber.email_key)) return (summary.known++, false);
-        if (suppressed.has(emailHash(r.subscriber.email_key))) return (summary.suppressed++, false);
+        if (suppressed.has(options.emailHash(r.subscriber.email_key))) return (summary.suppressed++, false);
         return true;
       });
       const ids = await insertSubscribers(trx, fresh.map((r) => r.subscriber));
       const events: NewConsentEvent[] = fresh.map((r) => ({
         subscriber_id: ids.get(r.subscriber.email_key) ?? null,
-        email_hash: emailHash(r.subscriber.email_key),
+        email_hash: options.emailHash(r.subscriber.email_key),
         kind: 'imported',
         detail: JSON.stringify({ ...detailBase, line: r.line, status: r.subscriber.status, consented_at: r.consentedAt }),
         created_at: at,

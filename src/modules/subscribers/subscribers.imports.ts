@@ -68,14 +68,16 @@ export async function checkCsvUpload(path: string): Promise<void> {
 export class SubscriberImports {
   readonly #db: Db;
   readonly #now: () => Date;
+  readonly #emailHash: (emailKey: string) => string;
   readonly #warn: (message: string, error: unknown) => void;
   readonly #imports = new Map<number, ImportProgress>();
   readonly #running = new Set<Promise<void>>();
   #nextId = 1;
 
-  constructor(deps: { db: Db; now: () => Date; warn?: (message: string, error: unknown) => void }) {
+  constructor(deps: { db: Db; now: () => Date; emailHash: (emailKey: string) => string; warn?: (message: string, error: unknown) => void }) {
     this.#db = deps.db;
     this.#now = deps.now;
+    this.#emailHash = deps.emailHash;
     this.#warn = deps.warn ?? (() => {});
   }
 
@@ -113,6 +115,7 @@ export class SubscriberImports {
         source: progress.source,
         fileName: progress.fileName,
         now: new Date(progress.startedAt),
+        emailHash: this.#emailHash,
         onBadRow: (line, message) => {
           if (progress.badRows.length < maxBadRowsShown) progress.badRows.push({ line, message });
         },

@@ -68,7 +68,7 @@ describe('sign-up mails are queued with the sign-up, so none is lost (HTTP + rea
     assert.equal(row.status, 'confirmed');
     const mail = await site.db.selectFrom('subscriber_mails').innerJoin('subscribers', 'subscribers.id', 'subscriber_mails.subscriber_id').select(['subscriber_mails.status', 'message_id']).where('email_key', '=', 'patient@example.com').executeTakeFirstOrThrow();
     assert.equal(mail.status, 'sent');
-    assert.match(mail.message_id ?? '', /^<signup\.\d+@gazette\.test>$/);
+    assert.match(mail.message_id ?? '', /^<signup\.\d+\.[A-Za-z0-9_-]{16}@gazette\.test>$/);
   });
 
   it('signing up twice before the first mail left sends only the newest link, and that link works', async () => {

@@ -3,7 +3,7 @@ import { isDeadLocalClaimant, newClaimantId } from '../../db/claimants.ts';
 import { createGroupCommit } from '../../db/group-commit.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
-import { type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
+import { newMessageId, type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
 import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import { alreadySubscribedMail, confirmationMail, type MailNames } from './subscribers.pages.ts';
@@ -20,7 +20,6 @@ import {
   releaseStaleSubscriberMails,
   releaseSubscriberMails,
   renewSubscriberMailClaims,
-  subscriberMailMessageId,
 } from './subscribers.mails.repository.ts';
 import type { SubscriberMailKind } from './subscribers.table.ts';
 import { confirmLinkLifetimeMs, createConfirmToken, manageUrl } from './subscribers.tokens.ts';
@@ -118,9 +117,9 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
    * Accepted mails are recorded in groups; each lane waits for its record before it sends again, so at
    * most `concurrency` accepted mails are ever unrecorded (what a crash could send twice).
    */
-  const sentRecords = createGroupCommit(async (ids: number[]) => {
-    await markSubscriberMailsSent(db, ids, domain, now().toISOString());
-    return ids.map(() => undefined);
+  const sentRecords = createGroupCommit(async (sent: { id: number; messageId: string }[]) => {
+    await markSubscriberMailsSent(db, new Map(sent.map((s) => [s.id, s.messageId])), now().toISOString());
+    return sent.map(() => undefined);
   }, { maxBatch: 500 });
 
   async function sendClaimed(claimed: ClaimedSubscriberMail[]): Promise<void> {
@@ -136,7 +135,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
           const mail = claimed[next++];
           if (!mail) return;
           const outcome = await sendOne(mail, recipients.get(mail.subscriber_id), names);
-          if (outcome === 'sent') await sentRecords.add(mail.id);
+          if (typeof outcome === 'object') await sentRecords.add({ id: mail.id, messageId: outcome.messageId });
           else if (outcome === 'server down') serverDown = true;
         }
       };
@@ -155,21 +154,21 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   }
 
   /** Writes and sends one mail; records failures at once (successes are recorded together by the caller). */
-  async function sendOne(mail: ClaimedSubscriberMail, recipient: MailRecipient | undefined, names: MailNames): Promise<'sent' | 'done' | 'server down'> {
+  async function sendOne(mail: ClaimedSubscriberMail, recipient: MailRecipient | undefined, names: MailNames): Promise<{ messageId: string } | 'done' | 'server down'> {
     const link = recipient ? linkFor(mail, recipient) : undefined;
     if (!recipient || link === undefined) {
       await finishSubscriberMail(db, mail.id, id, 'skipped', 'superseded by a newer sign-up, or the subscription changed');
       return 'done';
     }
-    const messageId = subscriberMailMessageId(mail.id, domain);
+    const messageId = newMessageId(`signup.${mail.id}`, domain);
     let outcome: SendOutcome;
     try {
       const prepared = transport.sendRaw && envelopeSafe.test(recipient.email) ? template(mail.kind, names) : undefined;
       if (prepared && transport.sendRaw) {
         const slots = { link: { text: link, html: escapeHtml(link) } };
-        outcome = await transport.sendRaw(recipient.email, renderMimeChunks(prepared, { from: transport.from ?? '', to: recipient.email, messageId, date: now(), slots }));
+        outcome = await transport.sendRaw(recipient.email, renderMimeChunks(prepared, { from: transport.from ?? '', to: recipient.email, messageId, date: now(), autoSubmitted: true, slots }));
       } else {
-        outcome = await transport.send({ to: recipient.email, ...render(mail.kind, names, link), messageId });
+        outcome = await transport.send({ to: recipient.email, ...render(mail.kind, names, link), messageId, autoSubmitted: true });
       }
     } catch (error) {
       outcome = { kind: 'temporary', error: error instanceof Error ? error.message : String(error), serverDown: false };
@@ -177,7 +176,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
     switch (outcome.kind) {
       case 'accepted':
         if (deps.logConfirmationLinks && mail.kind === 'confirm') log.info(`Confirmation link for subscriber ${recipient.id} (mail written to the outbox): ${link}`);
-        return 'sent';
+        return { messageId };
       case 'permanent':
         await finishSubscriberMail(db, mail.id, id, 'failed', `${outcome.responseCode} ${outcome.error}`);
         log.warn(`A sign-up mail was refused by the SMTP server (${outcome.responseCode}).`);

@@ -12,7 +12,6 @@ import {
   markSubscriberMailRetry,
   markSubscriberMailsSent,
   releaseStaleSubscriberMails,
-  subscriberMailMessageId,
 } from './subscribers.mails.repository.ts';
 
 const t0 = '2026-12-02T10:00:00.000Z';
@@ -49,10 +48,10 @@ describeEachDatabase('subscriber mail queue', (dialect) => {
     assert.deepEqual((await listSubscriberMailClaimants(t.db)).sort(), ['host:1:a', 'host:2:b']);
   });
 
-  it('records sends with a Message-ID derived from the id, and retries become due at their time', async () => {
-    await markSubscriberMailsSent(t.db, [ids[0]!], 'news.example', later);
+  it('records sends with the Message-ID each was sent with, and retries become due at their time', async () => {
+    await markSubscriberMailsSent(t.db, new Map([[ids[0]!, '<signup.1.Zm9v@news.example>']]), later);
     const sent = await t.db.selectFrom('subscriber_mails').select(['status', 'message_id', 'attempts']).where('id', '=', ids[0]!).executeTakeFirstOrThrow();
-    assert.deepEqual({ ...sent, attempts: Number(sent.attempts) }, { status: 'sent', message_id: subscriberMailMessageId(ids[0]!, 'news.example'), attempts: 1 });
+    assert.deepEqual({ ...sent, attempts: Number(sent.attempts) }, { status: 'sent', message_id: '<signup.1.Zm9v@news.example>', attempts: 1 });
     await markSubscriberMailRetry(t.db, ids[1]!, 'host:1:a', '451 try later', later);
     await markSubscriberMailRetry(t.db, ids[2]!, 'host:9:z', '451 not my claim', later); // not its claim: nothing changes
     assert.deepEqual(await findDueSubscriberMails(t.db, t0, 10), [], 'not due before its time');

@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import { statusIn } from '../../db/conditions.ts';
+import { statusIn, textByKey } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
 import type { NewSubscriber, NewSubscriberMail, SubscriberMailKind, SubscriberMailStatus, SubscriberRow } from './subscribers.table.ts';
 
@@ -80,14 +79,10 @@ export async function findDueSubscriberMails(db: Db, now: string, limit: number)
   return rows.map((r) => Number(r.id));
 }
 
-/** The Message-ID of a subscriber mail: the same on every attempt, and derivable in SQL from its id. */
-export function subscriberMailMessageId(id: number, domain: string): string {
-  return `<signup.${id}@${domain}>`;
-}
-
-/** Accepted by the SMTP server: recorded in one statement for the whole group. */
-export async function markSubscriberMailsSent(db: Db, ids: readonly number[], messageIdDomain: string, now: string): Promise<void> {
-  if (ids.length === 0) return;
+/** Accepted by the SMTP server (mail id → the Message-ID it was sent with): one statement for the whole group. */
+export async function markSubscriberMailsSent(db: Db, messageIds: ReadonlyMap<number, string>, now: string): Promise<void> {
+  if (messageIds.size === 0) return;
+  const ids = [...messageIds.keys()];
   await db
     .updateTable('subscriber_mails')
     .set((eb) => ({
@@ -95,8 +90,7 @@ export async function markSubscriberMailsSent(db: Db, ids: readonly number[], me
       sent_at: now,
       attempts: eb('attempts', '+', 1),
       last_error: null,
-      // As subscriberMailMessageId() writes it.
-      message_id: sql<string>`'<signup.' || cast(id as text) || '@' || cast(${messageIdDomain} as text) || '>'`,
+      message_id: textByKey('id', messageIds),
     }))
     .where('id', 'in', ids)
     .where(statusIn(['sending', 'queued']))

@@ -48,14 +48,14 @@ export function confirmPage(site: SiteContext, token: string): string {
   );
 }
 
-export function confirmedPage(site: SiteContext, recipientToken: string): string {
+export function confirmedPage(site: SiteContext, manageToken: string): string {
   return page(
     site,
     '/newsletter/confirm',
     'Subscription confirmed',
     html`<h1 class="article__headline">You are subscribed</h1>
 <p>Thank you: ${site.settings.newsletterName} will arrive in your inbox. Every mail has a link to unsubscribe.</p>
-<p><a href="/newsletter/me?token=${recipientToken}">Your subscription and your data</a></p>`,
+<p><a href="/newsletter/me?token=${manageToken}">Your subscription and your data</a></p>`,
   );
 }
 

@@ -17,7 +17,10 @@ import {
 } from './subscribers.repository.ts';
 import { findSubscribersByEmailKeys, insertSubscribersIfAbsent } from './subscribers.mails.repository.ts';
 import type { NewSubscriber, SubscriberRow } from './subscribers.table.ts';
-import { emailHash } from './subscribers.tokens.ts';
+import { keyLegacyEmailHashes } from './subscribers.service.ts';
+import { emailHash as keyedEmailHash, legacyEmailHash } from './subscribers.tokens.ts';
+
+const emailHash = (emailKey: string) => keyedEmailHash('r'.repeat(43), emailKey);
 
 const at = '2026-11-25T10:00:00.000Z';
 const pending = (emailKey: string, nonce: string | null = 'nonce-1'): NewSubscriber => ({
@@ -84,6 +87,39 @@ describeEachDatabase('subscribers repository', (dialect) => {
     const events = await listConsentEventsByHash(t.db, hash);
     assert.deepEqual(events.map((e) => [e.kind, e.subscriber_id]), [['signup', null]]);
     assert.deepEqual([...(await findSuppressed(t.db, [hash, emailHash('other@example.com')]))], [hash]);
+  });
+
+  it('keys the unkeyed hashes older versions stored, once, in batches, however many processes do it', async () => {
+    const secret = 'r'.repeat(43);
+    const addresses = Array.from({ length: 1203 }, (_, i) => `old${i}@example.com`);
+    // As an older version left them: bare SHA-256 in suppressions and in consent events (two per address).
+    await insertSuppression(t.db, legacyEmailHash(addresses[0]!), 'erased', at);
+    await insertSuppression(t.db, legacyEmailHash(addresses[1]!), 'bounced', at);
+    // A process that already keys its hashes suppressed this address again before the rewrite reached it.
+    await insertSuppression(t.db, legacyEmailHash(addresses[2]!), 'bounced', at);
+    await insertSuppression(t.db, emailHash(addresses[2]!), 'erased', at);
+    for (const kind of ['signup', 'confirmed'] as const) {
+      await insertConsentEvents(t.db, addresses.map((a) => ({ subscriber_id: null, email_hash: legacyEmailHash(a), kind, created_at: at })));
+    }
+    const before = await t.db.selectFrom('consent_events').select('id').where('email_hash', 'like', 'k1:%').execute();
+
+    const runs = await Promise.all([keyLegacyEmailHashes(t.db, secret), keyLegacyEmailHashes(t.db, secret)]);
+    assert.ok(runs[0] + runs[1] >= 3 + addresses.length, String(runs));
+    assert.equal(await keyLegacyEmailHashes(t.db, secret), 0, 'nothing left to key');
+
+    const suppressions = await t.db.selectFrom('suppressions').select(['email_hash', 'reason']).where('email_hash', 'in', addresses.slice(0, 3).map(emailHash)).orderBy('email_hash').execute();
+    assert.deepEqual(
+      suppressions.map((r) => [r.email_hash, r.reason]).sort(),
+      [[emailHash(addresses[0]!), 'erased'], [emailHash(addresses[1]!), 'bounced'], [emailHash(addresses[2]!), 'erased']].sort(),
+    );
+    assert.deepEqual(await t.db.selectFrom('suppressions').select('email_hash').where('email_hash', 'not like', 'k1:%').execute(), []);
+    assert.deepEqual([...(await findSuppressed(t.db, [emailHash(addresses[1]!)]))], [emailHash(addresses[1]!)]);
+    const events = await listConsentEventsByHash(t.db, emailHash(addresses[1202]!));
+    assert.deepEqual(events.map((e) => e.kind), ['signup', 'confirmed']);
+    const unkeyed = await t.db.selectFrom('consent_events').select('id').where('email_hash', 'not like', 'k1:%').execute();
+    assert.deepEqual(unkeyed, []);
+    const keyedNow = await t.db.selectFrom('consent_events').select('id').where('email_hash', 'like', 'k1:%').execute();
+    assert.equal(keyedNow.length - before.length, 2 * addresses.length);
   });
 
   it('batch-inserts import rows and pages through them in id order', async () => {

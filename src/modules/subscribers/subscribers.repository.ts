@@ -1,3 +1,4 @@
+import { textByKey } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
 import type { Database } from '../../db/database.ts';
 import type { ConsentEventRow, NewConsentEvent, NewSubscriber, SubscriberRow, SubscribersTable, SubscriberStatus } from './subscribers.table.ts';
@@ -70,6 +71,38 @@ export async function insertSuppression(db: Db, emailHash: string, reason: 'eras
     .values({ email_hash: emailHash, reason, created_at: at })
     .onConflict((oc) => oc.column('email_hash').doNothing())
     .execute();
+}
+
+/**
+ * Up to `limit` distinct address hashes of `table` still in the legacy unkeyed form (written before
+ * hashes were keyed). Legacy hashes are lower-case hex and keyed ones start `k1:`, so `< 'k'` finds the
+ * legacy ones by a range of the email_hash index (on every start-up; NOT LIKE would read the table).
+ */
+export async function listLegacyEmailHashes(db: Db, table: 'suppressions' | 'consent_events', limit: number): Promise<string[]> {
+  const rows = await db.selectFrom(table).select('email_hash').distinct().where('email_hash', '<', 'k').limit(limit).execute();
+  return rows.map((r) => r.email_hash);
+}
+
+/**
+ * Rewrites legacy hashes to their keyed form (legacy → keyed). Suppressions are copied then removed, as
+ * the keyed row may exist already (written by a process that had keyed its hashes); consent events are
+ * updated in one statement. Rows already rewritten by another process are simply not found.
+ */
+export async function replaceEmailHashes(db: Db, table: 'suppressions' | 'consent_events', keyed: ReadonlyMap<string, string>): Promise<void> {
+  if (keyed.size === 0) return;
+  const legacy = [...keyed.keys()];
+  if (table === 'consent_events') {
+    await db.updateTable('consent_events').set({ email_hash: textByKey('email_hash', keyed) }).where('email_hash', 'in', legacy).execute();
+    return;
+  }
+  const rows = await db.selectFrom('suppressions').selectAll().where('email_hash', 'in', legacy).execute();
+  if (rows.length === 0) return;
+  await db
+    .insertInto('suppressions')
+    .values(rows.map((r) => ({ ...r, email_hash: keyed.get(r.email_hash)! })))
+    .onConflict((oc) => oc.column('email_hash').doNothing())
+    .execute();
+  await db.deleteFrom('suppressions').where('email_hash', 'in', rows.map((r) => r.email_hash)).execute();
 }
 
 /**

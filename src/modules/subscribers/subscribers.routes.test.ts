@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
-import { createRecipientToken } from './subscribers.tokens.ts';
+import { createSubscriberToken } from './subscribers.tokens.ts';
 
 /** A real SMTP server on loopback that keeps every message it accepts, parsed. */
 async function startSmtpServer(): Promise<{ port: number; mails: ParsedMail[]; close: () => Promise<void> }> {
@@ -199,7 +199,7 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     await signup({ source: '/', email: 'leaver@example.com', consent: 'yes' });
     const row = await subscriberRow('leaver@example.com');
     assert.ok(row);
-    const token = createRecipientToken(await secretOf(site), row.id);
+    const token = createSubscriberToken(await secretOf(site), 'unsubscribe', row.id);
     const page = await site.app.inject({ url: `/newsletter/unsubscribe?token=${token}` });
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /method="post" action="\/newsletter\/unsubscribe\?token=/);
@@ -226,7 +226,7 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     await mailsTo('forget-me@example.com', 1);
     const row = await subscriberRow('forget-me@example.com');
     assert.ok(row);
-    const token = createRecipientToken(await secretOf(site), row.id);
+    const token = createSubscriberToken(await secretOf(site), 'manage', row.id);
     const me = await site.app.inject({ url: `/newsletter/me?token=${token}` });
     assert.equal(me.statusCode, 200);
     assert.match(me.body, /forget-me@example.com/);

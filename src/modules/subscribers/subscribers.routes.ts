@@ -80,12 +80,12 @@ export function subscriberRoutes(app: FastifyInstance, deps: SubscriberRoutesDep
   app.post('/newsletter/confirm', async (request, reply) => {
     const token = parseToken(tokenFormSchema, request.body);
     const subscriberId = await subscribers.confirm(token);
-    return personal(reply).send(confirmedPage(await site(), subscribers.recipientToken(subscriberId)));
+    return personal(reply).send(confirmedPage(await site(), subscribers.manageToken(subscriberId)));
   });
 
   app.get('/newsletter/unsubscribe', async (request, reply) => {
     const token = parseToken(tokenQuerySchema, request.query);
-    await subscribers.subscriberForToken(token);
+    await subscribers.checkUnsubscribeToken(token);
     return personal(reply).send(unsubscribePage(await site(), token));
   });
 

@@ -6,12 +6,15 @@ import { normaliseEmail, sameSitePath } from './subscribers.schema.ts';
 import { storeIp } from './subscribers.service.ts';
 import {
   createConfirmToken,
-  createRecipientToken,
+  createSubscriberToken,
   unsubscribeMailto,
   unsubscribeUrl,
   verifyConfirmToken,
-  verifyRecipientToken,
+  verifySubscriberToken,
 } from './subscribers.tokens.ts';
+
+const createRecipientToken = (secret: string, id: number) => createSubscriberToken(secret, 'unsubscribe', id);
+const verifyRecipientToken = (secret: string, token: string) => verifySubscriberToken(secret, 'unsubscribe', token);
 
 const secret = 'k'.repeat(43);
 
@@ -55,9 +58,9 @@ describe('subscriber rules', () => {
   it('makes stable per-recipient unsubscribe links for List-Unsubscribe', () => {
     assert.equal(createRecipientToken(secret, 42), createRecipientToken(secret, 42));
     assert.equal(verifyRecipientToken(secret, createRecipientToken(secret, 42)), 42);
-    assert.equal(verifyRecipientToken(secret, createRecipientToken(secret, 42).replace(/^42/, '43')), null);
-    assert.match(unsubscribeUrl('https://news.example/', secret, 42), /^https:\/\/news\.example\/newsletter\/unsubscribe\?token=42\.[A-Za-z0-9_-]{43}$/);
-    assert.match(unsubscribeMailto('The Judean <newsletter@news.example>', secret, 42), /^mailto:newsletter@news\.example\?subject=unsubscribe%2042\./);
+    assert.equal(verifyRecipientToken(secret, createRecipientToken(secret, 42).replace(/^u42/, 'u43')), null);
+    assert.match(unsubscribeUrl('https://news.example/', secret, 42), /^https:\/\/news\.example\/newsletter\/unsubscribe\?token=u42\.[A-Za-z0-9_-]{43}$/);
+    assert.match(unsubscribeMailto('The Judean <newsletter@news.example>', secret, 42), /^mailto:newsletter@news\.example\?subject=unsubscribe%20u42\./);
   });
 });
 

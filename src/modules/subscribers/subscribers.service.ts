@@ -16,6 +16,8 @@ import {
   insertConsentEvents,
   insertSuppression,
   listConsentEvents,
+  listLegacyEmailHashes,
+  replaceEmailHashes,
   unsubscribeSubscriber,
   updateSubscriber,
 } from './subscribers.repository.ts';
@@ -23,7 +25,7 @@ import { normaliseEmail, sameSitePath, type SignupForm } from './subscribers.sch
 import type { SubscriberMailer } from './subscribers.mailer.ts';
 import { findSubscribersByEmailKeys, insertSubscriberMails, insertSubscribersIfAbsent } from './subscribers.mails.repository.ts';
 import type { ConsentEventRow, NewConsentEvent, NewSubscriberMail, SubscriberRow } from './subscribers.table.ts';
-import { createRecipientToken, emailHash, newConfirmNonce, unsubscribeUrl, verifyConfirmToken, verifyRecipientToken } from './subscribers.tokens.ts';
+import { createSubscriberToken, emailHash, keyEmailHash, newConfirmNonce, unsubscribeUrl, verifyConfirmToken, verifySubscriberToken } from './subscribers.tokens.ts';
 
 /** Longest user agent kept in a consent record. */
 const maxUserAgentLength = 512;
@@ -127,7 +129,7 @@ export class SubscriberService {
     const mailId = await this.signups.add({
       email: address.email,
       emailKey: address.emailKey,
-      emailHash: emailHash(address.emailKey),
+      emailHash: this.emailHash(address.emailKey),
       nonce: newConfirmNonce(),
       at: now.toISOString(),
       sourceUrl: sameSitePath(form.source),
@@ -149,15 +151,32 @@ export class SubscriberService {
     const at = this.deps.now().toISOString();
     await inTransaction(this.deps.db, async (trx) => {
       if (!(await confirmSubscriberByNonce(trx, subscriber.id, nonce, at))) throw new AppError('subscriber.token_used');
-      await insertConsentEvents(trx, [{ subscriber_id: subscriber.id, email_hash: emailHash(subscriber.email_key), kind: 'confirmed', created_at: at }]);
+      await insertConsentEvents(trx, [{ subscriber_id: subscriber.id, email_hash: this.emailHash(subscriber.email_key), kind: 'confirmed', created_at: at }]);
     });
     return subscriber.id;
   }
 
-  /** The subscriber a recipient token names (unsubscribe and self-service pages). */
+  /**
+   * The subscriber a self-service (manage) token names. An unsubscribe token, or the single token of mails
+   * sent before the two were split, is refused with its own message: it still unsubscribes, nothing more.
+   */
   async subscriberForToken(token: string): Promise<SubscriberRow> {
-    const id = verifyRecipientToken(this.deps.secret, token);
+    const id = verifySubscriberToken(this.deps.secret, 'manage', token);
+    if (id === null) {
+      if (verifySubscriberToken(this.deps.secret, 'unsubscribe', token) !== null) throw new AppError('subscriber.unsubscribe_only_link');
+      throw new AppError('subscriber.bad_token');
+    }
+    return this.existing(id);
+  }
+
+  /** Checks an unsubscribe link (the page before the button): its subscriber must still exist. */
+  async checkUnsubscribeToken(token: string): Promise<void> {
+    const id = verifySubscriberToken(this.deps.secret, 'unsubscribe', token);
     if (id === null) throw new AppError('subscriber.bad_token');
+    await this.existing(id);
+  }
+
+  private async existing(id: number): Promise<SubscriberRow> {
     const subscriber = await findSubscriberById(this.deps.db, id);
     if (!subscriber) throw new AppError('subscriber.not_found');
     return subscriber;
@@ -168,14 +187,14 @@ export class SubscriberService {
    * (erased) is not an error: the address is already never mailed.
    */
   async unsubscribe(token: string): Promise<void> {
-    const id = verifyRecipientToken(this.deps.secret, token);
+    const id = verifySubscriberToken(this.deps.secret, 'unsubscribe', token);
     if (id === null) throw new AppError('subscriber.bad_token');
     const at = this.deps.now().toISOString();
     await inTransaction(this.deps.db, async (trx) => {
       const subscriber = await findSubscriberById(trx, id);
       if (!subscriber) return;
       if (await unsubscribeSubscriber(trx, id, at)) {
-        await insertConsentEvents(trx, [{ subscriber_id: id, email_hash: emailHash(subscriber.email_key), kind: 'withdrawn', detail: 'unsubscribe link', created_at: at }]);
+        await insertConsentEvents(trx, [{ subscriber_id: id, email_hash: this.emailHash(subscriber.email_key), kind: 'withdrawn', detail: 'unsubscribe link', created_at: at }]);
       }
     });
   }
@@ -195,7 +214,7 @@ export class SubscriberService {
    */
   async erase(token: string): Promise<void> {
     const subscriber = await this.subscriberForToken(token);
-    const hash = emailHash(subscriber.email_key);
+    const hash = this.emailHash(subscriber.email_key);
     const at = this.deps.now().toISOString();
     await inTransaction(this.deps.db, async (trx) => {
       await insertSuppression(trx, hash, 'erased', at);
@@ -204,9 +223,14 @@ export class SubscriberService {
     });
   }
 
-  /** The token for the self-service links of a subscriber (used by pages after confirmation). */
-  recipientToken(subscriberId: number): string {
-    return createRecipientToken(this.deps.secret, subscriberId);
+  /** The token for the self-service link of a subscriber (the page shown after confirmation). */
+  manageToken(subscriberId: number): string {
+    return createSubscriberToken(this.deps.secret, 'manage', subscriberId);
+  }
+
+  /** The suppression-list hash of an address key, keyed with the secret. */
+  emailHash(emailKey: string): string {
+    return emailHash(this.deps.secret, emailKey);
   }
 
   /** The one-click unsubscribe URL, for mails sent from this module. */
@@ -227,6 +251,38 @@ export class SubscriberService {
   storedIp(ip: string): string | null {
     return storeIp(ip, this.deps.config.ipStorage, this.deps.secret);
   }
+}
+
+/**
+ * Start-up data step, run by every entry point once it has the secret and before it reads or writes a
+ * suppression: keys the address hashes that older versions stored as a bare SHA-256 (see `emailHash`).
+ * A migration cannot do this, as the secret may live only in the environment. Idempotent and safe to run
+ * from several processes at once (each batch rewrites only rows still in the legacy form); after the first
+ * run it is one indexed read per table. Resolves with the number of hashes keyed.
+ *
+ * The keyed hashes depend on the secret: after a change of SECRET_KEY (or of the generated key) they no
+ * longer match, so erased and bounced addresses would stop being suppressed. Keep the key.
+ */
+/**
+ * The suppression-list hasher for an entry point: legacy hashes are keyed first (keyLegacyEmailHashes),
+ * so no suppression is ever checked against a table that still holds the old form.
+ */
+export async function openEmailHasher(db: Db, secret: string): Promise<(emailKey: string) => string> {
+  await keyLegacyEmailHashes(db, secret);
+  return (emailKey) => emailHash(secret, emailKey);
+}
+
+export async function keyLegacyEmailHashes(db: Db, secret: string): Promise<number> {
+  let keyed = 0;
+  for (const table of ['suppressions', 'consent_events'] as const) {
+    for (;;) {
+      const legacy = await listLegacyEmailHashes(db, table, 500);
+      if (legacy.length === 0) break;
+      await inTransaction(db, (trx) => replaceEmailHashes(trx, table, new Map(legacy.map((hash) => [hash, keyEmailHash(secret, hash)]))));
+      keyed += legacy.length;
+    }
+  }
+  return keyed;
 }
 
 /** A validated sign-up on its way to the database. */

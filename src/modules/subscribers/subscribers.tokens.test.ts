@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { it } from 'node:test';
-import { createConfirmToken, createRecipientToken, verifyConfirmToken, verifyRecipientToken } from './subscribers.tokens.ts';
+import { createConfirmToken, createLegacyRecipientToken as createRecipientToken, createSubscriberTokens, verifyConfirmToken, verifySubscriberToken } from './subscribers.tokens.ts';
+
+const verifyRecipientToken = (secret: string, token: string) => verifySubscriberToken(secret, 'unsubscribe', token);
 
 /** The definition the tokens were made by before the purpose keys were cached: the key derived on every call. */
 function referenceMac(secret: string, purpose: string, payload: string): string {
@@ -42,4 +44,21 @@ it('still signs correctly after more secrets than the cache holds', () => {
     const secret = `secret-${i}-`.padEnd(40, 'x');
     assert.equal(createRecipientToken(secret, i + 1), `${i + 1}.${referenceMac(secret, 'recipient', String(i + 1))}`);
   }
+});
+
+it('splits unsubscribe from self-service: the header token unsubscribes only; the manage token does both', () => {
+  const secret = 'q'.repeat(40);
+  const { unsubscribe, manage } = createSubscriberTokens(secret, 42);
+  assert.match(unsubscribe, /^u42\.[A-Za-z0-9_-]{43}$/);
+  assert.match(manage, /^m42\.[A-Za-z0-9_-]{43}$/);
+  assert.equal(verifySubscriberToken(secret, 'unsubscribe', unsubscribe), 42);
+  assert.equal(verifySubscriberToken(secret, 'manage', unsubscribe), null);
+  assert.equal(verifySubscriberToken(secret, 'manage', `m${unsubscribe.slice(1)}`), null, 'relabelling the header token opens nothing');
+  assert.equal(verifySubscriberToken(secret, 'manage', manage), 42);
+  assert.equal(verifySubscriberToken(secret, 'unsubscribe', manage), 42);
+  const legacy = createRecipientToken(secret, 42);
+  assert.equal(verifySubscriberToken(secret, 'unsubscribe', legacy), 42, "an older mail's token still unsubscribes");
+  assert.equal(verifySubscriberToken(secret, 'manage', legacy), null, 'and no more');
+  assert.equal(verifySubscriberToken(secret, 'unsubscribe', unsubscribe.replace(/^u42/, 'u43')), null);
+  assert.equal(verifySubscriberToken('w'.repeat(40), 'unsubscribe', unsubscribe), null);
 });

@@ -1,4 +1,4 @@
-import { createHash, createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hash, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Signed links. Each purpose derives its own key from the secret, so a token made for one purpose can
@@ -6,10 +6,19 @@ import { createHash, createHmac, createSecretKey, type KeyObject, randomBytes, t
  *
  * - confirmation: `<id>.<nonce>.<expires (unix s)>.<mac>` — expiring, and single-use because the nonce must
  *   still match `subscribers.confirm_nonce`, which confirming clears (and a newer sign-up replaces).
- * - recipient (unsubscribe and self-service): `<id>.<mac>` — stable per subscriber, so every mail's
- *   List-Unsubscribe link keeps working; it dies with the row when the subscriber is erased.
+ * - manage: `m<id>.<mac>` — the self-service page (download or erase the reader's data), only in the
+ *   visible "manage" link of a mail's body and on the page shown after confirming.
+ * - unsubscribe: `u<id>.<sha256 of the manage mac>` — in List-Unsubscribe, its mailto subject and the
+ *   one-click POST. Every system a mail passes through sees these headers, so this token can do nothing
+ *   but unsubscribe. Made one-way from the manage token (whoever may manage may unsubscribe; the hash
+ *   gives nothing back), so a newsletter pays one HMAC per reader for both, plus a ~1 µs hash.
+ * - recipient (legacy): `<id>.<mac>` — the one token every mail carried before unsubscribe and manage
+ *   were split. Mails already sent still hold it, in their headers too, so it is still honoured for
+ *   unsubscribing (its one harmless power) and no longer opens the self-service page.
+ * All three are stable per subscriber, so links in older mails keep working; they die with the row when
+ * the subscriber is erased.
  */
-type Purpose = 'confirm' | 'recipient';
+type Purpose = 'confirm' | 'recipient' | 'manage' | 'email-hash';
 
 /** How long a confirmation link stays valid. */
 export const confirmLinkLifetimeMs = 48 * 3600_000;
@@ -68,17 +77,38 @@ export function verifyConfirmToken(secret: string, token: string, now: Date): Co
   return { kind: 'valid', subscriberId: Number(id), nonce };
 }
 
-/** The per-recipient token for unsubscribe and the self-service page. */
-export function createRecipientToken(secret: string, subscriberId: number): string {
-  return `${subscriberId}.${mac(secret, 'recipient', String(subscriberId))}`;
+/** A subscriber's two tokens, from one HMAC. */
+export function createSubscriberTokens(secret: string, subscriberId: number): { unsubscribe: string; manage: string } {
+  const manage = mac(secret, 'manage', String(subscriberId));
+  return { unsubscribe: `u${subscriberId}.${unsubscribeMac(manage)}`, manage: `m${subscriberId}.${manage}` };
 }
 
-/** The subscriber id a recipient token names, or null when it is malformed or forged. */
-export function verifyRecipientToken(secret: string, token: string): number | null {
-  const match = /^([1-9]\d{0,15})\.([A-Za-z0-9_-]{43})$/.exec(token);
+/** A per-subscriber token for one purpose: unsubscribe (`u<id>.…`) or self-service (`m<id>.…`). */
+export function createSubscriberToken(secret: string, purpose: 'unsubscribe' | 'manage', subscriberId: number): string {
+  return createSubscriberTokens(secret, subscriberId)[purpose];
+}
+
+function unsubscribeMac(manageMac: string): string {
+  return hash('sha256', `gazette:unsubscribe:${manageMac}`, 'base64url');
+}
+
+/**
+ * The subscriber id a token names for `purpose`, or null when it is malformed, forged or made for another
+ * purpose. Unsubscribing also takes the legacy recipient token of older mails, and a manage token (its
+ * holder may erase the address anyway).
+ */
+export function verifySubscriberToken(secret: string, purpose: 'unsubscribe' | 'manage', token: string): number | null {
+  const match = /^([um]?)([1-9]\d{0,15})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return null;
-  const [, id = '', signature = ''] = match;
-  return sameMac(mac(secret, 'recipient', id), signature) ? Number(id) : null;
+  const [, prefix = '', id = '', signature = ''] = match;
+  if (purpose === 'manage' && prefix !== 'm') return null;
+  const expected = prefix === 'u' ? unsubscribeMac(mac(secret, 'manage', id)) : mac(secret, prefix === 'm' ? 'manage' : 'recipient', id);
+  return sameMac(expected, signature) ? Number(id) : null;
+}
+
+/** The legacy per-recipient token (see above); made only to test that older mails' links still behave. */
+export function createLegacyRecipientToken(secret: string, subscriberId: number): string {
+  return `${subscriberId}.${mac(secret, 'recipient', String(subscriberId))}`;
 }
 
 /**
@@ -86,7 +116,7 @@ export function verifyRecipientToken(secret: string, token: string): number | nu
  * `List-Unsubscribe=One-Click` unsubscribes at once; a GET shows a page with a button.
  */
 export function unsubscribeUrl(siteUrl: string, secret: string, subscriberId: number): string {
-  return `${siteUrl.replace(/\/+$/, '')}/newsletter/unsubscribe?token=${createRecipientToken(secret, subscriberId)}`;
+  return `${siteUrl.replace(/\/+$/, '')}/newsletter/unsubscribe?token=${createSubscriberToken(secret, 'unsubscribe', subscriberId)}`;
 }
 
 /**
@@ -95,19 +125,34 @@ export function unsubscribeUrl(siteUrl: string, secret: string, subscriberId: nu
  */
 export function unsubscribeMailto(mailFrom: string, secret: string, subscriberId: number): string {
   const address = /<([^<>\s]+@[^<>\s]+)>/.exec(mailFrom)?.[1] ?? mailFrom.trim();
-  return `mailto:${address}?subject=${encodeURIComponent(`unsubscribe ${createRecipientToken(secret, subscriberId)}`)}`;
+  return `mailto:${address}?subject=${encodeURIComponent(`unsubscribe ${createSubscriberToken(secret, 'unsubscribe', subscriberId)}`)}`;
 }
 
 /** The self-service page (export my data, delete me), linked from every mail. */
 export function manageUrl(siteUrl: string, secret: string, subscriberId: number): string {
-  return `${siteUrl.replace(/\/+$/, '')}/newsletter/me?token=${createRecipientToken(secret, subscriberId)}`;
+  return `${siteUrl.replace(/\/+$/, '')}/newsletter/me?token=${createSubscriberToken(secret, 'manage', subscriberId)}`;
 }
 
 /**
- * The hash kept for an erased or bounced address (`suppressions`, `consent_events.email_hash`): SHA-256 of
- * the normalised key (`subscribers.email_key`). Deliberately not keyed with the secret, so a suppression
- * survives a change of SECRET_KEY and the sender can check it without the key.
+ * The hash kept for an erased or bounced address (`suppressions`, `consent_events.email_hash`): an HMAC,
+ * under a key derived from the secret, of the SHA-256 of the normalised key (`subscribers.email_key`).
+ * Keyed, because a bare SHA-256 of an address is reversed by hashing a list of addresses; over the
+ * SHA-256 rather than the address, because that is what older databases hold (`legacyEmailHash`), so
+ * `keyLegacyEmailHashes` can key their rows without the addresses. Written `k1:<hex>`, so a keyed hash
+ * is told from a legacy one. A different secret gives different hashes: see keyLegacyEmailHashes.
  */
-export function emailHash(emailKey: string): string {
+export function emailHash(secret: string, emailKey: string): string {
+  return keyEmailHash(secret, legacyEmailHash(emailKey));
+}
+
+/** The keyed form of a legacy (bare SHA-256) hash. */
+export function keyEmailHash(secret: string, legacyHash: string): string {
+  return `${keyedEmailHashPrefix}${createHmac('sha256', purposeKey(secret, 'email-hash')).update(legacyHash).digest('hex')}`;
+}
+
+export const keyedEmailHashPrefix = 'k1:';
+
+/** The unkeyed SHA-256 that databases written before the keyed form hold. */
+export function legacyEmailHash(emailKey: string): string {
   return createHash('sha256').update(emailKey).digest('hex');
 }
