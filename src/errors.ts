@@ -28,6 +28,7 @@ export const errorCodes = {
   'auth.forbidden': { status: 403, message: 'Your role does not allow this. Ask an admin if you need it.' },
   'auth.csrf': { status: 403, message: 'This form has expired or did not come from this site. Please go back, reload the page and try again.' },
   'auth.throttled': { status: 429, message: 'Too many sign-in attempts. Please wait 15 minutes and try again.' },
+  'auth.busy': { status: 503, message: 'Too many people are signing in right now. Please try again in a moment.' },
   'auth.bad_link': { status: 400, message: 'This sign-in link is not valid. Please use the link you were given, complete and unchanged.' },
   'auth.link_expired': { status: 410, message: 'This sign-in link has expired. Ask an admin for a new one.' },
   'auth.link_used': { status: 410, message: 'This sign-in link has already been used. Ask an admin for a new one.' },

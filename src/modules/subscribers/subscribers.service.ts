@@ -5,6 +5,7 @@ import { createGroupCommit, type GroupCommit } from '../../db/group-commit.ts';
 import { type Db, inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { getLegalDocument } from '../legal/legal.service.ts';
+import { ipSource, RateLimiter, type RateRule } from '../rate-limits/rate-limits.service.ts';
 import type { LegalDocumentRow } from '../legal/legal.table.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import {
@@ -46,43 +47,28 @@ export interface RequestFacts {
 }
 
 /**
- * Sliding-window counters per IP and per address, in memory: they hold per process, so N server processes
- * allow up to N times the limits. Enough to stop one machine from turning the form into a mail cannon;
- * a shared limit would need the database.
+ * The sign-up limits, per IP (an IPv6 address counts by its /64) and per address, kept in the database
+ * (rate-limits.service.ts) so that every web process counts the same sign-ups.
  */
 export class SignupRateLimiter {
-  private readonly hits = new Map<string, number[]>();
-  private readonly perIp: { limit: number; windowMs: number };
-  private readonly perAddress: { limit: number; windowMs: number };
+  private readonly limits: RateLimiter;
+  private readonly perIp: RateRule;
+  private readonly perAddress: RateRule;
 
-  constructor(options: { perIp?: { limit: number; windowMs: number }; perAddress?: { limit: number; windowMs: number } } = {}) {
+  constructor(limits: RateLimiter, options: { perIp?: RateRule; perAddress?: RateRule } = {}) {
+    this.limits = limits;
     this.perIp = options.perIp ?? { limit: 20, windowMs: 10 * 60_000 };
     this.perAddress = options.perAddress ?? { limit: 5, windowMs: 60 * 60_000 };
   }
 
-  /** Counts an attempt from `ip`; false when the IP is over its limit. */
-  allowIp(ip: string, now: Date): boolean {
-    return this.hit(`ip:${ip}`, this.perIp, now.getTime());
+  /** Counts an attempt from `ip`; false when its source is over its limit. */
+  async allowIp(ip: string, now: Date): Promise<boolean> {
+    return (await this.limits.hit('signup-ip', ipSource(ip), this.perIp, now)) === null;
   }
 
   /** Counts an attempt for an address; false when it is over its limit. */
-  allowAddress(emailKey: string, now: Date): boolean {
-    return this.hit(`address:${emailKey}`, this.perAddress, now.getTime());
-  }
-
-  private hit(key: string, rule: { limit: number; windowMs: number }, now: number): boolean {
-    if (rule.limit === 0) return true; // 0: no limit (SIGNUP_LIMIT_PER_IP=0 for benchmarks), nothing kept
-    const recent = (this.hits.get(key) ?? []).filter((t) => t > now - rule.windowMs);
-    const allowed = recent.length < rule.limit;
-    if (allowed) recent.push(now);
-    this.hits.set(key, recent);
-    if (this.hits.size > 100_000) this.prune(now); // bounded memory under a flood of distinct keys
-    return allowed;
-  }
-
-  private prune(now: number): void {
-    const longest = Math.max(this.perIp.windowMs, this.perAddress.windowMs);
-    for (const [key, times] of this.hits) if (!times.some((t) => t > now - longest)) this.hits.delete(key);
+  async allowAddress(emailKey: string, now: Date): Promise<boolean> {
+    return (await this.limits.hit('signup-address', emailKey, this.perAddress, now)) === null;
   }
 }
 
@@ -105,7 +91,7 @@ export class SubscriberService {
 
   constructor(deps: SubscriberServiceDeps) {
     this.deps = deps;
-    this.limiter = deps.limiter ?? new SignupRateLimiter();
+    this.limiter = deps.limiter ?? new SignupRateLimiter(new RateLimiter(deps.db));
     this.signups = createGroupCommit((items) => writeSignups(deps.db, items), { maxBatch: 200 });
   }
 
@@ -117,12 +103,12 @@ export class SubscriberService {
    */
   async signup(form: SignupForm, request: RequestFacts): Promise<void> {
     const now = this.deps.now();
-    if (!this.limiter.allowIp(request.ip, now)) throw new AppError('subscriber.rate_limited');
+    if (!(await this.limiter.allowIp(request.ip, now))) throw new AppError('subscriber.rate_limited');
     if (form.website) return; // a robot filled the honeypot: pretend success, store nothing
     const address = normaliseEmail(form.email);
     if (!address) throw new AppError('subscriber.invalid_email');
     if (form.consent !== 'yes') throw new AppError('subscriber.consent_required');
-    if (!this.limiter.allowAddress(address.emailKey, now)) throw new AppError('subscriber.rate_limited');
+    if (!(await this.limiter.allowAddress(address.emailKey, now))) throw new AppError('subscriber.rate_limited');
 
     const mailId = await this.signups.add({
       email: address.email,

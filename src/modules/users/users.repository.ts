@@ -109,30 +109,6 @@ export async function consumeSignInLink(db: Db, tokenHash: string, now: string):
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function recordSignInAttempts(db: Db, keys: string[], at: string): Promise<void> {
-  if (keys.length === 0) return;
-  await db.insertInto('sign_in_attempts').values(keys.map((key) => ({ key, at }))).execute();
-}
-
-/** Failed attempts for `key` since `since`, and the oldest of them (for Retry-After). */
-export async function countSignInAttempts(db: Db, key: string, since: string): Promise<{ count: number; oldest: string | null }> {
-  const row = await db
-    .selectFrom('sign_in_attempts')
-    .select((eb) => [eb.fn.countAll<string | number>().as('count'), eb.fn.min('at').as('oldest')])
-    .where('key', '=', key)
-    .where('at', '>', since)
-    .executeTakeFirstOrThrow();
-  return { count: Number(row.count), oldest: row.oldest ?? null };
-}
-
-export async function clearSignInAttempts(db: Db, key: string): Promise<void> {
-  await db.deleteFrom('sign_in_attempts').where('key', '=', key).execute();
-}
-
-export async function deleteSignInAttemptsBefore(db: Db, before: string): Promise<void> {
-  await db.deleteFrom('sign_in_attempts').where('at', '<=', before).execute();
-}
-
 export async function setRole(db: Db, userId: number, role: Role): Promise<void> {
   await db.updateTable('users').set({ role }).where('id', '=', userId).execute();
 }

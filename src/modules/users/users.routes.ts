@@ -74,7 +74,8 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
         reply.header('retry-after', String(error.retryAfterSeconds));
         return again(error.status, error.message, parsed.data.email);
       }
-      if (error instanceof AppError && error.code === 'auth.failed') return again(error.status, error.message, parsed.data.email);
+      if (error instanceof AppError && error.code === 'auth.busy') reply.header('retry-after', '1');
+      if (error instanceof AppError && (error.code === 'auth.failed' || error.code === 'auth.busy')) return again(error.status, error.message, parsed.data.email);
       throw error;
     }
   });
