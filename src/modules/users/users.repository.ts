@@ -1,3 +1,4 @@
+import { PostgresAdapter } from 'kysely';
 import type { Db } from '../../db/index.ts';
 import type { NewUser, Role, SessionRow, UserRow } from './users.table.ts';
 
@@ -111,6 +112,16 @@ export async function consumeSignInLink(db: Db, tokenHash: string, now: string):
 
 export async function setRole(db: Db, userId: number, role: Role): Promise<void> {
   await db.updateTable('users').set({ role }).where('id', '=', userId).execute();
+}
+
+/**
+ * Locks the rows of the admins who can still sign in (PostgreSQL), until the transaction ends: two admins
+ * disabling or demoting each other at once are then taken one after the other, and the second counts what
+ * the first left. SQLite needs no lock: its writers are serialised and a stale reader cannot commit.
+ */
+export async function lockActiveAdmins(db: Db): Promise<void> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await db.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled_at', 'is', null).orderBy('id').forUpdate().execute();
 }
 
 /** Admins who can still sign in. */

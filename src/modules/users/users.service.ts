@@ -129,10 +129,12 @@ export class UserService {
 
   /**
    * Changes a user's role, or disables or enables them, from the newsroom. The last active admin can be
-   * neither demoted nor disabled (nobody could then manage users); checked and written in one transaction.
+   * neither demoted nor disabled (nobody could then manage users); checked and written in one transaction
+   * that first locks the active admins, so two such changes at once cannot both pass the check.
    */
   async updateUser(userId: number, change: { role: Role } | { disabled: boolean }): Promise<UserRow> {
     return inTransaction(this.db, async (trx) => {
+      await repo.lockActiveAdmins(trx);
       const user = await repo.findUserById(trx, userId);
       if (!user) throw new AppError('user.not_found');
       const losesAdmin = user.role === 'admin' && !user.disabled_at && ('role' in change ? change.role !== 'admin' : change.disabled);
