@@ -35,6 +35,7 @@ export const errorCodes = {
   'user.exists': { status: 409, message: 'There is already a user with that email address.' },
   'user.invalid_email': { status: 400, message: 'Please enter a valid email address, like name@example.com.' },
   'user.invalid_name': { status: 400, message: 'The name must be one line of at most 200 characters.' },
+  'user.wrong_password': { status: 400, message: 'Your current password is not right.' },
   'user.password_mismatch': { status: 400, message: 'The two passwords are not the same.' },
   'user.weak_password': { status: 400, message: 'The password must be at least 12 characters long.' },
   // The article editor (modules/articles, articles.editor.service.ts).

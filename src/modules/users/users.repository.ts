@@ -95,6 +95,11 @@ export async function findSignInLink(db: Db, tokenHash: string) {
   return db.selectFrom('sign_in_links').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 }
 
+/** Voids every link of a user (disabled, or a new password): a link issued before then must not sign in. */
+export async function deleteSignInLinksOfUser(db: Db, userId: number): Promise<void> {
+  await db.deleteFrom('sign_in_links').where('user_id', '=', userId).execute();
+}
+
 /**
  * Marks a link used, only if it is unused and unexpired, in one statement: of two simultaneous uses, one
  * wins. Returns whether this call consumed it.

@@ -117,10 +117,14 @@ export class UserService {
     return address ? repo.findUserByEmailKey(this.db, address.emailKey) : undefined;
   }
 
-  /** Disables a user: no sign-in of any kind, and every session ends now. Reversible with `enable`. */
+  /**
+   * Disables a user: no sign-in of any kind, every session ends now, and unused sign-in links are void (so
+   * enabling the user again does not bring them back). Reversible with `enable`.
+   */
   async disableUser(userId: number): Promise<void> {
     await repo.setDisabledAt(this.db, userId, this.now().toISOString());
     await repo.deleteSessionsOfUser(this.db, userId);
+    await repo.deleteSignInLinksOfUser(this.db, userId);
   }
 
   async enableUser(userId: number): Promise<void> {
@@ -143,6 +147,7 @@ export class UserService {
       else if (change.disabled) {
         await repo.setDisabledAt(trx, userId, user.disabled_at ?? this.now().toISOString());
         await repo.deleteSessionsOfUser(trx, userId);
+        await repo.deleteSignInLinksOfUser(trx, userId);
       } else await repo.setDisabledAt(trx, userId, null);
       const updated = await repo.findUserById(trx, userId);
       if (!updated) throw new AppError('user.not_found');
@@ -245,14 +250,25 @@ export class UserService {
   }
 
   /**
-   * Sets (or changes) the signed-in user's password. Every other session of the user ends, so a password
-   * changed after a theft also shuts the thief out; this one stays.
+   * Sets (or changes) the signed-in user's password. Changing one asks for the current one (throttled as
+   * sign-ins are, per account), so a session left open or stolen cannot take the account over. Every other
+   * session of the user ends and unused sign-in links are void, so a password changed after a theft also
+   * shuts the thief out; this session stays.
    */
-  async setPassword(userId: number, keepSessionId: string, password: string, repeated: string): Promise<void> {
+  async setPassword(userId: number, keepSessionId: string, password: string, repeated: string, current?: string): Promise<void> {
     checkPasswordStrength(password);
     if (password !== repeated) throw new AppError('user.password_mismatch');
+    const user = await repo.findUserById(this.db, userId);
+    if (!user) throw new AppError('user.not_found');
+    if (user.password_hash) {
+      const wait = await this.limits.hit('signin-account', user.email_key, { limit: maxFailuresPerAccount, windowMs: throttleWindowMs }, this.now());
+      if (wait !== null) throw new ThrottledError(wait);
+      if (current === undefined || current.length > maxPasswordLength || !(await verifyPassword(current, user.password_hash))) throw new AppError('user.wrong_password');
+      await this.limits.clear('signin-account', user.email_key);
+    }
     await repo.setPasswordHash(this.db, userId, await hashPassword(password));
     await repo.deleteOtherSessionsOfUser(this.db, userId, keepSessionId);
+    await repo.deleteSignInLinksOfUser(this.db, userId);
   }
 
   async signOut(sessionId: string): Promise<void> {
