@@ -51,6 +51,16 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000));
   }
 
+  /**
+   * Counts a hit inside the caller's transaction `trx` (a sign-up's own group commit, say), so that it costs
+   * no transaction of its own and is undone if that transaction is. Resolves with whether it counted.
+   */
+  async hitWithin(trx: Db, scope: string, value: string, rule: RateRule, now: Date): Promise<boolean> {
+    if (rule.limit === 0) return true;
+    this.hitsSincePrune++;
+    return takeHit(trx, limitKey(scope, value), rule.limit, now.toISOString(), new Date(now.getTime() + rule.windowMs).toISOString());
+  }
+
   /** Gives back one hit of `value` in `scope`. */
   async refund(scope: string, value: string): Promise<void> {
     await refundHit(this.db, limitKey(scope, value));
@@ -70,12 +80,18 @@ export class RateLimiter {
       return counted;
     });
     this.hitsSincePrune += batch.length;
-    if (this.hitsSincePrune >= pruneEvery && batch[0]) {
-      this.hitsSincePrune = 0;
-      // Outside the hits' transaction, so it never holds their rows; bounded, so a hit never waits long.
-      await deleteExpired(this.db, batch[0].now, pruneBatch);
-    }
+    if (batch[0]) await this.pruneNow(batch[0].now);
     return results;
+  }
+
+  /**
+   * Deletes up to `pruneBatch` expired rows once `pruneEvery` hits have been counted since the last time:
+   * outside any hit's transaction, so it never holds their rows; bounded, so a hit never waits long.
+   */
+  async pruneNow(now: string): Promise<void> {
+    if (this.hitsSincePrune < pruneEvery) return;
+    this.hitsSincePrune = 0;
+    await deleteExpired(this.db, now, pruneBatch);
   }
 }
 

@@ -61,14 +61,22 @@ export class SignupRateLimiter {
     this.perAddress = options.perAddress ?? { limit: 5, windowMs: 60 * 60_000 };
   }
 
-  /** Counts an attempt from `ip`; false when its source is over its limit. */
+  /** Counts an attempt from `ip` that will store nothing (a robot, a mistyped form); false when over the limit. */
   async allowIp(ip: string, now: Date): Promise<boolean> {
     return (await this.limits.hit('signup-ip', ipSource(ip), this.perIp, now)) === null;
   }
 
-  /** Counts an attempt for an address; false when it is over its limit. */
-  async allowAddress(emailKey: string, now: Date): Promise<boolean> {
-    return (await this.limits.hit('signup-address', emailKey, this.perAddress, now)) === null;
+  /**
+   * Counts a sign-up against its IP's limit, then its address's, inside the sign-up's own transaction `trx`:
+   * no extra transaction per sign-up, and a sign-up whose write fails has used up nothing.
+   */
+  async allowWithin(trx: Db, ip: string, emailKey: string, now: Date): Promise<boolean> {
+    return (await this.limits.hitWithin(trx, 'signup-ip', ipSource(ip), this.perIp, now)) && this.limits.hitWithin(trx, 'signup-address', emailKey, this.perAddress, now);
+  }
+
+  /** After a batch of sign-ups has committed: deletes a few expired counters now and then. */
+  async afterBatch(now: Date): Promise<void> {
+    await this.limits.pruneNow(now.toISOString());
   }
 }
 
@@ -87,12 +95,20 @@ export class SubscriberService {
   private readonly limiter: SignupRateLimiter;
 
   /** Sign-ups arriving together are written in one transaction (see writeSignups). */
-  private readonly signups: GroupCommit<PendingSignup, number | null>;
+  private readonly signups: GroupCommit<PendingSignup, SignupOutcome>;
 
   constructor(deps: SubscriberServiceDeps) {
     this.deps = deps;
-    this.limiter = deps.limiter ?? new SignupRateLimiter(new RateLimiter(deps.db));
-    this.signups = createGroupCommit((items) => writeSignups(deps.db, items), { maxBatch: 200 });
+    const limiter = deps.limiter ?? new SignupRateLimiter(new RateLimiter(deps.db));
+    this.limiter = limiter;
+    this.signups = createGroupCommit(
+      async (items) => {
+        const outcomes = await writeSignups(deps.db, items, (trx, item) => limiter.allowWithin(trx, item.limitIp, item.emailKey, new Date(item.at)));
+        if (items[0]) await limiter.afterBatch(new Date(items[0].at));
+        return outcomes;
+      },
+      { maxBatch: 200 },
+    );
   }
 
   /**
@@ -103,13 +119,15 @@ export class SubscriberService {
    */
   async signup(form: SignupForm, request: RequestFacts): Promise<void> {
     const now = this.deps.now();
-    if (!(await this.limiter.allowIp(request.ip, now))) throw new AppError('subscriber.rate_limited');
-    if (form.website) return; // a robot filled the honeypot: pretend success, store nothing
-    const address = normaliseEmail(form.email);
-    if (!address) throw new AppError('subscriber.invalid_email');
-    if (form.consent !== 'yes') throw new AppError('subscriber.consent_required');
-    if (!(await this.limiter.allowAddress(address.emailKey, now))) throw new AppError('subscriber.rate_limited');
+    const address = form.website ? null : normaliseEmail(form.email);
+    if (!address || form.consent !== 'yes') {
+      // Nothing will be stored, but the attempt counts against the IP all the same.
+      if (!(await this.limiter.allowIp(request.ip, now))) throw new AppError('subscriber.rate_limited');
+      if (form.website) return; // a robot filled the honeypot: pretend success, store nothing
+      throw new AppError(address ? 'subscriber.consent_required' : 'subscriber.invalid_email');
+    }
 
+    // The IP and address limits are counted in the sign-up's own transaction (see writeSignups).
     const mailId = await this.signups.add({
       email: address.email,
       emailKey: address.emailKey,
@@ -118,8 +136,10 @@ export class SubscriberService {
       at: now.toISOString(),
       sourceUrl: sameSitePath(form.source),
       ip: this.storedIp(request.ip),
+      limitIp: request.ip,
       userAgent: request.userAgent ? request.userAgent.slice(0, maxUserAgentLength) : null,
     });
+    if (mailId === 'rate_limited') throw new AppError('subscriber.rate_limited');
     // Committed: the mail is on record whatever happens next; this process sends it right away.
     if (mailId !== null) this.deps.mailer?.wake();
   }
@@ -225,28 +245,39 @@ interface PendingSignup {
   at: string;
   sourceUrl: string | null;
   ip: string | null;
+  /** The request's address as received, for the rate limit (`ip` is what IP_STORAGE keeps). */
+  limitIp: string;
   userAgent: string | null;
 }
 
+/** A sign-up's queued mail id; null when nothing is sent (a suppressed address); or refused by a rate limit. */
+type SignupOutcome = number | null | 'rate_limited';
+
 /**
  * Writes a batch of sign-ups in one transaction and resolves with each one's queued mail id (null for a
- * suppressed address: nothing stored, nothing sent). Per sign-up, exactly what one sign-up alone would do:
+ * suppressed address: nothing stored, nothing sent; `rate_limited` for one that `admit`, counting the rate
+ * limits in this same transaction, refused). Per sign-up, exactly what one sign-up alone would do:
  * a new address becomes a `pending` subscriber; a pending or unsubscribed one gets a fresh nonce (only the
  * newest link works); both get a `signup` consent event and a confirmation mail. A confirmed address only
  * gets an "already subscribed" mail. The legal versions and the form's wording are read inside the same
  * transaction, so each consent event names the documents current when it was committed.
  */
-async function writeSignups(db: Db, items: PendingSignup[]): Promise<(number | null)[]> {
+async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db, item: PendingSignup) => Promise<boolean>): Promise<SignupOutcome[]> {
   return inTransaction(db, async (trx) => {
+    const results: SignupOutcome[] = items.map(() => null);
+    const admitted: number[] = [];
+    for (const [i, item] of items.entries()) {
+      if (await admit(trx, item)) admitted.push(i);
+      else results[i] = 'rate_limited';
+    }
     const [settings, terms, privacy, suppressed] = await Promise.all([
       getSiteSettings(trx),
       currentLegal(trx, 'terms'),
       currentLegal(trx, 'privacy'),
-      findSuppressed(trx, [...new Set(items.map((i) => i.emailHash))]),
+      findSuppressed(trx, [...new Set(admitted.map((i) => items[i]!.emailHash))]),
     ]);
-    const results: (number | null)[] = items.map(() => null);
     // Erased and bounced addresses are never mailed again, whatever the form says (see ARCHITECTURE.md).
-    let remaining = items.map((_, i) => i).filter((i) => !suppressed.has(items[i]!.emailHash));
+    let remaining = admitted.filter((i) => !suppressed.has(items[i]!.emailHash));
     // The same address twice in one batch: the later sign-up goes in a second round, as if it came after.
     while (remaining.length > 0) {
       const keys = new Set<string>();
