@@ -12,6 +12,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('key', 'text', (c) => c.primaryKey()) // <scope>:<base64url SHA-256 prefix of the value>
     .addColumn('hits', 'integer', (c) => c.notNull())
     .addColumn('expires_at', 'text', (c) => c.notNull()) // ISO time the window ends
+    .addColumn('granted', 'integer', (c) => c.notNull().defaultTo(0)) // how many hits the last upsert counted
     .execute();
   await db.schema.createIndex('rate_limits_expires_at').ifNotExists().on('rate_limits').column('expires_at').execute();
   await db.schema.dropTable('sign_in_attempts').ifExists().execute();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, it } from 'node:test';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
-import { countRateLimitRows, deleteExpired, takeHit } from './rate-limits.repository.ts';
+import { countRateLimitRows, deleteExpired, takeHits } from './rate-limits.repository.ts';
 import { ipSource, RateLimiter } from './rate-limits.service.ts';
 
 describeEachDatabase('rate limits', (dialect) => {
@@ -13,22 +13,31 @@ describeEachDatabase('rate limits', (dialect) => {
   after(() => t.drop());
 
   const at = (minutes: number) => new Date(Date.UTC(2026, 11, 4, 12, minutes)).toISOString();
+  const takeHit = async (key: string, limit: number, now: string, expiresAt: string) => ((await takeHits(t.db, [{ key, count: 1 }], limit, now, expiresAt)).get(key) ?? 0) === 1;
 
   it('counts up to the limit, refuses after it, and starts again when the window ends', async () => {
     const results = [];
-    for (let i = 0; i < 5; i++) results.push(await takeHit(t.db, 'k:a', 3, at(i), at(i + 10)));
+    for (let i = 0; i < 5; i++) results.push(await takeHit('k:a', 3, at(i), at(i + 10)));
     assert.deepEqual(results, [true, true, true, false, false]);
-    assert.equal(await takeHit(t.db, 'k:a', 3, at(10), at(20)), true, 'the window of the first hit has ended');
-    assert.equal(await takeHit(t.db, 'k:a', 3, at(11), at(21)), true);
+    assert.equal(await takeHit('k:a', 3, at(10), at(20)), true, 'the window of the first hit has ended');
+    assert.equal(await takeHit('k:a', 3, at(11), at(21)), true);
   });
 
   it('lets exactly `limit` of many simultaneous hits through (one statement, no check-then-act)', async () => {
-    const results = await Promise.all(Array.from({ length: 100 }, () => takeHit(t.db, 'k:burst', 5, at(0), at(15))));
+    const results = await Promise.all(Array.from({ length: 100 }, () => takeHit('k:burst', 5, at(0), at(15))));
     assert.equal(results.filter(Boolean).length, 5);
   });
 
+  it('counts a batch in one statement: each key gets what still fits under the limit', async () => {
+    await takeHits(t.db, [{ key: 'k:b1', count: 2 }], 5, at(0), at(15));
+    const granted = await takeHits(t.db, [{ key: 'k:b1', count: 4 }, { key: 'k:b2', count: 9 }, { key: 'k:b3', count: 1 }], 5, at(1), at(16));
+    assert.deepEqual(Object.fromEntries(granted), { 'k:b1': 3, 'k:b2': 5, 'k:b3': 1 });
+    assert.deepEqual(Object.fromEntries(await takeHits(t.db, [{ key: 'k:b1', count: 1 }], 5, at(2), at(17))), { 'k:b1': 0 });
+    assert.deepEqual(Object.fromEntries(await takeHits(t.db, [{ key: 'k:b1', count: 2 }], 5, at(15), at(30))), { 'k:b1': 2 }, 'a new window');
+  });
+
   it('deletes expired rows a bounded batch at a time', async () => {
-    for (let i = 0; i < 30; i++) await takeHit(t.db, `k:old${i}`, 1, at(0), at(1));
+    for (let i = 0; i < 30; i++) await takeHit(`k:old${i}`, 1, at(0), at(1));
     const before = await countRateLimitRows(t.db);
     assert.equal(await deleteExpired(t.db, at(5), 10), 10);
     assert.equal(await countRateLimitRows(t.db), before - 10);

@@ -4,26 +4,31 @@ import type { Db } from '../../db/index.ts';
 // The SQL of rate limits. Plain functions taking `db` (or a transaction) first.
 
 /**
- * Counts one hit on `key` if it is under `limit`, in one statement (an upsert whose update is conditional),
- * so that simultaneous hits from any number of processes can never all pass: the row lock (PostgreSQL) or
- * the write lock (SQLite) orders them. An expired window starts again at 1. Returns whether it counted.
+ * Counts `count` hits on each key, as many as fit under `limit`, in one statement for the whole batch: an
+ * upsert that computes how many fit from the row as it stands when the statement reaches it (the row lock
+ * on PostgreSQL, the write lock on SQLite order simultaneous statements of any process), so a burst can
+ * never slip past between a check and a write. An expired window starts again. Returns, per key, how many
+ * of its hits were counted. Keys must be distinct (PostgreSQL updates a row once per statement).
  */
-export async function takeHit(db: Db, key: string, limit: number, now: string, expiresAt: string): Promise<boolean> {
-  const row = await db
+export async function takeHits(db: Db, requests: readonly { key: string; count: number }[], limit: number, now: string, expiresAt: string): Promise<Map<string, number>> {
+  if (requests.length === 0) return new Map();
+  const max = sql<number>`cast(${limit} as integer)`;
+  const expired = sql<boolean>`rate_limits.expires_at <= ${now}`;
+  // excluded.hits is what was asked for (at most the limit); room is how much of it still fits.
+  const room = sql<number>`case when rate_limits.hits >= ${max} then 0 when rate_limits.hits + excluded.hits <= ${max} then excluded.hits else ${max} - rate_limits.hits end`;
+  const rows = await db
     .insertInto('rate_limits')
-    .values({ key, hits: 1, expires_at: expiresAt })
+    .values(requests.map((r) => ({ key: r.key, hits: Math.min(r.count, limit), granted: Math.min(r.count, limit), expires_at: expiresAt })))
     .onConflict((oc) =>
-      oc
-        .column('key')
-        .doUpdateSet({
-          hits: sql<number>`case when rate_limits.expires_at <= ${now} then 1 else rate_limits.hits + 1 end`,
-          expires_at: sql<string>`case when rate_limits.expires_at <= ${now} then excluded.expires_at else rate_limits.expires_at end`,
-        })
-        .where(sql<boolean>`rate_limits.expires_at <= ${now} or rate_limits.hits < ${limit}`),
+      oc.column('key').doUpdateSet({
+        hits: sql<number>`case when ${expired} then excluded.hits else rate_limits.hits + ${room} end`,
+        granted: sql<number>`case when ${expired} then excluded.hits else ${room} end`,
+        expires_at: sql<string>`case when ${expired} then excluded.expires_at else rate_limits.expires_at end`,
+      }),
     )
-    .returning('hits')
-    .executeTakeFirst();
-  return row !== undefined;
+    .returning(['key', 'granted'])
+    .execute();
+  return new Map(rows.map((row) => [row.key, Number(row.granted)]));
 }
 
 /** When `key`'s window ends, if it has one (for Retry-After). */

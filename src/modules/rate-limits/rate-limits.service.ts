@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { createGroupCommit, type GroupCommit } from '../../db/group-commit.ts';
 import { type Db, inTransaction } from '../../db/index.ts';
-import { clearKey, deleteExpired, findExpiry, refundHit, takeHit } from './rate-limits.repository.ts';
+import { clearKey, deleteExpired, findExpiry, refundHit, takeHits } from './rate-limits.repository.ts';
 
 /** At most `limit` hits per key in a window of `windowMs`; a limit of 0 means no limit (nothing is stored). */
 export interface RateRule {
@@ -10,11 +10,16 @@ export interface RateRule {
   windowMs: number;
 }
 
+/** One hit asked for: `value` in `scope` under `rule`. */
+export interface HitRequest {
+  scope: string;
+  value: string;
+  rule: RateRule;
+}
+
 interface Hit {
-  key: string;
-  limit: number;
-  now: string;
-  expiresAt: string;
+  request: HitRequest;
+  now: Date;
 }
 
 /** Every this many hits, a process deletes up to `pruneBatch` expired rows: more than it can have added. */
@@ -22,8 +27,9 @@ const pruneEvery = 64;
 const pruneBatch = 256;
 
 /**
- * Rate limits shared by every process through the `rate_limits` table: each hit is one conditional upsert,
- * so a burst cannot slip past between a check and a write, and costs the same whatever the table holds.
+ * Rate limits shared by every process through the `rate_limits` table: the hits of a batch are one upsert
+ * per rule, so a burst cannot slip past between a check and a write, and cost the same whatever the table
+ * holds.
  * Keys are hashed (a fixed 22 characters whatever was typed, and no addresses at rest). Hits that arrive
  * together share one transaction (group commit), as sign-ups do, so a limit costs no commit of its own.
  */
@@ -43,22 +49,44 @@ export class RateLimiter {
    */
   async hit(scope: string, value: string, rule: RateRule, now: Date): Promise<number | null> {
     if (rule.limit === 0) return null; // 0: no limit (SIGNUP_LIMIT_*=0 for benchmarks)
-    const key = limitKey(scope, value);
-    const counted = await this.hits.add({ key, limit: rule.limit, now: now.toISOString(), expiresAt: new Date(now.getTime() + rule.windowMs).toISOString() });
-    if (counted) return null;
-    const expiry = await findExpiry(this.db, key);
+    if (await this.hits.add({ request: { scope, value, rule }, now })) return null;
+    const expiry = await findExpiry(this.db, limitKey(scope, value));
     const freeAt = expiry ? Date.parse(expiry) : now.getTime() + rule.windowMs;
     return Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000));
   }
 
   /**
-   * Counts a hit inside the caller's transaction `trx` (a sign-up's own group commit, say), so that it costs
-   * no transaction of its own and is undone if that transaction is. Resolves with whether it counted.
+   * Counts hits inside the caller's transaction `trx` (a batch of sign-ups' own group commit, say), so that
+   * they cost no transaction of their own and are undone if that transaction is: one statement per rule,
+   * however many hits. Resolves with whether each one counted, in order.
    */
-  async hitWithin(trx: Db, scope: string, value: string, rule: RateRule, now: Date): Promise<boolean> {
-    if (rule.limit === 0) return true;
-    this.hitsSincePrune++;
-    return takeHit(trx, limitKey(scope, value), rule.limit, now.toISOString(), new Date(now.getTime() + rule.windowMs).toISOString());
+  async hitsWithin(trx: Db, requests: readonly HitRequest[], now: Date): Promise<boolean[]> {
+    const counted = requests.map((r) => r.rule.limit === 0);
+    const byRule = new Map<string, number[]>();
+    for (const [i, r] of requests.entries()) {
+      if (r.rule.limit === 0) continue;
+      const rule = `${r.rule.limit}/${r.rule.windowMs}`;
+      byRule.set(rule, [...(byRule.get(rule) ?? []), i]);
+    }
+    for (const indexes of byRule.values()) {
+      const first = requests[indexes[0] ?? 0];
+      if (!first) continue;
+      const keys = indexes.map((i) => limitKey(requests[i]!.scope, requests[i]!.value));
+      const asked = new Map<string, number>();
+      for (const key of keys) asked.set(key, (asked.get(key) ?? 0) + 1);
+      // In key order, so that two processes' statements lock the same rows in the same order (no deadlock).
+      const ordered = [...asked].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, count]) => ({ key, count }));
+      const granted = await takeHits(trx, ordered, first.rule.limit, now.toISOString(), new Date(now.getTime() + first.rule.windowMs).toISOString());
+      // The first hits of a key, in arrival order, are the ones that fit.
+      indexes.forEach((i, n) => {
+        const key = keys[n] ?? '';
+        const left = granted.get(key) ?? 0;
+        counted[i] = left > 0;
+        granted.set(key, left - 1);
+      });
+    }
+    this.hitsSincePrune += requests.length;
+    return counted;
   }
 
   /** Gives back one hit of `value` in `scope`. */
@@ -72,15 +100,15 @@ export class RateLimiter {
   }
 
   private async write(batch: Hit[]): Promise<boolean[]> {
-    // In key order, so that two processes' batches lock the same rows in the same order (no deadlock).
-    const order = batch.map((hit, i) => ({ hit, i })).sort((a, b) => (a.hit.key < b.hit.key ? -1 : a.hit.key > b.hit.key ? 1 : 0));
-    const results = await inTransaction(this.db, async (trx) => {
-      const counted: boolean[] = Array.from({ length: batch.length }, () => false);
-      for (const { hit, i } of order) counted[i] = await takeHit(trx, hit.key, hit.limit, hit.now, hit.expiresAt);
-      return counted;
-    });
-    this.hitsSincePrune += batch.length;
-    if (batch[0]) await this.pruneNow(batch[0].now);
+    const now = batch.reduce((latest, hit) => (hit.now > latest ? hit.now : latest), new Date(0));
+    const results = await inTransaction(this.db, (trx) =>
+      this.hitsWithin(
+        trx,
+        batch.map((hit) => hit.request),
+        now,
+      ),
+    );
+    await this.pruneNow(now.toISOString());
     return results;
   }
 

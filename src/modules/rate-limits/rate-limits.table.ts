@@ -3,6 +3,8 @@ export interface RateLimitsTable {
   key: string;
   hits: number;
   expires_at: string;
+  /** How many hits the row's last upsert counted: what that statement returns (see takeHits). */
+  granted: number;
 }
 
 export interface RateLimitsTables {

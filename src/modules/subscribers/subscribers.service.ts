@@ -67,11 +67,17 @@ export class SignupRateLimiter {
   }
 
   /**
-   * Counts a sign-up against its IP's limit, then its address's, inside the sign-up's own transaction `trx`:
-   * no extra transaction per sign-up, and a sign-up whose write fails has used up nothing.
+   * Counts a batch of sign-ups against their IPs' limit, then (those under it) their addresses', inside
+   * the sign-ups' own transaction `trx`: two statements per batch, no extra transaction, and a sign-up
+   * whose write fails has used up nothing. Resolves with whether each may go ahead.
    */
-  async allowWithin(trx: Db, ip: string, emailKey: string, now: Date): Promise<boolean> {
-    return (await this.limits.hitWithin(trx, 'signup-ip', ipSource(ip), this.perIp, now)) && this.limits.hitWithin(trx, 'signup-address', emailKey, this.perAddress, now);
+  async allowWithin(trx: Db, signups: readonly { ip: string; emailKey: string }[], now: Date): Promise<boolean[]> {
+    const ipOk = await this.limits.hitsWithin(trx, signups.map((s) => ({ scope: 'signup-ip', value: ipSource(s.ip), rule: this.perIp })), now);
+    const next = signups.flatMap((s, i) => (ipOk[i] ? [i] : []));
+    const addressOk = await this.limits.hitsWithin(trx, next.map((i) => ({ scope: 'signup-address', value: signups[i]!.emailKey, rule: this.perAddress })), now);
+    const allowed = signups.map(() => false);
+    next.forEach((i, n) => (allowed[i] = addressOk[n] ?? false));
+    return allowed;
   }
 
   /** After a batch of sign-ups has committed: deletes a few expired counters now and then. */
@@ -103,8 +109,9 @@ export class SubscriberService {
     this.limiter = limiter;
     this.signups = createGroupCommit(
       async (items) => {
-        const outcomes = await writeSignups(deps.db, items, (trx, item) => limiter.allowWithin(trx, item.limitIp, item.emailKey, new Date(item.at)));
-        if (items[0]) await limiter.afterBatch(new Date(items[0].at));
+        const latest = new Date(items.reduce((at, item) => (item.at > at ? item.at : at), ''));
+        const outcomes = await writeSignups(deps.db, items, (trx) => limiter.allowWithin(trx, items.map((item) => ({ ip: item.limitIp, emailKey: item.emailKey })), latest));
+        await limiter.afterBatch(latest);
         return outcomes;
       },
       { maxBatch: 200 },
@@ -262,14 +269,12 @@ type SignupOutcome = number | null | 'rate_limited';
  * gets an "already subscribed" mail. The legal versions and the form's wording are read inside the same
  * transaction, so each consent event names the documents current when it was committed.
  */
-async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db, item: PendingSignup) => Promise<boolean>): Promise<SignupOutcome[]> {
+async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => Promise<boolean[]>): Promise<SignupOutcome[]> {
   return inTransaction(db, async (trx) => {
     const results: SignupOutcome[] = items.map(() => null);
-    const admitted: number[] = [];
-    for (const [i, item] of items.entries()) {
-      if (await admit(trx, item)) admitted.push(i);
-      else results[i] = 'rate_limited';
-    }
+    const allowed = await admit(trx);
+    const admitted = items.flatMap((_, i) => (allowed[i] ? [i] : []));
+    for (const [i, ok] of allowed.entries()) if (!ok) results[i] = 'rate_limited';
     const [settings, terms, privacy, suppressed] = await Promise.all([
       getSiteSettings(trx),
       currentLegal(trx, 'terms'),
