@@ -14,6 +14,7 @@ import { mediaRoutes } from './modules/media/media.routes.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
 import { mediaNewsroomRoutes } from './modules/media/media.newsroom.routes.ts';
 import { searchRoutes } from './modules/search/search.routes.ts';
+import { RateLimiter } from './modules/rate-limits/rate-limits.service.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
 import { getSiteSettings } from './modules/settings/settings.service.ts';
 import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
@@ -243,13 +244,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await subscriberMailer.stop();
     if (!deps.mail) mail.close();
   });
+  // Sign-up and sign-in limits, counted in the database so that every process shares them.
+  const limits = new RateLimiter(db);
   const subscribers = new SubscriberService({
     db,
     secret,
     config,
     now,
     mailer: subscriberMailer,
-    limiter: new SignupRateLimiter({
+    limiter: new SignupRateLimiter(limits, {
       perIp: { limit: config.signupLimits.perIp, windowMs: 10 * 60_000 },
       perAddress: { limit: config.signupLimits.perAddress, windowMs: 60 * 60_000 },
     }),
@@ -257,7 +260,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(subscriberRoutes, { db, config, assets, now, subscribers, pages });
   newsletterRoutes(app, { db, siteUrl: config.siteUrl });
 
-  const users = new UserService({ db, siteUrl: config.siteUrl, now });
+  const users = new UserService({ db, siteUrl: config.siteUrl, now, limits });
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
   installNewsroomGuards(app, { auth, secret });
   // The newsroom's newsletter, subscriber, legal and user screens, in the newsroom shell.

@@ -4,8 +4,9 @@ import type { MediaTables } from '../modules/media/media.table.ts';
 import type { NewslettersTables } from '../modules/newsletters/newsletters.table.ts';
 import type { SettingsTables } from '../modules/settings/settings.table.ts';
 import type { SubscribersTables } from '../modules/subscribers/subscribers.table.ts';
+import type { RateLimitsTables } from '../modules/rate-limits/rate-limits.table.ts';
 import type { UsersTables } from '../modules/users/users.table.ts';
 import type { ContentVersionTables } from '../web/content-changes.ts';
 
 /** Every table, as Kysely sees it; each module declares its own tables in its `*.table.ts`. */
-export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables, UsersTables, ContentVersionTables {}
+export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables, UsersTables, RateLimitsTables, ContentVersionTables {}

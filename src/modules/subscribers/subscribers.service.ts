@@ -5,6 +5,7 @@ import { createGroupCommit, type GroupCommit } from '../../db/group-commit.ts';
 import { type Db, inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { getLegalDocument } from '../legal/legal.service.ts';
+import { ipSource, RateLimiter, type RateRule } from '../rate-limits/rate-limits.service.ts';
 import type { LegalDocumentRow } from '../legal/legal.table.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import {
@@ -48,43 +49,42 @@ export interface RequestFacts {
 }
 
 /**
- * Sliding-window counters per IP and per address, in memory: they hold per process, so N server processes
- * allow up to N times the limits. Enough to stop one machine from turning the form into a mail cannon;
- * a shared limit would need the database.
+ * The sign-up limits, per IP (an IPv6 address counts by its /64) and per address, kept in the database
+ * (rate-limits.service.ts) so that every web process counts the same sign-ups.
  */
 export class SignupRateLimiter {
-  private readonly hits = new Map<string, number[]>();
-  private readonly perIp: { limit: number; windowMs: number };
-  private readonly perAddress: { limit: number; windowMs: number };
+  private readonly limits: RateLimiter;
+  private readonly perIp: RateRule;
+  private readonly perAddress: RateRule;
 
-  constructor(options: { perIp?: { limit: number; windowMs: number }; perAddress?: { limit: number; windowMs: number } } = {}) {
+  constructor(limits: RateLimiter, options: { perIp?: RateRule; perAddress?: RateRule } = {}) {
+    this.limits = limits;
     this.perIp = options.perIp ?? { limit: 20, windowMs: 10 * 60_000 };
     this.perAddress = options.perAddress ?? { limit: 5, windowMs: 60 * 60_000 };
   }
 
-  /** Counts an attempt from `ip`; false when the IP is over its limit. */
-  allowIp(ip: string, now: Date): boolean {
-    return this.hit(`ip:${ip}`, this.perIp, now.getTime());
+  /** Counts an attempt from `ip` that will store nothing (a robot, a mistyped form); false when over the limit. */
+  async allowIp(ip: string, now: Date): Promise<boolean> {
+    return (await this.limits.hit('signup-ip', ipSource(ip), this.perIp, now)) === null;
   }
 
-  /** Counts an attempt for an address; false when it is over its limit. */
-  allowAddress(emailKey: string, now: Date): boolean {
-    return this.hit(`address:${emailKey}`, this.perAddress, now.getTime());
-  }
-
-  private hit(key: string, rule: { limit: number; windowMs: number }, now: number): boolean {
-    if (rule.limit === 0) return true; // 0: no limit (SIGNUP_LIMIT_PER_IP=0 for benchmarks), nothing kept
-    const recent = (this.hits.get(key) ?? []).filter((t) => t > now - rule.windowMs);
-    const allowed = recent.length < rule.limit;
-    if (allowed) recent.push(now);
-    this.hits.set(key, recent);
-    if (this.hits.size > 100_000) this.prune(now); // bounded memory under a flood of distinct keys
+  /**
+   * Counts a batch of sign-ups against their IPs' limit, then (those under it) their addresses', inside
+   * the sign-ups' own transaction `trx`: two statements per batch, no extra transaction, and a sign-up
+   * whose write fails has used up nothing. Resolves with whether each may go ahead.
+   */
+  async allowWithin(trx: Db, signups: readonly { ip: string; emailKey: string }[], now: Date): Promise<boolean[]> {
+    const ipOk = await this.limits.hitsWithin(trx, signups.map((s) => ({ scope: 'signup-ip', value: ipSource(s.ip), rule: this.perIp })), now);
+    const next = signups.flatMap((s, i) => (ipOk[i] ? [i] : []));
+    const addressOk = await this.limits.hitsWithin(trx, next.map((i) => ({ scope: 'signup-address', value: signups[i]!.emailKey, rule: this.perAddress })), now);
+    const allowed = signups.map(() => false);
+    next.forEach((i, n) => (allowed[i] = addressOk[n] ?? false));
     return allowed;
   }
 
-  private prune(now: number): void {
-    const longest = Math.max(this.perIp.windowMs, this.perAddress.windowMs);
-    for (const [key, times] of this.hits) if (!times.some((t) => t > now - longest)) this.hits.delete(key);
+  /** After a batch of sign-ups has committed: deletes a few expired counters now and then. */
+  async afterBatch(now: Date): Promise<void> {
+    await this.limits.pruneNow(now.toISOString());
   }
 }
 
@@ -103,12 +103,21 @@ export class SubscriberService {
   private readonly limiter: SignupRateLimiter;
 
   /** Sign-ups arriving together are written in one transaction (see writeSignups). */
-  private readonly signups: GroupCommit<PendingSignup, number | null>;
+  private readonly signups: GroupCommit<PendingSignup, SignupOutcome>;
 
   constructor(deps: SubscriberServiceDeps) {
     this.deps = deps;
-    this.limiter = deps.limiter ?? new SignupRateLimiter();
-    this.signups = createGroupCommit((items) => writeSignups(deps.db, items), { maxBatch: 200 });
+    const limiter = deps.limiter ?? new SignupRateLimiter(new RateLimiter(deps.db));
+    this.limiter = limiter;
+    this.signups = createGroupCommit(
+      async (items) => {
+        const latest = new Date(items.reduce((at, item) => (item.at > at ? item.at : at), ''));
+        const outcomes = await writeSignups(deps.db, items, (trx) => limiter.allowWithin(trx, items.map((item) => ({ ip: item.limitIp, emailKey: item.emailKey })), latest));
+        await limiter.afterBatch(latest);
+        return outcomes;
+      },
+      { maxBatch: 200 },
+    );
   }
 
   /**
@@ -119,13 +128,15 @@ export class SubscriberService {
    */
   async signup(form: SignupForm, request: RequestFacts): Promise<void> {
     const now = this.deps.now();
-    if (!this.limiter.allowIp(request.ip, now)) throw new AppError('subscriber.rate_limited');
-    if (form.website) return; // a robot filled the honeypot: pretend success, store nothing
-    const address = normaliseEmail(form.email);
-    if (!address) throw new AppError('subscriber.invalid_email');
-    if (form.consent !== 'yes') throw new AppError('subscriber.consent_required');
-    if (!this.limiter.allowAddress(address.emailKey, now)) throw new AppError('subscriber.rate_limited');
+    const address = form.website ? null : normaliseEmail(form.email);
+    if (!address || form.consent !== 'yes') {
+      // Nothing will be stored, but the attempt counts against the IP all the same.
+      if (!(await this.limiter.allowIp(request.ip, now))) throw new AppError('subscriber.rate_limited');
+      if (form.website) return; // a robot filled the honeypot: pretend success, store nothing
+      throw new AppError(address ? 'subscriber.consent_required' : 'subscriber.invalid_email');
+    }
 
+    // The IP and address limits are counted in the sign-up's own transaction (see writeSignups).
     const mailId = await this.signups.add({
       email: address.email,
       emailKey: address.emailKey,
@@ -134,8 +145,10 @@ export class SubscriberService {
       at: now.toISOString(),
       sourceUrl: sameSitePath(form.source),
       ip: this.storedIp(request.ip),
+      limitIp: request.ip,
       userAgent: request.userAgent ? request.userAgent.slice(0, maxUserAgentLength) : null,
     });
+    if (mailId === 'rate_limited') throw new AppError('subscriber.rate_limited');
     // Committed: the mail is on record whatever happens next; this process sends it right away.
     if (mailId !== null) this.deps.mailer?.wake();
   }
@@ -295,28 +308,37 @@ interface PendingSignup {
   at: string;
   sourceUrl: string | null;
   ip: string | null;
+  /** The request's address as received, for the rate limit (`ip` is what IP_STORAGE keeps). */
+  limitIp: string;
   userAgent: string | null;
 }
 
+/** A sign-up's queued mail id; null when nothing is sent (a suppressed address); or refused by a rate limit. */
+type SignupOutcome = number | null | 'rate_limited';
+
 /**
  * Writes a batch of sign-ups in one transaction and resolves with each one's queued mail id (null for a
- * suppressed address: nothing stored, nothing sent). Per sign-up, exactly what one sign-up alone would do:
+ * suppressed address: nothing stored, nothing sent; `rate_limited` for one that `admit`, counting the rate
+ * limits in this same transaction, refused). Per sign-up, exactly what one sign-up alone would do:
  * a new address becomes a `pending` subscriber; a pending or unsubscribed one gets a fresh nonce (only the
  * newest link works); both get a `signup` consent event and a confirmation mail. A confirmed address only
  * gets an "already subscribed" mail. The legal versions and the form's wording are read inside the same
  * transaction, so each consent event names the documents current when it was committed.
  */
-async function writeSignups(db: Db, items: PendingSignup[]): Promise<(number | null)[]> {
+async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => Promise<boolean[]>): Promise<SignupOutcome[]> {
   return inTransaction(db, async (trx) => {
+    const results: SignupOutcome[] = items.map(() => null);
+    const allowed = await admit(trx);
+    const admitted = items.flatMap((_, i) => (allowed[i] ? [i] : []));
+    for (const [i, ok] of allowed.entries()) if (!ok) results[i] = 'rate_limited';
     const [settings, terms, privacy, suppressed] = await Promise.all([
       getSiteSettings(trx),
       currentLegal(trx, 'terms'),
       currentLegal(trx, 'privacy'),
-      findSuppressed(trx, [...new Set(items.map((i) => i.emailHash))]),
+      findSuppressed(trx, [...new Set(admitted.map((i) => items[i]!.emailHash))]),
     ]);
-    const results: (number | null)[] = items.map(() => null);
     // Erased and bounced addresses are never mailed again, whatever the form says (see ARCHITECTURE.md).
-    let remaining = items.map((_, i) => i).filter((i) => !suppressed.has(items[i]!.emailHash));
+    let remaining = admitted.filter((i) => !suppressed.has(items[i]!.emailHash));
     // The same address twice in one batch: the later sign-up goes in a second round, as if it came after.
     while (remaining.length > 0) {
       const keys = new Set<string>();

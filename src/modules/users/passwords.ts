@@ -1,4 +1,7 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import pLimit from 'p-limit';
+import { AppError } from '../../errors.ts';
 
 /** Shortest password accepted (NIST SP 800-63B §5.1.1.2 asks for at least 8; we ask for more). */
 export const minPasswordLength = 12;
@@ -10,10 +13,27 @@ const current = { N: 2 ** 15, r: 8, p: 1 } as const;
 const saltBytes = 16;
 const keyBytes = 64;
 
+/**
+ * scrypt runs on libuv's thread pool (4 threads), which also does every file read: a burst of sign-ins
+ * would fill it and stall media and assets for seconds. So at most half the cores hash at once, per process.
+ */
+const hashing = pLimit(Math.max(1, Math.floor(availableParallelism() / 2)));
+/** Hashes waiting beyond this are refused with `auth.busy` (each takes ~0.1 s, so later answers come too late to help). */
+export const maxQueuedHashes = 16;
+
+/** True when a new hash would be refused: callers check before spending anything else on a request. */
+export function hashingIsBusy(): boolean {
+  return hashing.pendingCount >= maxQueuedHashes;
+}
+
 function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scryptCallback(password.normalize('NFKC'), salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)));
-  });
+  if (hashingIsBusy()) return Promise.reject(new AppError('auth.busy'));
+  return hashing(
+    () =>
+      new Promise<Buffer>((resolve, reject) => {
+        scryptCallback(password.normalize('NFKC'), salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)));
+      }),
+  );
 }
 
 /** 128·N·r bytes of memory, plus headroom; Node's default limit (32 MiB) is just too small for N=2^15. */

@@ -117,6 +117,8 @@ ${options.error ? html`<p class="newsroom__error" role="alert" id="password-erro
 <form class="newsroom__form" method="post" action="/newsroom/password">
   ${csrfInput(options.csrf)}
   <input type="text" name="username" autocomplete="username" value="${user.email}" hidden>
+  ${user.password_hash ? html`<label for="current-password">Current password</label>
+  <input id="current-password" name="current" type="password" autocomplete="current-password" required maxlength="1024">` : ''}
   <label for="new-password">New password (at least 12 characters)</label>
   <input id="new-password" name="password" type="password" autocomplete="new-password" required minlength="12" maxlength="1024"${options.error ? html` aria-describedby="password-error"` : ''}>
   <label for="repeat-password">The same again</label>

@@ -51,15 +51,4 @@ describeEachDatabase('users repository', (dialect) => {
     assert.equal(await repo.consumeSignInLink(t.db, '2'.repeat(64), at(10)), false);
   });
 
-  it('counts failed attempts per key in a window', async () => {
-    await repo.recordSignInAttempts(t.db, ['account:x', 'ip:1'], at(1));
-    await repo.recordSignInAttempts(t.db, ['account:x', 'ip:1'], at(2));
-    await repo.recordSignInAttempts(t.db, ['ip:1'], at(20));
-    assert.deepEqual(await repo.countSignInAttempts(t.db, 'account:x', at(0)), { count: 2, oldest: at(1) });
-    assert.deepEqual(await repo.countSignInAttempts(t.db, 'ip:1', at(1)), { count: 2, oldest: at(2) });
-    assert.deepEqual(await repo.countSignInAttempts(t.db, 'ip:2', at(0)), { count: 0, oldest: null });
-    await repo.clearSignInAttempts(t.db, 'account:x');
-    await repo.deleteSignInAttemptsBefore(t.db, at(2));
-    assert.deepEqual(await repo.countSignInAttempts(t.db, 'ip:1', at(0)), { count: 1, oldest: at(20) });
-  });
 });

@@ -1,3 +1,4 @@
+import { PostgresAdapter } from 'kysely';
 import type { Db } from '../../db/index.ts';
 import type { NewUser, Role, SessionRow, UserRow } from './users.table.ts';
 
@@ -94,6 +95,11 @@ export async function findSignInLink(db: Db, tokenHash: string) {
   return db.selectFrom('sign_in_links').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 }
 
+/** Voids every link of a user (disabled, or a new password): a link issued before then must not sign in. */
+export async function deleteSignInLinksOfUser(db: Db, userId: number): Promise<void> {
+  await db.deleteFrom('sign_in_links').where('user_id', '=', userId).execute();
+}
+
 /**
  * Marks a link used, only if it is unused and unexpired, in one statement: of two simultaneous uses, one
  * wins. Returns whether this call consumed it.
@@ -109,32 +115,18 @@ export async function consumeSignInLink(db: Db, tokenHash: string, now: string):
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function recordSignInAttempts(db: Db, keys: string[], at: string): Promise<void> {
-  if (keys.length === 0) return;
-  await db.insertInto('sign_in_attempts').values(keys.map((key) => ({ key, at }))).execute();
-}
-
-/** Failed attempts for `key` since `since`, and the oldest of them (for Retry-After). */
-export async function countSignInAttempts(db: Db, key: string, since: string): Promise<{ count: number; oldest: string | null }> {
-  const row = await db
-    .selectFrom('sign_in_attempts')
-    .select((eb) => [eb.fn.countAll<string | number>().as('count'), eb.fn.min('at').as('oldest')])
-    .where('key', '=', key)
-    .where('at', '>', since)
-    .executeTakeFirstOrThrow();
-  return { count: Number(row.count), oldest: row.oldest ?? null };
-}
-
-export async function clearSignInAttempts(db: Db, key: string): Promise<void> {
-  await db.deleteFrom('sign_in_attempts').where('key', '=', key).execute();
-}
-
-export async function deleteSignInAttemptsBefore(db: Db, before: string): Promise<void> {
-  await db.deleteFrom('sign_in_attempts').where('at', '<=', before).execute();
-}
-
 export async function setRole(db: Db, userId: number, role: Role): Promise<void> {
   await db.updateTable('users').set({ role }).where('id', '=', userId).execute();
+}
+
+/**
+ * Locks the rows of the admins who can still sign in (PostgreSQL), until the transaction ends: two admins
+ * disabling or demoting each other at once are then taken one after the other, and the second counts what
+ * the first left. SQLite needs no lock: its writers are serialised and a stale reader cannot commit.
+ */
+export async function lockActiveAdmins(db: Db): Promise<void> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await db.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled_at', 'is', null).orderBy('id').forUpdate().execute();
 }
 
 /** Admins who can still sign in. */

@@ -243,6 +243,56 @@ describe('newsroom accounts over HTTP', () => {
     assert.equal((await request(visitor, { method: 'POST', url: '/newsroom/password', form: { _csrf: visitorCsrf, password: 'x'.repeat(12), repeat: 'x'.repeat(12) } })).statusCode, 401);
   });
 
+  it('asks for the current password before changing it, and throttles wrong guesses at it', async () => {
+    await users.createUser({ email: 'changer@example.com', role: 'author', password });
+    const jar = new CookieJar();
+    assert.equal((await signIn(jar, 'changer@example.com', password, '10.6.0.1')).statusCode, 303);
+    const dashboard = await request(jar, { method: 'GET', url: '/newsroom' });
+    assert.match(dashboard.body, /<input id="current-password" name="current" type="password" autocomplete="current-password" required/);
+    const csrf = csrfFrom(dashboard.body);
+    const change = (form: Record<string, string>) => request(jar, { method: 'POST', url: '/newsroom/password', form: { _csrf: csrf, password: 'a brand new password', repeat: 'a brand new password', ...form } });
+    const missing = await change({});
+    assert.equal(missing.statusCode, 400);
+    assert.match(missing.body, /Your current password is not right/);
+    assert.equal((await change({ current: 'not the password at all' })).statusCode, 400);
+    assert.equal((await signIn(new CookieJar(), 'changer@example.com', 'a brand new password', '10.6.0.2')).statusCode, 401, 'nothing changed');
+    assert.equal((await change({ current: password })).statusCode, 303);
+    assert.equal((await signIn(new CookieJar(), 'changer@example.com', 'a brand new password', '10.6.0.3')).statusCode, 303);
+    // Guessing the current password through a borrowed session meets the sign-in throttle.
+    const guesses = [];
+    for (let i = 0; i < 6; i++) guesses.push((await change({ current: `guess number ${i} here` })).statusCode);
+    assert.deepEqual(guesses, [400, 400, 400, 400, 400, 429]);
+  });
+
+  it('voids unused sign-in links when the user is disabled (enabling does not revive them) and when a password is set', async () => {
+    await users.createUser({ email: 'keeper@example.com', role: 'admin', password });
+    const adminJar = new CookieJar();
+    assert.equal((await signIn(adminJar, 'keeper@example.com', password, '10.7.0.1')).statusCode, 303);
+    const adminCsrf = csrfFrom((await request(adminJar, { method: 'GET', url: '/newsroom' })).body);
+    const { user, link } = await users.createUser({ email: 'linkholder@example.com', role: 'author' });
+    const linkPath = (url: string) => new URL(url).pathname + new URL(url).search;
+    assert.equal((await request(new CookieJar(), { method: 'GET', url: linkPath(link ?? '') })).statusCode, 200);
+    for (const action of ['disable', 'enable']) {
+      assert.equal((await request(adminJar, { method: 'POST', url: `/newsroom/users/${user.id}/${action}`, form: { _csrf: adminCsrf } })).statusCode, 303);
+    }
+    const useLink = async (url: string) => {
+      const jar = new CookieJar();
+      const shown = await request(jar, { method: 'GET', url: linkPath(url) });
+      if (shown.statusCode !== 200) return shown.statusCode;
+      return (await request(jar, { method: 'POST', url: '/newsroom/sign-in/link', form: { _csrf: csrfFrom(shown.body), token: new URL(url).searchParams.get('token') ?? '' } })).statusCode;
+    };
+    assert.equal(await useLink(link ?? ''), 400, 'the link from before the disable is void');
+
+    const spare = await users.issueSignInLink(user.id);
+    const jar = new CookieJar();
+    const fresh = await users.issueSignInLink(user.id);
+    const shown = await request(jar, { method: 'GET', url: linkPath(fresh) });
+    assert.equal((await request(jar, { method: 'POST', url: '/newsroom/sign-in/link', form: { _csrf: csrfFrom(shown.body), token: new URL(fresh).searchParams.get('token') ?? '' } })).statusCode, 303);
+    const csrf = csrfFrom((await request(jar, { method: 'GET', url: '/newsroom' })).body);
+    assert.equal((await request(jar, { method: 'POST', url: '/newsroom/password', form: { _csrf: csrf, password: 'my own good password', repeat: 'my own good password' } })).statusCode, 303);
+    assert.equal(await useLink(spare), 400, 'a link issued before the password was set is void');
+  });
+
   it('renders valid, accessible HTML on every account page', async () => {
     const validator = new HtmlValidate({ extends: ['html-validate:standard', 'html-validate:a11y', 'html-validate:document'], rules: { 'no-inline-style': 'error' } });
     const admin = new CookieJar();

@@ -74,7 +74,8 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
         reply.header('retry-after', String(error.retryAfterSeconds));
         return again(error.status, error.message, parsed.data.email);
       }
-      if (error instanceof AppError && error.code === 'auth.failed') return again(error.status, error.message, parsed.data.email);
+      if (error instanceof AppError && error.code === 'auth.busy') reply.header('retry-after', '1');
+      if (error instanceof AppError && (error.code === 'auth.failed' || error.code === 'auth.busy')) return again(error.status, error.message, parsed.data.email);
       throw error;
     }
   });
@@ -132,9 +133,10 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
     const parsed = passwordFormSchema.safeParse(request.body ?? {});
     try {
       if (!parsed.success) throw new AppError('user.weak_password');
-      await users.setPassword(current.user.id, current.sessionId, parsed.data.password, parsed.data.repeat);
+      await users.setPassword(current.user.id, current.sessionId, parsed.data.password, parsed.data.repeat, parsed.data.current);
     } catch (error) {
-      if (error instanceof AppError && (error.code === 'user.weak_password' || error.code === 'user.password_mismatch')) {
+      if (error instanceof ThrottledError) reply.header('retry-after', String(error.retryAfterSeconds));
+      if (error instanceof AppError && ['user.weak_password', 'user.password_mismatch', 'user.wrong_password', 'auth.throttled', 'auth.busy'].includes(error.code)) {
         return dashboard(request, reply, { error: error.message }, error.status);
       }
       throw error;

@@ -22,6 +22,8 @@ export const roleSchema = z.enum(roles);
 
 /** The dashboard's password form; strength is the service's rule (passwords.ts). */
 export const passwordFormSchema = z.object({
+  /** Asked of a user who has a password already, so a borrowed session cannot change it. */
+  current: z.string().max(1024).optional(),
   password: z.string().max(1024),
   repeat: z.string().max(1024),
 });

@@ -1,7 +1,8 @@
 import { type Db, inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { normaliseEmail } from '../subscribers/subscribers.schema.ts';
-import { decoyHash, hashPassword, maxPasswordLength, minPasswordLength, needsRehash, verifyPassword } from './passwords.ts';
+import { ipSource, RateLimiter } from '../rate-limits/rate-limits.service.ts';
+import { decoyHash, hashingIsBusy, hashPassword, maxPasswordLength, minPasswordLength, needsRehash, verifyPassword } from './passwords.ts';
 import * as repo from './users.repository.ts';
 import type { Role, SessionRow, UserRow } from './users.table.ts';
 import { roles } from './users.table.ts';
@@ -47,6 +48,8 @@ export interface UserServiceDeps {
   db: Db;
   siteUrl: string;
   now: () => Date;
+  /** Sign-in throttling; shared with the sign-up limits in the app. */
+  limits?: RateLimiter;
 }
 
 /** Newsroom accounts: creating users, sign-in by password or one-time link, sessions, throttling. */
@@ -54,11 +57,13 @@ export class UserService {
   private readonly db: Db;
   private readonly siteUrl: string;
   private readonly now: () => Date;
+  private readonly limits: RateLimiter;
 
   constructor(deps: UserServiceDeps) {
     this.db = deps.db;
     this.siteUrl = deps.siteUrl;
     this.now = deps.now;
+    this.limits = deps.limits ?? new RateLimiter(deps.db);
   }
 
   /**
@@ -112,10 +117,14 @@ export class UserService {
     return address ? repo.findUserByEmailKey(this.db, address.emailKey) : undefined;
   }
 
-  /** Disables a user: no sign-in of any kind, and every session ends now. Reversible with `enable`. */
+  /**
+   * Disables a user: no sign-in of any kind, every session ends now, and unused sign-in links are void (so
+   * enabling the user again does not bring them back). Reversible with `enable`.
+   */
   async disableUser(userId: number): Promise<void> {
     await repo.setDisabledAt(this.db, userId, this.now().toISOString());
     await repo.deleteSessionsOfUser(this.db, userId);
+    await repo.deleteSignInLinksOfUser(this.db, userId);
   }
 
   async enableUser(userId: number): Promise<void> {
@@ -124,10 +133,12 @@ export class UserService {
 
   /**
    * Changes a user's role, or disables or enables them, from the newsroom. The last active admin can be
-   * neither demoted nor disabled (nobody could then manage users); checked and written in one transaction.
+   * neither demoted nor disabled (nobody could then manage users); checked and written in one transaction
+   * that first locks the active admins, so two such changes at once cannot both pass the check.
    */
   async updateUser(userId: number, change: { role: Role } | { disabled: boolean }): Promise<UserRow> {
     return inTransaction(this.db, async (trx) => {
+      await repo.lockActiveAdmins(trx);
       const user = await repo.findUserById(trx, userId);
       if (!user) throw new AppError('user.not_found');
       const losesAdmin = user.role === 'admin' && !user.disabled_at && ('role' in change ? change.role !== 'admin' : change.disabled);
@@ -136,6 +147,7 @@ export class UserService {
       else if (change.disabled) {
         await repo.setDisabledAt(trx, userId, user.disabled_at ?? this.now().toISOString());
         await repo.deleteSessionsOfUser(trx, userId);
+        await repo.deleteSignInLinksOfUser(trx, userId);
       } else await repo.setDisabledAt(trx, userId, null);
       const updated = await repo.findUserById(trx, userId);
       if (!updated) throw new AppError('user.not_found');
@@ -159,34 +171,36 @@ export class UserService {
    */
   async signInWithPassword(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
     const emailKey = normaliseEmail(email)?.emailKey ?? email.trim().toLowerCase();
-    const keys = [`account:${emailKey}`, `ip:${client.ip}`];
-    await this.checkThrottle(keys[0] ?? '', keys[1] ?? '');
+    const ip = ipSource(client.ip);
+    if (hashingIsBusy()) throw new AppError('auth.busy');
+    await this.reserveAttempt(emailKey, ip);
     const user = emailKey.length > 0 && emailKey.length <= 254 ? await repo.findUserByEmailKey(this.db, emailKey) : undefined;
     const usable = user && !user.disabled_at && user.password_hash ? user : undefined;
     const tooLong = password.length > maxPasswordLength;
     const matches = await verifyPassword(tooLong ? '' : password, usable?.password_hash ?? (await decoyHash()));
-    if (!usable || !matches || tooLong) {
-      await repo.recordSignInAttempts(this.db, keys, this.now().toISOString());
-      throw new AppError('auth.failed');
-    }
-    await repo.clearSignInAttempts(this.db, keys[0] ?? '');
+    if (!usable || !matches || tooLong) throw new AppError('auth.failed'); // the attempt stays counted
+    // Only failures count: the account starts afresh, and the IP gets its attempt back.
+    await this.limits.clear('signin-account', emailKey);
+    await this.limits.refund('signin-ip', ip);
     if (needsRehash(usable.password_hash ?? '')) await repo.setPasswordHash(this.db, usable.id, await hashPassword(password));
     return { token: await this.startSession(usable.id, client), user: usable };
   }
 
-  /** Throws ThrottledError if either key has reached its limit of failures in the window. */
-  private async checkThrottle(accountKey: string, ipKey: string): Promise<void> {
-    const now = this.now().getTime();
-    const since = new Date(now - throttleWindowMs).toISOString();
-    for (const [key, limit] of [[accountKey, maxFailuresPerAccount], [ipKey, maxFailuresPerIp]] as const) {
-      const { count, oldest } = await repo.countSignInAttempts(this.db, key, since);
-      if (count >= limit) {
-        const freeAt = (oldest ? Date.parse(oldest) : now) + throttleWindowMs;
-        throw new ThrottledError(Math.max(1, Math.ceil((freeAt - now) / 1000)));
-      }
+  /**
+   * Counts the attempt against the account and the IP before any password is hashed, each in one atomic
+   * statement: of a burst of simultaneous guesses only the first `maxFailuresPerAccount` are ever looked
+   * at, in every process. Throws ThrottledError when either limit is reached.
+   */
+  private async reserveAttempt(emailKey: string, ip: string): Promise<void> {
+    const now = this.now();
+    const window = { windowMs: throttleWindowMs };
+    const accountWait = await this.limits.hit('signin-account', emailKey, { ...window, limit: maxFailuresPerAccount }, now);
+    if (accountWait !== null) throw new ThrottledError(accountWait);
+    const ipWait = await this.limits.hit('signin-ip', ip, { ...window, limit: maxFailuresPerIp }, now);
+    if (ipWait !== null) {
+      await this.limits.refund('signin-account', emailKey); // not looked at, so not an attempt on the account
+      throw new ThrottledError(ipWait);
     }
-    // Old attempts are of no further use; pruning here keeps the table small without a job.
-    await repo.deleteSignInAttemptsBefore(this.db, since);
   }
 
   /** For the GET of a link: throws `auth.bad_link`, `auth.link_used` or `auth.link_expired`; consumes nothing. */
@@ -241,14 +255,25 @@ export class UserService {
   }
 
   /**
-   * Sets (or changes) the signed-in user's password. Every other session of the user ends, so a password
-   * changed after a theft also shuts the thief out; this one stays.
+   * Sets (or changes) the signed-in user's password. Changing one asks for the current one (throttled as
+   * sign-ins are, per account), so a session left open or stolen cannot take the account over. Every other
+   * session of the user ends and unused sign-in links are void, so a password changed after a theft also
+   * shuts the thief out; this session stays.
    */
-  async setPassword(userId: number, keepSessionId: string, password: string, repeated: string): Promise<void> {
+  async setPassword(userId: number, keepSessionId: string, password: string, repeated: string, current?: string): Promise<void> {
     checkPasswordStrength(password);
     if (password !== repeated) throw new AppError('user.password_mismatch');
+    const user = await repo.findUserById(this.db, userId);
+    if (!user) throw new AppError('user.not_found');
+    if (user.password_hash) {
+      const wait = await this.limits.hit('signin-account', user.email_key, { limit: maxFailuresPerAccount, windowMs: throttleWindowMs }, this.now());
+      if (wait !== null) throw new ThrottledError(wait);
+      if (current === undefined || current.length > maxPasswordLength || !(await verifyPassword(current, user.password_hash))) throw new AppError('user.wrong_password');
+      await this.limits.clear('signin-account', user.email_key);
+    }
     await repo.setPasswordHash(this.db, userId, await hashPassword(password));
     await repo.deleteOtherSessionsOfUser(this.db, userId, keepSessionId);
+    await repo.deleteSignInLinksOfUser(this.db, userId);
   }
 
   async signOut(sessionId: string): Promise<void> {

@@ -36,18 +36,10 @@ export interface SignInLinksTable {
   used_at: string | null;
 }
 
-/** A failed sign-in, counted per account and per IP over a sliding window. */
-export interface SignInAttemptsTable {
-  id: Generated<number>;
-  key: string;
-  at: string;
-}
-
 export interface UsersTables {
   users: UsersTable;
   sessions: SessionsTable;
   sign_in_links: SignInLinksTable;
-  sign_in_attempts: SignInAttemptsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
