@@ -126,8 +126,8 @@ const environmentDocs: { readonly [Name in keyof typeof environmentSchema.shape]
   SEND_CONCURRENCY: { group: 'Mail', description: 'Messages in flight per worker, which is also its number of SMTP connections, and the most a crash can duplicate. Each web process sends sign-up confirmation mails with as many.' },
   SEND_RATE_PER_SECOND: { group: 'Mail', description: 'Ceiling on messages per second per worker process (`0`: none). Divide your provider\'s limit by the number of workers.' },
   WORKER: { group: 'Several processes', description: '`serve` runs the background work (newsletter delivery, scheduled publishing, video snippets) in-process. Set `false` and run `gazette worker` processes instead, as many as you like. Sign-up confirmation mails are sent by the web processes either way.' },
-  SIGNUP_LIMIT_PER_IP: { group: 'Sign-ups and privacy', description: 'Newsletter sign-ups accepted from one IP address per 10 minutes, per server process (more get 429). `0` turns the limit off: for benchmarks only.' },
-  SIGNUP_LIMIT_PER_ADDRESS: { group: 'Sign-ups and privacy', description: 'Sign-ups for one email address per hour, per server process (each may send a confirmation mail). `0` turns it off.' },
+  SIGNUP_LIMIT_PER_IP: { group: 'Sign-ups and privacy', description: 'Newsletter sign-ups accepted from one IP address (an IPv6 /64) per 10 minutes, counted in the database and shared by every process (more get 429). `0` turns the limit off: for benchmarks only.' },
+  SIGNUP_LIMIT_PER_ADDRESS: { group: 'Sign-ups and privacy', description: 'Sign-ups for one email address per hour (each may send a confirmation mail), shared by every process. `0` turns it off.' },
   MEDIA_URL: {
     group: 'Media',
     default: 'none: files in `DATA_DIR/media`',
@@ -229,7 +229,7 @@ export interface Config {
   /** Run a delivery worker inside `serve`. */
   readonly inProcessWorker: boolean;
   readonly media: MediaConfig;
-  /** Sign-ups allowed per IP per 10 minutes and per address per hour, per process (0: no limit). */
+  /** Sign-ups allowed per IP per 10 minutes and per address per hour, shared through the database (0: no limit). */
   readonly signupLimits: { readonly perIp: number; readonly perAddress: number };
   /**
    * Largest newsroom upload per kind, in bytes (captions are fixed at 1 MB); the most pixels an uploaded image
