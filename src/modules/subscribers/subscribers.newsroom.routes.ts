@@ -7,14 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { stringify } from 'csv-stringify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import type { NewsroomAuth } from '../users/users.auth.ts';
 import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
-import { exportColumns, exportSubscribers } from './subscribers.csv.ts';
+import { exportCsvStringifier, exportSubscribers } from './subscribers.csv.ts';
 import type { SubscriberStatus } from './subscribers.table.ts';
 import { checkCsvUpload, type SubscriberImports } from './subscribers.imports.ts';
 import { importMain, importProgressJson, subscriberDetailMain, subscriberListMain, subscriberStatuses } from './subscribers.newsroom.pages.ts';
@@ -192,7 +191,7 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
   });
 
   app.get('/newsroom/subscribers/export.csv', { preHandler: editor }, async (_request, reply) => {
-    const csv = stringify({ header: true, columns: exportColumns });
+    const csv = exportCsvStringifier();
     const day = deps.now().toISOString().slice(0, 10);
     reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="subscribers-${day}.csv"`);
     // Written while the response streams out, with backpressure, 1,000 rows of the database at a time.

@@ -196,6 +196,39 @@ describe('the newsroom subscriber screens', () => {
   });
 });
 
+describe('the newsroom export against formula injection', () => {
+  let source: TestSite;
+  let target: TestSite;
+  after(async () => {
+    await source?.close();
+    await target?.close();
+  });
+
+  it('neutralises cells a spreadsheet would run, and the export imports back into another site unchanged', async () => {
+    source = await createTestSite({ seed: false });
+    target = await createTestSite({ seed: false });
+    const sourceEditor = await signInAs(source, 'editor');
+    const targetEditor = await signInAs(target, 'editor');
+    const csv = ['email,name,status', '=eq@example.com,"=HYPERLINK(""http://evil.example"",""x"")",confirmed', '-dash@example.com,@SUM(A1),', 'plain@example.com,+1 555 0100,unsubscribed'].join('\n');
+    const imported = await upload(sourceEditor, { source: '-Sheet from the fair' }, { name: 'hostile.csv', content: csv });
+    assert.equal(imported.statusCode, 303, imported.body);
+    assert.equal((await waitForImport(sourceEditor, String(imported.headers.location))).summary.imported, 3);
+
+    const exported = await sourceEditor.request({ method: 'GET', url: '/newsroom/subscribers/export.csv' });
+    assert.equal(exported.statusCode, 200);
+    assert.match(exported.body, /^"'=eq@example\.com","'=HYPERLINK\(""http:\/\/evil\.example"",""x""\)",confirmed,/m);
+    assert.match(exported.body, /,"'-Sheet from the fair",/);
+    for (const record of parse<string[]>(exported.body)) for (const cell of record) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, cell);
+
+    const back = await upload(targetEditor, { source: 'Moved from the old site' }, { name: 'export.csv', content: exported.body });
+    assert.equal(back.statusCode, 303, back.body);
+    assert.equal((await waitForImport(targetEditor, String(back.headers.location))).summary.imported, 3);
+    const stored = (site: TestSite) => site.db.selectFrom('subscribers').select(['email', 'name', 'status']).orderBy('email').execute();
+    assert.deepEqual(await stored(target), await stored(source));
+    assert.deepEqual((await stored(target)).map((r) => r.name), ['@SUM(A1)', '=HYPERLINK("http://evil.example","x")', '+1 555 0100']);
+  });
+});
+
 describe('the newsroom subscriber screens at 100,000 subscribers', () => {
   let site: TestSite;
   let editor: NewsroomClient;
