@@ -9,6 +9,9 @@ import { parse } from 'csv-parse/sync';
 import { createDb, type Db } from '../../db/index.ts';
 import { emailHash } from './subscribers.tokens.ts';
 
+/** A CSV's records as arrays of cells, header row included. */
+const parseRows = (csv: string): string[][] => parse(csv);
+
 const run = promisify(execFile);
 const gazette = path.resolve(import.meta.dirname, '../../../bin/gazette.js');
 
@@ -143,7 +146,7 @@ describe('gazette subscribers import / export', () => {
     assert.match(text, /^"'=eq@example\.com","'=HYPERLINK\(""http:\/\/evil\.example"",""x""\)",pending,/m);
     assert.match(text, /,"'=cmd\|' \/C calc'!A0",/);
     // What a spreadsheet would see: no cell starts a formula.
-    for (const record of parse<string[]>(text)) for (const cell of record) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, cell);
+    for (const record of parseRows(text)) for (const cell of record) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, cell);
 
     const fresh = path.join(dir, 'formula-back');
     const back = await cli(fresh, ['subscribers', 'import', file, '--source', 'round trip']);
@@ -155,7 +158,7 @@ describe('gazette subscribers import / export', () => {
     } finally {
       await freshDb.destroy();
     }
-    const pick = (csv: string) => parse<string[]>(csv).map((r) => r.slice(0, 3));
+    const pick = (csv: string) => parseRows(csv).map((r) => r.slice(0, 3));
     assert.deepEqual(pick((await cli(fresh, ['subscribers', 'export'])).stdout), pick(text));
   });
 

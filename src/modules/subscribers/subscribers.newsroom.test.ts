@@ -7,6 +7,9 @@ import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { insertSubscribers } from '../newsletters/newsletters.fixtures.ts';
 import { exportColumns } from './subscribers.csv.ts';
 
+/** A CSV's records as arrays of cells, header row included. */
+const parseRows = (csv: string): string[][] => parse(csv);
+
 /** Uploads a CSV through the import form as a browser would (multipart, with the session's CSRF token). */
 async function upload(client: NewsroomClient, fields: Record<string, string>, file?: { name: string; type?: string; content: Buffer | string }) {
   const body = multipartBody({ _csrf: client.csrf, ...fields }, file ? { field: 'file', name: file.name, type: file.type ?? 'text/csv', content: file.content } : undefined);
@@ -218,7 +221,7 @@ describe('the newsroom export against formula injection', () => {
     assert.equal(exported.statusCode, 200);
     assert.match(exported.body, /^"'=eq@example\.com","'=HYPERLINK\(""http:\/\/evil\.example"",""x""\)",confirmed,/m);
     assert.match(exported.body, /,"'-Sheet from the fair",/);
-    for (const record of parse<string[]>(exported.body)) for (const cell of record) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, cell);
+    for (const record of parseRows(exported.body)) for (const cell of record) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, cell);
 
     const back = await upload(targetEditor, { source: 'Moved from the old site' }, { name: 'export.csv', content: exported.body });
     assert.equal(back.statusCode, 303, back.body);
