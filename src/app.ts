@@ -216,7 +216,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(formbody);
   const mail = deps.mail ?? (await createMailTransport(config));
-  healthRoutes(app, { readiness: createReadinessCheck({ db, mail: () => mail.description, draining: () => draining }) });
+  const readiness = createReadinessCheck({
+    db,
+    mail: () => mail.description,
+    ...(mail.verify ? { verifyMail: mail.verify } : {}),
+    warn: (line) => app.log.warn(line),
+    draining: () => draining,
+  });
+  healthRoutes(app, { readiness });
   const secret = await getOrCreateSecretKey(db, config.secretKey);
   // Every web process sends the mails of the sign-ups it took at once, and retries whatever is due.
   const subscriberMailer = createSubscriberMailer({

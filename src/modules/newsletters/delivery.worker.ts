@@ -2,7 +2,7 @@ import { isDeadLocalClaimant, newClaimantId } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
 import { type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/mail.mime.ts';
-import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
 import { type IssueTemplate, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
   addHardBounce,
@@ -141,6 +141,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let wake: (() => void) | undefined;
   let pauseMs = 0;
   let consecutiveTemporary = 0;
+  /** The server's reply when the last pause came from a refused session (e.g. wrong credentials). */
+  let sessionRefused: string | undefined;
   let lastSweep = 0;
 
   /**
@@ -266,7 +268,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     if (unsent.length > 0) await releaseClaims(db, unsent, id, now().toISOString());
     if (pausing && !stopping) {
       pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
-      log(`The SMTP server is not answering; pausing for ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
+      log(`${serverTroubleLine(sessionRefused)}; pausing for ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
       await sleep(pauseMs, (w) => (wake = w));
     }
   }
@@ -325,6 +327,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       }
       case 'temporary': {
         consecutiveTemporary++;
+        sessionRefused = outcome.sessionRefused;
         const serverTrouble = outcome.serverDown || consecutiveTemporary >= options.pauseAfterTemporaryFailures;
         if (outcome.serverDown) {
           // Not this recipient's fault: back in the queue as it was, due as soon as the server returns.

@@ -4,7 +4,7 @@ import { createGroupCommit } from '../../db/group-commit.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
 import { type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
-import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import { alreadySubscribedMail, confirmationMail, type MailNames } from './subscribers.pages.ts';
 import {
@@ -109,6 +109,8 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   let stopping = false;
   let pausedUntil = 0;
   let pauseMs = 0;
+  /** The server's reply when the last pause came from a refused session (e.g. wrong credentials). */
+  let sessionRefused: string | undefined;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   /** Set by wake() while a round runs, so the loop goes again instead of sleeping. */
@@ -146,7 +148,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
       if (serverDown) {
         pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
         pausedUntil = Date.now() + pauseMs;
-        log.warn(`The SMTP server is not answering; sign-up mails wait ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
+        log.warn(`${serverTroubleLine(sessionRefused)}; sign-up mails wait ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
       } else pauseMs = 0;
       await releaseSubscriberMails(db, unsent, id, new Date(now().getTime() + pauseMs).toISOString());
     } finally {
@@ -184,6 +186,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
         return 'done';
       case 'temporary': {
         if (outcome.serverDown) {
+          sessionRefused = outcome.sessionRefused;
           await releaseSubscriberMails(db, [mail.id], id, now().toISOString());
           return 'server down';
         }
