@@ -80,6 +80,7 @@ export const errorCodes = {
   'media.invalid_captions': { status: 400, message: 'The caption file is not valid WebVTT: it must be UTF-8 text starting with "WEBVTT", with cue times like 00:00:01.000 --> 00:00:04.000.' },
   'media.bad_clip_times': { status: 400, message: 'Please give a start and an end time within the video (seconds, or minutes:seconds), the end after the start, at most 10 minutes apart.' },
   'media.clip_not_found': { status: 404, message: 'There is no such snippet job.' },
+  'storage.full': { status: 507, message: 'The server has run out of disk space, so nothing could be saved. Please try again later; the site’s operator has been told.' },
   'internal': { status: 500, message: 'Something went wrong on our side. Please try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -90,9 +91,21 @@ export class AppError extends Error {
   override name = 'AppError';
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message?: string) {
-    super(message ?? errorCodes[code].message);
+  constructor(code: ErrorCode, message?: string, options?: ErrorOptions) {
+    super(message ?? errorCodes[code].message, options);
     this.code = code;
     this.status = errorCodes[code].status;
   }
+}
+
+/**
+ * A full disk or quota, wherever it was met: a file write (ENOSPC, EDQUOT), SQLite (SQLITE_FULL, result code
+ * 13, also when extended) or PostgreSQL (SQLSTATE 53100 disk_full). Not the visitor's mistake, and it passes.
+ */
+export function isDiskFull(error: unknown): boolean {
+  const e = error as { code?: unknown; errcode?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === '53100' || (typeof e.errcode === 'number' && (e.errcode & 0xff) === 13)) return true;
+  // sharp (libvips) reports a failed write with the system's text only, no code.
+  return error instanceof Error && /No space left on device|Disk quota exceeded/.test(error.message);
 }

@@ -7,6 +7,7 @@ import { HtmlValidate } from 'html-validate';
 import sharp from 'sharp';
 import { clientFor, type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
+import { mountTmpfs } from '../../../test/helpers/tmpfs.ts';
 import { createClipWorker } from './media.clips.ts';
 import { makeJpeg, makeVideo, multipart, type MultipartFile, probeDuration } from './media.fixtures.ts';
 import { MediaNewsroomService } from './media.newsroom.service.ts';
@@ -419,5 +420,36 @@ describe('newsroom media over HTTP', () => {
         assert.equal(res.statusCode, 404, url);
       }
     });
+  });
+});
+
+describe('a full disk during an upload', () => {
+  let site: TestSite;
+  let unmount: (() => Promise<void>) | null = null;
+  before(async () => {
+    site = await createTestSite({ seed: false });
+    // Uploads are spooled to DATA_DIR/tmp: a 1 MB disk there fills up under a 3 MB upload.
+    unmount = await mountTmpfs(path.join(site.config.dataDir, 'tmp'), '1m');
+  });
+  after(async () => {
+    await unmount?.();
+    await site.close();
+  });
+
+  it('answers 507 with a clear message (not 400 "could not be understood") and stores nothing', async (t) => {
+    if (!unmount) return t.skip('cannot mount a tmpfs here (not root)');
+    const editor = await signInAs(site, 'editor');
+    const jpeg = await makeJpeg(64, 64);
+    const content = Buffer.concat([jpeg, Buffer.alloc(3 * 1024 * 1024 - jpeg.byteLength)]);
+    const res = await upload(editor, { alt: 'A photo too big for the disk' }, { filename: 'big.jpg', content, contentType: 'image/jpeg' });
+    assert.equal(res.statusCode, 507, res.body);
+    assert.match(res.body, /run out of disk space/);
+    // Larger than the disk: the spooling itself fails (ENOSPC), which used to answer 400.
+    const huge = Buffer.concat([jpeg, Buffer.alloc(8 * 1024 * 1024 - jpeg.byteLength, 1)]);
+    const spooled = await upload(editor, { alt: 'A photo far too big for the disk' }, { filename: 'huge.jpg', content: huge, contentType: 'image/jpeg' });
+    assert.equal(spooled.statusCode, 507, spooled.body);
+    assert.match(spooled.body, /run out of disk space/);
+    assert.equal(await mediaCount(site), 0);
+    assert.deepEqual(await tmpFiles(site), [], 'the partial spool is removed');
   });
 });

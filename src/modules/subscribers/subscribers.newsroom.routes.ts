@@ -10,7 +10,7 @@ import busboy from 'busboy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, isDiskFull } from '../../errors.ts';
 import type { NewsroomAuth } from '../users/users.auth.ts';
 import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
 import { exportCsvStringifier, exportSubscribers } from './subscribers.csv.ts';
@@ -79,7 +79,7 @@ function parseImportUpload(headers: IncomingHttpHeaders, payload: Readable, spoo
       payload.unpipe(parser);
       payload.pause();
       const removed = target ? rm(target, { force: true }) : Promise.resolve();
-      void removed.finally(() => reject(error instanceof AppError ? error : new AppError('subscriber.import_bad_upload')));
+      void removed.finally(() => reject(error instanceof AppError ? error : isDiskFull(error) ? new AppError('storage.full', undefined, { cause: error }) : new AppError('subscriber.import_bad_upload')));
     };
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) return fail(new AppError('subscriber.import_bad_upload'));
