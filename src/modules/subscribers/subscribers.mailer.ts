@@ -139,19 +139,16 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
 
   /** Writes what is owed; throws (with the database's own error) while it still cannot. */
   async function settleOwed(): Promise<void> {
-    if (owedSent.size > 0) {
-      const ids = [...owedSent];
-      await markSubscriberMailsSent(db, ids, domain, now().toISOString());
+    const writes: [Set<number>, (ids: number[]) => Promise<void>][] = [
+      [owedSent, (ids) => markSubscriberMailsSent(db, ids, domain, now().toISOString())],
+      [owedRelease, (ids) => releaseSubscriberMails(db, ids, id, now().toISOString())],
+    ];
+    for (const [owed, write] of writes) {
+      if (owed.size === 0) continue;
+      const ids = [...owed];
+      await write(ids);
       for (const mailId of ids) {
-        owedSent.delete(mailId);
-        held.delete(mailId);
-      }
-    }
-    if (owedRelease.size > 0) {
-      const ids = [...owedRelease];
-      await releaseSubscriberMails(db, ids, id, now().toISOString());
-      for (const mailId of ids) {
-        owedRelease.delete(mailId);
+        owed.delete(mailId);
         held.delete(mailId);
       }
     }
