@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, open, rm, rmdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -15,7 +14,7 @@ import { createLogger } from '../../logging.ts';
 import { freePort } from '../../../test/helpers/ports.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp.ts';
-import { mountTmpfs } from '../../../test/helpers/tmpfs.ts';
+import { fillDisk, tmpfsDirectory } from '../../../test/helpers/tmpfs.ts';
 import { createMailTransport, type MailTransport } from '../mail/mail.transport.ts';
 import { seedDemoPublication } from '../seed/seed.service.ts';
 import { createSubscriberMailer, type SubscriberMailer } from './subscribers.mailer.ts';
@@ -252,37 +251,22 @@ describe('kill -9 of `gazette serve` with sign-up mails in flight', () => {
 });
 
 describe('a full disk while sign-up mails are in flight (SQLite on a small tmpfs)', () => {
-  let dir = '';
-  let unmount: (() => Promise<void>) | null = null;
+  let disk: Awaited<ReturnType<typeof tmpfsDirectory>>;
   let db: Db | undefined;
   let smtp: TestSmtpServer;
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'gazette-full-'));
-    unmount = await mountTmpfs(dir, '16m');
+    disk = await tmpfsDirectory('16m');
     smtp = await startTestSmtpServer();
   });
   after(async () => {
     await db?.destroy();
     await smtp.close();
-    await unmount?.();
-    await rmdir(dir).catch(() => rm(dir, { recursive: true, force: true }));
+    await disk.remove();
   });
 
-  /** Writes a file until the disk refuses (ENOSPC); removing it gives the space back. */
-  const fillDisk = async (file: string) => {
-    const handle = await open(file, 'w');
-    try {
-      for (const size of [1024 * 1024, 4096, 1]) {
-        const chunk = Buffer.alloc(size);
-        for (;;) if (await handle.write(chunk).then(() => false, (e: NodeJS.ErrnoException) => (e.code === 'ENOSPC' ? true : Promise.reject(e)))) break;
-      }
-    } finally {
-      await handle.close().catch(() => {});
-    }
-  };
-
   it('every mail is sent exactly once after space returns, and the log names SQLITE_FULL, not the failed rollback', async (t) => {
-    if (!unmount) return t.skip('cannot mount a tmpfs here (not root)');
+    if (!disk.mounted) return t.skip('cannot mount a tmpfs here (not root)');
+    const { dir } = disk;
     const file = path.join(dir, 'gazette.sqlite');
     db = createDb({ kind: 'sqlite', file }).db;
     await migrateToLatest(db);

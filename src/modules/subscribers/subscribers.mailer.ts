@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isDeadLocalClaimant, newClaimantId } from '../../db/claimants.ts';
+import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../../db/claimants.ts';
 import { createGroupCommit } from '../../db/group-commit.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
@@ -138,21 +138,10 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   const owedRelease = new Set<number>();
 
   /** Writes what is owed; throws (with the database's own error) while it still cannot. */
-  async function settleOwed(): Promise<void> {
-    const writes: [Set<number>, (ids: number[]) => Promise<void>][] = [
-      [owedSent, (ids) => markSubscriberMailsSent(db, ids, domain, now().toISOString())],
-      [owedRelease, (ids) => releaseSubscriberMails(db, ids, id, now().toISOString())],
-    ];
-    for (const [owed, write] of writes) {
-      if (owed.size === 0) continue;
-      const ids = [...owed];
-      await write(ids);
-      for (const mailId of ids) {
-        owed.delete(mailId);
-        held.delete(mailId);
-      }
-    }
+  function settleOwed(): Promise<void> {
+    return settleOwedWrites([[owedSent, (ids) => markSubscriberMailsSent(db, ids, domain, now().toISOString())], [owedRelease, (ids) => releaseSubscriberMails(db, ids, id, now().toISOString())]], held);
   }
+
 
   async function sendClaimed(claimed: ClaimedSubscriberMail[]): Promise<void> {
     if (claimed.length === 0) return;
