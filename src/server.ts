@@ -6,6 +6,7 @@ import { createLogger } from './logging.ts';
 import { createMailTransport } from './modules/mail/mail.transport.ts';
 import { createMediaStorage } from './modules/media/media.storage.ts';
 import { seedDemoPublication } from './modules/seed/seed.service.ts';
+import { sweepScratch } from './scratch.ts';
 import { startContentChanges } from './web/content-changes.ts';
 import { startBackgroundWork } from './worker.ts';
 
@@ -17,6 +18,9 @@ import { startBackgroundWork } from './worker.ts';
 export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<{ close: () => Promise<void>; url: string }> {
   const { db, dialect } = createDb(config.database);
   await migrateToLatest(db);
+  // What a `kill -9` left behind: spooled uploads, an import's CSV of subscribers, half-made media files.
+  const swept = await sweepScratch(config.dataDir);
+  if (swept > 0) log(`Removed ${swept} temporary files or folders left by stopped processes.`);
   const storage = await createMediaStorage(config);
   log(`Media is stored in ${storage.description}.`);
   if (config.seedDemo) {

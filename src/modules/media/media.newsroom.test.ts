@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { clientFor, type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { mountTmpfs } from '../../../test/helpers/tmpfs.ts';
+import { scratchDirectory } from '../../scratch.ts';
 import { createClipWorker } from './media.clips.ts';
 import { makeJpeg, makeVideo, multipart, type MultipartFile, probeDuration } from './media.fixtures.ts';
 import { MediaNewsroomService } from './media.newsroom.service.ts';
@@ -29,7 +30,7 @@ async function storedFiles(site: TestSite): Promise<string[]> {
 
 /** Nothing left behind in DATA_DIR/tmp once a request is answered. */
 async function tmpFiles(site: TestSite): Promise<string[]> {
-  return readdir(path.join(site.config.dataDir, 'tmp')).catch(() => [] as string[]);
+  return readdir(scratchDirectory(site.config.dataDir)).catch(() => [] as string[]);
 }
 
 describe('newsroom media over HTTP', () => {

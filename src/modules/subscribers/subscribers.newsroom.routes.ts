@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../db/index.ts';
 import { AppError, isDiskFull } from '../../errors.ts';
+import { scratchDirectory } from '../../scratch.ts';
 import type { NewsroomAuth } from '../users/users.auth.ts';
 import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
 import { exportCsvStringifier, exportSubscribers } from './subscribers.csv.ts';
@@ -134,7 +135,7 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
   const { db, auth, render, imports } = deps;
   const editor = auth.requireRole('editor');
   const maxImportBytes = deps.maxImportBytes ?? defaultMaxImportBytes;
-  const spoolDir = path.join(deps.dataDir, 'imports');
+  const spoolDir = scratchDirectory(deps.dataDir);
 
   // Only this plugin's routes parse multipart (the import upload): fields become the body (so the CSRF guard
   // finds `_csrf`), and the file is spooled to disk while it arrives, so a large list never sits in memory.
