@@ -78,6 +78,25 @@ export class MediaNewsroomService {
     return job;
   }
 
+  /**
+   * Runs `work` with a putFile that remembers what it stored; if `work` fails, the files it stored that no
+   * media row names are removed again (a stored file is public at once, and nothing would ever list it).
+   */
+  async #keepOnlyIfRecorded<T>(work: (putFile: MediaStorage['putFile']) => Promise<T>): Promise<T> {
+    const { storage, db } = this.#deps;
+    const stored: string[] = [];
+    try {
+      return await work(async (...args) => {
+        const file = await storage.putFile(...args);
+        stored.push(file.fileName);
+        return file;
+      });
+    } catch (error) {
+      for (const fileName of stored) if (!(await findMediaByFileName(db, fileName).catch(() => true))) await storage.remove(fileName).catch(() => {});
+      throw error;
+    }
+  }
+
   /** Stores an uploaded image or video. Images need alt text unless marked decorative (then alt is ""). */
   async storeUpload(upload: SpooledUpload, input: { alt: string; decorative: boolean; user: UserRow }): Promise<MediaRow> {
     if (upload.kind === 'image') {
@@ -92,20 +111,22 @@ export class MediaNewsroomService {
 
   /** An image file → stored original, its responsive sizes, and a media row with its variants. */
   async storeImage(localPath: string, meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null }): Promise<MediaRow> {
-    const { storage, db } = this.#deps;
+    const { db } = this.#deps;
     const info = await readImageInfo(localPath).catch(() => {
       throw new AppError('media.corrupt');
     });
     const work = await mkdtemp(path.join(await this.#tmp(), 'image-'));
     try {
+      // Every file is made here first: a decoding error must not leave a stored (public) file behind.
       const clean = await withoutMetadata(localPath, info, work);
-      const stored = await storage.putFile(meta.originalName, meta.extension, clean, meta.mimeType);
+      const made = await makeVariants(localPath, info, work);
+      return await this.#keepOnlyIfRecorded(async (putFile) => {
+      const stored = await putFile(meta.originalName, meta.extension, clean, meta.mimeType);
       const existing = await findMediaByFileName(db, stored.fileName);
       if (existing) return existing; // the same bytes under the same name: already in the library
-      const made = await makeVariants(localPath, info, work);
       const variants: Omit<NewMediaVariant, 'media_id'>[] = [];
       for (const v of made) {
-        const file = await storage.putFile(`${safeBaseName(meta.originalName)}-${v.width}`, v.extension, v.localPath, v.mimeType);
+        const file = await putFile(`${safeBaseName(meta.originalName)}-${v.width}`, v.extension, v.localPath, v.mimeType);
         variants.push({ file_name: file.fileName, mime_type: v.mimeType, width: v.width, height: v.height, byte_size: file.byteSize });
       }
       return await inTransaction(db, async (trx) => {
@@ -128,6 +149,7 @@ export class MediaNewsroomService {
         await insertVariants(trx, variants.map((v) => ({ ...v, media_id: id })));
         return (await findMediaById(trx, id))!;
       });
+      });
     } finally {
       await rm(work, { recursive: true, force: true });
     }
@@ -135,17 +157,24 @@ export class MediaNewsroomService {
 
   /** A video file → probed (duration, size), a poster frame stored as an image, the video stored and recorded. */
   async storeVideo(localPath: string, meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null }): Promise<MediaRow> {
-    const { storage, db } = this.#deps;
+    const { db } = this.#deps;
     const probe = await probeVideo(localPath).catch(() => {
       throw new AppError('media.corrupt');
     });
-    const stored = await storage.putFile(meta.originalName, meta.extension, localPath, meta.mimeType);
-    const existing = await findMediaByFileName(db, stored.fileName);
-    if (existing) return existing;
     const work = await mkdtemp(path.join(await this.#tmp(), 'video-'));
     try {
+      // The poster first: a truncated video that ffprobe reads but ffmpeg cannot decode stores nothing.
       const posterPath = path.join(work, 'poster.jpg');
-      await extractPoster(localPath, probe.durationSeconds, posterPath);
+      await extractPoster(localPath, probe.durationSeconds, posterPath).catch(() => {
+        throw new AppError('media.corrupt');
+      });
+      await readImageInfo(posterPath).catch(() => {
+        throw new AppError('media.corrupt');
+      });
+      return await this.#keepOnlyIfRecorded(async (putFile) => {
+      const stored = await putFile(meta.originalName, meta.extension, localPath, meta.mimeType);
+      const existing = await findMediaByFileName(db, stored.fileName);
+      if (existing) return existing;
       const poster = await this.storeImage(posterPath, {
         originalName: `${safeBaseName(meta.originalName)}-poster`,
         mimeType: 'image/jpeg',
@@ -170,6 +199,7 @@ export class MediaNewsroomService {
         created_at: this.#deps.now().toISOString(),
       });
       return (await findMediaById(db, id))!;
+      });
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -421,6 +423,33 @@ describe('newsroom media over HTTP', () => {
         assert.equal(res.statusCode, 404, url);
       }
     });
+  });
+});
+
+describe('a video that ffprobe reads but ffmpeg cannot decode (truncated)', () => {
+  let site: TestSite;
+  let work = '';
+  before(async () => {
+    site = await createTestSite({ seed: false });
+    work = await mkdtemp(path.join(tmpdir(), 'gazette-truncated-'));
+  });
+  after(async () => {
+    await site.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('is refused (415) and leaves no stored file without its row', async () => {
+    const editor = await signInAs(site, 'editor');
+    const video = await makeVideo(work, 4);
+    // The index first (+faststart), so ffprobe still reads the duration after the cut; the frames are gone.
+    const faststart = path.join(work, 'faststart.mp4');
+    await promisify(execFile)('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', video, '-c', 'copy', '-movflags', '+faststart', faststart]);
+    const whole = await readFile(faststart);
+    const truncated = whole.subarray(0, Math.floor(whole.byteLength * 0.15));
+    const res = await upload(editor, { alt: 'A cut-off recording' }, { filename: 'cut.mp4', content: truncated, contentType: 'video/mp4' });
+    assert.equal(res.statusCode, 415, res.body);
+    assert.equal(await mediaCount(site), 0);
+    assert.deepEqual(await storedFiles(site), [], 'nothing public without a row');
   });
 });
 
