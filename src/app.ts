@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { PostgresAdapter } from 'kysely';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
-import { AppError, errorCodes, type ErrorCode } from './errors.ts';
+import { AppError, errorCodes, type ErrorCode, isDiskFull } from './errors.ts';
 import { echoRequestId, fastifyLogging, loggablePath, type Logger } from './logging.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { createReadinessCheck } from './modules/health/health.service.ts';
@@ -179,7 +179,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.setErrorHandler(async (error: FastifyError | AppError | RedirectSignal, request, reply) => {
     if (error instanceof RedirectSignal) return reply.redirect(error.location, 301);
-    if (error instanceof AppError) return sendError(request, reply, error.code, error.message);
+    if (error instanceof AppError) {
+      // The cause of a full disk met while reading an upload is logged as itself (ENOSPC, SQLITE_FULL).
+      if (error.code === 'storage.full') request.log.error({ err: error.cause }, 'disk full');
+      return sendError(request, reply, error.code, error.message);
+    }
+    if (isDiskFull(error)) {
+      request.log.error({ err: error }, 'disk full');
+      return sendError(request, reply, 'storage.full');
+    }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 400 && status < 500) {
       // Fastify's own 4xx (body too large, bad content type…): keep the status, show our wording.
@@ -224,7 +232,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(formbody);
   const mail = deps.mail ?? (await createMailTransport(config));
-  healthRoutes(app, { readiness: createReadinessCheck({ db, mail: () => mail.description, draining: () => draining }) });
+  const readiness = createReadinessCheck({
+    db,
+    mail: () => mail.description,
+    ...(mail.verify ? { verifyMail: mail.verify } : {}),
+    warn: (line) => app.log.warn(line),
+    draining: () => draining,
+  });
+  healthRoutes(app, { readiness });
   const secret = await getOrCreateSecretKey(db, config.secretKey);
   const emailHash = await openEmailHasher(db, secret);
   // Every web process sends the mails of the sign-ups it took at once, and retries whatever is due.

@@ -88,6 +88,7 @@ export const errorCodes = {
   'media.clip_not_found': { status: 404, message: 'There is no such snippet job.' },
   'media.in_use': { status: 409, message: 'This file is used by an article. Remove it from the article first.' },
   'media.article_locked': { status: 403, message: 'A published article shows this file, and you may not edit that article. Ask an editor.' },
+  'storage.full': { status: 507, message: 'The server has run out of disk space, so nothing could be saved. Please try again later; the site’s operator has been told.' },
   'internal': { status: 500, message: 'Something went wrong on our side. Please try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -98,9 +99,21 @@ export class AppError extends Error {
   override name = 'AppError';
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message?: string) {
-    super(message ?? errorCodes[code].message);
+  constructor(code: ErrorCode, message?: string, options?: ErrorOptions) {
+    super(message ?? errorCodes[code].message, options);
     this.code = code;
     this.status = errorCodes[code].status;
   }
+}
+
+/**
+ * A full disk or quota, wherever it was met: a file write (ENOSPC, EDQUOT), SQLite (SQLITE_FULL, result code
+ * 13, also when extended) or PostgreSQL (SQLSTATE 53100 disk_full). Not the visitor's mistake, and it passes.
+ */
+export function isDiskFull(error: unknown): boolean {
+  const e = error as { code?: unknown; errcode?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === '53100' || (typeof e.errcode === 'number' && (e.errcode & 0xff) === 13)) return true;
+  // sharp (libvips) reports a failed write with the system's text only, no code.
+  return error instanceof Error && /No space left on device|Disk quota exceeded/.test(error.message);
 }

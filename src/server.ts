@@ -7,6 +7,7 @@ import { createMailTransport } from './modules/mail/mail.transport.ts';
 import { createMediaStorage } from './modules/media/media.storage.ts';
 import { seedDemoPublication } from './modules/seed/seed.service.ts';
 import { UserService } from './modules/users/users.service.ts';
+import { sweepScratch } from './scratch.ts';
 import { startContentChanges } from './web/content-changes.ts';
 import { startBackgroundWork } from './worker.ts';
 
@@ -20,6 +21,9 @@ export async function startServer(config: Config, startupLines?: (line: string) 
   const log = startupLines ?? startupLog(logger);
   const { db, dialect } = createDb(config.database);
   await migrateToLatest(db);
+  // What a `kill -9` left behind: spooled uploads, an import's CSV of subscribers, half-made media files.
+  const swept = await sweepScratch(config.dataDir);
+  if (swept > 0) log(`Removed ${swept} temporary files or folders left by stopped processes.`);
   const storage = await createMediaStorage(config);
   log(`Media is stored in ${storage.description}.`);
   if (config.seedDemo) {

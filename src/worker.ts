@@ -3,13 +3,13 @@ import { type Config, loadConfig } from './config.ts';
 import { createDb, type Db } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
-import path from 'node:path';
 import { createScheduledPublisher } from './modules/articles/articles.scheduler.ts';
 import { createClipWorker } from './modules/media/media.clips.ts';
 import { MediaNewsroomService } from './modules/media/media.newsroom.service.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
 import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
 import { startContentChanges } from './web/content-changes.ts';
+import { scratchDirectory, sweepScratch } from './scratch.ts';
 
 /** A loop the workers run: started once, stopped on shutdown after finishing what it has in hand. */
 export interface BackgroundJob {
@@ -47,7 +47,7 @@ export async function startBackgroundWork(
   // "Cut a snippet" jobs, reading and writing through the configured media storage (filesystem or S3).
   const storage = deps.storage ?? (await createMediaStorage(config));
   const closeStorage = deps.storage ? () => undefined : () => storage.close?.();
-  const tmpDir = path.join(config.dataDir, 'tmp');
+  const tmpDir = scratchDirectory(config.dataDir);
   const clips = createClipWorker({ db: deps.db, storage, tmpDir, media: new MediaNewsroomService({ db: deps.db, storage, tmpDir, now: () => new Date() }), log: deps.log });
   const jobs: BackgroundJob[] = [
     { name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() },
@@ -89,6 +89,8 @@ export const workerCommand: CliCommand = {
     const log = (line: string) => console.log(line);
     // A worker has no page cache: it records its changes and tells the web processes (and the CDN).
     const contentChanges = await startContentChanges(config, { db, dialect, watch: false, log: { info: log, warn: (line) => console.error(line) } });
+    const swept = await sweepScratch(config.dataDir);
+    if (swept > 0) log(`Removed ${swept} temporary files or folders left by stopped processes.`);
     const work = await startBackgroundWork(config, { db, transport, log, contentChanged: () => contentChanges.contentChanged() });
     console.log(
       `Worker running ${work.jobs.map((job) => job.name).join(', ')}; mail through ${transport.description} (concurrency ${config.mail.concurrency}${config.mail.ratePerSecond > 0 ? `, ${config.mail.ratePerSecond}/s` : ''}).`,

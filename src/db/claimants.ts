@@ -23,3 +23,20 @@ export function isDeadLocalClaimant(claimantId: string): boolean {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
+
+/**
+ * Writes a queue still owes after one failed (a full disk, a lost connection): each set's ids are written
+ * by its function, then leave the set and `held` (the claims in hand). Throws the database's own error while
+ * it cannot, so the caller sends nothing more until they are written.
+ */
+export async function settleOwedWrites(writes: [Set<number> | Map<number, unknown>, (ids: number[]) => Promise<unknown>][], held: Set<number>): Promise<void> {
+  for (const [owed, write] of writes) {
+    if (owed.size === 0) continue;
+    const ids = [...owed.keys()];
+    await write(ids);
+    for (const owedId of ids) {
+      owed.delete(owedId);
+      held.delete(owedId);
+    }
+  }
+}

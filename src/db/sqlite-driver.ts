@@ -25,6 +25,10 @@ export function openSqlite(file: string): { database: SqliteDatabase; raw: Datab
       let statement = cache.get(sqlText);
       if (!statement) {
         statement = wrap(raw.prepare(sqlText));
+        // SQLite itself rolls the transaction back after SQLITE_FULL, IOERR, NOMEM or BUSY
+        // (https://www.sqlite.org/lang_transaction.html, "Response To Errors Within A Transaction"); Kysely's
+        // ROLLBACK would then fail with "no transaction is active" and that error would replace the real one.
+        if (/^\s*rollback\s*$/i.test(sqlText)) statement = rollbackIfActive(raw, statement);
         if (cache.size > 500) cache.clear();
         cache.set(sqlText, statement);
       }
@@ -42,10 +46,38 @@ function wrap(statement: StatementSync): SqliteStatement {
   const params = (parameters: ReadonlyArray<unknown>) => parameters.map(toSqlite);
   return {
     reader,
-    all: (parameters) => statement.all(...params(parameters)),
-    run: (parameters) => statement.run(...params(parameters)),
-    iterate: (parameters) => statement.iterate(...params(parameters)),
+    all: (parameters) => named(() => statement.all(...params(parameters))),
+    run: (parameters) => named(() => statement.run(...params(parameters))),
+    iterate: (parameters) => named(() => statement.iterate(...params(parameters))),
   };
+}
+
+function rollbackIfActive(raw: DatabaseSync, statement: SqliteStatement): SqliteStatement {
+  return { ...statement, run: (parameters) => (raw.isTransaction ? statement.run(parameters) : { changes: 0, lastInsertRowid: 0 }) };
+}
+
+/** SQLite's primary result codes worth naming in a log (https://www.sqlite.org/rescode.html). */
+const resultCodes: Record<number, string> = {
+  5: 'SQLITE_BUSY', 6: 'SQLITE_LOCKED', 7: 'SQLITE_NOMEM', 8: 'SQLITE_READONLY', 10: 'SQLITE_IOERR',
+  11: 'SQLITE_CORRUPT', 13: 'SQLITE_FULL', 14: 'SQLITE_CANTOPEN', 19: 'SQLITE_CONSTRAINT',
+};
+
+/**
+ * node:sqlite says only "database or disk is full" (the code is in `errcode`): the message gains the result
+ * code's name, so that every log line and error page path names SQLITE_FULL as such.
+ */
+function named<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    const e = error as Error & { errcode?: unknown; sqliteCode?: string };
+    const name = typeof e.errcode === 'number' ? resultCodes[e.errcode & 0xff] : undefined;
+    if (name && e instanceof Error && !e.sqliteCode) {
+      e.sqliteCode = name;
+      e.message = `${name}: ${e.message}`;
+    }
+    throw error;
+  }
 }
 
 function toSqlite(value: unknown): SqlParameter {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { buildApp, type App } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
+import { createLogger } from '../../logging.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
+import { startTestSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp.ts';
 
 describe('/healthz and /readyz', () => {
   let t: TestDatabase;
@@ -84,5 +87,83 @@ describe('/healthz and /readyz', () => {
     assert.equal(response.status, 503);
     assert.deepEqual(((await response.json()) as { reason: string }).reason, 'shutting down');
     assert.equal((await fetch(`${base}/healthz`)).status, 200, 'alive while draining');
+  });
+});
+
+describe('/readyz and the sign-up mailer with wrong SMTP credentials', () => {
+  let t: TestDatabase;
+  let smtp: TestSmtpServer;
+  before(async () => {
+    t = await createTestDatabase('sqlite');
+    smtp = await startTestSmtpServer({ auth: { user: 'gazette', pass: 'right' } });
+  });
+  after(async () => {
+    await smtp.close();
+    await t.drop();
+  });
+
+  /** An app sending through `smtpUrl`, its log lines kept. */
+  const start = async (smtpUrl: string) => {
+    const lines: string[] = [];
+    const destination = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
+    const config = loadConfig({ DATA_DIR: t.dataDir, SITE_URL: 'http://gazette.test', SMTP_URL: smtpUrl, SIGNUP_LIMIT_PER_IP: '0' });
+    const site = await buildApp({ config, db: t.db, logger: createLogger({ logLevel: 'info', logFormat: 'json' }, destination) });
+    await site.app.ready();
+    return { site, lines };
+  };
+  const until = async (what: string, check: () => Promise<boolean> | boolean) => {
+    const deadline = Date.now() + 15_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  const mailStatus = async () => (await t.db.selectFrom('subscriber_mails').select('status').executeTakeFirstOrThrow()).status;
+
+  it('answers 503 with the server’s refusal (535), logs its reply, and keeps the mail; right credentials: ready, and it is sent', async () => {
+    const wrong = await start(`smtp://gazette:wrong@127.0.0.1:${smtp.port}`);
+    try {
+      const ready = await wrong.site.app.inject({ url: '/readyz' });
+      assert.equal(ready.statusCode, 503);
+      const body = ready.json<{ reason: string; checks: { mail: string } }>();
+      assert.equal(body.checks.mail, 'smtp: refused (535)');
+      assert.match(body.reason, /SMTP server refuses our session \(535\)/);
+      assert.ok(!JSON.stringify(body).includes('gazette:wrong'), 'no credentials in a public answer');
+
+      const signup = await wrong.site.app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=reader%40example.com&consent=yes&source=%2F' });
+      assert.equal(signup.statusCode, 200);
+      await until('the mailer reports the refusal', () => wrong.lines.some((l) => l.includes('sign-up mails wait')));
+      const warning = wrong.lines.find((l) => l.includes('sign-up mails wait')) ?? '';
+      assert.match(warning, /refused the session \(535 Invalid credentials\)/);
+      assert.doesNotMatch(warning, /not answering/);
+      assert.ok(wrong.lines.some((l) => /"msg":"The SMTP server refused the session: 535 Invalid credentials"/.test(l)), 'the readiness check logs the reply');
+      assert.equal(await mailStatus(), 'queued', 'no recipient is blamed for our credentials');
+    } finally {
+      await wrong.site.app.close();
+    }
+
+    const right = await start(`smtp://gazette:right@127.0.0.1:${smtp.port}`);
+    try {
+      const ready = await right.site.app.inject({ url: '/readyz' });
+      assert.equal(ready.statusCode, 200, ready.body);
+      assert.equal(ready.json<{ checks: { mail: string } }>().checks.mail, 'smtp');
+      await until('the held mail is sent', async () => (await mailStatus()) === 'sent');
+      assert.equal(smtp.accepted.get('reader@example.com'), 1);
+    } finally {
+      await right.site.app.close();
+    }
+  });
+
+  it('stays ready while the SMTP server is down (readers can read; mail waits), saying it is not answering', async () => {
+    await smtp.down();
+    const down = await start(`smtp://gazette:right@127.0.0.1:${smtp.port}`);
+    try {
+      const ready = await down.site.app.inject({ url: '/readyz' });
+      assert.equal(ready.statusCode, 200, ready.body);
+      assert.equal(ready.json<{ checks: { mail: string } }>().checks.mail, 'smtp: not answering');
+    } finally {
+      await down.site.app.close();
+      await smtp.up();
+    }
   });
 });

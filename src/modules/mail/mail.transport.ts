@@ -26,8 +26,21 @@ export interface OutgoingMail {
  */
 export type SendOutcome =
   | { kind: 'accepted'; response: string }
-  | { kind: 'temporary'; error: string; serverDown: boolean }
+  | {
+      kind: 'temporary';
+      error: string;
+      serverDown: boolean;
+      /**
+       * The server's reply when it answered but would not open a session for us at all (its greeting,
+       * STARTTLS or login refused, e.g. `535 5.7.8 …` for wrong credentials): a configuration problem, not
+       * a server that is down.
+       */
+      sessionRefused?: string;
+    }
   | { kind: 'permanent'; error: string; responseCode: number };
+
+/** Whether the SMTP server opens a session for us; `refused` is its reply when it answered with a refusal. */
+export type SessionCheck = { ok: true } | { ok: false; error: string; refused?: string };
 
 /** The one door through which mail leaves Gazette: SMTP, or the outbox folder without SMTP_URL. */
 export interface MailTransport {
@@ -41,6 +54,8 @@ export interface MailTransport {
   sendRaw?: (to: string, message: Buffer | readonly Buffer[]) => Promise<SendOutcome>;
   /** The configured sender, `Name <address>`. */
   readonly from?: string;
+  /** SMTP only: opens a session (greeting, TLS, login) and quits, sending nothing. */
+  verify?: () => Promise<SessionCheck>;
   close(): void;
 }
 
@@ -126,6 +141,16 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
     description: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`,
     from,
     ...(pool ? { sendRaw: (to: string, message: Buffer | readonly Buffer[]) => pool.send(envelopeFrom, to, message) } : {}),
+    verify: async () => {
+      if (pool) return pool.verify();
+      try {
+        await (await smtp.get()).verify();
+        return { ok: true };
+      } catch (error) {
+        const outcome = classifySmtpError(error);
+        return { ok: false, error: outcome.kind === 'accepted' ? '' : outcome.error, ...(outcome.kind === 'temporary' && outcome.sessionRefused ? { refused: outcome.sessionRefused } : {}) };
+      }
+    },
     send: async (mail) => {
       try {
         const info = (await (await smtp.get()).sendMail(toNodemailer(from, mail))) as { response?: string; rejected?: unknown[] };
@@ -167,11 +192,20 @@ function toNodemailer(from: string, mail: OutgoingMail): SendMailOptions {
   };
 }
 
-/** Maps nodemailer's errors to outcomes: 5xx is permanent, 4xx and network failures are temporary. */
+/**
+ * Maps nodemailer's errors to outcomes: 5xx is permanent, 4xx and network failures are temporary. A refused
+ * login is no recipient's fault: every mail waits, as for a server that is down, with the server's reply.
+ */
 export function classifySmtpError(error: unknown): SendOutcome {
-  const e = error as { responseCode?: number; code?: string; message?: string };
+  const e = error as { responseCode?: number; code?: string; message?: string; response?: string };
   const message = (e.message ?? String(error)).slice(0, 500);
+  if (e.code === 'EAUTH' || e.code === 'ENOAUTH') return { kind: 'temporary', error: message, serverDown: true, sessionRefused: (e.response ?? message).replace(/\s+/g, ' ').slice(0, 500) };
   if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { kind: 'permanent', error: message, responseCode: e.responseCode };
   const serverDown = e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || e.code === 'EDNS' || e.code === 'ECONNREFUSED';
   return { kind: 'temporary', error: message, serverDown };
+}
+
+/** The log line's start when sending pauses: the server's refusal when it gave one, else that it is silent. */
+export function serverTroubleLine(sessionRefused: string | undefined): string {
+  return sessionRefused ? `The SMTP server refused the session (${sessionRefused}); check SMTP_URL's user, password and TLS` : 'The SMTP server is not answering';
 }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { hostname } from 'node:os';
 import tls from 'node:tls';
-import type { SendOutcome } from './mail.transport.ts';
+import type { SendOutcome, SessionCheck } from './mail.transport.ts';
 
 /**
  * A lean SMTP client pool for bulk sending of ready-made messages (see mail.mime.ts): each connection
@@ -138,7 +138,8 @@ export class SmtpPool {
     try {
       connection = await this.acquire();
     } catch (error) {
-      return { kind: 'temporary', error: (error as Error).message, serverDown: true };
+      const refused = sessionRefusal(error);
+      return { kind: 'temporary', error: (error as Error).message, serverDown: true, ...(refused ? { sessionRefused: refused } : {}) };
     }
     try {
       const outcome = await this.transact(connection, from, to, message);
@@ -181,6 +182,17 @@ export class SmtpPool {
     const done = await c.read();
     c.sent++;
     return done.code === 250 ? { kind: 'accepted', response: done.text } : outcomeOf(done);
+  }
+
+  /** Opens one session (greeting, EHLO, STARTTLS, login) and quits: what /readyz asks of the server. */
+  async verify(): Promise<SessionCheck> {
+    try {
+      (await this.connect()).close();
+      return { ok: true };
+    } catch (error) {
+      const refused = sessionRefusal(error);
+      return { ok: false, error: (error as Error).message, ...(refused ? { refused } : {}) };
+    }
   }
 
   private acquire(): Promise<SmtpConnection> {
@@ -283,10 +295,20 @@ export class SmtpPool {
 const terminator = Buffer.from('.\r\n');
 const crlfTerminator = Buffer.from('\r\n.\r\n');
 
+/**
+ * A reply other than the one the session needs (greeting, EHLO, STARTTLS, AUTH): the server is up but will
+ * not take mail from us, e.g. `535 5.7.8` for wrong credentials. Its reply is kept for the log and /readyz.
+ */
 async function expect(reply: Promise<Reply>, code: number): Promise<Reply> {
   const r = await reply;
-  if (r.code !== code) throw Object.assign(new SmtpError(`Unexpected SMTP reply: ${r.text}`, r.code >= 500 ? 'EPROTOCOL' : 'ECONNECTION'), { responseCode: r.code });
+  if (r.code !== code) throw Object.assign(new SmtpError(`The SMTP server refused the session: ${r.text}`, r.code >= 500 ? 'EPROTOCOL' : 'ECONNECTION'), { responseCode: r.code, reply: r.text });
   return r;
+}
+
+/** The server's reply when it answered but refused the session; undefined when it did not answer at all. */
+function sessionRefusal(error: unknown): string | undefined {
+  const reply = (error as { reply?: unknown }).reply;
+  return typeof reply === 'string' ? reply.replace(/\s+/g, ' ').slice(0, 500) : undefined;
 }
 
 function outcomeOf(reply: Reply): SendOutcome {

@@ -1,6 +1,6 @@
-import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Db } from '../../db/index.ts';
+import { scratchDirectory } from '../../scratch.ts';
 import { AppError } from '../../errors.ts';
 import { loadSiteContext } from '../../web/site-context.ts';
 import type { StaticAssets } from '../../web/static-assets.ts';
@@ -62,7 +62,7 @@ function clipJson(job: ClipJobRow) {
 export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRoutesDeps): Promise<void> {
   const { auth } = deps;
   const limits: UploadLimits = { image: deps.limits.image, video: deps.limits.video, captions: captionsLimit };
-  const tmpDir = path.join(deps.dataDir, 'tmp');
+  const tmpDir = scratchDirectory(deps.dataDir);
   const media = new MediaNewsroomService({
     db: deps.db,
     storage: deps.storage,

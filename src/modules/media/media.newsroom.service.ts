@@ -97,6 +97,25 @@ export class MediaNewsroomService {
     return job;
   }
 
+  /**
+   * Runs `work` with a putFile that remembers what it stored; if `work` fails, the files it stored that no
+   * media row names are removed again (a stored file is public at once, and nothing would ever list it).
+   */
+  async #keepOnlyIfRecorded<T>(work: (putFile: MediaStorage['putFile']) => Promise<T>): Promise<T> {
+    const { storage, db } = this.#deps;
+    const stored: string[] = [];
+    try {
+      return await work(async (...args) => {
+        const file = await storage.putFile(...args);
+        stored.push(file.fileName);
+        return file;
+      });
+    } catch (error) {
+      for (const fileName of stored) if (!(await findMediaByFileName(db, fileName).catch(() => true))) await storage.remove(fileName).catch(() => {});
+      throw error;
+    }
+  }
+
   /** Stores an uploaded image or video. Images need alt text unless marked decorative (then alt is ""). */
   async storeUpload(upload: SpooledUpload, input: { alt: string; decorative: boolean; user: UserRow }): Promise<MediaRow> {
     if (upload.kind === 'image') {
@@ -114,22 +133,24 @@ export class MediaNewsroomService {
 
   /** An image file → stored original, its responsive sizes, and a media row with its variants. */
   async storeImage(localPath: string, meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null }): Promise<MediaRow> {
-    const { storage, db } = this.#deps;
+    const { db } = this.#deps;
     const info = await readImageInfo(localPath).catch(() => {
       throw new AppError('media.corrupt');
     });
     const work = await mkdtemp(path.join(await this.#tmp(), 'image-'));
     try {
+      // Every file is made here first: a decoding error must not leave a stored (public) file behind.
       const clean = await withoutMetadata(localPath, info, work);
-      const stored = await storage.putFile(meta.originalName, meta.extension, clean, meta.mimeType);
-      const existing = await findMediaByFileName(db, stored.fileName);
-      if (existing) return existing; // the same bytes under the same name: already in the library
       // The responsive sizes, then the crops for structured data (named by their ratio: `-16x9`).
       const made = [...(await makeVariants(localPath, info, work)).map((v) => ({ ...v, crop: null })), ...(await makeCrops(localPath, info, work))];
+      return await this.#keepOnlyIfRecorded(async (putFile) => {
+      const stored = await putFile(meta.originalName, meta.extension, clean, meta.mimeType);
+      const existing = await findMediaByFileName(db, stored.fileName);
+      if (existing) return existing; // the same bytes under the same name: already in the library
       const variants: Omit<NewMediaVariant, 'media_id'>[] = [];
       for (const v of made) {
         const suffix = v.crop?.replace(':', 'x') ?? String(v.width);
-        const file = await storage.putFile(`${safeBaseName(meta.originalName)}-${suffix}`, v.extension, v.localPath, v.mimeType);
+        const file = await putFile(`${safeBaseName(meta.originalName)}-${suffix}`, v.extension, v.localPath, v.mimeType);
         variants.push({ file_name: file.fileName, mime_type: v.mimeType, width: v.width, height: v.height, byte_size: file.byteSize, crop: v.crop });
       }
       return await inTransaction(db, async (trx) => {
@@ -152,6 +173,7 @@ export class MediaNewsroomService {
         await insertVariants(trx, variants.map((v) => ({ ...v, media_id: id })));
         return (await findMediaById(trx, id))!;
       });
+      });
     } finally {
       await rm(work, { recursive: true, force: true });
     }
@@ -159,19 +181,26 @@ export class MediaNewsroomService {
 
   /** A video file → probed (duration, size), a poster frame stored as an image, the video stored and recorded. */
   async storeVideo(localPath: string, meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null }): Promise<MediaRow> {
-    const { storage, db } = this.#deps;
+    const { db } = this.#deps;
     const input = { path: localPath, mimeType: meta.mimeType };
     const probe = await probeVideo(input).catch(() => {
       throw new AppError('media.corrupt');
     });
     checkVideoLimits(probe);
-    const stored = await storage.putFile(meta.originalName, meta.extension, localPath, meta.mimeType);
-    const existing = await findMediaByFileName(db, stored.fileName);
-    if (existing) return existing;
     const work = await mkdtemp(path.join(await this.#tmp(), 'video-'));
     try {
+      // The poster first: a truncated video that ffprobe reads but ffmpeg cannot decode stores nothing.
       const posterPath = path.join(work, 'poster.jpg');
-      await extractPoster(input, probe.durationSeconds, posterPath);
+      await extractPoster(input, probe.durationSeconds, posterPath).catch((error: unknown) => {
+        throw error instanceof AppError ? error : new AppError('media.corrupt');
+      });
+      await readImageInfo(posterPath).catch(() => {
+        throw new AppError('media.corrupt');
+      });
+      return await this.#keepOnlyIfRecorded(async (putFile) => {
+      const stored = await putFile(meta.originalName, meta.extension, localPath, meta.mimeType);
+      const existing = await findMediaByFileName(db, stored.fileName);
+      if (existing) return existing;
       const poster = await this.storeImage(posterPath, {
         originalName: `${safeBaseName(meta.originalName)}-poster`,
         mimeType: 'image/jpeg',
@@ -196,6 +225,7 @@ export class MediaNewsroomService {
         created_at: this.#deps.now().toISOString(),
       });
       return (await findMediaById(db, id))!;
+      });
     } finally {
       await rm(work, { recursive: true, force: true });
     }

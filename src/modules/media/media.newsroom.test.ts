@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +9,8 @@ import { HtmlValidate } from 'html-validate';
 import sharp from 'sharp';
 import { clientFor, type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
+import { mountTmpfs } from '../../../test/helpers/tmpfs.ts';
+import { scratchDirectory } from '../../scratch.ts';
 import { createClipWorker } from './media.clips.ts';
 import { makeJpeg, makeVideo, multipart, type MultipartFile, probeDuration } from './media.fixtures.ts';
 import { MediaNewsroomService } from './media.newsroom.service.ts';
@@ -28,7 +32,7 @@ async function storedFiles(site: TestSite): Promise<string[]> {
 
 /** Nothing left behind in DATA_DIR/tmp once a request is answered. */
 async function tmpFiles(site: TestSite): Promise<string[]> {
-  return readdir(path.join(site.config.dataDir, 'tmp')).catch(() => [] as string[]);
+  return readdir(scratchDirectory(site.config.dataDir)).catch(() => [] as string[]);
 }
 
 describe('newsroom media over HTTP', () => {
@@ -420,5 +424,63 @@ describe('newsroom media over HTTP', () => {
         assert.equal(res.statusCode, 404, url);
       }
     });
+  });
+});
+
+describe('a video that ffprobe reads but ffmpeg cannot decode (truncated)', () => {
+  let site: TestSite;
+  let work = '';
+  before(async () => {
+    site = await createTestSite({ seed: false });
+    work = await mkdtemp(path.join(tmpdir(), 'gazette-truncated-'));
+  });
+  after(async () => {
+    await site.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('is refused (415) and leaves no stored file without its row', async () => {
+    const editor = await signInAs(site, 'editor');
+    const video = await makeVideo(work, 4);
+    // The index first (+faststart), so ffprobe still reads the duration after the cut; the frames are gone.
+    const faststart = path.join(work, 'faststart.mp4');
+    await promisify(execFile)('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', video, '-c', 'copy', '-movflags', '+faststart', faststart]);
+    const whole = await readFile(faststart);
+    const truncated = whole.subarray(0, Math.floor(whole.byteLength * 0.15));
+    const res = await upload(editor, { alt: 'A cut-off recording' }, { filename: 'cut.mp4', content: truncated, contentType: 'video/mp4' });
+    assert.equal(res.statusCode, 415, res.body);
+    assert.equal(await mediaCount(site), 0);
+    assert.deepEqual(await storedFiles(site), [], 'nothing public without a row');
+  });
+});
+
+describe('a full disk during an upload', () => {
+  let site: TestSite;
+  let unmount: (() => Promise<void>) | null = null;
+  before(async () => {
+    site = await createTestSite({ seed: false });
+    // Uploads are spooled to DATA_DIR/tmp: a 1 MB disk there fills up under a 3 MB upload.
+    unmount = await mountTmpfs(path.join(site.config.dataDir, 'tmp'), '1m');
+  });
+  after(async () => {
+    await unmount?.();
+    await site.close();
+  });
+
+  it('answers 507 with a clear message (not 400 "could not be understood") and stores nothing', async (t) => {
+    if (!unmount) return t.skip('cannot mount a tmpfs here (not root)');
+    const editor = await signInAs(site, 'editor');
+    const jpeg = await makeJpeg(64, 64);
+    const content = Buffer.concat([jpeg, Buffer.alloc(3 * 1024 * 1024 - jpeg.byteLength)]);
+    const res = await upload(editor, { alt: 'A photo too big for the disk' }, { filename: 'big.jpg', content, contentType: 'image/jpeg' });
+    assert.equal(res.statusCode, 507, res.body);
+    assert.match(res.body, /run out of disk space/);
+    // Larger than the disk: the spooling itself fails (ENOSPC), which used to answer 400.
+    const huge = Buffer.concat([jpeg, Buffer.alloc(8 * 1024 * 1024 - jpeg.byteLength, 1)]);
+    const spooled = await upload(editor, { alt: 'A photo far too big for the disk' }, { filename: 'huge.jpg', content: huge, contentType: 'image/jpeg' });
+    assert.equal(spooled.statusCode, 507, spooled.body);
+    assert.match(spooled.body, /run out of disk space/);
+    assert.equal(await mediaCount(site), 0);
+    assert.deepEqual(await tmpFiles(site), [], 'the partial spool is removed');
   });
 });

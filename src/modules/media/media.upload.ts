@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../../errors.ts';
+import { AppError, isDiskFull } from '../../errors.ts';
 import type { MediaKind } from './media.table.ts';
 
 /** The most bytes of each kind an upload may have (MEDIA_MAX_IMAGE_BYTES, MEDIA_MAX_VIDEO_BYTES; captions fixed). */
@@ -163,7 +163,7 @@ async function parseMultipart(
       settled = true;
       payload.unpipe(parser);
       payload.pause();
-      reject(error instanceof AppError ? error : new AppError('media.bad_upload'));
+      reject(error instanceof AppError ? error : isDiskFull(error) ? new AppError('storage.full', undefined, { cause: error }) : new AppError('media.bad_upload'));
     };
 
     parser.on('field', (name, value, info) => {

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp.ts';
+import { fillDisk, tmpfsDirectory } from '../../../test/helpers/tmpfs.ts';
+import { createDb } from '../../db/index.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
 import type { Config } from '../../config.ts';
 import { createMailTransport, type MailTransport } from '../mail/mail.transport.ts';
 import { demoArticles } from '../seed/demo.content.ts';
@@ -314,4 +317,62 @@ describe('newsletter delivery through a real SMTP server', () => {
     for (const header of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'message-id']) assert.ok(signedHeaders.includes(header), `h= covers ${header}: ${signedHeaders.join(':')}`);
     assert.match(raw, /^Precedence: bulk\r$/m, 'the nodemailer path marks list mail as bulk too');
   });
+});
+
+describe('a full disk while newsletter deliveries are in flight (SQLite on a small tmpfs)', () => {
+  let disk: Awaited<ReturnType<typeof tmpfsDirectory>>;
+  let dataDir = '';
+  let db: TestDatabase['db'] | undefined;
+  let smtp: TestSmtpServer;
+  before(async () => {
+    disk = await tmpfsDirectory('16m');
+    dataDir = await mkdtemp(path.join(tmpdir(), 'gazette-data-'));
+    smtp = await startTestSmtpServer();
+  });
+  after(async () => {
+    await db?.destroy();
+    await smtp.close();
+    await disk.remove();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('each accepted delivery is recorded once space returns, none is sent twice or left in sending', async (t) => {
+    if (!disk.mounted) return t.skip('cannot mount a tmpfs here (not root)');
+    const { dir } = disk;
+    db = createDb({ kind: 'sqlite', file: path.join(dir, 'gazette.sqlite') }).db;
+    await migrateToLatest(db);
+    await seedDemoPublication(db, { dataDir });
+    await insertSubscribers(db, 6, 'confirmed');
+    const issue = await createIssue(db, deps, { slugs: [demoArticles[0]!.slug] });
+    assert.equal(await queueIssue(db, deps, issue.id), 6);
+    const transport = await createMailTransport(mailConfig(smtp.url));
+    const lines: string[] = [];
+    const w = worker(db, transport, {}, (line) => lines.push(line));
+    const filler = path.join(dir, 'filler');
+    try {
+      // Slow replies: the first four are in flight when the disk fills.
+      smtp.faults.delayMs = 500;
+      w.start();
+      await until('deliveries are in flight', async () => (await countDeliveriesByStatus(db!, issue.id)).sending > 0);
+      await fillDisk(filler);
+      await until('the worker logs the full disk', () => lines.some((l) => l.includes('SQLITE_FULL')));
+      smtp.faults.delayMs = 0;
+      await rm(filler);
+      await until('every delivery is sent', async () => (await countDeliveriesByStatus(db!, issue.id)).sent === 6);
+    } finally {
+      await w.stop();
+      transport.close();
+      await rm(filler, { force: true });
+    }
+    assert.equal(smtp.total(), 6);
+    assert.deepEqual(smtp.duplicates(), []);
+  });
+
+  async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
 });

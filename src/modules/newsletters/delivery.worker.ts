@@ -1,8 +1,8 @@
-import { isDeadLocalClaimant, newClaimantId } from '../../db/claimants.ts';
+import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
 import { newMessageId, type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/mail.mime.ts';
-import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
 import { type IssueTemplate, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
   addHardBounce,
@@ -141,7 +141,20 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let wake: (() => void) | undefined;
   let pauseMs = 0;
   let consecutiveTemporary = 0;
+  /** The server's reply when the last pause came from a refused session (e.g. wrong credentials). */
+  let sessionRefused: string | undefined;
   let lastSweep = 0;
+  /** Deliveries this worker is working on (claimed, outcome not yet written): renewed, and left alone by the sweep. */
+  const held = new Set<number>();
+  /** Writes owed after one failed (a full disk): accepted deliveries to record `sent`, others to give back. */
+  const owedSent = new Map<number, string>();
+  const owedRelease = new Set<number>();
+
+  /** Writes what is owed before anything else is claimed; throws the database's own error while it cannot. */
+  function settleOwed(): Promise<void> {
+    return settleOwedWrites([[owedSent, (ids) => markSentMany(db, new Map(ids.map((i) => [i, owedSent.get(i) ?? ''])), now().toISOString())], [owedRelease, (ids) => releaseClaims(db, ids, id, now().toISOString())]], held);
+  }
+
 
   /**
    * Accepted messages are recorded in groups: every lane waits for its record to be committed before it
@@ -202,20 +215,26 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     if (lastSweep !== 0 && at - lastSweep < options.leaseMs / 4) return;
     lastSweep = at;
     const dead = (await listClaimants(db)).filter((w) => w !== id && isDeadLocalClaimant(w));
-    const released = await releaseStaleClaims(db, new Date(at - options.leaseMs).toISOString(), dead);
+    const released = await releaseStaleClaims(db, new Date(at - options.leaseMs).toISOString(), dead, [...held]);
     if (released > 0) log(`Returned ${released} deliveries claimed by stopped workers to the queue.`);
   }
 
   async function runOnce(): Promise<number> {
+    await settleOwed();
     await sweep();
     const claimed = await claimDeliveries(db, id, now().toISOString(), options.batchSize);
     if (claimed.length === 0) {
       await finishIssues(db, now().toISOString());
       return 0;
     }
-    const renew = setInterval(() => void renewClaims(db, id, now().toISOString()).catch(() => {}), Math.max(50, options.leaseMs / 3));
+    for (const d of claimed) held.add(d.id);
+    const renew = setInterval(() => void renewClaims(db, id, now().toISOString(), [...held]).catch(() => {}), Math.max(50, options.leaseMs / 3));
     try {
       await work(await filterRecipients(claimed));
+    } catch (error) {
+      // Whatever has no written outcome goes back (an accepted one is recorded, never sent again).
+      for (const d of claimed) if (held.has(d.id) && !owedSent.has(d.id)) owedRelease.add(d.id);
+      throw error;
     } finally {
       clearInterval(renew);
     }
@@ -239,6 +258,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     const kept = new Set(keep.map((r) => r.id));
     const skipped = claimed.filter((d) => !kept.has(d.id)).map((d) => d.id);
     await markSkipped(db, skipped, 'no longer subscribed');
+    for (const deliveryId of skipped) held.delete(deliveryId);
     for (let i = 0; i < skipped.length; i++) deps.onOutcome?.('skipped');
     return keep;
   }
@@ -247,26 +267,32 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   async function work(batch: Recipient[]): Promise<void> {
     let next = 0;
     let pausing = false;
+    let failure: Error | undefined;
+    // A lane that meets an error stops them all, but every lane ends before the claims are settled.
     const lane = async () => {
       activeLanes++;
       try {
-        while (!stopping && !pausing) {
+        while (!stopping && !pausing && !failure) {
           const delivery = batch[next++];
           if (!delivery) return;
           await rate();
           const outcome = await sendOne(delivery);
           if (outcome === 'paused') pausing = true;
         }
+      } catch (error) {
+        failure ??= error instanceof Error ? error : new Error(String(error));
       } finally {
         activeLanes--;
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
+    if (failure) throw failure;
     const unsent = batch.slice(Math.min(next, batch.length)).map((d) => d.id);
     if (unsent.length > 0) await releaseClaims(db, unsent, id, now().toISOString());
+    for (const deliveryId of unsent) held.delete(deliveryId);
     if (pausing && !stopping) {
       pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
-      log(`The SMTP server is not answering; pausing for ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
+      log(`${serverTroubleLine(sessionRefused)}; pausing for ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
       await sleep(pauseMs, (w) => (wake = w));
     }
   }
@@ -301,7 +327,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       });
     }
     const at = now();
-    const result = await record(delivery, outcome, at, messageId);
+    let result: DeliveryOutcome;
+    try {
+      result = await record(delivery, outcome, at, messageId);
+    } catch (error) {
+      // Accepted but not recorded: owed its record, so that it is never sent again.
+      if (outcome.kind === 'accepted') owedSent.set(delivery.id, messageId);
+      throw error;
+    }
+    held.delete(delivery.id);
     deps.onOutcome?.(result);
     return result;
   }
@@ -325,6 +359,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       }
       case 'temporary': {
         consecutiveTemporary++;
+        sessionRefused = outcome.sessionRefused;
         const serverTrouble = outcome.serverDown || consecutiveTemporary >= options.pauseAfterTemporaryFailures;
         if (outcome.serverDown) {
           // Not this recipient's fault: back in the queue as it was, due as soon as the server returns.

@@ -227,8 +227,10 @@ export async function releaseClaims(db: Db, ids: readonly number[], workerId: st
 }
 
 /** Keeps this worker's claims from looking stale while it is alive and busy. */
-export async function renewClaims(db: Db, workerId: string, now: string): Promise<void> {
-  await db.updateTable('deliveries').set({ claimed_at: now }).where(isSending).where('claimed_by', '=', workerId).execute();
+export async function renewClaims(db: Db, workerId: string, now: string, ids?: readonly number[]): Promise<void> {
+  if (ids?.length === 0) return;
+  // With `ids`, only the claims in hand: one the worker lost to a failed write must expire and go back.
+  await db.updateTable('deliveries').set({ claimed_at: now }).where(isSending).where('claimed_by', '=', workerId).$if(ids !== undefined, (qb) => qb.where('id', 'in', ids ?? [])).execute();
 }
 
 /** The workers holding claims now. */
@@ -241,11 +243,13 @@ export async function listClaimants(db: Db): Promise<string[]> {
  * Puts back in the queue the claims of workers that died: those not renewed since `staleBefore`, and those of
  * the named workers (known dead). Resolves with the number of rows released.
  */
-export async function releaseStaleClaims(db: Db, staleBefore: string, deadWorkers: readonly string[]): Promise<number> {
+export async function releaseStaleClaims(db: Db, staleBefore: string, deadWorkers: readonly string[], keep: readonly number[] = []): Promise<number> {
   const result = await db
     .updateTable('deliveries')
     .set({ status: 'queued', claimed_by: null, claimed_at: null })
     .where(isSending)
+    // The caller's own claims in hand (`keep`) are not stale, whatever their time says.
+    .$if(keep.length > 0, (qb) => qb.where('id', 'not in', keep))
     .where((eb) => (deadWorkers.length > 0 ? eb.or([eb('claimed_at', '<', staleBefore), eb('claimed_by', 'in', deadWorkers)]) : eb('claimed_at', '<', staleBefore)))
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

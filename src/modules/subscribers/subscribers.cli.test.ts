@@ -9,6 +9,9 @@ import { parse } from 'csv-parse/sync';
 import { createDb, type Db } from '../../db/index.ts';
 import { legacyEmailHash } from './subscribers.tokens.ts';
 
+/** A CSV's records as arrays of cells, header row included. */
+const parseRows = (csv: string): string[][] => parse(csv);
+
 const run = promisify(execFile);
 const gazette = path.resolve(import.meta.dirname, '../../../bin/gazette.js');
 
@@ -120,6 +123,44 @@ describe('gazette subscribers import / export', () => {
     const again = await cli(fresh, ['subscribers', 'export']);
     const pick = (csv: string) => parse<Record<string, string>>(csv, { columns: true }).map((r) => [r.email, r.name, r.status]);
     assert.deepEqual(pick(again.stdout), pick(toStdout.stdout));
+  });
+
+  it('neutralises formula-looking cells in the export (OWASP CSV injection) and imports them back unchanged', async () => {
+    const dataDir = path.join(dir, 'formula');
+    const file = path.join(dir, 'formula.csv');
+    const hostile = [
+      ['=eq@example.com', '=HYPERLINK("http://evil.example","x")'],
+      ['+plus@example.com', '+1 555 0100'],
+      ['-dash@example.com', '-2+3'],
+      ["'+quote@example.com", '@SUM(A1:A2)'],
+      ['plain@example.com', "'=already quoted"],
+    ];
+    // A file neutralised the same way is read back too: `''+quote@…` is the address `'+quote@…`.
+    await writeFile(file, ['email,name', ...hostile.map((row) => row.map((cell) => `"${/^'/.test(cell) ? "'" : ''}${cell.replaceAll('"', '""')}"`).join(','))].join('\n'));
+    const first = await cli(dataDir, ['subscribers', 'import', file, '--source', "=cmd|' /C calc'!A0"]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /Imported 5 subscribers/);
+
+    const exported = await cli(dataDir, ['subscribers', 'export', file]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const text = await readFile(file, 'utf8');
+    assert.match(text, /^"'=eq@example\.com","'=HYPERLINK\(""http:\/\/evil\.example"",""x""\)",pending,/m);
+    assert.match(text, /,"'=cmd\|' \/C calc'!A0",/);
+    // What a spreadsheet would see: no cell starts a formula.
+    for (const record of parseRows(text)) for (const cell of record) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, cell);
+
+    const fresh = path.join(dir, 'formula-back');
+    const back = await cli(fresh, ['subscribers', 'import', file, '--source', 'round trip']);
+    assert.equal(back.code, 0, back.stderr);
+    const freshDb = openDb(fresh);
+    try {
+      const rows = await freshDb.selectFrom('subscribers').select(['email', 'name']).orderBy('id').execute();
+      assert.deepEqual(rows.map((r) => [r.email, r.name]), hostile);
+    } finally {
+      await freshDb.destroy();
+    }
+    const pick = (csv: string) => parseRows(csv).map((r) => r.slice(0, 3));
+    assert.deepEqual(pick((await cli(fresh, ['subscribers', 'export'])).stdout), pick(text));
   });
 
   // How fast is bench material (the README gives ~7–10 s on a quiet machine); here: nothing lost at that size.

@@ -4,14 +4,13 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
-import { stringify } from 'csv-stringify';
 import { type CliCommand, UsageError, wantsHelp } from '../../cli-support.ts';
 import { loadConfig } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { withMigratedDb } from '../../db/migrate.ts';
 import { getOrCreateSecretKey } from '../settings/secret.ts';
 import { openEmailHasher } from './subscribers.service.ts';
-import { exportColumns, exportSubscribers, importBatchSize, importSubscribers, type ImportSummary } from './subscribers.csv.ts';
+import { exportCsvStringifier, exportSubscribers, importBatchSize, importSubscribers, type ImportSummary } from './subscribers.csv.ts';
 
 const importUsage = `Usage: gazette subscribers import <file.csv> --source "<where the list came from>"
 
@@ -110,7 +109,7 @@ async function runExport(args: string[]): Promise<number> {
   if (extra !== undefined) throw new UsageError(`Give at most one output file. Run 'gazette subscribers export --help'.`);
   const count = await withDb(async (db) => {
     const output = file ? createWriteStream(file) : process.stdout;
-    const csv = stringify({ header: true, columns: exportColumns });
+    const csv = exportCsvStringifier();
     csv.pipe(output);
     const written = await exportSubscribers(db, async (row) => {
       if (!csv.write(row)) await once(csv, 'drain');

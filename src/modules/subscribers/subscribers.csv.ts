@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { type Stringifier, stringify } from 'csv-stringify';
 import type { Db } from '../../db/index.ts';
 import { findKnownEmailKeys, findSuppressed, insertConsentEvents, insertSubscribers, listConsentEventsFor, listSubscribersAfter } from './subscribers.repository.ts';
 import { importRowSchema, normaliseEmail } from './subscribers.schema.ts';
@@ -98,6 +99,7 @@ export async function importSubscribers(db: Db, options: ImportOptions): Promise
     options.onBadRow(error.lines ?? null, error.message);
   });
   for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {
+    for (const [column, value] of Object.entries(record.record)) record.record[column] = unneutraliseCell(value);
     const line = record.info.lines;
     bytes = record.info.bytes;
     rows++;
@@ -155,6 +157,27 @@ export async function importSubscribers(db: Db, options: ImportOptions): Promise
 export const exportColumns = ['email', 'name', 'status', 'source', 'created_at', 'confirmed_at', 'unsubscribed_at', 'consented_at', 'consent_kind', 'consent_source', 'terms_version', 'privacy_version'];
 
 export type ExportRow = Record<string, string | number | null>;
+
+/**
+ * What a spreadsheet reads as the start of a formula (OWASP "CSV injection"): `=`, `+`, `-`, `@`, tab, CR,
+ * also behind quotes we added, so that a value which itself starts with `'` survives the round trip.
+ */
+const formulaStart = /^'*[=+\-@\t\r]/;
+
+/** A cell as written: a formula-looking value gets a leading `'` (shown as text) and is always quoted. */
+function neutraliseCell(value: string): string | { value: string; quoted: true } {
+  return formulaStart.test(value) ? { value: `'${value}`, quoted: true } : value;
+}
+
+/** The inverse of `neutraliseCell`, so an export (ours, or one neutralised the same way) imports back unchanged. */
+export function unneutraliseCell(value: string): string {
+  return value.startsWith("'") && formulaStart.test(value) ? value.slice(1) : value;
+}
+
+/** The CSV writer of every export (CLI and newsroom): our columns, a header, formula-looking cells neutralised. */
+export function exportCsvStringifier(): Stringifier {
+  return stringify({ header: true, columns: exportColumns, cast: { string: neutraliseCell } });
+}
 
 /** Walks every subscriber in id order, 1,000 at a time, with the consent record that first admitted them. */
 export async function exportSubscribers(db: Db, write: (row: ExportRow) => Promise<void>): Promise<number> {

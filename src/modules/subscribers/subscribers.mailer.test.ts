@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
+import { buildApp } from '../../app.ts';
+import { loadConfig } from '../../config.ts';
+import { createDb, type Db } from '../../db/index.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
+import { createLogger } from '../../logging.ts';
 import { freePort } from '../../../test/helpers/ports.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp.ts';
+import { fillDisk, tmpfsDirectory } from '../../../test/helpers/tmpfs.ts';
 import { createMailTransport, type MailTransport } from '../mail/mail.transport.ts';
 import { seedDemoPublication } from '../seed/seed.service.ts';
 import { createSubscriberMailer, type SubscriberMailer } from './subscribers.mailer.ts';
@@ -239,5 +247,61 @@ describe('kill -9 of `gazette serve` with sign-up mails in flight', () => {
     assert.equal(await second.exited, 0, second.output());
     assert.equal(smtp.accepted.size, readers, 'nobody lost');
     assert.deepEqual(smtp.duplicates(), [], 'nobody twice');
+  });
+});
+
+describe('a full disk while sign-up mails are in flight (SQLite on a small tmpfs)', () => {
+  let disk: Awaited<ReturnType<typeof tmpfsDirectory>>;
+  let db: Db | undefined;
+  let smtp: TestSmtpServer;
+  before(async () => {
+    disk = await tmpfsDirectory('16m');
+    smtp = await startTestSmtpServer();
+  });
+  after(async () => {
+    await db?.destroy();
+    await smtp.close();
+    await disk.remove();
+  });
+
+  it('every mail is sent exactly once after space returns, and the log names SQLITE_FULL, not the failed rollback', async (t) => {
+    if (!disk.mounted) return t.skip('cannot mount a tmpfs here (not root)');
+    const { dir } = disk;
+    const file = path.join(dir, 'gazette.sqlite');
+    db = createDb({ kind: 'sqlite', file }).db;
+    await migrateToLatest(db);
+    const lines: string[] = [];
+    const destination = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
+    const config = loadConfig({ DATA_DIR: dir, DATABASE_URL: `sqlite:${file}`, SITE_URL: 'http://gazette.test', SMTP_URL: smtp.url, SIGNUP_LIMIT_PER_IP: '0' });
+    const { app } = await buildApp({ config, db, logger: createLogger({ logLevel: 'info', logFormat: 'json' }, destination) });
+    await app.ready();
+    const signup = (email: string) => app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: formType, payload: new URLSearchParams({ email, consent: 'yes', source: '/' }).toString() });
+    try {
+      // The server answers slowly, so both mails are claimed and in flight when the disk fills.
+      smtp.faults.delayMs = 500;
+      const answers = await Promise.all(['accepted@example.com', 'later@example.com'].map(signup));
+      assert.deepEqual(answers.map((a) => a.statusCode), [200, 200]);
+      await until('both mails are in flight', async () => (await countSubscriberMailsByStatus(db!)).sending === 2);
+      const filler = path.join(dir, 'filler');
+      await fillDisk(filler);
+      await until('the mailer logs the full disk', () => lines.some((l) => l.includes('Sign-up mails: SQLITE_FULL')));
+      smtp.faults.delayMs = 0;
+
+      // A sign-up meanwhile is told the truth (507), and the log names SQLITE_FULL rather than the rollback.
+      const refused = await signup('meanwhile@example.com');
+      assert.equal(refused.statusCode, 507);
+      assert.match(refused.body, /run out of disk space/);
+      assert.ok(lines.some((l) => l.includes('"msg":"disk full"') && l.includes('SQLITE_FULL')), 'the request log names SQLITE_FULL');
+      assert.ok(!lines.some((l) => l.includes('cannot rollback')), 'the real error is not hidden');
+
+      await rm(filler);
+      await until('both mails are recorded sent', async () => (await countSubscriberMailsByStatus(db!)).sent === 2);
+      assert.equal(smtp.accepted.get('accepted@example.com'), 1);
+      assert.equal(smtp.accepted.get('later@example.com'), 1);
+      assert.equal((await countSubscriberMailsByStatus(db)).sending, 0, 'no claim left behind');
+      assert.deepEqual(smtp.duplicates(), []);
+    } finally {
+      await app.close();
+    }
   });
 });

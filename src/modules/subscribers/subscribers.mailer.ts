@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { isDeadLocalClaimant, newClaimantId } from '../../db/claimants.ts';
+import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../../db/claimants.ts';
 import { createGroupCommit } from '../../db/group-commit.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
 import { newMessageId, type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
-import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import { alreadySubscribedMail, confirmationMail, type MailNames } from './subscribers.pages.ts';
 import {
@@ -108,6 +108,8 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   let stopping = false;
   let pausedUntil = 0;
   let pauseMs = 0;
+  /** The server's reply when the last pause came from a refused session (e.g. wrong credentials). */
+  let sessionRefused: string | undefined;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   /** Set by wake() while a round runs, so the loop goes again instead of sleeping. */
@@ -122,35 +124,75 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
     return sent.map(() => undefined);
   }, { maxBatch: 500 });
 
+  /**
+   * The mails this process is working on: claimed, and their outcome not yet written. Only these are renewed,
+   * and the sweep leaves them alone; a claim that drops out of it without its record expires and goes back.
+   */
+  const held = new Set<number>();
+  /**
+   * Writes that failed (a full disk, a lost database) and are owed before anything else is sent: mails the
+   * server accepted, to be recorded `sent` (never sent again), and mails to give back to the queue.
+   */
+  const owedSent = new Map<number, string>();
+  const owedRelease = new Set<number>();
+
+  /** Writes what is owed; throws (with the database's own error) while it still cannot. */
+  function settleOwed(): Promise<void> {
+    return settleOwedWrites([[owedSent, (ids) => markSubscriberMailsSent(db, new Map(ids.map((i) => [i, owedSent.get(i) ?? ''])), now().toISOString())], [owedRelease, (ids) => releaseSubscriberMails(db, ids, id, now().toISOString())]], held);
+  }
+
+
   async function sendClaimed(claimed: ClaimedSubscriberMail[]): Promise<void> {
     if (claimed.length === 0) return;
-    const renew = setInterval(() => void renewSubscriberMailClaims(db, id, now().toISOString()).catch(() => {}), options.leaseMs / 3);
+    for (const mail of claimed) held.add(mail.id);
+    const renew = setInterval(() => void renewSubscriberMailClaims(db, id, [...held], now().toISOString()).catch(() => {}), options.leaseMs / 3);
+    let failure: unknown;
+    let serverDown = false;
     try {
       const [settings, recipients] = await Promise.all([getSiteSettings(db), findMailRecipients(db, [...new Set(claimed.map((m) => m.subscriber_id))])]);
       const names = { publicationName: settings.publicationName, newsletterName: settings.newsletterName };
       let next = 0;
-      let serverDown = false;
+      // A lane that meets an error stops them all, but every lane ends before the claims are settled.
       const lane = async () => {
-        while (!serverDown && !stopping) {
+        while (!serverDown && !stopping && failure === undefined) {
           const mail = claimed[next++];
           if (!mail) return;
-          const outcome = await sendOne(mail, recipients.get(mail.subscriber_id), names);
-          if (typeof outcome === 'object') await sentRecords.add({ id: mail.id, messageId: outcome.messageId });
-          else if (outcome === 'server down') serverDown = true;
+          let sent: { messageId: string } | undefined;
+          try {
+            const outcome = await sendOne(mail, recipients.get(mail.subscriber_id), names);
+            if (typeof outcome === 'object') {
+              sent = outcome;
+              await sentRecords.add({ id: mail.id, messageId: outcome.messageId });
+            } else if (outcome === 'server down') serverDown = true;
+            held.delete(mail.id);
+          } catch (error) {
+            failure ??= error;
+            if (sent) owedSent.set(mail.id, sent.messageId);
+            else owedRelease.add(mail.id);
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, lane));
-      // What the lanes did not reach (the server went away) goes back untouched, due after the pause.
-      const unsent = claimed.slice(Math.min(next, claimed.length)).map((m) => m.id);
-      if (serverDown) {
-        pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
-        pausedUntil = Date.now() + pauseMs;
-        log.warn(`The SMTP server is not answering; sign-up mails wait ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
-      } else pauseMs = 0;
-      await releaseSubscriberMails(db, unsent, id, new Date(now().getTime() + pauseMs).toISOString());
+    } catch (error) {
+      failure ??= error;
     } finally {
       clearInterval(renew);
     }
+    if (serverDown) {
+      pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
+      pausedUntil = Date.now() + pauseMs;
+      log.warn(`${serverTroubleLine(sessionRefused)}; sign-up mails wait ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
+    } else pauseMs = 0;
+    // What the lanes did not reach (the server went away, or an error) goes back untouched, due after the pause.
+    const unsent = claimed.filter((m) => held.has(m.id) && !owedSent.has(m.id) && !owedRelease.has(m.id)).map((m) => m.id);
+    try {
+      await releaseSubscriberMails(db, unsent, id, new Date(now().getTime() + pauseMs).toISOString());
+      for (const mailId of unsent) held.delete(mailId);
+    } catch (error) {
+      failure ??= error;
+      for (const mailId of unsent) owedRelease.add(mailId);
+    }
+    if (failure !== undefined) throw failure instanceof Error ? failure : new Error(describeError(failure));
   }
 
   /** Writes and sends one mail; records failures at once (successes are recorded together by the caller). */
@@ -183,6 +225,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
         return 'done';
       case 'temporary': {
         if (outcome.serverDown) {
+          sessionRefused = outcome.sessionRefused;
           await releaseSubscriberMails(db, [mail.id], id, now().toISOString());
           return 'server down';
         }
@@ -236,14 +279,16 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
 
   async function runOnce(): Promise<number> {
     if (Date.now() < pausedUntil) return 0;
+    await settleOwed();
     const at = now();
     if (lastSweep === 0 || Date.now() - lastSweep >= options.leaseMs / 4) {
       lastSweep = Date.now();
-      // A read first: the usual answer is "no claims but mine", and then nothing is written.
-      const others = (await listSubscriberMailClaimants(db)).filter((c) => c !== id);
-      if (others.length > 0) {
-        const released = await releaseStaleSubscriberMails(db, new Date(at.getTime() - options.leaseMs).toISOString(), others.filter(isDeadLocalClaimant));
-        if (released > 0) log.info(`Returned ${released} sign-up mails claimed by a stopped process to the queue.`);
+      // A read first: the usual answer is "no claims", or only the ones this process is working on.
+      const claimants = await listSubscriberMailClaimants(db);
+      if (claimants.some((c) => c !== id) || (claimants.includes(id) && held.size === 0)) {
+        // Expired claims of any sender, this one's included (a claim it lost to a failed write).
+        const released = await releaseStaleSubscriberMails(db, new Date(at.getTime() - options.leaseMs).toISOString(), claimants.filter((c) => c !== id && isDeadLocalClaimant(c)), [...held]);
+        if (released > 0) log.info(`Returned ${released} sign-up mails whose claims had expired (a stopped process, or a failed write) to the queue.`);
       }
     }
     const due = await findDueSubscriberMails(db, at.toISOString(), options.batchSize);
@@ -257,7 +302,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
       try {
         claimed = await runOnce();
       } catch (error) {
-        log.warn(`Sign-up mails: ${error instanceof Error ? error.message : String(error)}`);
+        log.warn(`Sign-up mails: ${describeError(error)}`);
       }
       // A full batch means more may be waiting; a wake-up during the round means new sign-ups came.
       if (stopping || ((claimed === options.batchSize || woken) && Date.now() >= pausedUntil)) continue;
@@ -288,6 +333,12 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
       wakeUp?.();
       await loop;
       await sentRecords.drain();
+      // One last try; what stays owed expires and is given back by the next sweep (an accepted mail may then go twice).
+      await settleOwed().catch((error: unknown) => log.warn(`Sign-up mails: ${describeError(error)}`));
     },
   };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

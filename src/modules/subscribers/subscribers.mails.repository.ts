@@ -131,9 +131,13 @@ export async function releaseSubscriberMails(db: Db, ids: readonly number[], sen
     .execute();
 }
 
-/** Keeps this sender's claims from looking abandoned while it works on them. */
-export async function renewSubscriberMailClaims(db: Db, senderId: string, now: string): Promise<void> {
-  await db.updateTable('subscriber_mails').set({ claimed_at: now }).where('status', '=', 'sending').where('claimed_by', '=', senderId).execute();
+/**
+ * Keeps the claims this sender is working on from looking abandoned. Only those: a claim it lost track of
+ * (a write that failed) must expire, so that the sweep gives it back.
+ */
+export async function renewSubscriberMailClaims(db: Db, senderId: string, ids: readonly number[], now: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('subscriber_mails').set({ claimed_at: now }).where('id', 'in', ids).where('status', '=', 'sending').where('claimed_by', '=', senderId).execute();
 }
 
 /** The senders holding claims now. */
@@ -143,14 +147,16 @@ export async function listSubscriberMailClaimants(db: Db): Promise<string[]> {
 }
 
 /**
- * Puts back in the queue the claims of senders that died: those not renewed since `staleBefore`, and those
- * of the named senders (known dead). Resolves with the number of mails released.
+ * Puts back in the queue the claims of senders that died: those not renewed since `staleBefore` (the
+ * caller's own too, but for `keep`, the ones it is still working on), and those of the named senders (known
+ * dead). Resolves with the number of mails released.
  */
-export async function releaseStaleSubscriberMails(db: Db, staleBefore: string, deadSenders: readonly string[]): Promise<number> {
+export async function releaseStaleSubscriberMails(db: Db, staleBefore: string, deadSenders: readonly string[], keep: readonly number[] = []): Promise<number> {
   const result = await db
     .updateTable('subscriber_mails')
     .set({ status: 'queued', claimed_by: null, claimed_at: null })
     .where('status', '=', 'sending')
+    .$if(keep.length > 0, (qb) => qb.where('id', 'not in', keep))
     .where((eb) => (deadSenders.length > 0 ? eb.or([eb('claimed_at', '<', staleBefore), eb('claimed_by', 'in', deadSenders)]) : eb('claimed_at', '<', staleBefore)))
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

@@ -7,14 +7,14 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { stringify } from 'csv-stringify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, isDiskFull } from '../../errors.ts';
+import { scratchDirectory } from '../../scratch.ts';
 import type { NewsroomAuth } from '../users/users.auth.ts';
 import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
-import { exportColumns, exportSubscribers } from './subscribers.csv.ts';
+import { exportCsvStringifier, exportSubscribers } from './subscribers.csv.ts';
 import type { SubscriberStatus } from './subscribers.table.ts';
 import { checkCsvUpload, type SubscriberImports } from './subscribers.imports.ts';
 import { importMain, importProgressJson, subscriberDetailMain, subscriberListMain, subscriberStatuses } from './subscribers.newsroom.pages.ts';
@@ -80,7 +80,7 @@ function parseImportUpload(headers: IncomingHttpHeaders, payload: Readable, spoo
       payload.unpipe(parser);
       payload.pause();
       const removed = target ? rm(target, { force: true }) : Promise.resolve();
-      void removed.finally(() => reject(error instanceof AppError ? error : new AppError('subscriber.import_bad_upload')));
+      void removed.finally(() => reject(error instanceof AppError ? error : isDiskFull(error) ? new AppError('storage.full', undefined, { cause: error }) : new AppError('subscriber.import_bad_upload')));
     };
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) return fail(new AppError('subscriber.import_bad_upload'));
@@ -135,7 +135,7 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
   const { db, auth, render, imports } = deps;
   const editor = auth.requireRole('editor');
   const maxImportBytes = deps.maxImportBytes ?? defaultMaxImportBytes;
-  const spoolDir = path.join(deps.dataDir, 'imports');
+  const spoolDir = scratchDirectory(deps.dataDir);
 
   // Only this plugin's routes parse multipart (the import upload): fields become the body (so the CSRF guard
   // finds `_csrf`), and the file is spooled to disk while it arrives, so a large list never sits in memory.
@@ -192,7 +192,7 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
   });
 
   app.get('/newsroom/subscribers/export.csv', { preHandler: editor }, async (_request, reply) => {
-    const csv = stringify({ header: true, columns: exportColumns });
+    const csv = exportCsvStringifier();
     const day = deps.now().toISOString().slice(0, 10);
     reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="subscribers-${day}.csv"`);
     // Written while the response streams out, with backpressure, 1,000 rows of the database at a time.

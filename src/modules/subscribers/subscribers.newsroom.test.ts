@@ -7,6 +7,9 @@ import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { insertSubscribers } from '../newsletters/newsletters.fixtures.ts';
 import { exportColumns } from './subscribers.csv.ts';
 
+/** A CSV's records as arrays of cells, header row included. */
+const parseRows = (csv: string): string[][] => parse(csv);
+
 /** Uploads a CSV through the import form as a browser would (multipart, with the session's CSRF token). */
 async function upload(client: NewsroomClient, fields: Record<string, string>, file?: { name: string; type?: string; content: Buffer | string }) {
   const body = multipartBody({ _csrf: client.csrf, ...fields }, file ? { field: 'file', name: file.name, type: file.type ?? 'text/csv', content: file.content } : undefined);
@@ -193,6 +196,39 @@ describe('the newsroom subscriber screens', () => {
     const after = await site.db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     assert.equal(Number(after.n), Number(before.n));
     assert.equal((await site.app.inject({ method: 'GET', url: '/newsroom/subscribers' })).statusCode, 303, 'signed out: to the sign-in page');
+  });
+});
+
+describe('the newsroom export against formula injection', () => {
+  let source: TestSite;
+  let target: TestSite;
+  after(async () => {
+    await source?.close();
+    await target?.close();
+  });
+
+  it('neutralises cells a spreadsheet would run, and the export imports back into another site unchanged', async () => {
+    source = await createTestSite({ seed: false });
+    target = await createTestSite({ seed: false });
+    const sourceEditor = await signInAs(source, 'editor');
+    const targetEditor = await signInAs(target, 'editor');
+    const csv = ['email,name,status', '=eq@example.com,"=HYPERLINK(""http://evil.example"",""x"")",confirmed', '-dash@example.com,@SUM(A1),', 'plain@example.com,+1 555 0100,unsubscribed'].join('\n');
+    const imported = await upload(sourceEditor, { source: '-Sheet from the fair' }, { name: 'hostile.csv', content: csv });
+    assert.equal(imported.statusCode, 303, imported.body);
+    assert.equal((await waitForImport(sourceEditor, String(imported.headers.location))).summary.imported, 3);
+
+    const exported = await sourceEditor.request({ method: 'GET', url: '/newsroom/subscribers/export.csv' });
+    assert.equal(exported.statusCode, 200);
+    assert.match(exported.body, /^"'=eq@example\.com","'=HYPERLINK\(""http:\/\/evil\.example"",""x""\)",confirmed,/m);
+    assert.match(exported.body, /,"'-Sheet from the fair",/);
+    for (const record of parseRows(exported.body)) for (const cell of record) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, cell);
+
+    const back = await upload(targetEditor, { source: 'Moved from the old site' }, { name: 'export.csv', content: exported.body });
+    assert.equal(back.statusCode, 303, back.body);
+    assert.equal((await waitForImport(targetEditor, String(back.headers.location))).summary.imported, 3);
+    const stored = (site: TestSite) => site.db.selectFrom('subscribers').select(['email', 'name', 'status']).orderBy('email').execute();
+    assert.deepEqual(await stored(target), await stored(source));
+    assert.deepEqual((await stored(target)).map((r) => r.name), ['@SUM(A1)', '=HYPERLINK("http://evil.example","x")', '+1 555 0100']);
   });
 });
 
