@@ -64,7 +64,7 @@ export const errorCodes = {
   'subscriber.import_too_large': { status: 413, message: 'That file is larger than an import may be (32 MB). Split the list and import it in parts.' },
   'subscriber.import_bad_upload': { status: 400, message: 'The upload could not be read. Please choose the file and send the form again.' },
   'subscriber.import_not_csv': { status: 415, message: 'That file is not a CSV file with an "email" column in its header row.' },
-  'subscriber.import_not_found': { status: 404, message: 'There is no import with that number (imports are kept until the server restarts).' },
+  'subscriber.import_not_found': { status: 404, message: 'There is no import with that number.' },
   'legal.invalid': { status: 400, message: 'The document needs a title (one line, up to 200 characters) and a text (up to 200,000 characters).' },
   'user.not_found': { status: 404, message: 'There is no user with that number.' },
   'user.last_admin': { status: 409, message: 'This is the last active admin: make someone else an admin first.' },

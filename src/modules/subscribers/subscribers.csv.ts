@@ -32,8 +32,8 @@ export interface ImportOptions {
   emailHash: (emailKey: string) => string;
   /** A bad row, by its line number in the file (1 is the header row). */
   onBadRow: (line: number | null, message: string) => void;
-  /** After each written batch and at the end: bytes of the file read so far, data rows seen. */
-  onProgress?: (bytesRead: number, rows: number) => void;
+  /** After each written batch and at the end: bytes of the file read so far, data rows seen, counts so far. */
+  onProgress?: (bytesRead: number, rows: number, summary: Readonly<ImportSummary>) => void | Promise<void>;
 }
 
 interface PendingRow {
@@ -145,11 +145,11 @@ export async function importSubscribers(db: Db, options: ImportOptions): Promise
     });
     if (batch.length >= importBatchSize) {
       await flush();
-      options.onProgress?.(bytes, rows);
+      await options.onProgress?.(bytes, rows, summary);
     }
   }
   await flush();
-  options.onProgress?.(bytes, rows);
+  await options.onProgress?.(bytes, rows, summary);
   return summary;
 }
 

@@ -1,19 +1,22 @@
 import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
+import { isDeadLocalClaimant, newClaimantId } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { importSubscribers, MissingEmailColumnError, type ImportSummary } from './subscribers.csv.ts';
+import { findImport, type ImportRow, insertImport, updateImport } from './subscribers.imports.repository.ts';
 
 // Imports started from the newsroom's upload form. The upload is spooled to a file first; the import then
 // runs in this process in the background (batches of 500, one transaction each) while the browser polls its
-// progress, so a 100,000-row list never holds a request open. Progress is kept in memory: an import
-// belongs to the process that received its upload, and is forgotten when that process restarts (the rows
-// it wrote stay, each batch whole).
+// progress, so a 100,000-row list never holds a request open. Progress is written to `subscriber_imports`
+// after each batch: the newsroom shows an import after a restart, and one whose process died as
+// interrupted (the batches it wrote stay, each whole).
+
+/** A running import whose progress has not been written for this long belongs to a process that died. */
+const interruptedAfterMs = 5 * 60_000;
 
 /** Bad rows kept for the result page; the count goes on past it. */
 const maxBadRowsShown = 1000;
-/** Finished imports remembered for their result page. */
-const maxRemembered = 50;
 
 export interface BadRow {
   line: number | null;
@@ -22,7 +25,8 @@ export interface BadRow {
 
 export interface ImportProgress {
   id: number;
-  status: 'running' | 'done' | 'failed';
+  /** `interrupted`: the process running it stopped (a crash, a kill) before it finished. */
+  status: 'running' | 'done' | 'failed' | 'interrupted';
   fileName: string;
   source: string;
   startedBy: string;
@@ -64,15 +68,14 @@ export async function checkCsvUpload(path: string): Promise<void> {
   if (!header.split(/[,;\t]/).some((cell) => cell.trim().replace(/^"|"$/g, '').trim() === 'email')) throw new AppError('subscriber.import_not_csv');
 }
 
-/** The imports of this process: start one from a spooled file, read its progress, wait for all at shutdown. */
+/** The imports of this process: start one from a spooled file, read any import's progress, wait for all at shutdown. */
 export class SubscriberImports {
   readonly #db: Db;
   readonly #now: () => Date;
   readonly #emailHash: (emailKey: string) => string;
   readonly #warn: (message: string, error: unknown) => void;
-  readonly #imports = new Map<number, ImportProgress>();
   readonly #running = new Set<Promise<void>>();
-  #nextId = 1;
+  readonly #claimant = newClaimantId();
 
   constructor(deps: { db: Db; now: () => Date; emailHash: (emailKey: string) => string; warn?: (message: string, error: unknown) => void }) {
     this.#db = deps.db;
@@ -81,69 +84,77 @@ export class SubscriberImports {
     this.#warn = deps.warn ?? (() => {});
   }
 
-  /** Starts importing the file (which this takes over and deletes when done); resolves at once with its id. */
-  start(input: { path: string; fileName: string; size: number; source: string; startedBy: string }): number {
-    const id = this.#nextId++;
-    const progress: ImportProgress = {
-      id,
-      status: 'running',
-      fileName: input.fileName,
-      source: input.source,
-      startedBy: input.startedBy,
-      startedAt: this.#now().toISOString(),
-      finishedAt: null,
-      size: input.size,
-      bytesRead: 0,
-      rows: 0,
-      summary: null,
-      badRows: [],
-      error: null,
-    };
-    this.#imports.set(id, progress);
-    for (const old of [...this.#imports.keys()].slice(0, Math.max(0, this.#imports.size - maxRemembered))) {
-      if (this.#imports.get(old)?.status !== 'running') this.#imports.delete(old);
+  /** Starts importing the file (which this takes over and deletes when done); resolves with its id once recorded. */
+  async start(input: { path: string; fileName: string; size: number; source: string; startedBy: string }): Promise<number> {
+    const startedAt = this.#now().toISOString();
+    let id: number;
+    try {
+      id = await insertImport(this.#db, { status: 'running', file_name: input.fileName, source: input.source, started_by: input.startedBy, started_at: startedAt, size: input.size, claimed_by: this.#claimant, heartbeat_at: startedAt });
+    } catch (error) {
+      await rm(input.path, { force: true });
+      throw error;
     }
-    const run = this.#run(progress, input.path).finally(() => this.#running.delete(run));
+    const run = this.#run(id, input, startedAt).finally(() => this.#running.delete(run));
     this.#running.add(run);
     return id;
   }
 
-  async #run(progress: ImportProgress, path: string): Promise<void> {
+  async #run(id: number, input: { path: string; fileName: string; size: number; source: string }, startedAt: string): Promise<void> {
+    const badRows: BadRow[] = [];
     try {
-      progress.summary = await importSubscribers(this.#db, {
-        input: createReadStream(path),
-        source: progress.source,
-        fileName: progress.fileName,
-        now: new Date(progress.startedAt),
+      const summary = await importSubscribers(this.#db, {
+        input: createReadStream(input.path),
+        source: input.source,
+        fileName: input.fileName,
+        now: new Date(startedAt),
         emailHash: this.#emailHash,
         onBadRow: (line, message) => {
-          if (progress.badRows.length < maxBadRowsShown) progress.badRows.push({ line, message });
+          if (badRows.length < maxBadRowsShown) badRows.push({ line, message });
         },
-        onProgress: (bytes, rows) => {
-          progress.bytesRead = Math.min(bytes, progress.size);
-          progress.rows = rows;
-        },
+        onProgress: (bytes, rows, sofar) =>
+          updateImport(this.#db, id, { bytes_read: Math.min(bytes, input.size), rows, summary: JSON.stringify(sofar), bad_rows: JSON.stringify(badRows), heartbeat_at: this.#now().toISOString() }),
       });
-      progress.bytesRead = progress.size;
-      progress.status = 'done';
+      await updateImport(this.#db, id, { status: 'done', bytes_read: input.size, summary: JSON.stringify(summary), bad_rows: JSON.stringify(badRows), finished_at: this.#now().toISOString() });
     } catch (error) {
-      if (!(error instanceof MissingEmailColumnError)) this.#warn(`subscriber import ${progress.id} failed`, error);
-      progress.status = 'failed';
-      progress.error = error instanceof MissingEmailColumnError ? 'The header row has no "email" column.' : 'The import stopped on an unexpected error; the batches written before it are kept.';
+      if (!(error instanceof MissingEmailColumnError)) this.#warn(`subscriber import ${id} failed`, error);
+      const message = error instanceof MissingEmailColumnError ? 'The header row has no "email" column.' : 'The import stopped on an unexpected error; the batches written before it are kept.';
+      await updateImport(this.#db, id, { status: 'failed', error: message, bad_rows: JSON.stringify(badRows), finished_at: this.#now().toISOString() }).catch((e: unknown) => this.#warn(`subscriber import ${id}: its failure could not be recorded`, e));
     } finally {
-      progress.finishedAt = this.#now().toISOString();
-      await rm(path, { force: true });
+      await rm(input.path, { force: true });
     }
   }
 
-  get(id: number): ImportProgress {
-    const progress = this.#imports.get(id);
-    if (!progress) throw new AppError('subscriber.import_not_found');
-    return progress;
+  /** An import's progress, as recorded; a running one whose process is gone is `interrupted`. */
+  async get(id: number): Promise<ImportProgress> {
+    const row = Number.isSafeInteger(id) ? await findImport(this.#db, id) : undefined;
+    if (!row) throw new AppError('subscriber.import_not_found');
+    return toProgress(row, this.#now());
   }
 
   /** Waits for running imports to finish (at shutdown, so no batch is cut off mid-transaction). */
   async close(): Promise<void> {
     await Promise.all([...this.#running]);
   }
+}
+
+function toProgress(row: ImportRow, now: Date): ImportProgress {
+  const heartbeat = Date.parse(row.heartbeat_at ?? row.started_at);
+  const gone = row.status === 'running' && ((row.claimed_by !== null && isDeadLocalClaimant(row.claimed_by)) || now.getTime() - heartbeat > interruptedAfterMs);
+  const summary = row.summary ? (JSON.parse(row.summary) as ImportSummary) : null;
+  return {
+    id: row.id,
+    status: gone ? 'interrupted' : row.status,
+    fileName: row.file_name,
+    source: row.source,
+    startedBy: row.started_by,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    size: Number(row.size),
+    bytesRead: Number(row.bytes_read),
+    rows: row.rows,
+    // While running, the counts so far are progress only; an interrupted import shows what it wrote.
+    summary: row.status === 'running' && !gone ? null : summary,
+    badRows: JSON.parse(row.bad_rows) as BadRow[],
+    error: gone ? 'The server stopped before this import finished. The batches written before that are kept; import the file again to add the rest (rows already on the list are skipped).' : row.error,
+  };
 }

@@ -232,7 +232,7 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
       throw error;
     }
     file.claimed = true;
-    const id = imports.start({ path: file.path, fileName: file.fileName, size: file.size, source, startedBy: current.user.email });
+    const id = await imports.start({ path: file.path, fileName: file.fileName, size: file.size, source, startedBy: current.user.email });
     return reply.redirect(`/newsroom/subscribers/imports/${id}`, 303);
   });
 
@@ -240,7 +240,7 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
     const params = importIdSchema.safeParse(request.params);
     if (!params.success) throw new AppError('subscriber.import_not_found');
     const asJson = params.data.id.endsWith('.json');
-    const progress = imports.get(Number.parseInt(params.data.id, 10));
+    const progress = await imports.get(Number.parseInt(params.data.id, 10));
     if (asJson) return reply.type('application/json; charset=utf-8').send(importProgressJson(progress));
     return render(request, reply, { title: `Import of ${progress.fileName}`, path: `/newsroom/subscribers/imports/${progress.id}`, scripts: ['newsletter.js'] }, () => importMain(progress));
   });

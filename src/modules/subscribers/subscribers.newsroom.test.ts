@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { multipartBody } from '../../../test/helpers/multipart.ts';
 import { type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
+import { buildApp } from '../../app.ts';
 import { insertSubscribers } from '../newsletters/newsletters.fixtures.ts';
 import { exportColumns } from './subscribers.csv.ts';
 
@@ -196,6 +199,50 @@ describe('the newsroom subscriber screens', () => {
     const after = await site.db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     assert.equal(Number(after.n), Number(before.n));
     assert.equal((await site.app.inject({ method: 'GET', url: '/newsroom/subscribers' })).statusCode, 303, 'signed out: to the sign-in page');
+  });
+});
+
+describe('imports are kept in the database', () => {
+  let site: TestSite;
+  before(async () => {
+    site = await createTestSite({ seed: false });
+  });
+  after(() => site.close());
+
+  it('an import is shown after a restart, and one whose process died is shown as interrupted with what it wrote', async () => {
+    const editor = await signInAs(site, 'editor');
+    const response = await upload(editor, { source: 'The spring fair' }, { name: 'spring.csv', content: 'email,name\nkept@example.com,Kept\nnot-an-address,Bad\n' });
+    assert.equal(response.statusCode, 303, response.body);
+    const location = String(response.headers.location);
+    assert.equal((await waitForImport(editor, location)).status, 'done');
+
+    // A restart: a new app (a new process's SubscriberImports) on the same database.
+    const restarted = await buildApp({ config: site.config, db: site.db });
+    try {
+      const again = await signInAs({ ...site, app: restarted.app }, 'editor');
+      const page = await again.request({ method: 'GET', url: location });
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /Import of spring\.csv/);
+      assert.match(page.body, /<span data-result="imported">1<\/span> imported/);
+      assert.match(page.body, /<td>3<\/td><td>not a valid email address<\/td>/);
+
+      // What a `kill -9` mid-import leaves: a running row whose process is gone, with the counts it wrote.
+      const dead = spawn(process.execPath, ['-e', '']);
+      await new Promise((resolve) => dead.once('exit', resolve));
+      const at = new Date().toISOString();
+      const crashed = await site.db
+        .insertInto('subscriber_imports')
+        .values({ status: 'running', file_name: 'big.csv', source: 'x', started_by: 'editor@example.com', started_at: at, size: 1000, bytes_read: 500, rows: 500, summary: JSON.stringify({ imported: 500, confirmed: 0, known: 0, suppressed: 0, bad: 0 }), bad_rows: '[]', claimed_by: `${hostname()}:${dead.pid}:deadbeef`, heartbeat_at: at })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const interrupted = await again.request({ method: 'GET', url: `/newsroom/subscribers/imports/${crashed.id}.json` });
+      assert.equal(interrupted.json<{ status: string }>().status, 'interrupted');
+      const shown = await again.request({ method: 'GET', url: `/newsroom/subscribers/imports/${crashed.id}` });
+      assert.match(shown.body, /The server stopped before this import finished/);
+      assert.match(shown.body, /<span data-result="imported">500<\/span> imported/);
+    } finally {
+      await restarted.app.close();
+    }
   });
 });
 

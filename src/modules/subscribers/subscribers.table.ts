@@ -78,6 +78,26 @@ export interface SubscribersTables {
   consent_events: ConsentEventsTable;
   suppressions: SuppressionsTable;
   subscriber_mails: SubscriberMailsTable;
+  subscriber_imports: SubscriberImportsTable;
+}
+
+/** A newsroom CSV import (20261204143000_subscriber_imports). */
+export interface SubscriberImportsTable {
+  id: Generated<number>;
+  status: 'running' | 'done' | 'failed';
+  file_name: string;
+  source: string;
+  started_by: string;
+  started_at: string;
+  finished_at: string | null;
+  size: number | string;
+  bytes_read: number | string;
+  rows: number;
+  summary: string | null;
+  bad_rows: string;
+  error: string | null;
+  claimed_by: string | null;
+  heartbeat_at: string | null;
 }
 
 export type SubscriberRow = Selectable<SubscribersTable>;

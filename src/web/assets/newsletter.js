@@ -7,7 +7,7 @@
   var box = document.querySelector('[data-progress-url]');
   if (!box) return;
   var finished = function (status) {
-    return status === 'done' || status === 'failed' || status === 'sent';
+    return status === 'done' || status === 'failed' || status === 'interrupted' || status === 'sent';
   };
   if (finished(box.getAttribute('data-progress-status'))) return;
   var bar = box.querySelector('progress');
