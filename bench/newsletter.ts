@@ -187,6 +187,7 @@ async function main(): Promise<void> {
       emailHash,
       listId: listIdFor(siteUrl),
       messageIdDomain,
+      secret,
       concurrency,
       ratePerSecond: 0,
       options: { pollMs: 20, ...tuning },

@@ -41,6 +41,7 @@ function worker(db: TestDatabase['db'], transport: MailTransport, options: Parti
     emailHash,
     listId: listIdFor(siteUrl),
     messageIdDomain: 'news.example.test',
+    secret,
     concurrency,
     ratePerSecond,
     options: { ...fastOptions, ...options },
@@ -204,7 +205,7 @@ describe('newsletter delivery through a real SMTP server', () => {
     assert.equal(workers.length, 2, 'both workers took part');
   });
 
-  it('duplicates at most the messages in flight when a worker dies between the 250 reply and its record', async () => {
+  it('duplicates at most the messages in flight when a worker dies between the 250 reply and its record, each with its first Message-ID', async () => {
     await insertSubscribers(t.db, 300, 'confirmed');
     const issue = await createIssue(t.db, deps, { slugs: [slug] });
     await queueIssue(t.db, deps, issue.id);
@@ -242,6 +243,11 @@ describe('newsletter delivery through a real SMTP server', () => {
     const duplicates = smtp.duplicates().sort();
     assert.deepEqual(duplicates, [...acceptedUnrecorded].sort(), 'exactly the accepted-but-unrecorded messages went twice');
     assert.ok(duplicates.length >= 1 && duplicates.length <= concurrency, `${duplicates.length} duplicates, at most ${concurrency} (the messages in flight)`);
+    for (const to of duplicates) {
+      const ids = smtp.messages.filter((m) => m.to === to).map((m) => /^Message-ID:[ \t]*(\S+)/im.exec(m.raw.toString('latin1'))?.[1]);
+      assert.equal(ids.length, 2, `${to} got two copies`);
+      assert.ok(ids[0] && ids[0] === ids[1], `${to}'s second copy carries the first one's Message-ID (${ids.join(' / ')}), so a receiver can drop it`);
+    }
   });
 
   it('records accepted messages in groups, each lane still waiting for its own record before it sends again', async () => {

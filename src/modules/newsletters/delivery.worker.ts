@@ -1,7 +1,7 @@
 import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
-import { newMessageId, type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/mail.mime.ts';
+import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/mail.mime.ts';
 import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
 import { type IssueTemplate, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
@@ -40,6 +40,8 @@ export interface DeliveryWorkerDeps {
   listId: string;
   /** Right-hand side of Message-IDs: the site's host name. */
   messageIdDomain: string;
+  /** The secret key: Message-IDs carry a tag keyed with it (see createMessageIds). */
+  secret: string;
   /** Messages in flight at once: also the most that a crash can duplicate. */
   concurrency: number;
   /** Ceiling on messages per second; 0 for none. */
@@ -135,6 +137,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const concurrency = Math.max(1, deps.concurrency);
   const templates = new Map<number, IssueTemplate & { mime: PreparedMime | undefined }>();
   const rate = createRateLimiter(deps.ratePerSecond);
+  const messageIdFor = createMessageIds(deps.secret, deps.messageIdDomain);
 
   let stopping = false;
   let loop: Promise<void> | undefined;
@@ -304,7 +307,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       return 'skipped';
     }
     const links = deps.links(delivery.subscriber_id);
-    const messageId = newMessageId(`gazette.${delivery.issue_id}.${delivery.id}`, deps.messageIdDomain);
+    const messageId = messageIdFor(`gazette.${delivery.issue_id}.${delivery.id}`);
     let outcome: SendOutcome;
     try {
       if (t.mime && transport.sendRaw && /^[\x21-\x7e]+$/.test(delivery.email)) {

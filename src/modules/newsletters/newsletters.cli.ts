@@ -81,6 +81,7 @@ export async function openDelivery(
     emailHash: await openEmailHasher(db, secret),
     listId: listIdFor(config.siteUrl),
     messageIdDomain: new URL(config.siteUrl).hostname,
+    secret,
     concurrency: config.mail.concurrency,
     ratePerSecond: config.mail.ratePerSecond,
     ...(extra.log ? { log: extra.log } : {}),

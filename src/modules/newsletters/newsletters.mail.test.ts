@@ -38,7 +38,7 @@ describe('mail as receivers get it (a real SMTP server, parsed by mailparser)', 
     await smtp.close();
   });
 
-  it('newsletters: a random Message-ID recorded as sent, Precedence: bulk, and HTML in the publication language that validates, with an Outlook column, a preheader and sized images', async () => {
+  it('newsletters: a keyed Message-ID recorded as sent, Precedence: bulk, and HTML in the publication language that validates, with an Outlook column, a preheader and sized images', async () => {
     const site = await createTestSite({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'Die Judäer <newsletter@gazette.test>' } });
     sites.push(site);
     await updateSiteSettings(site.db, { locale: 'de-CH' });

@@ -3,7 +3,7 @@ import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../../db/c
 import { createGroupCommit } from '../../db/group-commit.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../web/html.ts';
-import { newMessageId, type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
+import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
 import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import { alreadySubscribedMail, confirmationMail, type MailNames } from './subscribers.pages.ts';
@@ -98,7 +98,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   const id = options.senderId;
   const now = () => deps.now?.() ?? new Date();
   const log = deps.log ?? { info: () => {}, warn: () => {} };
-  const domain = new URL(deps.siteUrl).hostname;
+  const messageIdFor = createMessageIds(deps.secret, new URL(deps.siteUrl).hostname);
   const concurrency = Math.max(1, deps.concurrency);
   const envelopeSafe = /^[\x21-\x7e]+$/;
   /** Stands for the link while a mail is encoded once (letters, digits and hyphens: escaping leaves it be). */
@@ -202,7 +202,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
       await finishSubscriberMail(db, mail.id, id, 'skipped', 'superseded by a newer sign-up, or the subscription changed');
       return 'done';
     }
-    const messageId = newMessageId(`signup.${mail.id}`, domain);
+    const messageId = messageIdFor(`signup.${mail.id}`);
     let outcome: SendOutcome;
     try {
       const prepared = transport.sendRaw && envelopeSafe.test(recipient.email) ? template(mail.kind, names) : undefined;
