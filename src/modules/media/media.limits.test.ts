@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signInAs, type NewsroomClient } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { bilevelPng, multipart, waitFor } from './media.fixtures.ts';
+import { scratchDirectory } from '../../scratch.ts';
 import { mediaDirectory } from './media.storage.ts';
 
 describe('image size limits', () => {
@@ -24,7 +24,7 @@ describe('image size limits', () => {
     return client.request({ method: 'POST', url: '/newsroom/media', payload: body.payload, headers: { 'content-type': body.contentType } });
   };
   const mediaRows = async () => site.db.selectFrom('media').select(['id', 'original_name']).execute();
-  const workDirs = async () => (await readdir(path.join(site.config.dataDir, 'tmp')).catch(() => [] as string[])).filter((f) => f.startsWith('image-'));
+  const workDirs = async () => (await readdir(scratchDirectory(site.config.dataDir)).catch(() => [] as string[])).filter((f) => f.startsWith('image-'));
 
   it('refuses an image over the pixel limit with 413 from its header, quickly, storing nothing', async () => {
     const png = bilevelPng(9000, 9000); // 81 megapixels, under sharp's own 100-megapixel ceiling
@@ -37,7 +37,7 @@ describe('image size limits', () => {
     assert.ok(elapsed < 3_000, `answered in ${elapsed} ms, without decoding`);
     assert.deepEqual(await mediaRows(), []);
     assert.deepEqual(await readdir(mediaDirectory(site.config.dataDir)).catch(() => []), []);
-    assert.deepEqual(await readdir(path.join(site.config.dataDir, 'tmp')).catch(() => []), []);
+    assert.deepEqual(await readdir(scratchDirectory(site.config.dataDir)).catch(() => []), [], 'no temporary file left');
   });
 
   it("refuses a user's second image while their first is processed (429), not another user's, and takes it afterwards", async () => {
