@@ -1,0 +1,344 @@
+import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../db/claimants.ts';
+import { createGroupCommit, type GroupCommit } from '../db/group-commit.ts';
+
+/**
+ * What running one item came to. `done` and `skipped` (nothing left to do: superseded, or another worker
+ * did it) end the item; `retry` puts it back due at `at`; `failed` ends it with a reason shown to people;
+ * `paused` means a dependency (the SMTP server, ffmpeg) is down: the item goes back untouched and the
+ * runner claims nothing more until the pause has passed.
+ */
+export type Outcome<R = undefined> =
+  | { kind: 'done'; result: R }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'retry'; at: Date; reason: string }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'paused'; reason: string };
+
+/** A claimed item: its id, and whatever the claim statement re-read of its row. */
+export interface Claimed {
+  id: number;
+}
+
+/** An item with its outcome, as handed to `record`. */
+export interface Settled<T extends Claimed, R> {
+  item: T;
+  outcome: Outcome<R>;
+}
+
+export interface RunContext<P> {
+  claimant: string;
+  /** When the batch was claimed (the instant the claim statement compared against). */
+  claimedAt: Date;
+  /** What `prepare` read once for the batch. */
+  prepared: P;
+  /** Aborted when the runner stops and the kind asked to be interrupted (`interruptOnStop`). */
+  signal: AbortSignal;
+}
+
+/**
+ * A job kind: what only the owning module knows. Every database function here lives in that module's
+ * repository; the runner never names a table. `claim` is the claim (one conditional statement per dialect,
+ * possibly after a plain read); the others must be conditional on `claimant`, so that a worker that lost its
+ * claim (its lease lapsed and another took the item) changes nothing.
+ */
+export interface JobKind<T extends Claimed, R = undefined, P = undefined> {
+  /** `scheduled-publisher`, `video-clips`, …: for logs. */
+  readonly name: string;
+  /** Claims up to `limit` due items for `claimant`; claims held since `staleBefore` count as abandoned. */
+  claim(c: { claimant: string; now: Date; limit: number; staleBefore: Date }): Promise<T[]>;
+  /** Reads once what every item of a batch needs (settings, recipients); runs before the first item. */
+  prepare?(items: readonly T[]): Promise<P>;
+  /** Does one item's work and says how it went; a throw stops the batch and gives the item back. */
+  run(item: T, ctx: RunContext<P>): Promise<Outcome<R>>;
+  /** Writes the outcomes (of one item, or of a group when `recordGroup` is set) in one transaction. */
+  record(settled: readonly Settled<T, R>[], ctx: { claimant: string; now: Date }): Promise<void>;
+  /** Gives claims back untouched, due at `dueAt` (unreached at a pause or a stop). Absent: nothing is held. */
+  release?(ids: readonly number[], ctx: { claimant: string; dueAt: Date }): Promise<void>;
+  /** Renews the lease of the claims in hand (only those: a claim the runner lost track of must expire). */
+  renew?(ids: readonly number[], ctx: { claimant: string; now: Date }): Promise<void>;
+  /** Who holds claims now: a read, so that the sweep is skipped when nobody else does. */
+  listClaimants?(): Promise<string[]>;
+  /** Returns to the queue claims not renewed since `staleBefore`, and every claim of `deadClaimants`, but `keep`. */
+  sweep?(c: { claimant: string; now: Date; staleBefore: Date; deadClaimants: readonly string[]; keep: readonly number[] }): Promise<number>;
+  /** After a batch is run and recorded (e.g. announce that readers' pages changed). */
+  afterBatch?(settled: readonly Settled<T, R>[]): Promise<void>;
+}
+
+export interface RunnerOptions {
+  /** `hostname:pid:random`, written into each claim. */
+  claimant: string;
+  /** Items in flight at once. */
+  lanes: number;
+  /** Items claimed per statement. */
+  batchSize: number;
+  /** A claim not renewed for this long belongs to a process that died; renewed every third of it. 0: no leases. */
+  leaseMs: number;
+  /** How often the queue is read when idle (retries, and what a dead process left). */
+  pollMs: number;
+  /** Polls fall on multiples of pollMs of the wall clock, the same instants in every process. */
+  alignPoll: boolean;
+  /** The poll alone does not keep the process alive (in a web process). */
+  unrefPoll: boolean;
+  /** First pause while a dependency is down; doubles up to pauseMaxMs. */
+  pauseBaseMs: number;
+  pauseMaxMs: number;
+  /** Record outcomes in group commits of up to this many (0: each item on its own). */
+  recordGroup: number;
+  /** On stop, abort the items in flight (`ctx.signal`) and give them back instead of finishing them. */
+  interruptOnStop: boolean;
+}
+
+/** What one round did. */
+export interface RoundSummary {
+  claimed: number;
+  done: number;
+  skipped: number;
+  retry: number;
+  failed: number;
+  paused: number;
+  /** Given back untouched (a pause, a stop, an error). */
+  released: number;
+}
+
+export interface Runner {
+  readonly claimant: string;
+  /** Work has arrived: look at the queue now instead of at the next poll. */
+  wake(): void;
+  /** One round: settles what is owed, sweeps, claims one batch, runs and records it. */
+  runOnce(): Promise<RoundSummary>;
+  start(): void;
+  /** Stops claiming, finishes and records the items in flight (or interrupts them), gives the rest back. */
+  stop(): Promise<void>;
+}
+
+export interface RunnerDeps {
+  now?: () => Date;
+  log?: { info: (line: string) => void; warn: (line: string) => void };
+  options?: Partial<RunnerOptions>;
+}
+
+const defaults: Omit<RunnerOptions, 'claimant'> = {
+  lanes: 1,
+  batchSize: 100,
+  leaseMs: 60_000,
+  pollMs: 1_000,
+  alignPoll: false,
+  unrefPoll: false,
+  pauseBaseMs: 1_000,
+  pauseMaxMs: 60_000,
+  recordGroup: 0,
+  interruptOnStop: false,
+};
+
+/**
+ * The one runner for claimed background work (docs/decisions/0009-one-job-runner.md). It owns the loop and
+ * the rules every queue shares: lanes, leases and their renewal, the sweep of dead claimants, pausing while a
+ * dependency is down, wake-up, group commit of records, the owed-writes rule and the drain on stop. The job
+ * kind owns its table and what an item means.
+ */
+export function createRunner<T extends Claimed, R = undefined, P = undefined>(kind: JobKind<T, R, P>, deps: RunnerDeps = {}): Runner {
+  const options: RunnerOptions = { claimant: newClaimantId(), ...defaults, ...deps.options };
+  const claimant = options.claimant;
+  const now = () => deps.now?.() ?? new Date();
+  const log = deps.log ?? { info: () => {}, warn: () => {} };
+  const lanes = Math.max(1, options.lanes);
+
+  let stopping = false;
+  let pausedUntil = 0;
+  let pauseMs = 0;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  /** Set by wake() while a round runs, so the loop goes again instead of sleeping. */
+  let woken = false;
+  let lastSweep = 0;
+  let abort = new AbortController();
+
+  /**
+   * The items in hand: claimed, and their outcome not yet written. Only these are renewed and kept from the
+   * sweep; a claim that drops out of it without its record expires and goes back to the queue.
+   */
+  const held = new Set<number>();
+  /**
+   * Writes that failed (a full disk, a lost database), owed before anything new is claimed: outcomes to
+   * record (an accepted mail must be recorded `sent`, never sent again), and claims to give back.
+   */
+  const owedRecords = new Map<number, Settled<T, R>>();
+  const owedRelease = new Set<number>();
+
+  const recordEach = (settled: readonly Settled<T, R>[]) => kind.record(settled, { claimant, now: now() });
+  /**
+   * With `recordGroup`, the lanes' outcomes share transactions; each lane waits for its record before it
+   * takes another item, so at most `lanes` finished items are ever unrecorded (what a crash could repeat).
+   */
+  const group: GroupCommit<Settled<T, R>, undefined> | undefined =
+    options.recordGroup > 0 ? createGroupCommit(async (settled: Settled<T, R>[]) => (await recordEach(settled), settled.map(() => undefined)), { maxBatch: options.recordGroup }) : undefined;
+  const recordOne = (entry: Settled<T, R>): Promise<unknown> => (group ? group.add(entry) : recordEach([entry]));
+
+  /** Writes what is owed; throws (with the database's own error) while it still cannot. */
+  function settleOwed(): Promise<void> {
+    return settleOwedWrites(
+      [
+        [owedRecords, (ids) => recordEach(ids.flatMap((id) => owedRecords.get(id) ?? []))],
+        [owedRelease, (ids) => kind.release?.(ids, { claimant, dueAt: now() }) ?? Promise.resolve()],
+      ],
+      held,
+    );
+  }
+
+  async function sweep(at: Date): Promise<void> {
+    if (!kind.sweep || options.leaseMs <= 0) return;
+    if (lastSweep !== 0 && Date.now() - lastSweep < options.leaseMs / 4) return;
+    lastSweep = Date.now();
+    let dead: string[] = [];
+    if (kind.listClaimants) {
+      // A read first: the usual answer is "no claims", or only the ones this process is working on.
+      const claimants = await kind.listClaimants();
+      if (!claimants.some((c) => c !== claimant) && !(claimants.includes(claimant) && held.size === 0)) return;
+      dead = claimants.filter((c) => c !== claimant && isDeadLocalClaimant(c));
+    }
+    const released = await kind.sweep({ claimant, now: at, staleBefore: new Date(at.getTime() - options.leaseMs), deadClaimants: dead, keep: [...held] });
+    if (released > 0) log.info(`${kind.name}: returned ${released} item(s) whose claims had expired (a stopped process, or a failed write) to the queue.`);
+  }
+
+  async function runBatch(items: T[], claimedAt: Date): Promise<RoundSummary> {
+    const summary: RoundSummary = { claimed: items.length, done: 0, skipped: 0, retry: 0, failed: 0, paused: 0, released: 0 };
+    if (items.length === 0) return summary;
+    const ids = new Set<number>();
+    for (const item of items) {
+      held.add(item.id);
+      ids.add(item.id);
+    }
+    const renew =
+      kind.renew && options.leaseMs > 0
+        ? setInterval(() => void kind.renew?.([...held], { claimant, now: now() }).catch(() => {}), options.leaseMs / 3)
+        : undefined;
+    const recorded: Settled<T, R>[] = [];
+    let failure: unknown;
+    let paused: string | undefined;
+    try {
+      const prepared = (kind.prepare ? await kind.prepare(items) : undefined) as P;
+      const ctx: RunContext<P> = { claimant, claimedAt, prepared, signal: abort.signal };
+      let next = 0;
+      // A lane that meets an error or a pause stops them all, but every lane ends before claims are settled.
+      const lane = async () => {
+        while (paused === undefined && !stopping && failure === undefined) {
+          const item = items[next++];
+          if (!item) return;
+          let outcome: Outcome<R>;
+          try {
+            outcome = await kind.run(item, ctx);
+          } catch (error) {
+            // Stays held: given back below with the items no lane reached.
+            if (!(stopping && options.interruptOnStop)) failure ??= error;
+            return;
+          }
+          if (outcome.kind === 'paused') {
+            paused ??= outcome.reason;
+            summary.paused++;
+            continue; // given back below, untouched
+          }
+          const entry = { item, outcome };
+          try {
+            await recordOne(entry);
+            held.delete(item.id);
+            recorded.push(entry);
+            summary[outcome.kind]++;
+          } catch (error) {
+            failure ??= error;
+            owedRecords.set(item.id, entry);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
+    } catch (error) {
+      failure ??= error;
+    } finally {
+      clearInterval(renew);
+    }
+    if (paused !== undefined) {
+      pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
+      pausedUntil = Date.now() + pauseMs;
+      log.warn(`${paused}; ${kind.name} waits ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
+    } else pauseMs = 0;
+    // What the lanes did not finish (a pause, a stop, an error) goes back untouched, due after the pause.
+    const unsent = [...ids].filter((id) => held.has(id) && !owedRecords.has(id));
+    if (unsent.length > 0 && kind.release) {
+      try {
+        await kind.release(unsent, { claimant, dueAt: new Date(now().getTime() + pauseMs) });
+        for (const id of unsent) held.delete(id);
+        summary.released += unsent.length;
+      } catch (error) {
+        failure ??= error;
+        for (const id of unsent) owedRelease.add(id);
+      }
+    } else for (const id of unsent) held.delete(id);
+    if (recorded.length > 0 && kind.afterBatch) await kind.afterBatch(recorded);
+    if (failure !== undefined) throw failure instanceof Error ? failure : new Error(describeError(failure));
+    return summary;
+  }
+
+  async function runOnce(): Promise<RoundSummary> {
+    if (Date.now() < pausedUntil) return runBatch([], now());
+    await settleOwed();
+    const at = now();
+    await sweep(at);
+    const items = await kind.claim({ claimant, now: at, limit: options.batchSize, staleBefore: new Date(at.getTime() - options.leaseMs) });
+    return runBatch(items, at);
+  }
+
+  function nextPollMs(): number {
+    const poll = options.alignPoll ? options.pollMs - (Date.now() % options.pollMs) : options.pollMs;
+    return Math.max(poll, pausedUntil - Date.now());
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      woken = false;
+      let claimed = 0;
+      try {
+        claimed = (await runOnce()).claimed;
+      } catch (error) {
+        log.warn(`${kind.name}: ${describeError(error)}`);
+      }
+      // A full batch means more may be waiting; a wake-up during the round means new work came.
+      if (stopping || ((claimed === options.batchSize || woken) && Date.now() >= pausedUntil)) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, nextPollMs());
+        if (options.unrefPoll) timer.unref();
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeUp = undefined;
+    }
+  }
+
+  return {
+    claimant,
+    wake() {
+      woken = true;
+      if (Date.now() >= pausedUntil) wakeUp?.();
+    },
+    runOnce,
+    start() {
+      if (loop) return;
+      stopping = false;
+      abort = new AbortController();
+      loop = run().finally(() => (loop = undefined));
+    },
+    async stop() {
+      stopping = true;
+      if (options.interruptOnStop) abort.abort();
+      wakeUp?.();
+      await loop;
+      await group?.drain();
+      // One last try; what stays owed expires and is given back by a later sweep (it may then be repeated).
+      await settleOwed().catch((error: unknown) => log.warn(`${kind.name}: ${describeError(error)}`));
+    },
+  };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
