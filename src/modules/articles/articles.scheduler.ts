@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Db } from '../../db/index.ts';
+import { createRunner, type JobKind } from '../../jobs/runner.ts';
 import { claimScheduledPublication, findDueScheduled } from './articles.editor.repository.ts';
 
 export interface ScheduledPublisherDeps {
@@ -30,48 +31,32 @@ export const defaultSchedulerIntervalMs = 5000;
  * in memory between rounds. The winner records a `published` revision naming this process.
  */
 export function createScheduledPublisher(deps: ScheduledPublisherDeps): ScheduledPublisher {
-  const now = deps.now ?? (() => new Date());
-  const intervalMs = deps.intervalMs ?? defaultSchedulerIntervalMs;
   const by = `scheduled-publisher (pid ${process.pid} on ${hostname()})`;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = true;
-
-  const runOnce = async (): Promise<number> => {
-    const at = now().toISOString();
-    let published = 0;
-    for (const { id } of await findDueScheduled(deps.db, at)) {
-      if (await claimScheduledPublication(deps.db, id, at, by)) {
-        published++;
-        deps.log(`scheduled-publisher: published article ${id}`);
-      }
-    }
-    if (published > 0) await deps.contentChanged();
-    return published;
+  const kind: JobKind<{ id: number }> = {
+    name: 'scheduled-publisher',
+    // A read: the claim is the publication itself, one conditional UPDATE per article in `run`.
+    claim: ({ now, limit }) => findDueScheduled(deps.db, now.toISOString(), limit),
+    async run({ id }, { claimedAt }) {
+      if (!(await claimScheduledPublication(deps.db, id, claimedAt.toISOString(), by))) return { kind: 'skipped', reason: 'published by another worker' };
+      deps.log(`scheduled-publisher: published article ${id}`);
+      return { kind: 'done', result: undefined };
+    },
+    // The publication and its revision were written in the claim's own transaction.
+    record: () => Promise.resolve(),
+    afterBatch: (settled) => (settled.some((s) => s.outcome.kind === 'done') ? deps.contentChanged() : Promise.resolve()),
   };
-
-  const tick = () => {
-    running = runOnce()
-      .catch((error: unknown) => deps.log(`scheduled-publisher: round failed, will retry: ${error instanceof Error ? error.message : String(error)}`))
-      .finally(() => {
-        // Rounds fall on multiples of the interval of the wall clock, the same instants in every process:
-        // that costs nothing and means a race for an article is the normal case, which the claim settles.
-        if (!stopped) timer = setTimeout(tick, intervalMs - (Date.now() % intervalMs));
-      });
-  };
-
+  const runner = createRunner(kind, {
+    now: deps.now,
+    log: { info: deps.log, warn: (line) => deps.log(`${line} (will retry)`) },
+    // No lease: nothing is held between the claim and its record. Rounds fall on multiples of the interval
+    // of the wall clock, the same instants in every process: that costs nothing and means a race for an
+    // article is the normal case, which the claim settles.
+    options: { lanes: 1, batchSize: 50, leaseMs: 0, pollMs: deps.intervalMs ?? defaultSchedulerIntervalMs, alignPoll: true },
+  });
   return {
     name: 'scheduled-publisher',
-    start: () => {
-      if (!stopped) return;
-      stopped = false;
-      tick();
-    },
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-    runOnce,
+    start: () => runner.start(),
+    stop: () => runner.stop(),
+    runOnce: async () => (await runner.runOnce()).done,
   };
 }
