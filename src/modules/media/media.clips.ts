@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../../db/index.ts';
 import { newClaimantId } from '../../db/claimants.ts';
+import { createRunner, type JobKind, type Outcome } from '../../jobs/runner.ts';
 import { maxVideoSeconds, type MediaNewsroomService } from './media.newsroom.service.ts';
 import {
   claimClipJob,
@@ -18,6 +19,12 @@ import type { ClipJobRow } from './media.table.ts';
 import { cutClip, FfmpegError } from './media.video.ts';
 
 class SourceGone extends Error {}
+
+/** The snippet stored as a new video: its media row. */
+interface StoredClip {
+  id: number;
+  fileName: string;
+}
 
 export interface ClipWorkerOptions {
   /** `hostname:pid:random`, written into each claim. */
@@ -66,36 +73,47 @@ const defaults: Omit<ClipWorkerOptions, 'workerId'> = { leaseMs: 60_000, heartbe
 export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
   const options: ClipWorkerOptions = { workerId: newClaimantId(), ...defaults, ...deps.options };
   const { db, storage } = deps;
-  const id = options.workerId;
   const now = () => deps.now?.() ?? new Date();
   const log = deps.log ?? (() => {});
-  let stopping = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
-  let abort: AbortController | undefined;
 
-  async function runOnce(): Promise<ClipOutcome> {
-    if (!(await hasUnfinishedClipJobs(db))) return 'idle';
-    const at = now();
-    const staleBefore = new Date(at.getTime() - options.leaseMs).toISOString();
-    const abandoned = await failAbandonedClipJobs(db, staleBefore, options.maxAttempts, at.toISOString());
-    if (abandoned > 0) log(`Gave up on ${abandoned} snippet job(s) whose worker kept stopping.`);
-    const job = await claimClipJob(db, id, at.toISOString(), staleBefore);
-    if (!job) return 'idle';
-    return work(job);
-  }
+  const kind: JobKind<ClipJobRow, StoredClip> = {
+    name: 'video-clips',
+    async claim({ claimant, now: at, staleBefore }) {
+      // A read first, so an idle worker's poll takes no write lock (SQLite).
+      if (!(await hasUnfinishedClipJobs(db))) return [];
+      // Before the claim, which takes a job whose lease lapsed: three dead workers and it is given up.
+      const abandoned = await failAbandonedClipJobs(db, staleBefore.toISOString(), options.maxAttempts, at.toISOString());
+      if (abandoned > 0) log(`Gave up on ${abandoned} snippet job(s) whose worker kept stopping.`);
+      const job = await claimClipJob(db, claimant, at.toISOString(), staleBefore.toISOString());
+      return job ? [job] : [];
+    },
+    run: (job, ctx) => cut(job, ctx.claimant, ctx.signal),
+    async record(settled, { claimant, now: at }) {
+      for (const { item, outcome } of settled) {
+        if (outcome.kind === 'done') {
+          if (await finishClipJob(db, item.id, claimant, outcome.result.id, at.toISOString())) log(`Snippet job ${item.id}: stored ${outcome.result.fileName}.`);
+        } else if (outcome.kind === 'failed') await failClipJob(db, item.id, claimant, outcome.reason, at.toISOString());
+      }
+    },
+    // Given back at a stop: another worker starts it afresh.
+    async release(ids, { claimant }) {
+      for (const id of ids) await releaseClipJob(db, id, claimant);
+    },
+  };
 
-  async function work(job: ClipJobRow): Promise<ClipOutcome> {
+  /** Cuts one snippet and stores it as a new video. */
+  async function cut(job: ClipJobRow, claimant: string, stopping: AbortSignal): Promise<Outcome<StoredClip>> {
     await mkdir(deps.tmpDir, { recursive: true });
     const dir = await mkdtemp(path.join(deps.tmpDir, 'clip-'));
-    abort = new AbortController();
+    const takenOver = new AbortController();
+    const signal = AbortSignal.any([stopping, takenOver.signal]);
     let lost = false;
     let lastWrite = 0;
     let lastPercent = -1;
     const beat = async (percent: number) => {
-      if (!(await recordClipProgress(db, job.id, id, percent, now().toISOString()))) {
+      if (!(await recordClipProgress(db, job.id, claimant, percent, now().toISOString()))) {
         lost = true; // another worker took it over (our heartbeat lapsed): stop, it is theirs now
-        abort?.abort();
+        takenOver.abort();
       }
     };
     // A heartbeat even when ffmpeg prints nothing for a while (a slow seek), so the lease never lapses while alive.
@@ -110,7 +128,7 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
       const output = path.join(dir, 'clip.mp4');
       // ffmpeg reads it as the type recorded at upload, never as whatever its bytes suggest.
       await cutClip({ path: input, mimeType: source.mime_type }, output, { startSeconds: job.start_seconds, endSeconds: job.end_seconds }, {
-        signal: abort.signal,
+        signal,
         onProgress: (percent) => {
           const whole = Math.floor(percent);
           const t = Date.now();
@@ -128,60 +146,39 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
         alt: source.alt_text ?? '',
         uploadedBy: job.requested_by,
       });
-      clearInterval(heartbeat);
-      if (!(await finishClipJob(db, job.id, id, clip.id, now().toISOString()))) return 'lost';
-      log(`Snippet job ${job.id}: stored ${clip.file_name}.`);
-      return 'done';
+      return { kind: 'done', result: { id: clip.id, fileName: clip.file_name } };
     } catch (error) {
-      clearInterval(heartbeat);
-      if (lost) return 'lost';
-      if (stopping) {
-        await releaseClipJob(db, job.id, id);
-        return 'released';
-      }
+      if (lost) return { kind: 'skipped', reason: 'taken over by another worker' };
+      // Stopping: the runner gives the job back to the queue.
+      if (stopping.aborted) throw error;
       const message = error instanceof Error ? error.message : String(error);
       log(`Snippet job ${job.id} failed: ${message}`);
       // Shown in the newsroom: ffmpeg's own words help; a storage error's paths and internals do not.
       const shown = error instanceof FfmpegError ? `ffmpeg could not cut this snippet: ${message}` : error instanceof SourceGone ? message : 'The source video could not be read from storage.';
-      await failClipJob(db, job.id, id, shown, now().toISOString());
-      return 'failed';
+      return { kind: 'failed', reason: shown };
     } finally {
       clearInterval(heartbeat);
-      abort = undefined;
       await rm(dir, { recursive: true, force: true });
     }
   }
 
-  async function run(): Promise<void> {
-    while (!stopping) {
-      let outcome: ClipOutcome = 'idle';
-      try {
-        outcome = await runOnce();
-      } catch (error) {
-        log(`Snippet worker error: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      if (outcome === 'idle' && !stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, options.pollMs);
-          wake = () => (clearTimeout(timer), resolve());
-        });
-      }
-    }
-  }
+  const runner = createRunner(kind, {
+    now,
+    log: { info: log, warn: log },
+    // One job at a time, claimed alone; the heartbeat is the progress write (`heartbeatMs`), so the runner
+    // renews nothing itself. A stop interrupts ffmpeg rather than waiting minutes for a long cut.
+    options: { claimant: options.workerId, lanes: 1, batchSize: 1, leaseMs: options.leaseMs, pollMs: options.pollMs, interruptOnStop: true },
+  });
 
   return {
-    id,
-    runOnce,
-    start: () => {
-      stopping = false;
-      loop ??= run().finally(() => (loop = undefined));
+    id: runner.claimant,
+    async runOnce() {
+      const round = await runner.runOnce();
+      if (round.claimed === 0) return 'idle';
+      return round.done > 0 ? 'done' : round.failed > 0 ? 'failed' : round.released > 0 ? 'released' : 'lost';
     },
-    stop: async () => {
-      stopping = true;
-      abort?.abort();
-      wake?.();
-      await loop;
-    },
+    start: () => runner.start(),
+    stop: () => runner.stop(),
   };
 }
 
