@@ -42,7 +42,7 @@ export interface RunContext<P> {
  * claim (its lease lapsed and another took the item) changes nothing.
  */
 export interface JobKind<T extends Claimed, R = undefined, P = undefined> {
-  /** `scheduled-publisher`, `video-clips`, …: for logs. */
+  /** `scheduled-publisher`, `video-clips`, `Sign-up mails`…: starts its log lines (lower-cased within one). */
   readonly name: string;
   /** Claims up to `limit` due items for `claimant`; claims held since `staleBefore` count as abandoned. */
   claim(c: { claimant: string; now: Date; limit: number; staleBefore: Date }): Promise<T[]>;
@@ -258,7 +258,7 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
     if (paused !== undefined) {
       pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
       pausedUntil = Date.now() + pauseMs;
-      log.warn(`${paused}; ${kind.name} waits ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
+      log.warn(`${paused}; ${kind.name.toLowerCase()} wait ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
     } else pauseMs = 0;
     // What the lanes did not finish (a pause, a stop, an error) goes back untouched, due after the pause.
     const unsent = [...ids].filter((id) => held.has(id) && !owedRecords.has(id));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../../db/claimants.ts';
-import { createGroupCommit } from '../../db/group-commit.ts';
+import { newClaimantId } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
+import { createRunner, type JobKind, type Outcome } from '../../jobs/runner.ts';
 import { escapeHtml } from '../../web/html.ts';
 import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
 import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
@@ -95,7 +95,6 @@ export interface SubscriberMailer {
 export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMailer {
   const options: SubscriberMailerOptions = { senderId: newClaimantId(), ...defaults, ...deps.options };
   const { db, transport } = deps;
-  const id = options.senderId;
   const now = () => deps.now?.() ?? new Date();
   const log = deps.log ?? { info: () => {}, warn: () => {} };
   const messageIdFor = createMessageIds(deps.secret, new URL(deps.siteUrl).hostname);
@@ -105,103 +104,42 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   const linkSlot = `gazette-link-${randomBytes(8).toString('hex')}`;
   const templates = new Map<string, PreparedMime | undefined>();
 
-  let stopping = false;
-  let pausedUntil = 0;
-  let pauseMs = 0;
-  /** The server's reply when the last pause came from a refused session (e.g. wrong credentials). */
-  let sessionRefused: string | undefined;
-  let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
-  /** Set by wake() while a round runs, so the loop goes again instead of sleeping. */
-  let woken = false;
-  let lastSweep = 0;
-  /**
-   * Accepted mails are recorded in groups; each lane waits for its record before it sends again, so at
-   * most `concurrency` accepted mails are ever unrecorded (what a crash could send twice).
-   */
-  const sentRecords = createGroupCommit(async (sent: { id: number; messageId: string }[]) => {
-    await markSubscriberMailsSent(db, new Map(sent.map((s) => [s.id, s.messageId])), now().toISOString());
-    return sent.map(() => undefined);
-  }, { maxBatch: 500 });
-
-  /**
-   * The mails this process is working on: claimed, and their outcome not yet written. Only these are renewed,
-   * and the sweep leaves them alone; a claim that drops out of it without its record expires and goes back.
-   */
-  const held = new Set<number>();
-  /**
-   * Writes that failed (a full disk, a lost database) and are owed before anything else is sent: mails the
-   * server accepted, to be recorded `sent` (never sent again), and mails to give back to the queue.
-   */
-  const owedSent = new Map<number, string>();
-  const owedRelease = new Set<number>();
-
-  /** Writes what is owed; throws (with the database's own error) while it still cannot. */
-  function settleOwed(): Promise<void> {
-    return settleOwedWrites([[owedSent, (ids) => markSubscriberMailsSent(db, new Map(ids.map((i) => [i, owedSent.get(i) ?? ''])), now().toISOString())], [owedRelease, (ids) => releaseSubscriberMails(db, ids, id, now().toISOString())]], held);
-  }
-
-
-  async function sendClaimed(claimed: ClaimedSubscriberMail[]): Promise<void> {
-    if (claimed.length === 0) return;
-    for (const mail of claimed) held.add(mail.id);
-    const renew = setInterval(() => void renewSubscriberMailClaims(db, id, [...held], now().toISOString()).catch(() => {}), options.leaseMs / 3);
-    let failure: unknown;
-    let serverDown = false;
-    try {
+  /** What every mail of a claimed batch needs, read once for the batch. */
+  type Batch = { names: MailNames; recipients: Map<number, MailRecipient> };
+  const kind: JobKind<ClaimedSubscriberMail, { messageId: string }, Batch> = {
+    name: 'Sign-up mails',
+    async claim({ claimant, now: at, limit }) {
+      // A read first (an idle poll takes no write lock on SQLite), then the conditional claim of those ids.
+      const due = await findDueSubscriberMails(db, at.toISOString(), limit);
+      return claimSubscriberMails(db, due, claimant, at.toISOString());
+    },
+    async prepare(claimed) {
       const [settings, recipients] = await Promise.all([getSiteSettings(db), findMailRecipients(db, [...new Set(claimed.map((m) => m.subscriber_id))])]);
-      const names = { publicationName: settings.publicationName, newsletterName: settings.newsletterName };
-      let next = 0;
-      // A lane that meets an error stops them all, but every lane ends before the claims are settled.
-      const lane = async () => {
-        while (!serverDown && !stopping && failure === undefined) {
-          const mail = claimed[next++];
-          if (!mail) return;
-          let sent: { messageId: string } | undefined;
-          try {
-            const outcome = await sendOne(mail, recipients.get(mail.subscriber_id), names);
-            if (typeof outcome === 'object') {
-              sent = outcome;
-              await sentRecords.add({ id: mail.id, messageId: outcome.messageId });
-            } else if (outcome === 'server down') serverDown = true;
-            held.delete(mail.id);
-          } catch (error) {
-            failure ??= error;
-            if (sent) owedSent.set(mail.id, sent.messageId);
-            else owedRelease.add(mail.id);
-          }
+      return { names: { publicationName: settings.publicationName, newsletterName: settings.newsletterName }, recipients };
+    },
+    run: (mail, { prepared }) => sendOne(mail, prepared.recipients.get(mail.subscriber_id), prepared.names),
+    async record(settled, { claimant, now: at }) {
+      const sent = new Map<number, string>();
+      for (const { item, outcome } of settled) if (outcome.kind === 'done') sent.set(item.id, outcome.result.messageId);
+      if (sent.size === settled.length) return markSubscriberMailsSent(db, sent, at.toISOString());
+      await db.transaction().execute(async (trx) => {
+        await markSubscriberMailsSent(trx, sent, at.toISOString());
+        for (const { item, outcome } of settled) {
+          if (outcome.kind === 'skipped' || outcome.kind === 'failed') await finishSubscriberMail(trx, item.id, claimant, outcome.kind, outcome.reason);
+          else if (outcome.kind === 'retry') await markSubscriberMailRetry(trx, item.id, claimant, outcome.reason, outcome.at.toISOString());
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, lane));
-    } catch (error) {
-      failure ??= error;
-    } finally {
-      clearInterval(renew);
-    }
-    if (serverDown) {
-      pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
-      pausedUntil = Date.now() + pauseMs;
-      log.warn(`${serverTroubleLine(sessionRefused)}; sign-up mails wait ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
-    } else pauseMs = 0;
-    // What the lanes did not reach (the server went away, or an error) goes back untouched, due after the pause.
-    const unsent = claimed.filter((m) => held.has(m.id) && !owedSent.has(m.id) && !owedRelease.has(m.id)).map((m) => m.id);
-    try {
-      await releaseSubscriberMails(db, unsent, id, new Date(now().getTime() + pauseMs).toISOString());
-      for (const mailId of unsent) held.delete(mailId);
-    } catch (error) {
-      failure ??= error;
-      for (const mailId of unsent) owedRelease.add(mailId);
-    }
-    if (failure !== undefined) throw failure instanceof Error ? failure : new Error(describeError(failure));
-  }
+      });
+    },
+    release: (ids, { claimant, dueAt }) => releaseSubscriberMails(db, ids, claimant, dueAt.toISOString()),
+    renew: (ids, { claimant, now: at }) => renewSubscriberMailClaims(db, claimant, ids, at.toISOString()),
+    listClaimants: () => listSubscriberMailClaimants(db),
+    sweep: ({ staleBefore, deadClaimants, keep }) => releaseStaleSubscriberMails(db, staleBefore.toISOString(), deadClaimants, keep),
+  };
 
-  /** Writes and sends one mail; records failures at once (successes are recorded together by the caller). */
-  async function sendOne(mail: ClaimedSubscriberMail, recipient: MailRecipient | undefined, names: MailNames): Promise<{ messageId: string } | 'done' | 'server down'> {
+  /** Writes and sends one mail, and says how it went (the runner records it). */
+  async function sendOne(mail: ClaimedSubscriberMail, recipient: MailRecipient | undefined, names: MailNames): Promise<Outcome<{ messageId: string }>> {
     const link = recipient ? linkFor(mail, recipient) : undefined;
-    if (!recipient || link === undefined) {
-      await finishSubscriberMail(db, mail.id, id, 'skipped', 'superseded by a newer sign-up, or the subscription changed');
-      return 'done';
-    }
+    if (!recipient || link === undefined) return { kind: 'skipped', reason: 'superseded by a newer sign-up, or the subscription changed' };
     const messageId = messageIdFor(`signup.${mail.id}`);
     let outcome: SendOutcome;
     try {
@@ -218,25 +156,18 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
     switch (outcome.kind) {
       case 'accepted':
         if (deps.logConfirmationLinks && mail.kind === 'confirm') log.info(`Confirmation link for subscriber ${recipient.id} (mail written to the outbox): ${link}`);
-        return { messageId };
+        return { kind: 'done', result: { messageId } };
       case 'permanent':
-        await finishSubscriberMail(db, mail.id, id, 'failed', `${outcome.responseCode} ${outcome.error}`);
         log.warn(`A sign-up mail was refused by the SMTP server (${outcome.responseCode}).`);
-        return 'done';
+        return { kind: 'failed', reason: `${outcome.responseCode} ${outcome.error}` };
       case 'temporary': {
-        if (outcome.serverDown) {
-          sessionRefused = outcome.sessionRefused;
-          await releaseSubscriberMails(db, [mail.id], id, now().toISOString());
-          return 'server down';
-        }
+        if (outcome.serverDown) return { kind: 'paused', reason: serverTroubleLine(outcome.sessionRefused) };
         if (mail.attempts + 1 >= options.maxAttempts) {
-          await finishSubscriberMail(db, mail.id, id, 'failed', `gave up after ${mail.attempts + 1} attempts: ${outcome.error}`);
           log.warn(`A sign-up mail failed ${mail.attempts + 1} times and was given up.`);
-          return 'done';
+          return { kind: 'failed', reason: `gave up after ${mail.attempts + 1} attempts: ${outcome.error}` };
         }
         const delay = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** mail.attempts);
-        await markSubscriberMailRetry(db, mail.id, id, outcome.error, new Date(now().getTime() + delay).toISOString());
-        return 'done';
+        return { kind: 'retry', at: new Date(now().getTime() + delay), reason: outcome.error };
       }
     }
   }
@@ -271,74 +202,32 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
     return templates.get(key);
   }
 
-  async function claimAndSend(ids: number[]): Promise<number> {
-    const claimed = await claimSubscriberMails(db, ids, id, now().toISOString());
-    await sendClaimed(claimed);
-    return claimed.length;
-  }
-
-  async function runOnce(): Promise<number> {
-    if (Date.now() < pausedUntil) return 0;
-    await settleOwed();
-    const at = now();
-    if (lastSweep === 0 || Date.now() - lastSweep >= options.leaseMs / 4) {
-      lastSweep = Date.now();
-      // A read first: the usual answer is "no claims", or only the ones this process is working on.
-      const claimants = await listSubscriberMailClaimants(db);
-      if (claimants.some((c) => c !== id) || (claimants.includes(id) && held.size === 0)) {
-        // Expired claims of any sender, this one's included (a claim it lost to a failed write).
-        const released = await releaseStaleSubscriberMails(db, new Date(at.getTime() - options.leaseMs).toISOString(), claimants.filter((c) => c !== id && isDeadLocalClaimant(c)), [...held]);
-        if (released > 0) log.info(`Returned ${released} sign-up mails whose claims had expired (a stopped process, or a failed write) to the queue.`);
-      }
-    }
-    const due = await findDueSubscriberMails(db, at.toISOString(), options.batchSize);
-    return due.length === 0 ? 0 : claimAndSend(due);
-  }
-
-  async function run(): Promise<void> {
-    while (!stopping) {
-      woken = false;
-      let claimed = 0;
-      try {
-        claimed = await runOnce();
-      } catch (error) {
-        log.warn(`Sign-up mails: ${describeError(error)}`);
-      }
-      // A full batch means more may be waiting; a wake-up during the round means new sign-ups came.
-      if (stopping || ((claimed === options.batchSize || woken) && Date.now() >= pausedUntil)) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(options.pollMs, pausedUntil - Date.now()));
-        timer.unref(); // the poll alone never keeps a process alive
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = undefined;
-    }
-  }
+  /*
+   * Accepted mails are recorded in group commits; each lane waits for its record before it sends again, so
+   * at most `concurrency` accepted mails are ever unrecorded (what a crash could send twice). An accepted
+   * mail whose record failed is owed: recorded `sent` before anything else is claimed, never sent again.
+   */
+  const runner = createRunner(kind, {
+    now,
+    log,
+    options: {
+      claimant: options.senderId,
+      lanes: concurrency,
+      batchSize: options.batchSize,
+      leaseMs: options.leaseMs,
+      pollMs: options.pollMs,
+      unrefPoll: true, // the poll alone never keeps a process alive
+      pauseBaseMs: options.pauseBaseMs,
+      pauseMaxMs: options.pauseMaxMs,
+      recordGroup: 500,
+    },
+  });
 
   return {
-    wake() {
-      woken = true;
-      if (Date.now() >= pausedUntil) wakeUp?.();
-    },
-    runOnce,
-    start() {
-      stopping = false;
-      loop ??= run().finally(() => (loop = undefined));
-    },
-    async stop() {
-      stopping = true;
-      wakeUp?.();
-      await loop;
-      await sentRecords.drain();
-      // One last try; what stays owed expires and is given back by the next sweep (an accepted mail may then go twice).
-      await settleOwed().catch((error: unknown) => log.warn(`Sign-up mails: ${describeError(error)}`));
-    },
+    wake: () => runner.wake(),
+    runOnce: async () => (await runner.runOnce()).claimed,
+    start: () => runner.start(),
+    stop: () => runner.stop(),
   };
 }
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
