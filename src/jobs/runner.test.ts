@@ -56,8 +56,7 @@ function tinyKind(db: Db, postgres: boolean, work: (id: number) => Promise<Outco
     async sweep({ staleBefore, deadClaimants, keep }) {
       const dead = deadClaimants.length > 0 ? sql` OR claimed_by IN (${sql.join(deadClaimants)})` : sql``;
       const kept = keep.length > 0 ? sql` AND id NOT IN (${sql.join(keep)})` : sql``;
-      const result = await sql`UPDATE runner_items SET status = 'queued', claimed_by = NULL WHERE status = 'running'${kept} AND (claimed_at < ${staleBefore.toISOString()}${dead})`.execute(db);
-      return Number(result.numAffectedRows ?? 0);
+      await sql`UPDATE runner_items SET status = 'queued', claimed_by = NULL WHERE status = 'running'${kept} AND (claimed_at < ${staleBefore.toISOString()}${dead})`.execute(db);
     },
   };
 }

@@ -43,7 +43,7 @@ export function createScheduledPublisher(deps: ScheduledPublisherDeps): Schedule
     },
     // The publication and its revision were written in the claim's own transaction.
     record: () => Promise.resolve(),
-    afterBatch: (settled) => (settled.some((s) => s.outcome.kind === 'done') ? deps.contentChanged() : Promise.resolve()),
+    afterRound: (settled) => (settled.some((s) => s.outcome.kind === 'done') ? deps.contentChanged() : Promise.resolve()),
   };
   const runner = createRunner(kind, {
     now: deps.now,

@@ -133,7 +133,10 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
     release: (ids, { claimant, dueAt }) => releaseSubscriberMails(db, ids, claimant, dueAt.toISOString()),
     renew: (ids, { claimant, now: at }) => renewSubscriberMailClaims(db, claimant, ids, at.toISOString()),
     listClaimants: () => listSubscriberMailClaimants(db),
-    sweep: ({ staleBefore, deadClaimants, keep }) => releaseStaleSubscriberMails(db, staleBefore.toISOString(), deadClaimants, keep),
+    async sweep({ staleBefore, deadClaimants, keep }) {
+      const released = await releaseStaleSubscriberMails(db, staleBefore.toISOString(), deadClaimants, keep);
+      if (released > 0) log.info(`Returned ${released} sign-up mails whose claims had expired (a stopped process, or a failed write) to the queue.`);
+    },
   };
 
   /** Writes and sends one mail, and says how it went (the runner records it). */
@@ -219,7 +222,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
       unrefPoll: true, // the poll alone never keeps a process alive
       pauseBaseMs: options.pauseBaseMs,
       pauseMaxMs: options.pauseMaxMs,
-      recordGroup: 500,
+      recordGroupMs: 0,
     },
   });
 
