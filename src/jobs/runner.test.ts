@@ -131,6 +131,33 @@ describeEachDatabase('the job runner', (dialect) => {
     assert.equal(after.filter((r) => r.status === 'done').length, 8);
   });
 
+  it('group-commits records by time, each lane waiting for its own record: at most `lanes` finished and unrecorded', async () => {
+    await insert(Array.from({ length: 40 }, (_, i) => i + 1));
+    const calls: string[] = [];
+    const kind = tinyKind(t.db, dialect === 'postgres', () => Promise.resolve(done), calls);
+    let finished = 0;
+    let recorded = 0;
+    let most = 0;
+    const run = kind.run.bind(kind);
+    kind.run = async (item, ctx) => {
+      const outcome = await run(item, ctx);
+      finished++;
+      most = Math.max(most, finished - recorded);
+      return outcome;
+    };
+    const record = kind.record.bind(kind);
+    kind.record = async (settled, ctx) => {
+      await record(settled, ctx);
+      recorded += settled.length;
+    };
+    const summary = await createRunner(kind, { options: { ...quick, lanes: 4, batchSize: 40, recordGroupMs: 5 } }).runOnce();
+    assert.equal(summary.done, 40);
+    const writes = calls.filter((c) => c.startsWith('record')).length;
+    assert.ok(writes < 40 / 2, `${writes} writes recorded 40 outcomes`);
+    assert.ok(most <= 4, `at most 4 finished items were unrecorded at once, saw ${most}`);
+    assert.ok((await rows()).every((r) => r.status === 'done' && r.runs === 1));
+  });
+
   it("returns a dead claimant's items: an expired lease anywhere, or at once for a dead pid on this host", async () => {
     const old = new Date(Date.now() - 120_000).toISOString();
     await insert([1], { status: 'running', claimed_by: 'gone-host:1:aaaa', claimed_at: old });
