@@ -109,9 +109,10 @@ const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
 };
 
 /**
- * The delivery worker. Its loop: sweep claims of dead workers back into the queue, claim a batch
- * (`queued` → `sending`), re-check each recipient is still confirmed and not suppressed (else `skipped`),
- * send with at most `concurrency` messages in flight, and record each outcome the moment it is known:
+ * The delivery worker, a job kind on the shared runner (src/jobs/runner.ts), which sweeps claims of dead
+ * workers back into the queue and runs the lanes. Its kind: claim a batch (`queued` → `sending`), re-check
+ * each recipient is still confirmed and not suppressed (else `skipped`), send with at most `concurrency`
+ * messages in flight, and record each outcome as soon as it is known (grouped by `recordGroupMs`):
  * `sent` with its Message-ID, `queued` again with a later `next_attempt_at` (4xx, timeout, dropped
  * connection), or `failed` (5xx; the subscriber's hard bounces counted, suppressed after three).
  *
