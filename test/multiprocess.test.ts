@@ -1,34 +1,19 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
-import pg from 'pg';
+import { after, before, it } from 'node:test';
 import { generateSubscribers } from '../bench/generate-subscribers.ts';
 import { demoArticles } from '../src/modules/seed/demo.content.ts';
 import { seedDemoPublication } from '../src/modules/seed/seed.service.ts';
 import { countDeliveriesByStatus, findIssue } from '../src/modules/newsletters/newsletters.repository.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
+import { createTestDatabase, describeOnPostgres, type TestDatabase } from './helpers/databases.ts';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.ts';
 import { freePort } from './helpers/ports.ts';
 import { spawnGazette } from './helpers/gazette-process.ts';
 
-const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 // GAZETTE_MULTIPROCESS_READERS shrinks the send for a quick local run; CI runs the full 100,000.
 const readers = Number(process.env.GAZETTE_MULTIPROCESS_READERS ?? 100_000);
 const killAt = Math.floor(readers * 0.3);
 const article = demoArticles[0]!.slug;
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: postgresAdminUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -37,12 +22,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * `gazette worker` processes on one PostgreSQL database, mail to one SMTP server. Real processes, real
  * sockets, kill -9.
  */
-describe('two web processes and two workers on one PostgreSQL database', async () => {
-  if (!(await postgresReachable())) {
-    if (process.env.GAZETTE_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
-    console.log(`# skipped the multi-process test: PostgreSQL at ${postgresAdminUrl} is not reachable`);
-    return;
-  }
+describeOnPostgres('two web processes and two workers on one PostgreSQL database', () => {
 
   let t: TestDatabase;
   let sink: SmtpSink;
@@ -59,13 +39,10 @@ describe('two web processes and two workers on one PostgreSQL database', async (
   before(async () => {
     t = await createTestDatabase('postgres');
     await seedDemoPublication(t.db, { dataDir: t.dataDir });
-    const name = (await sql<{ name: string }>`SELECT current_database() AS name`.execute(t.db)).rows[0]!.name;
-    const url = new URL(postgresAdminUrl);
-    url.pathname = `/${name}`;
     sink = await startSmtpSink();
     env = {
       PATH: process.env.PATH,
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: t.url,
       DATA_DIR: t.dataDir,
       SITE_URL: 'https://news.example.test',
       SECRET_KEY: 'k'.repeat(40),

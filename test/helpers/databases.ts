@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe } from 'node:test';
+import { describe, it } from 'node:test';
 import pg from 'pg';
 import { createDb, type Db, type Dialect } from '../../src/db/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
@@ -78,19 +78,24 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
 }
 
 /**
- * Declares `suite` once per database: SQLite always, PostgreSQL when reachable. Without PostgreSQL the
- * suite is skipped with one visible line, unless GAZETTE_REQUIRE_POSTGRES=1 (set by .ci/run) makes that a
- * failure.
+ * Declares `suite` once per database: SQLite always, PostgreSQL when reachable (see `describeOnPostgres`).
  */
 export function describeEachDatabase(name: string, suite: (dialect: Dialect) => void): void {
   describe(`${name} [sqlite]`, () => suite('sqlite'));
-  describe(`${name} [postgres]`, async () => {
+  describeOnPostgres(`${name} [postgres]`, () => suite('postgres'));
+}
+
+/**
+ * A suite that needs the test PostgreSQL server. Without one it is reported as skipped by the test runner
+ * (counted in its `skipped` total, not as a pass), unless GAZETTE_REQUIRE_POSTGRES=1 (set by .ci/run) makes
+ * that a failure.
+ */
+export function describeOnPostgres(name: string, suite: () => void): void {
+  describe(name, async () => {
     postgresReachable ??= canReachPostgres();
-    if (!(await postgresReachable)) {
-      if (process.env.GAZETTE_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
-      console.log(`# skipped on PostgreSQL: ${postgresAdminUrl} is not reachable`);
-      return;
-    }
-    suite('postgres');
+    if (await postgresReachable) return suite();
+    if (process.env.GAZETTE_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
+    // Reachability is only known once the suite runs, so the skip is a test of its own inside it.
+    it('on PostgreSQL', { skip: `PostgreSQL at ${postgresAdminUrl} is not reachable` }, () => {});
   });
 }

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { multipartBody } from '../../../test/helpers/multipart.ts';
+import { multipart } from '../../../test/helpers/multipart.ts';
 import { type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { buildApp } from '../../app.ts';
@@ -15,7 +15,7 @@ const parseRows = (csv: string): string[][] => parse(csv);
 
 /** Uploads a CSV through the import form as a browser would (multipart, with the session's CSRF token). */
 async function upload(client: NewsroomClient, fields: Record<string, string>, file?: { name: string; type?: string; content: Buffer | string }) {
-  const body = multipartBody({ _csrf: client.csrf, ...fields }, file ? { field: 'file', name: file.name, type: file.type ?? 'text/csv', content: file.content } : undefined);
+  const body = multipart({ _csrf: client.csrf, ...fields }, file ? { filename: file.name, contentType: file.type ?? 'text/csv', content: file.content } : undefined);
   return client.request({ method: 'POST', url: '/newsroom/subscribers/import', headers: { 'content-type': body.contentType }, payload: body.payload });
 }
 
@@ -192,7 +192,7 @@ describe('the newsroom subscriber screens', () => {
     const before = await site.db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const refused = await upload(contributor, { source: 'x' }, { name: 'a.csv', content: 'email\nsneaky@example.com\n' });
     assert.equal(refused.statusCode, 403);
-    const body = multipartBody({ source: 'x' }, { field: 'file', name: 'a.csv', type: 'text/csv', content: 'email\nsneaky@example.com\n' });
+    const body = multipart({ source: 'x' }, { filename: 'a.csv', contentType: 'text/csv', content: 'email\nsneaky@example.com\n' });
     const noCsrf = await editor.request({ method: 'POST', url: '/newsroom/subscribers/import', headers: { 'content-type': body.contentType }, payload: body.payload });
     assert.equal(noCsrf.statusCode, 403);
     assert.match(noCsrf.body, /did not come from this site/);
