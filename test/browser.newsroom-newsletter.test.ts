@@ -13,7 +13,7 @@ import { createMailTransport, type MailTransport } from '../src/modules/mail/mai
 import { insertSubscribers } from '../src/modules/newsletters/newsletters.fixtures.ts';
 import { UserService } from '../src/modules/users/users.service.ts';
 import { type BackgroundWork, startBackgroundWork } from '../src/worker.ts';
-import { describeFindings, launchBrowser, newContext, runAxe, type ViewportName } from './helpers/browser.ts';
+import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, type ViewportName } from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 import { startTestSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
@@ -52,11 +52,7 @@ describe('the newsroom newsletter screens in Chromium', () => {
 
   async function signIn(context: BrowserContext, email: string): Promise<Page> {
     const page = await context.newPage();
-    await page.goto(`${base}/newsroom/sign-in`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(testPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${base}/newsroom`);
+    await signInThroughBrowser(page, base, email);
     return page;
   }
 
