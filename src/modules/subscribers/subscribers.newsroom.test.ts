@@ -9,6 +9,7 @@ import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { buildApp } from '../../app.ts';
 import { insertSubscribers } from '../newsletters/newsletters.fixtures.ts';
 import { exportColumns } from './subscribers.csv.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 /** A CSV's records as arrays of cells, header row included. */
 const parseRows = (csv: string): string[][] => parse(csv);
@@ -21,15 +22,17 @@ async function upload(client: NewsroomClient, fields: Record<string, string>, fi
 
 /** Follows an import to its end through the JSON the progress bar polls. */
 async function waitForImport(client: NewsroomClient, location: string, ms = 60_000): Promise<{ status: string; percent: number; summary: { imported: number; bad: number; known: number } }> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const response = await client.request({ method: 'GET', url: `${location}.json` });
-    assert.equal(response.statusCode, 200);
-    const progress = response.json<{ status: string; percent: number; summary: { imported: number; bad: number; known: number } }>();
-    if (progress.status !== 'running') return progress;
-    if (Date.now() > deadline) throw new Error(`import not finished in ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return eventually(
+    async () => {
+      const response = await client.request({ method: 'GET', url: `${location}.json` });
+      assert.equal(response.statusCode, 200);
+      const progress = response.json<{ status: string; percent: number; summary: { imported: number; bad: number; known: number } }>();
+      return progress.status !== 'running' && progress;
+    },
+    `the import at ${location} to finish`,
+    ms,
+    50,
+  );
 }
 
 describe('the newsroom subscriber screens', () => {
@@ -297,13 +300,17 @@ describe('the newsroom subscriber screens at 100,000 subscribers', () => {
     assert.ok(Date.now() - started < 5_000, 'the upload is answered without waiting for the import');
     const location = String(response.headers.location);
     const percents = new Set<number>();
-    const deadline = Date.now() + 120_000;
-    let progress: { status: string; percent: number; summary: { imported: number } | null };
-    do {
-      progress = (await editor.request({ method: 'GET', url: `${location}.json` })).json();
-      percents.add(progress.percent);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } while (progress.status === 'running' && Date.now() < deadline);
+    // Polled as the progress bar polls it, noting each percentage shown on the way.
+    const progress = await eventually(
+      async () => {
+        const now = (await editor.request({ method: 'GET', url: `${location}.json` })).json<{ status: string; percent: number; summary: { imported: number } | null }>();
+        percents.add(now.percent);
+        return now.status !== 'running' && now;
+      },
+      'the import of 100,000 rows to finish',
+      120_000,
+      100,
+    );
     const importMs = Date.now() - started;
     assert.equal(progress.status, 'done');
     assert.equal(progress.summary?.imported, 100_000);
