@@ -57,6 +57,12 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   };
 }
 
+/**
+ * The `skip` option of a scale test (thousands of rows, a flood of requests): skipped by `npm run test:fast`
+ * (GAZETTE_FAST=1, see scripts/test-fast.ts), run by `npm test`.
+ */
+export const skipInFastRun: string | false = process.env.GAZETTE_FAST === '1' ? 'a scale test: npm test runs it, test:fast does not' : false;
+
 /** A new, empty PostgreSQL database (no migrations run): its URL, and how to drop it. */
 export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `gazette_test_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -80,9 +86,9 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
 /**
  * Declares `suite` once per database: SQLite always, PostgreSQL when reachable (see `describeOnPostgres`).
  */
-export function describeEachDatabase(name: string, suite: (dialect: Dialect) => void): void {
-  describe(`${name} [sqlite]`, () => suite('sqlite'));
-  describeOnPostgres(`${name} [postgres]`, () => suite('postgres'));
+export function describeEachDatabase(name: string, suite: (dialect: Dialect) => void, options: { skip?: string | false } = {}): void {
+  describe(`${name} [sqlite]`, options, () => suite('sqlite'));
+  describeOnPostgres(`${name} [postgres]`, () => suite('postgres'), options);
 }
 
 /**
@@ -90,8 +96,8 @@ export function describeEachDatabase(name: string, suite: (dialect: Dialect) => 
  * (counted in its `skipped` total, not as a pass), unless GAZETTE_REQUIRE_POSTGRES=1 (set by .ci/run) makes
  * that a failure.
  */
-export function describeOnPostgres(name: string, suite: () => void): void {
-  describe(name, async () => {
+export function describeOnPostgres(name: string, suite: () => void, options: { skip?: string | false } = {}): void {
+  describe(name, options, async () => {
     postgresReachable ??= canReachPostgres();
     if (await postgresReachable) return suite();
     if (process.env.GAZETTE_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
