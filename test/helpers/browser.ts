@@ -42,9 +42,17 @@ export async function launchBrowser(): Promise<Browser> {
  */
 export async function newContext(
   browser: Browser,
-  options: { viewport?: ViewportName; colorScheme?: 'light' | 'dark'; javaScriptEnabled?: boolean; withAxe?: boolean } = {},
+  options: {
+    viewport?: ViewportName;
+    colorScheme?: 'light' | 'dark';
+    javaScriptEnabled?: boolean;
+    withAxe?: boolean;
+    /** Cookies saved from another context (`context.storageState()`), e.g. a session signed in once. */
+    storageState?: BrowserContextOptions['storageState'];
+  } = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext({
+    ...(options.storageState ? { storageState: options.storageState } : {}),
     ...viewports[options.viewport ?? 'desktop'],
     colorScheme: options.colorScheme ?? 'light',
     javaScriptEnabled: options.javaScriptEnabled ?? true,
