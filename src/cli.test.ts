@@ -1,29 +1,20 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { eventually } from '../test/helpers/eventually.ts';
+import { type GazetteProcess, runGazette, spawnGazette } from '../test/helpers/gazette-process.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { environmentReference } from './config.ts';
 import { firstAdminHint } from './server.ts';
 
-const run = promisify(execFile);
-const bin = path.join(import.meta.dirname, '..', 'bin', 'gazette.js');
-
 /** Runs `gazette …` as a user would, with its exit code and both output streams. */
-async function gazette(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+async function gazette(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runGazette(args, { LOG_LEVEL: 'info', ...env });
 }
-
 
 describe('the gazette command', () => {
   let dataDir = '';
@@ -82,43 +73,17 @@ describe('the gazette command', () => {
     let child: ChildProcess | undefined;
     after(() => child?.kill('SIGKILL'));
 
-    /** Starts `gazette serve`, resolves with its output once it is listening. */
-    async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; stdout: () => string }> {
-      const proc = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      child = proc;
-      let output = '';
-      let stdout = '';
-      proc.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        stdout += chunk.toString();
-      });
-      proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not listening after 20 s:\n${output}`)), 20_000);
-        proc.stdout.on('data', () => {
-          if (output.includes('Gazette is serving')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        proc.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-      });
-      return { child: proc, output: () => output, stdout: () => stdout };
+    /** Starts `gazette serve`, resolves once it is listening. */
+    async function start(env: Record<string, string>): Promise<GazetteProcess> {
+      const server = spawnGazette(['serve'], env);
+      child = server.child;
+      await server.waitFor('Gazette is serving', 20_000);
+      return server;
     }
 
-    /** Resolves once `check` holds for the output, polling it; fails with the output after `timeoutMs`. */
-    async function until(check: () => boolean, describe: () => string, timeoutMs = 10_000): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting:\n${describe()}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
-
-    async function stop(proc: ChildProcess): Promise<number | null> {
-      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-      proc.kill('SIGTERM');
-      return exited;
+    async function stop(server: GazetteProcess): Promise<number | null> {
+      await server.stop();
+      return (await server.exited).code;
     }
 
     it('seeds the demo on first start, serves it, shuts down on SIGTERM, and never re-seeds', async () => {
@@ -131,13 +96,13 @@ describe('the gazette command', () => {
       const body = await home.text();
       assert.match(body, /The Judean/);
       assert.match(body, /Blinken/);
-      assert.equal(await stop(first.child), 0);
+      assert.equal(await stop(first), 0);
 
       const second = await start(env);
       assert.doesNotMatch(second.output(), /Seeded/);
       const again = await (await fetch(`http://127.0.0.1:${port}/`)).text();
       assert.equal((again.match(/class="story[ "]/g) ?? []).length, (body.match(/class="story[ "]/g) ?? []).length);
-      assert.equal(await stop(second.child), 0);
+      assert.equal(await stop(second), 0);
     });
 
     it('writes JSON lines when its output is not a terminal, and tells a fresh install how to make the first admin', async () => {
@@ -146,11 +111,11 @@ describe('the gazette command', () => {
       const first = await start(env);
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
       const entries = () => first.stdout().trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; path?: string });
-      await until(() => entries().some((e) => e.msg === 'request' && e.path === '/healthz'), first.output);
+      await eventually(() => entries().some((e) => e.msg === 'request' && e.path === '/healthz'), () => `the request's log line:\n${first.output()}`, 10_000);
       assert.ok(entries().some((e) => e.level === 30 && e.msg.startsWith('Gazette is serving')));
       const hint = entries().find((e) => e.msg === firstAdminHint);
       assert.ok(hint, first.stdout());
-      assert.equal(await stop(first.child), 0);
+      assert.equal(await stop(first), 0);
 
       // The command the hint gives works as printed, and the hint is gone once an admin exists.
       const command = /npx gazette (.+)$/.exec(hint.msg)?.[1] ?? '';
@@ -160,7 +125,7 @@ describe('the gazette command', () => {
       assert.match(added.stdout, /Added you@example\.com \(admin\)/);
       const second = await start(env);
       assert.ok(!second.output().includes('No newsroom admin yet'), second.output());
-      assert.equal(await stop(second.child), 0);
+      assert.equal(await stop(second), 0);
     });
 
     it('explains a port that is already taken in one line', async () => {

@@ -76,6 +76,17 @@ describe('configuration from the environment', () => {
     });
   }
 
+  it('takes TEST_CLOCK_FILE only with NODE_ENV=test, so no deployment runs on a moved clock', () => {
+    assert.equal(loadConfig({}).testClockFile, null);
+    assert.equal(loadConfig({ TEST_CLOCK_FILE: 'clock', NODE_ENV: 'test' }).testClockFile, path.resolve('clock'));
+    for (const NODE_ENV of [undefined, 'production', 'development']) {
+      assert.throws(
+        () => loadConfig({ TEST_CLOCK_FILE: 'clock', ...(NODE_ENV ? { NODE_ENV } : {}) }),
+        (error: unknown) => error instanceof ConfigError && /^Invalid TEST_CLOCK_FILE="clock": only for Gazette's own tests, with NODE_ENV=test$/.test(error.message),
+      );
+    }
+  });
+
   it('keeps media on the filesystem by default, and selects S3 for MEDIA_URL=s3://bucket/prefix', () => {
     assert.deepEqual(loadConfig({}).media, { storage: { kind: 'filesystem' }, publicUrl: null });
     const media = loadConfig({

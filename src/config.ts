@@ -65,6 +65,7 @@ const environmentSchema = z.object({
     .optional(),
   MEDIA_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1_000_000).max(100_000_000).default(50_000_000),
   MEDIA_IMAGE_JOBS_PER_USER: z.coerce.number().int().min(1).max(16).default(2),
+  TEST_CLOCK_FILE: z.string().min(1).optional(),
 });
 
 /** How one variable is documented; its type, allowed values and plain default are read from the schema. */
@@ -158,6 +159,11 @@ const environmentDocs: { readonly [Name in keyof typeof environmentSchema.shape]
   MEDIA_MAX_VIDEO_BYTES: { group: 'Media', description: 'Largest video upload, in bytes (default 500 MB). Caption (WebVTT) files are limited to 1 MB.' },
   MEDIA_MAX_IMAGE_PIXELS: { group: 'Media', description: 'The most pixels an uploaded image may have, all frames of an animation counted; a larger one is refused with 413 from its header, before any decoding.' },
   MEDIA_IMAGE_JOBS_PER_USER: { group: 'Media', description: 'Image uploads one newsroom user may have being processed at once, per server process; one more is refused with 429.' },
+  TEST_CLOCK_FILE: {
+    group: 'Several processes',
+    values: 'file path',
+    description: 'For Gazette\'s own tests only, and refused unless `NODE_ENV=test`: a file holding a number of milliseconds that `serve` and `worker` add to the system clock (read at every use), so a test moves a running process\'s time forward, e.g. to a scheduled article\'s time, instead of waiting for it.',
+  },
 };
 
 /** One variable as docs/configuration.md and `gazette --help` show it. */
@@ -247,6 +253,8 @@ export interface Config {
    * Fastify's `trustProxy`: false (nobody; the default), true (any), a hop count, or addresses/CIDRs.
    */
   readonly trustProxy: boolean | number | readonly string[];
+  /** Tests only (NODE_ENV=test): a file whose number of milliseconds moves the process's clock (src/clock.ts). */
+  readonly testClockFile: string | null;
 }
 
 /** Where media bytes live, and where browsers fetch them. */
@@ -283,6 +291,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid ${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue?.message ?? 'invalid value'}`);
   }
   const e = parsed.data;
+  // A moved clock publishes scheduled articles early: never let it reach a real deployment by mistake.
+  if (e.TEST_CLOCK_FILE !== undefined && env.NODE_ENV !== 'test') throw new ConfigError(`Invalid TEST_CLOCK_FILE=${JSON.stringify(e.TEST_CLOCK_FILE)}: only for Gazette's own tests, with NODE_ENV=test`);
   const dataDir = path.resolve(e.DATA_DIR);
   const urlHost = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
   const siteUrl = (e.SITE_URL ?? `http://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${e.PORT}`).replace(/\/+$/, '');
@@ -315,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES, imagePixels: e.MEDIA_MAX_IMAGE_PIXELS, imageJobsPerUser: e.MEDIA_IMAGE_JOBS_PER_USER }),
     trustProxy: e.TRUST_PROXY === undefined ? false : (parseTrustProxy(e.TRUST_PROXY) ?? false),
+    testClockFile: e.TEST_CLOCK_FILE === undefined ? null : path.resolve(e.TEST_CLOCK_FILE),
   });
 }
 

@@ -1,4 +1,5 @@
 import { buildApp } from './app.ts';
+import { processClock } from './clock.ts';
 import { type Config } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -33,7 +34,8 @@ export async function startServer(config: Config, startupLines?: (line: string) 
   const mail = await createMailTransport(config);
   log(`Mail goes to ${mail.description}.`);
   const contentChanges = await startContentChanges(config, { db, dialect, watch: true, ...(logger ? { log: logger } : {}) });
-  const { app, startDraining, contentChanged } = await buildApp({ config, db, mail, storage, logger, contentChanges });
+  const now = processClock(config);
+  const { app, startDraining, contentChanged } = await buildApp({ config, db, mail, storage, logger, contentChanges, now });
   /** What outlives the app: stopped last, after the app (and its sign-up mailer) has closed. */
   const release = async () => {
     await contentChanges.stop();
@@ -56,7 +58,7 @@ export async function startServer(config: Config, startupLines?: (line: string) 
   log(`Gazette is serving ${url} (listening on ${config.host}:${port}, data in ${config.dataDir})`);
   if (!(await new UserService({ db, siteUrl: url, now: () => new Date() }).hasActiveAdmin())) log(firstAdminHint);
   // The in-process background work (WORKER=false to run `gazette worker` processes instead).
-  const background = config.inProcessWorker ? await startBackgroundWork(config, { db, log, transport: mail, contentChanged, storage }) : undefined;
+  const background = config.inProcessWorker ? await startBackgroundWork(config, { db, log, transport: mail, contentChanged, storage, now }) : undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

@@ -1,4 +1,5 @@
 import { type CliCommand, UsageError, wantsHelp } from './cli-support.ts';
+import { processClock } from './clock.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createDb, type Db } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -41,6 +42,8 @@ export async function startBackgroundWork(
     contentChanged: () => Promise<void>;
     /** The process's media storage when it already has one (`serve`); otherwise built from config and closed on stop. */
     storage?: MediaStorage;
+    /** The process's clock (src/clock.ts) for the jobs that act at a time: the scheduled publisher. */
+    now?: () => Date;
   },
 ): Promise<BackgroundWork> {
   const delivery = await openDelivery(config, deps);
@@ -53,7 +56,7 @@ export async function startBackgroundWork(
     { name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() },
     { name: 'video-clips', start: () => clips.start(), stop: async () => (await clips.stop(), closeStorage()) },
     // contentChanged records the change and tells every web process to drop its cached pages.
-    createScheduledPublisher({ db: deps.db, contentChanged: deps.contentChanged, log: deps.log }),
+    createScheduledPublisher({ db: deps.db, contentChanged: deps.contentChanged, log: deps.log, ...(deps.now ? { now: deps.now } : {}) }),
   ];
   for (const job of jobs) job.start();
   return {
@@ -91,7 +94,7 @@ export const workerCommand: CliCommand = {
     const contentChanges = await startContentChanges(config, { db, dialect, watch: false, log: { info: log, warn: (line) => console.error(line) } });
     const swept = await sweepScratch(config.dataDir);
     if (swept > 0) log(`Removed ${swept} temporary files or folders left by stopped processes.`);
-    const work = await startBackgroundWork(config, { db, transport, log, contentChanged: () => contentChanges.contentChanged() });
+    const work = await startBackgroundWork(config, { db, transport, log, contentChanged: () => contentChanges.contentChanged(), now: processClock(config) });
     console.log(
       `Worker running ${work.jobs.map((job) => job.name).join(', ')}; mail through ${transport.description} (concurrency ${config.mail.concurrency}${config.mail.ratePerSecond > 0 ? `, ${config.mail.ratePerSecond}/s` : ''}).`,
     );

@@ -12,18 +12,10 @@ import { demoArticles } from '../src/modules/seed/demo.content.ts';
 import { type GazetteProcess, runGazette, spawnGazette } from './helpers/gazette-process.ts';
 import { freePort } from './helpers/ports.ts';
 import { startTestSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
+import { eventually } from './helpers/eventually.ts';
 
 const readers = 300;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-async function waitUntil(condition: () => Promise<boolean> | boolean, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 async function count(db: Db, table: 'articles' | 'subscribers' | 'consent_events' | 'media'): Promise<number> {
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -73,7 +65,7 @@ describe('gazette backup and restore (SQLite)', () => {
       });
       assert.equal(response.status, 200);
     }
-    await waitUntil(() => smtp.total() >= 5, 'the five confirmation mails');
+    await eventually(() => smtp.total() >= 5, 'the five confirmation mails', 30_000);
     await generateSubscribers(db, 'sqlite', readers);
     smtp.reset();
     // Slowed so that the send takes seconds: each message waits 50 ms for its 250, two at a time.
@@ -81,7 +73,7 @@ describe('gazette backup and restore (SQLite)', () => {
 
     const queued = await runGazette(['newsletter', 'send', demoArticles[0]!.slug], { DATA_DIR: original, ...env });
     assert.equal(queued.code, 0, queued.output);
-    await waitUntil(() => smtp.total() >= 10, 'the send to start');
+    await eventually(() => smtp.total() >= 10, 'the send to start', 30_000);
     const archive = path.join(work, 'site.tar.gz');
     const backup = await runGazette(['backup', archive], { DATA_DIR: original });
     const acceptedWhenDone = smtp.total();

@@ -13,7 +13,7 @@ import { createMailTransport, type MailTransport } from '../src/modules/mail/mai
 import { insertSubscribers } from '../src/modules/newsletters/newsletters.fixtures.ts';
 import { UserService } from '../src/modules/users/users.service.ts';
 import { type BackgroundWork, startBackgroundWork } from '../src/worker.ts';
-import { describeFindings, launchBrowser, newContext, runAxe, type ViewportName } from './helpers/browser.ts';
+import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, type ViewportName } from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 import { startTestSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
@@ -52,11 +52,7 @@ describe('the newsroom newsletter screens in Chromium', () => {
 
   async function signIn(context: BrowserContext, email: string): Promise<Page> {
     const page = await context.newPage();
-    await page.goto(`${base}/newsroom/sign-in`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(testPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${base}/newsroom`);
+    await signInThroughBrowser(page, base, email);
     return page;
   }
 
@@ -152,15 +148,30 @@ describe('the newsroom newsletter screens in Chromium', () => {
       { name: 'users', path: '/newsroom/users', admin: true },
     ];
     const found: string[] = [];
+    // Each role signs in once; the four screen and colour combinations reuse its session cookie.
+    const sessionOf = async (email: string) => {
+      const context = await newContext(browser);
+      try {
+        await signIn(context, email);
+        return await context.storageState();
+      } finally {
+        await context.close();
+      }
+    };
+    const sessions = { editor: await sessionOf('editor@example.com'), admin: await sessionOf('admin@example.com') };
     for (const viewport of ['phone', 'desktop'] as ViewportName[]) {
       for (const colorScheme of ['light', 'dark'] as const) {
-        const contexts = { editor: await newContext(browser, { viewport, colorScheme, withAxe: true }), admin: await newContext(browser, { viewport, colorScheme, withAxe: true }) };
+        const contexts = {
+          editor: await newContext(browser, { viewport, colorScheme, withAxe: true, storageState: sessions.editor }),
+          admin: await newContext(browser, { viewport, colorScheme, withAxe: true, storageState: sessions.admin }),
+        };
         try {
-          const pages = { editor: await signIn(contexts.editor, 'editor@example.com'), admin: await signIn(contexts.admin, 'admin@example.com') };
+          const pages = { editor: await contexts.editor.newPage(), admin: await contexts.admin.newPage() };
           // Dark mode on the screens with charts and status colours; light on every screen.
           for (const screen of screens.filter((s) => colorScheme === 'light' || ['subscribers', 'newsletters', 'issue', 'legal'].includes(s.name))) {
             const page = screen.admin ? pages.admin : pages.editor;
             await page.goto(`${base}${screen.path}`);
+            assert.equal(new URL(page.url()).pathname, screen.path, `${screen.name} is shown to the signed-in ${screen.admin ? 'admin' : 'editor'}`);
             const serious = (await runAxe(page)).filter((f) => f.impact === 'serious' || f.impact === 'critical');
             if (serious.length > 0) found.push(`${screen.path} (${viewport}, ${colorScheme}):\n${describeFindings(serious)}`);
             if (viewport === 'phone') {

@@ -94,15 +94,15 @@ describe('the public site in Chromium', () => {
       assert.match(caption, /^Video snippet from the meeting between Blinken and Pres\. Herzog\b/);
 
       // The captions track: ask for its cues (mode 'hidden' loads without drawing), then wait for the load to settle.
-      const track = await page.evaluate(async () => {
+      const present = await page.evaluate(() => {
         const element = document.querySelector<HTMLTrackElement>('.article__video track');
-        if (!element) return { present: false, readyState: -1, cues: 0 };
-        if (element.track.mode === 'disabled') element.track.mode = 'hidden';
-        const deadline = Date.now() + 10_000;
-        while (element.readyState < HTMLTrackElement.LOADED && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        return { present: true, readyState: element.readyState, cues: element.track.cues?.length ?? 0 };
+        if (element?.track.mode === 'disabled') element.track.mode = 'hidden';
+        return element !== null;
+      });
+      if (present) await page.waitForFunction(() => (document.querySelector<HTMLTrackElement>('.article__video track')?.readyState ?? 0) >= HTMLTrackElement.LOADED, null, { timeout: 10_000 });
+      const track = await page.evaluate(() => {
+        const element = document.querySelector<HTMLTrackElement>('.article__video track');
+        return { present: element !== null, readyState: element?.readyState ?? -1, cues: element?.track.cues?.length ?? 0 };
       });
       assert.ok(track.present, 'the video has a <track>');
       assert.equal(track.readyState, 2, `captions track readyState ${track.readyState} (2 = loaded, 3 = error)`);

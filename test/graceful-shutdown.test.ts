@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { demoArticles } from '../src/modules/seed/demo.content.ts';
 import { seedDemoPublication } from '../src/modules/seed/seed.service.ts';
 import { insertSubscribers } from '../src/modules/newsletters/newsletters.fixtures.ts';
 import { countDeliveriesByStatus } from '../src/modules/newsletters/newsletters.repository.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
+import { eventually } from './helpers/eventually.ts';
+import { spawnGazette } from './helpers/gazette-process.ts';
 import { startTestSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
 import { freePort } from './helpers/ports.ts';
-
-const root = path.resolve(import.meta.dirname, '..');
-
 
 /** SIGTERM to the real `gazette serve` and `gazette worker` processes. */
 describe('graceful shutdown', () => {
@@ -26,8 +24,7 @@ describe('graceful shutdown', () => {
     await seedDemoPublication(t.db, { dataDir: t.dataDir });
     smtp = await startTestSmtpServer();
     env = {
-      PATH: process.env.PATH,
-      DATABASE_URL: `sqlite:${path.join(t.dataDir, 'test.sqlite')}`,
+      DATABASE_URL: t.url,
       DATA_DIR: t.dataDir,
       SMTP_URL: smtp.url,
       MAIL_FROM: 'News <newsletter@news.example.test>',
@@ -43,20 +40,9 @@ describe('graceful shutdown', () => {
   });
 
   const gazette = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    children.push(child);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    const waitFor = async (text: string | RegExp, ms = 20_000) => {
-      const deadline = Date.now() + ms;
-      while (!(typeof text === 'string' ? output.includes(text) : text.test(output))) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${String(text)} in:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
-    return { child, exited, output: () => output, waitFor };
+    const run = spawnGazette(args, { ...env, ...extraEnv });
+    children.push(run.child);
+    return run;
   };
 
   it('serve: a request in flight at SIGTERM completes with 200, /readyz turns 503 while draining, then the process exits 0', async () => {
@@ -73,8 +59,10 @@ describe('graceful shutdown', () => {
     let response = '';
     socket.on('data', (d: Buffer) => (response += d.toString()));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(`POST /newsletter/subscribe HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // `Expect: 100-continue` makes the server say when it has read the headers: from then on it is in flight.
+    socket.write(`POST /newsletter/subscribe HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+    await eventually(() => response.startsWith('HTTP/1.1 100 Continue\r\n\r\n'), () => `100 Continue from serve (got ${JSON.stringify(response)})`, 10_000);
+    socket.write(body.slice(0, 10));
 
     server.child.kill('SIGTERM');
     await server.waitFor('SIGTERM: finishing the requests in flight');
@@ -84,13 +72,12 @@ describe('graceful shutdown', () => {
     assert.equal((await fetch(`${base}/healthz`)).status, 200, 'still alive while draining');
 
     // After the delay it stops accepting new connections, but waits for the sign-up.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    await assert.rejects(fetch(`${base}/healthz`), 'no new connections once closing');
+    await eventually(() => fetch(`${base}/healthz`).then(() => false, () => true), 'serve to refuse new connections once closing', 10_000);
     assert.equal(server.child.exitCode, null, 'still waiting for the request in flight');
 
     socket.write(body.slice(10));
     await closed;
-    assert.match(response, /^HTTP\/1\.1 200 /);
+    assert.match(response, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
     assert.match(response, /[Cc]heck your inbox/);
     assert.deepEqual(await server.exited, { code: 0, signal: null });
     const stored = await t.db.selectFrom('subscribers').select('status').where('email_key', '=', 'late.reader@example.test').executeTakeFirst();
@@ -121,11 +108,7 @@ describe('graceful shutdown', () => {
 
     smtp.faults.delayMs = 0;
     const second = gazette(['worker']);
-    const deadline = Date.now() + 30_000;
-    while ((await countDeliveriesByStatus(t.db, issueId)).sent < 400) {
-      if (Date.now() > deadline) throw new Error(JSON.stringify(await countDeliveriesByStatus(t.db, issueId)));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(async () => (await countDeliveriesByStatus(t.db, issueId)).sent === 400, 'the second worker to send the rest', 30_000, 50);
     second.child.kill('SIGTERM');
     assert.equal((await second.exited).code, 0);
     assert.deepEqual(smtp.duplicates(), [], 'nobody twice');

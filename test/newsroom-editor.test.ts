@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { UserService } from '../src/modules/users/users.service.ts';
-import { describeFindings, launchBrowser, newContext, runAxe, type ViewportName } from './helpers/browser.ts';
+import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, type ViewportName } from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 
@@ -18,10 +18,7 @@ const email = 'desk@example.com';
 
 async function signIn(context: BrowserContext, base: string): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${base}/newsroom/sign-in`);
-  await page.fill('#email', email);
-  await page.fill('#password', testPassword);
-  await Promise.all([page.waitForURL(`${base}/newsroom`), page.press('#password', 'Enter')]);
+  await signInThroughBrowser(page, base, email);
   return page;
 }
 

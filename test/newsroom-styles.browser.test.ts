@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { insertSubscribers } from '../src/modules/newsletters/newsletters.fixtures.ts';
 import { UserService } from '../src/modules/users/users.service.ts';
-import { launchBrowser, newContext, viewports, type ViewportName } from './helpers/browser.ts';
+import { launchBrowser, newContext, signInThroughBrowser, viewports, type ViewportName } from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 
@@ -47,11 +47,7 @@ describe('the newsroom stylesheet in Chromium', () => {
       const context = await newContext(browser, { viewport });
       try {
         const page = await context.newPage();
-        await page.goto(`${base}/newsroom/sign-in`);
-        await page.getByLabel('Email').fill('editor@example.com');
-        await page.getByLabel('Password').fill(testPassword);
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.waitForURL(`${base}/newsroom`);
+        await signInThroughBrowser(page, base, 'editor@example.com');
 
         await page.goto(`${base}/newsroom/media`);
         const grid = await page.locator('ul.media-grid').evaluate((el) => ({ display: getComputedStyle(el).display, listStyle: getComputedStyle(el).listStyleType }));

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { describeFindings, launchBrowser, newContext, runAxe } from './helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, submitSignInForm } from './helpers/browser.ts';
 import { signInAs, testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 import { UserService } from '../src/modules/users/users.service.ts';
@@ -31,24 +31,15 @@ describe('newsroom defences in Chromium', () => {
     await site?.close();
   });
 
-  const signIn = async (page: Page, email: string, password: string) => {
-    await page.goto(`${base}/newsroom/sign-in`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    // Submitted from the keyboard; the answer (the dashboard after a 303, or the form again) replaces the page.
-    await Promise.all([page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame()), page.keyboard.press('Enter')]);
-    await page.waitForLoadState('domcontentloaded');
-  };
-
   it('throttles sign-in: after five wrong passwords even the right one is refused, with a message', async () => {
     const context = await newContext(browser);
     try {
       const page = await context.newPage();
       for (let attempt = 1; attempt <= 5; attempt++) {
-        await signIn(page, 'guarded@example.com', `a wrong guess, number ${attempt}`);
+        await submitSignInForm(page, base, 'guarded@example.com', `a wrong guess, number ${attempt}`);
         assert.match(await page.getByRole('alert').innerText(), /not right|incorrect|wrong/i, `attempt ${attempt} is told the password is wrong`);
       }
-      await signIn(page, 'guarded@example.com', testPassword);
+      await submitSignInForm(page, base, 'guarded@example.com', testPassword);
       assert.equal(new URL(page.url()).pathname, '/newsroom/sign-in', 'the right password does not get in while throttled');
       assert.match(await page.getByRole('alert').innerText(), /too many|try again/i);
     } finally {
@@ -60,7 +51,7 @@ describe('newsroom defences in Chromium', () => {
     const context = await newContext(browser);
     try {
       const page = await context.newPage();
-      await signIn(page, 'editor@example.com', testPassword);
+      await signInThroughBrowser(page, base, 'editor@example.com');
       assert.equal(new URL(page.url()).pathname, '/newsroom');
       // What a forged request could send: the session cookie rides along (same origin), but no token.
       const forged = await page.evaluate(async () => {
@@ -123,7 +114,7 @@ describe('newsroom defences in Chromium', () => {
           if (wide > 0) findings.push(`${where} (${viewport}) scrolls sideways by ${wide}px`);
         };
         await check('/newsroom/sign-in');
-        await signIn(page, 'axe-admin@example.com', testPassword);
+        await signInThroughBrowser(page, base, 'axe-admin@example.com');
         for (const pagePath of pages) {
           const response = await page.goto(base + pagePath);
           assert.equal(response?.status(), 200, pagePath);

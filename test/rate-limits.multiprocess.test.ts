@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, it } from 'node:test';
 import { UserService } from '../src/modules/users/users.service.ts';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './helpers/databases.ts';
+import { spawnGazette } from './helpers/gazette-process.ts';
 import { csrfFrom, testPassword } from './helpers/newsroom.ts';
 import { freePort } from './helpers/ports.ts';
-
-const root = path.resolve(import.meta.dirname, '..');
 
 // The sign-up and sign-in limits hold for the whole site, not per process: two `gazette serve` processes
 // on one database count the same hits.
@@ -19,20 +17,13 @@ describeEachDatabase('rate limits shared by two web processes', (dialect) => {
   before(async () => {
     t = await createTestDatabase(dialect);
     await new UserService({ db: t.db, siteUrl: 'http://gazette.test', now: () => new Date() }).createUser({ email: 'shared@example.com', role: 'admin', password: testPassword });
-    const env = { PATH: process.env.PATH, DATABASE_URL: t.url, DATA_DIR: t.dataDir, SITE_URL: 'http://gazette.test', SECRET_KEY: 'k'.repeat(40), SEED_DEMO: 'false', LOG_LEVEL: 'warn', WORKER: 'false', SIGNUP_LIMIT_PER_IP: '4', SIGNUP_LIMIT_PER_ADDRESS: '3' };
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), 'serve'], { cwd: root, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let output = '';
-      child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-      await new Promise<void>((resolve, reject) => {
-        const check = () => (output.includes('Gazette is serving') ? resolve() : child.exitCode !== null ? reject(new Error(output)) : setTimeout(check, 20));
-        check();
-      });
-      bases.push(`http://127.0.0.1:${port}`);
-    }
+    const env = { DATABASE_URL: t.url, DATA_DIR: t.dataDir, SITE_URL: 'http://gazette.test', SECRET_KEY: 'k'.repeat(40), SEED_DEMO: 'false', LOG_LEVEL: 'warn', WORKER: 'false', SIGNUP_LIMIT_PER_IP: '4', SIGNUP_LIMIT_PER_ADDRESS: '3' };
+    const ports = [await freePort(), await freePort()];
+    while (ports[1] === ports[0]) ports[1] = await freePort();
+    const servers = ports.map((port) => spawnGazette(['serve'], { ...env, PORT: String(port) }));
+    children.push(...servers.map((server) => server.child));
+    await Promise.all(servers.map((server) => server.waitFor('Gazette is serving')));
+    bases.push(...ports.map((port) => `http://127.0.0.1:${port}`));
   });
   after(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');

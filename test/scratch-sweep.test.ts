@@ -4,8 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-
-const root = path.resolve(import.meta.dirname, '..');
+import { spawnGazette } from './helpers/gazette-process.ts';
 
 describe('temporary files left by a killed process', () => {
   let dataDir = '';
@@ -31,22 +30,10 @@ describe('temporary files left by a killed process', () => {
     await utimes(path.join(dataDir, 'imports', 'old.csv'), twoHoursAgo, twoHoursAgo);
     await writeFile(path.join(dataDir, 'imports', 'fresh.csv'), 'email\n');
 
-    const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), 'serve'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, DATA_DIR: dataDir, SEED_DEMO: 'false', PORT: '0', LOG_LEVEL: 'silent', SITE_URL: 'http://gazette.test', SHUTDOWN_DELAY_MS: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    const deadline = Date.now() + 30_000;
-    while (!output.includes('Gazette is serving')) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`not serving: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    child.kill('SIGTERM');
-    await exited;
+    const server = spawnGazette(['serve'], { DATA_DIR: dataDir, SEED_DEMO: 'false', PORT: '0', LOG_LEVEL: 'silent', SITE_URL: 'http://gazette.test', SHUTDOWN_DELAY_MS: '0' });
+    await server.waitFor('Gazette is serving');
+    await server.stop();
+    const output = server.output();
 
     assert.match(output, /Removed 2 temporary files or folders left by stopped processes/);
     const tmpEntries = await readdir(path.join(dataDir, 'tmp'));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { UserService } from '../src/modules/users/users.service.ts';
+import { skipInFastRun } from './helpers/databases.ts';
 import { csrfFrom, testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 
@@ -25,7 +26,7 @@ function send(base: string, options: { method: string; path: string; localAddres
 
 // Item: the sign-in throttle reserves an attempt before any hashing, and hashing is capped so that a flood
 // of sign-ins cannot fill libuv's thread pool, which also serves files.
-describe('a flood of sign-ins on a listening server', () => {
+describe('a flood of sign-ins on a listening server', { skip: skipInFastRun }, () => {
   let site: TestSite;
   let base: string;
   let form: (email: string, password: string) => { headers: Record<string, string>; body: string };

@@ -94,11 +94,7 @@ describe('TRUST_PROXY as a hop count', () => {
   });
 });
 
-describe('TRUST_PROXY behind a real nginx', () => {
-  if (!existsSync(nginxBinary)) {
-    console.log(`# skipped the reverse-proxy test: ${nginxBinary} is not installed (apt-get install nginx-light)`);
-    return;
-  }
+describe('TRUST_PROXY behind a real nginx', { skip: existsSync(nginxBinary) ? false : `${nginxBinary} is not installed (apt-get install nginx-light)` }, () => {
 
   describe('TRUST_PROXY=127.0.0.1 (the proxy’s address)', () => {
     let site: ProxiedSite;

@@ -9,6 +9,7 @@ import { escapeHtml } from '../src/web/html.ts';
 import { createEmptyPostgresDatabase, describeEachDatabase } from './helpers/databases.ts';
 import { type GazetteProcess, runGazette, spawnGazette } from './helpers/gazette-process.ts';
 import { freePort } from './helpers/ports.ts';
+import { eventually } from './helpers/eventually.ts';
 
 /**
  * Upgrades: a data folder made by Gazette as it stood at commit 0068015 (migrations up to
@@ -18,7 +19,6 @@ import { freePort } from './helpers/ports.ts';
  */
 const fixture = path.join(import.meta.dirname, 'fixtures', 'upgrade-20261125190000');
 const migrationNames = (await readdir(path.join(import.meta.dirname, '..', 'src', 'db', 'migrations'))).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeEachDatabase('today’s gazette serve on a data folder from an older Gazette', (dialect) => {
   let dataDir: string;
@@ -99,11 +99,7 @@ describeEachDatabase('today’s gazette serve on a data folder from an older Gaz
     assert.equal(link.code, 0, link.output);
     assert.match(link.output, /\/newsroom\/sign-in\/link\?token=/);
     // Today's in-process worker delivers the old queue (to the outbox: no SMTP_URL).
-    const deadline = Date.now() + 20_000;
-    while ((await db.selectFrom('newsletter_issues').select('status').executeTakeFirstOrThrow()).status !== 'sent') {
-      assert.ok(Date.now() < deadline, 'the old issue was not sent');
-      await sleep(50);
-    }
+    await eventually(async () => (await db.selectFrom('newsletter_issues').select('status').executeTakeFirstOrThrow()).status === 'sent', 'the old issue to be sent', 20_000, 50);
     const outbox = await readdir(path.join(dataDir, 'outbox'));
     assert.equal(outbox.filter((f) => f.endsWith('.eml')).length, 2, 'one mail to each confirmed subscriber');
   });

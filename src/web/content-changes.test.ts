@@ -8,6 +8,7 @@ import { createDb, type Db } from '../db/index.ts';
 import { seedDemoPublication } from '../modules/seed/seed.service.ts';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../test/helpers/databases.ts';
 import { type ContentChanges, createContentChanges } from './content-changes.ts';
+import { eventually } from '../../test/helpers/eventually.ts';
 
 const slug = 'blinken-meets-herzog-ceasefire-push';
 
@@ -64,13 +65,7 @@ describeEachDatabase('content changes across processes', (dialect) => {
     return started;
   };
 
-  const waitForHeadline = async (title: string, withinMs: number) => {
-    const deadline = Date.now() + withinMs;
-    while ((await headline()) !== title) {
-      if (Date.now() > deadline) throw new Error(`the web process still shows “${await headline()}” after ${withinMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
+  const waitForHeadline = (title: string, withinMs: number) => eventually(async () => (await headline()) === title, `the web process to show “${title}” within ${withinMs} ms`, withinMs, 25);
 
   it('an edit recorded by another process reaches this process’s cached page within a second or two', async (ctx) => {
     const original = await headline();
@@ -100,8 +95,12 @@ describeEachDatabase('content changes across processes', (dialect) => {
       // Changed while the listener is down or reconnecting: no NOTIFY reaches it; the read on reconnect does.
       await editElsewhere('Edited while the listener was away');
       await waitForHeadline('Edited while the listener was away', 3000);
-      // And notifications flow again.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // And notifications flow again, once the listener has run LISTEN on its new connection.
+      await eventually(async () => {
+        const listening = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`.execute(otherDb);
+        return listening.rows[0]?.n === 1;
+      }, 'the listener to LISTEN again', 5000);
       const started = await editElsewhere('Edited after the reconnection');
       await waitForHeadline('Edited after the reconnection', 1000);
       assert.ok(Date.now() - started < 1000);

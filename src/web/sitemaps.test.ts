@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import sax from 'sax';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../test/helpers/databases.ts';
+import { createTestDatabase, describeEachDatabase, skipInFastRun, type TestDatabase } from '../../test/helpers/databases.ts';
 import { createTestSite, type TestSite } from '../../test/helpers/site.ts';
 import { newArticleRow } from '../modules/articles/articles.fixtures.ts';
 import { findAuthorsOfArticles, findTagsOfArticles } from '../modules/articles/articles.repository.ts';
@@ -140,4 +140,4 @@ describeEachDatabase('sitemaps of 60,000 articles', (dialect) => {
     assert.equal(tags.size, 0);
     assert.deepEqual([media.length, variants.size], [0, 0]);
   });
-});
+}, { skip: skipInFastRun });

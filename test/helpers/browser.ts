@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import axe from 'axe-core';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import { testPassword } from './newsroom.ts';
 
 /** Debian's Chromium: tests never download a browser. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -40,9 +42,17 @@ export async function launchBrowser(): Promise<Browser> {
  */
 export async function newContext(
   browser: Browser,
-  options: { viewport?: ViewportName; colorScheme?: 'light' | 'dark'; javaScriptEnabled?: boolean; withAxe?: boolean } = {},
+  options: {
+    viewport?: ViewportName;
+    colorScheme?: 'light' | 'dark';
+    javaScriptEnabled?: boolean;
+    withAxe?: boolean;
+    /** Cookies saved from another context (`context.storageState()`), e.g. a session signed in once. */
+    storageState?: BrowserContextOptions['storageState'];
+  } = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext({
+    ...(options.storageState ? { storageState: options.storageState } : {}),
     ...viewports[options.viewport ?? 'desktop'],
     colorScheme: options.colorScheme ?? 'light',
     javaScriptEnabled: options.javaScriptEnabled ?? true,
@@ -52,6 +62,24 @@ export async function newContext(
   // Preloading axe into every document of the context is cheaper than a script tag after each navigation.
   if (options.withAxe) await context.addInitScript({ content: axe.source });
   return context;
+}
+
+/**
+ * Fills the newsroom's sign-in form by its labels and submits it with its button, as a person does, and
+ * waits for the answer to replace the page: the dashboard, or the form again with its message.
+ */
+export async function submitSignInForm(page: Page, base: string, email: string, password: string): Promise<void> {
+  await page.goto(`${base}/newsroom/sign-in`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await Promise.all([page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame()), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await page.waitForLoadState('domcontentloaded');
+}
+
+/** Signs `email` in through the form (the test password unless given); fails unless it lands on the dashboard. */
+export async function signInThroughBrowser(page: Page, base: string, email: string, password = testPassword): Promise<void> {
+  await submitSignInForm(page, base, email, password);
+  assert.equal(new URL(page.url()).pathname, '/newsroom', `${email} signs in (at ${page.url()})`);
 }
 
 export interface AxeFinding {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe } from 'node:test';
+import { describe, it } from 'node:test';
 import pg from 'pg';
 import { createDb, type Db, type Dialect } from '../../src/db/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
@@ -57,6 +57,12 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   };
 }
 
+/**
+ * The `skip` option of a scale test (thousands of rows, a flood of requests): skipped by `npm run test:fast`
+ * (GAZETTE_FAST=1, see scripts/test-fast.ts), run by `npm test`.
+ */
+export const skipInFastRun: string | false = process.env.GAZETTE_FAST === '1' ? 'a scale test: npm test runs it, test:fast does not' : false;
+
 /** A new, empty PostgreSQL database (no migrations run): its URL, and how to drop it. */
 export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `gazette_test_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -78,19 +84,24 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
 }
 
 /**
- * Declares `suite` once per database: SQLite always, PostgreSQL when reachable. Without PostgreSQL the
- * suite is skipped with one visible line, unless GAZETTE_REQUIRE_POSTGRES=1 (set by .ci/run) makes that a
- * failure.
+ * Declares `suite` once per database: SQLite always, PostgreSQL when reachable (see `describeOnPostgres`).
  */
-export function describeEachDatabase(name: string, suite: (dialect: Dialect) => void): void {
-  describe(`${name} [sqlite]`, () => suite('sqlite'));
-  describe(`${name} [postgres]`, async () => {
+export function describeEachDatabase(name: string, suite: (dialect: Dialect) => void, options: { skip?: string | false } = {}): void {
+  describe(`${name} [sqlite]`, options, () => suite('sqlite'));
+  describeOnPostgres(`${name} [postgres]`, () => suite('postgres'), options);
+}
+
+/**
+ * A suite that needs the test PostgreSQL server. Without one it is reported as skipped by the test runner
+ * (counted in its `skipped` total, not as a pass), unless GAZETTE_REQUIRE_POSTGRES=1 (set by .ci/run) makes
+ * that a failure.
+ */
+export function describeOnPostgres(name: string, suite: () => void, options: { skip?: string | false } = {}): void {
+  describe(name, options, async () => {
     postgresReachable ??= canReachPostgres();
-    if (!(await postgresReachable)) {
-      if (process.env.GAZETTE_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
-      console.log(`# skipped on PostgreSQL: ${postgresAdminUrl} is not reachable`);
-      return;
-    }
-    suite('postgres');
+    if (await postgresReachable) return suite();
+    if (process.env.GAZETTE_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
+    // Reachability is only known once the suite runs, so the skip is a test of its own inside it.
+    it('on PostgreSQL', { skip: `PostgreSQL at ${postgresAdminUrl} is not reachable` }, () => {});
   });
 }

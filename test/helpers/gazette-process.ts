@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { eventually } from './eventually.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -7,45 +8,62 @@ const root = path.resolve(import.meta.dirname, '../..');
 export interface GazetteProcess {
   child: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** stdout and stderr so far (the last 20,000 characters). */
+  /** stdout and stderr so far, interleaved as they came (the last 20,000 characters). */
   output: () => string;
+  /** stdout alone, all of it (e.g. JSON log lines). */
+  stdout: () => string;
+  /** stderr alone, all of it. */
+  stderr: () => string;
   /** Resolves once `text` has been printed; rejects if the process exits or `ms` pass first. */
-  waitFor: (text: string, ms?: number) => Promise<void>;
+  waitFor: (text: string | RegExp, ms?: number) => Promise<void>;
   /** SIGTERM, then waits for the exit. */
   stop: () => Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Only what a test names reaches the child: no DATABASE_URL or SMTP_URL leaking from the caller. */
-export function spawnGazette(args: string[], env: NodeJS.ProcessEnv): GazetteProcess {
+/**
+ * Only what a test names reaches the child: no DATABASE_URL or SMTP_URL leaking from the caller. `stdin`,
+ * when given, is written to the command's standard input (e.g. `--password-stdin`), which is then closed.
+ */
+export function spawnGazette(args: string[], env: NodeJS.ProcessEnv, options: { stdin?: string } = {}): GazetteProcess {
   const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), ...args], {
     cwd: root,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.end(options.stdin);
   let output = '';
+  let stdout = '';
+  let stderr = '';
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  child.stdout?.on('data', (d: Buffer) => (collect(d), (stdout += d.toString())));
+  child.stderr?.on('data', (d: Buffer) => (collect(d), (stderr += d.toString())));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const waitFor = async (text: string, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    while (!output.includes(text)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no “${text}” from gazette ${args.join(' ')}:\n${output}`);
-      await sleep(20);
-    }
+  const printed = (text: string | RegExp) => (typeof text === 'string' ? output.includes(text) : text.test(output));
+  const waitFor = async (text: string | RegExp, ms = 30_000) => {
+    await eventually(
+      () => {
+        if (printed(text)) return true;
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gazette ${args.join(' ')} exited before printing “${String(text)}”:\n${output}`);
+        return false;
+      },
+      () => `“${String(text)}” from gazette ${args.join(' ')}:\n${output}`,
+      ms,
+    );
   };
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  return { child, exited, output: () => output, waitFor, stop };
+  return { child, exited, output: () => output, stdout: () => stdout, stderr: () => stderr, waitFor, stop };
 }
 
 /** Runs a short `gazette` command to its end. */
-export async function runGazette(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  const run = spawnGazette(args, env);
+export async function runGazette(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { stdin?: string } = {},
+): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
+  const run = spawnGazette(args, env, options);
   const { code } = await run.exited;
-  return { code, output: run.output() };
+  return { code, output: run.output(), stdout: run.stdout(), stderr: run.stderr() };
 }

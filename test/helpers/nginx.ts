@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.ts';
+import { eventually } from './eventually.ts';
 
 /** The Debian package nginx-light (.ci/run installs it). */
 export const nginxBinary = '/usr/sbin/nginx';
@@ -12,7 +13,6 @@ export interface Nginx {
   stop: () => Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A real nginx reverse proxy in front of `upstream`, configured as the README advises: it appends the peer's
@@ -56,16 +56,14 @@ http {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   // Ready once it answers (with the upstream's answer or its own 502).
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await fetch(url, { method: 'HEAD' });
-      break;
-    } catch {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`nginx did not start: ${output}`);
-      await sleep(20);
-    }
-  }
+  await eventually(
+    () => {
+      if (child.exitCode !== null) throw new Error(`nginx exited: ${output}`);
+      return fetch(url, { method: 'HEAD' }).then(() => true, () => false);
+    },
+    () => `nginx to start: ${output}`,
+    10_000,
+  );
   return {
     url,
     stop: async () => {

@@ -20,6 +20,8 @@ export interface SmtpSink {
   onAccepted: ((to: string, total: number) => void) | undefined;
   duplicates(): string[];
   freeze(): void;
+  /** The client-side ports of the connections the sink still counts as open. */
+  openClientPorts(): number[];
   /** Answers the held messages of the connections still open (they count as accepted) and stops holding. */
   thaw(): void;
   close(): Promise<void>;
@@ -139,6 +141,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     onAccepted: undefined,
     duplicates: () => [...accepted].filter(([, n]) => n > 1).map(([to]) => to),
     freeze: () => void (frozen = true),
+    openClientPorts: () => [...sockets].map((socket) => socket.remotePort ?? 0),
     thaw: () => {
       frozen = false;
       for (const { session, recipients } of held.splice(0)) accept(session, recipients);

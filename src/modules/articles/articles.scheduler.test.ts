@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, it } from 'node:test';
 import { buildApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
+import { spawnGazette } from '../../../test/helpers/gazette-process.ts';
 import { newArticleRow } from './articles.fixtures.ts';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const articles = 20;
 
 async function scheduleArticle(db: Db, slug: string, at: Date): Promise<number> {
@@ -42,7 +42,6 @@ describeEachDatabase('scheduled-publisher with two worker processes', (dialect) 
 
   const worker = () => {
     const env = {
-      PATH: process.env.PATH,
       DATABASE_URL: t.url,
       DATA_DIR: t.dataDir,
       SITE_URL: 'https://news.example.test',
@@ -50,25 +49,9 @@ describeEachDatabase('scheduled-publisher with two worker processes', (dialect) 
       SEED_DEMO: 'false',
       LOG_LEVEL: 'silent',
     };
-    const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), 'worker'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    children.push(child);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const running = new Promise<void>((resolve, reject) => {
-      const check = () => (output.includes('Worker running') ? resolve() : child.exitCode !== null ? reject(new Error(output)) : setTimeout(check, 20));
-      check();
-    });
-    return { child, exited, running, output: () => output };
-  };
-
-  const waitFor = async (what: string, condition: () => Promise<boolean>, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const run = spawnGazette(['worker'], env);
+    children.push(run.child);
+    return { child: run.child, exited: run.exited.then(({ code }) => code), running: run.waitFor('Worker running'), output: run.output };
   };
 
   it('publishes each due article exactly once, and it appears on the site', async () => {
@@ -79,7 +62,7 @@ describeEachDatabase('scheduled-publisher with two worker processes', (dialect) 
     const due = new Date();
     for (let i = 0; i < articles; i++) ids.push(await scheduleArticle(t.db, `race-${i}`, due));
     const later = await scheduleArticle(t.db, 'not-yet', new Date(Date.now() + 3600_000));
-    await waitFor('all published', async () => (await publishedRevisions(t.db)).size === articles);
+    await eventually(async () => (await publishedRevisions(t.db)).size === articles, 'all published', 30_000, 100);
     a.child.kill('SIGTERM');
     b.child.kill('SIGTERM');
     assert.deepEqual(await Promise.all([a.exited, b.exited]), [0, 0]);
@@ -113,7 +96,7 @@ describeEachDatabase('scheduled-publisher with two worker processes', (dialect) 
     const id = await scheduleArticle(t.db, 'due-while-down', new Date(Date.now() - 1000));
     const c = worker();
     await c.running;
-    await waitFor('the article that fell due', async () => (await publishedRevisions(t.db)).has(id));
+    await eventually(async () => (await publishedRevisions(t.db)).has(id), 'the article that fell due', 30_000, 100);
     c.child.kill('SIGTERM');
     assert.equal(await c.exited, 0);
     const revisions = await publishedRevisions(t.db);

@@ -7,6 +7,7 @@ import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../logging.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 describe('/healthz and /readyz', () => {
   let t: TestDatabase;
@@ -111,13 +112,6 @@ describe('/readyz and the sign-up mailer with wrong SMTP credentials', () => {
     await site.app.ready();
     return { site, lines };
   };
-  const until = async (what: string, check: () => Promise<boolean> | boolean) => {
-    const deadline = Date.now() + 15_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
   const mailStatus = async () => (await t.db.selectFrom('subscriber_mails').select('status').executeTakeFirstOrThrow()).status;
 
   it('answers 503 with the server’s refusal (535), logs its reply, and keeps the mail; right credentials: ready, and it is sent', async () => {
@@ -132,7 +126,7 @@ describe('/readyz and the sign-up mailer with wrong SMTP credentials', () => {
 
       const signup = await wrong.site.app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=reader%40example.com&consent=yes&source=%2F' });
       assert.equal(signup.statusCode, 200);
-      await until('the mailer reports the refusal', () => wrong.lines.some((l) => l.includes('sign-up mails wait')));
+      await eventually(() => wrong.lines.some((l) => l.includes('sign-up mails wait')), 'the mailer reports the refusal');
       const warning = wrong.lines.find((l) => l.includes('sign-up mails wait')) ?? '';
       assert.match(warning, /refused the session \(535 Invalid credentials\)/);
       assert.doesNotMatch(warning, /not answering/);
@@ -147,7 +141,7 @@ describe('/readyz and the sign-up mailer with wrong SMTP credentials', () => {
       const ready = await right.site.app.inject({ url: '/readyz' });
       assert.equal(ready.statusCode, 200, ready.body);
       assert.equal(ready.json<{ checks: { mail: string } }>().checks.mail, 'smtp');
-      await until('the held mail is sent', async () => (await mailStatus()) === 'sent');
+      await eventually(async () => (await mailStatus()) === 'sent', 'the held mail is sent');
       assert.equal(smtp.accepted.get('reader@example.com'), 1);
     } finally {
       await right.site.app.close();

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { describeFindings, launchBrowser, newContext, runAxe } from '../../../test/helpers/browser.ts';
-import { signInAs, testPassword } from '../../../test/helpers/newsroom.ts';
+import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser } from '../../../test/helpers/browser.ts';
+import { signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { type ClipWorker, createClipWorker } from './media.clips.ts';
 import { makeJpeg, makeVideo } from './media.fixtures.ts';
@@ -18,14 +18,6 @@ import { MediaNewsroomService } from './media.newsroom.service.ts';
 import { FileSystemMediaStorage } from './media.storage.ts';
 
 const screenshotDir = path.join(import.meta.dirname, '..', '..', '..', 'test-output', 'screenshots');
-
-async function signIn(page: Page, base: string): Promise<void> {
-  await page.goto(`${base}/newsroom/sign-in`);
-  await page.getByLabel('Email').fill('editor@example.com');
-  await page.getByLabel('Password').fill(testPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/newsroom`);
-}
 
 async function assertAccessible(page: Page, what: string): Promise<void> {
   const serious = (await runAxe(page)).filter((f) => f.impact === 'serious' || f.impact === 'critical');
@@ -86,7 +78,7 @@ describe('newsroom media in Chromium', () => {
     const context = await newContext(browser, { withAxe: true });
     try {
       const page = await context.newPage();
-      await signIn(page, base);
+      await signInThroughBrowser(page, base, 'editor@example.com');
       await page.goto(`${base}/newsroom/media`);
       await assertAccessible(page, 'library before uploads');
 
@@ -132,7 +124,7 @@ describe('newsroom media in Chromium', () => {
     const context = await newContext(browser, { viewport: 'phone', withAxe: true });
     try {
       const page = await context.newPage();
-      await signIn(page, base);
+      await signInThroughBrowser(page, base, 'editor@example.com');
       const videoId = (await site.db.selectFrom('media').select('id').where('kind', '=', 'video').orderBy('id').executeTakeFirstOrThrow()).id;
       for (const [pagePath, shot] of [
         ['/newsroom/media', 'newsroom-media-library-phone.png'],

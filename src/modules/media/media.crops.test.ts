@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
-import { makeJpeg, multipart } from './media.fixtures.ts';
+import { makeJpeg } from './media.fixtures.ts';
+import { multipart } from '../../../test/helpers/multipart.ts';
 
 const siteUrl = 'http://gazette.test';
 

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { signInAs, type NewsroomClient } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { createClipWorker } from './media.clips.ts';
-import { multipart, waitFor } from './media.fixtures.ts';
+import { multipart } from '../../../test/helpers/multipart.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 import { MediaNewsroomService } from './media.newsroom.service.ts';
 import { FileSystemMediaStorage, mediaDirectory, type MediaStorage } from './media.storage.ts';
 import { sniffType } from './media.upload.ts';
@@ -158,7 +159,7 @@ describe('ffmpeg and ffprobe read only the uploaded bytes', () => {
       const started = Date.now();
       await assert.rejects(runMediaTool('ffprobe', { input: { path: fifo, mimeType: 'video/mp4' }, args: ['-show_format'], timeoutMs: 300 }), /took longer than 0.3 s and was stopped/);
       assert.ok(Date.now() - started < 5_000);
-      await waitFor('the timed-out ffprobe to be gone', async () => (await processesMentioning(fifo)).length === 0);
+      await eventually(async () => (await processesMentioning(fifo)).length === 0, 'the timed-out ffprobe to be gone', 10_000);
     });
 
     it('dies with the process that started it, even when that one is SIGKILLed', async () => {
@@ -166,16 +167,16 @@ describe('ffmpeg and ffprobe read only the uploaded bytes', () => {
         await runMediaTool('ffprobe', { input: { path: ${JSON.stringify(fifo)}, mimeType: 'video/mp4' }, args: ['-show_format'], timeoutMs: 600000 });`;
       const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
       // Running ffprobe itself (past any wrapper), blocked opening the FIFO: it would wait there forever.
-      const pid = await waitFor('ffprobe to block on the FIFO', async () => {
+      const pid = await eventually(async () => {
         for (const p of (await processesMentioning(fifo)).filter((p) => p !== parent.pid)) {
           const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
           if (/^\d+ \(ffprobe\) S /.test(stat)) return p;
         }
         return null;
-      });
+      }, 'ffprobe to block on the FIFO', 10_000);
       parent.kill('SIGKILL');
       await once(parent, 'exit');
-      await waitFor(`ffprobe ${pid} to die with its parent`, async () => (await processesMentioning(fifo)).length === 0, 5_000);
+      await eventually(async () => (await processesMentioning(fifo)).length === 0, `ffprobe ${pid} to die with its parent`, 5_000);
     });
   });
 });

@@ -1,5 +1,5 @@
 // Test fixtures for the media module: small real files made at test time (sharp for images, ffmpeg's
-// testsrc for videos) and a multipart/form-data encoder for `app.inject()`.
+// testsrc for videos).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -57,43 +57,4 @@ export async function makeVideo(dir: string, seconds: number, name = 'test.mp4')
 export async function probeDuration(file: string): Promise<number> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file]);
   return Number(stdout.trim());
-}
-
-/** Polls `check` until it returns something truthy (returned), failing after `timeoutMs`: no fixed sleeps. */
-export async function waitFor<T>(what: string, check: () => Promise<T | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-export interface MultipartFile {
-  field?: string;
-  filename: string;
-  content: Uint8Array;
-  /** What the client claims; the server must not believe it. */
-  contentType?: string;
-}
-
-/** A multipart/form-data body: fields first (as browsers send a form in order), then the file. */
-export function multipart(fields: Record<string, string>, file?: MultipartFile): { payload: Buffer; contentType: string } {
-  const boundary = `----gazette${randomBytes(8).toString('hex')}`;
-  const parts: Buffer[] = [];
-  for (const [name, value] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
-  }
-  if (file) {
-    parts.push(
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'file'}"; filename="${file.filename}"\r\nContent-Type: ${file.contentType ?? 'application/octet-stream'}\r\n\r\n`,
-      ),
-      Buffer.from(file.content),
-      Buffer.from('\r\n'),
-    );
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }

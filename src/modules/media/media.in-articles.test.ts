@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { demoArticles } from '../seed/demo.content.ts';
-import { multipart, type MultipartFile } from './media.fixtures.ts';
+import { multipart, type MultipartFile } from '../../../test/helpers/multipart.ts';
 
 /** The seeded lead article: published, with a video that has captions. */
 const lead = demoArticles[0]!;

@@ -3,7 +3,9 @@ import { readdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { signInAs, type NewsroomClient } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
-import { bilevelPng, multipart, waitFor } from './media.fixtures.ts';
+import { bilevelPng } from './media.fixtures.ts';
+import { multipart } from '../../../test/helpers/multipart.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 import { scratchDirectory } from '../../scratch.ts';
 import { mediaDirectory } from './media.storage.ts';
 
@@ -43,7 +45,7 @@ describe('image size limits', () => {
   it("refuses a user's second image while their first is processed (429), not another user's, and takes it afterwards", async () => {
     // 16 megapixels: under the limit, and seconds of sharp work (re-encoding and three sizes).
     const first = upload(contributor, 'first.png', bilevelPng(4000, 4000));
-    await waitFor('the first upload to be in sharp', async () => (await workDirs()).length > 0);
+    await eventually(async () => (await workDirs()).length > 0, 'the first upload to be in sharp', 10_000);
     const second = await upload(contributor, 'second.png', bilevelPng(64, 64));
     assert.equal(second.statusCode, 429, second.body);
     assert.match(second.body, /still being processed/);

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import sharp, { type Sharp } from 'sharp';
 import { signInAs, type NewsroomClient } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
-import { multipart, pngChunk } from './media.fixtures.ts';
+import { pngChunk } from './media.fixtures.ts';
+import { multipart } from '../../../test/helpers/multipart.ts';
 
 /** What a phone or an editing tool leaves in a file: who made it and where. */
 const author = 'Secret Reporter';

@@ -12,7 +12,8 @@ import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { mountTmpfs } from '../../../test/helpers/tmpfs.ts';
 import { scratchDirectory } from '../../scratch.ts';
 import { createClipWorker } from './media.clips.ts';
-import { makeJpeg, makeVideo, multipart, type MultipartFile, probeDuration } from './media.fixtures.ts';
+import { makeJpeg, makeVideo, probeDuration } from './media.fixtures.ts';
+import { multipart, type MultipartFile } from '../../../test/helpers/multipart.ts';
 import { MediaNewsroomService } from './media.newsroom.service.ts';
 import { FileSystemMediaStorage, mediaDirectory } from './media.storage.ts';
 

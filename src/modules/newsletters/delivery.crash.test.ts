@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
+import { spawnGazette } from '../../../test/helpers/gazette-process.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp.ts';
 import { demoArticles } from '../seed/demo.content.ts';
 import { seedDemoPublication } from '../seed/seed.service.ts';
 import { insertSubscribers } from './newsletters.fixtures.ts';
 import { countDeliveriesByStatus, findIssue } from './newsletters.repository.ts';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const concurrency = 8;
 const readers = 2000;
 
@@ -30,8 +30,7 @@ describe('kill -9 in the middle of a send', () => {
     await insertSubscribers(t.db, readers, 'confirmed');
     smtp = await startTestSmtpServer();
     env = {
-      PATH: process.env.PATH,
-      DATABASE_URL: `sqlite:${path.join(t.dataDir, 'test.sqlite')}`,
+      DATABASE_URL: t.url,
       DATA_DIR: t.dataDir,
       SMTP_URL: smtp.url,
       MAIL_FROM: 'News <newsletter@news.example.test>',
@@ -49,22 +48,13 @@ describe('kill -9 in the middle of a send', () => {
   });
 
   const gazette = (...args: string[]) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    children.push(child);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    return { child, exited, output: () => output };
+    const run = spawnGazette(args, env);
+    children.push(run.child);
+    return run;
   };
 
-  const waitForSent = async (issueId: number, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    while ((await findIssue(t.db, issueId))?.status !== 'sent') {
-      if (Date.now() > deadline) throw new Error(`not sent in time: ${JSON.stringify(await countDeliveriesByStatus(t.db, issueId))}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
+  const waitForSent = (issueId: number, ms = 30_000) =>
+    eventually(async () => (await findIssue(t.db, issueId))?.status === 'sent', () => `issue ${issueId} to be sent`, ms, 50);
 
   const latestIssueId = async () => (await t.db.selectFrom('newsletter_issues').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
 
@@ -78,16 +68,20 @@ describe('kill -9 in the middle of a send', () => {
     const first = gazette('worker');
     // At the 700th acceptance the server stops answering; once the worker has recorded what was accepted,
     // kill -9 it with messages in flight that the server will never accept.
-    smtp.onAccepted = (_to, total) => {
-      if (total !== 700) return;
-      smtp.freeze();
-      setTimeout(() => first.child.kill('SIGKILL'), 300);
-    };
-    assert.equal((await first.exited).signal, 'SIGKILL');
+    await new Promise<void>((resolve) => {
+      smtp.onAccepted = (_to, total) => {
+        if (total !== 700) return;
+        smtp.freeze();
+        resolve();
+      };
+    });
     smtp.onAccepted = undefined;
+    await eventually(async () => (await countDeliveriesByStatus(t.db, issueId)).sent === 700, 'the worker to record the 700 accepted messages', 10_000);
+    first.child.kill('SIGKILL');
+    assert.equal((await first.exited).signal, 'SIGKILL');
     smtp.thaw();
     const counts = await countDeliveriesByStatus(t.db, issueId);
-    assert.equal(counts.sent, 700, 'every accepted message was recorded before the kill');
+    assert.equal(counts.sent, 700, 'nothing more was recorded: the server held every reply');
     assert.ok(counts.sending > 0, 'the kill left claimed deliveries behind');
 
     const second = gazette('worker');

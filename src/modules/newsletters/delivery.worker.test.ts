@@ -20,6 +20,7 @@ import { insertSubscribers } from './newsletters.fixtures.ts';
 import { createRecipientLinks, listIdFor } from './newsletters.links.ts';
 import { countDeliveriesByStatus, findIssue } from './newsletters.repository.ts';
 import { createIssue, queueIssue } from './newsletters.service.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 const siteUrl = 'https://news.example.test';
 const secret = 's'.repeat(40);
@@ -52,12 +53,8 @@ function worker(db: TestDatabase['db'], transport: MailTransport, options: Parti
 /** Runs workers until the issue is `sent` (or fails the test after `ms`). */
 async function sendToEnd(db: TestDatabase['db'], issueId: number, workers: DeliveryWorker[], ms = 20_000): Promise<void> {
   for (const w of workers) w.start();
-  const deadline = Date.now() + ms;
   try {
-    while ((await findIssue(db, issueId))?.status !== 'sent') {
-      if (Date.now() > deadline) throw new Error(`issue ${issueId} not sent in ${ms} ms: ${JSON.stringify(await countDeliveriesByStatus(db, issueId))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventually(async () => (await findIssue(db, issueId))?.status === 'sent', `issue ${issueId} to be sent`, ms);
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
@@ -174,6 +171,7 @@ describe('newsletter delivery through a real SMTP server', () => {
     const lines: string[] = [];
     let downAt: Promise<void> | undefined;
     smtp.onAccepted = (_to, total) => {
+      // The server is away for 600 ms: time passing is the fault being simulated.
       if (total === 60) downAt = new Promise((resolve) => setTimeout(resolve, 1)).then(() => smtp.down()).then(() => new Promise((resolve) => setTimeout(resolve, 600))).then(() => smtp.up());
     };
     try {
@@ -214,13 +212,15 @@ describe('newsletter delivery through a real SMTP server', () => {
     let crashed = false;
     const acceptedUnrecorded: string[] = [];
     const hung: (() => void)[] = [];
+    let inFlight = 0;
     const hang = () => new Promise<never>((_resolve, reject) => hung.push(() => reject(new Error('dead'))));
     const dying: MailTransport = {
       description: 'dying',
       close: () => {},
       send: async (mail) => {
         if (crashed) return hang();
-        const outcome = await transport.send(mail);
+        inFlight++;
+        const outcome = await transport.send(mail).finally(() => inFlight--);
         if (outcome.kind === 'accepted' && (crashed || smtp.total() >= 100)) {
           crashed = true;
           acceptedUnrecorded.push(mail.to);
@@ -231,8 +231,8 @@ describe('newsletter delivery through a real SMTP server', () => {
     };
     const a = worker(t.db, dying, { workerId: `${hostname()}:999999999:dead`, batchSize: 50 });
     a.start();
-    while (!crashed || (await t.db.selectFrom('deliveries').select('id').where('status', '=', 'sending').execute()).length === 0) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 100)); // let the other in-flight messages land
+    // Dead, and every message it had in flight has had its answer (each accepted one left unrecorded).
+    await eventually(async () => crashed && inFlight === 0 && (await t.db.selectFrom('deliveries').select('id').where('status', '=', 'sending').execute()).length > 0, 'worker A to die with its messages landed', 20_000, 10);
     const b = worker(t.db, transport);
     await sendToEnd(t.db, issue.id, [b]);
     const stopping = a.stop();
@@ -359,12 +359,12 @@ describe('a full disk while newsletter deliveries are in flight (SQLite on a sma
       // Slow replies: the first four are in flight when the disk fills.
       smtp.faults.delayMs = 500;
       w.start();
-      await until('deliveries are in flight', async () => (await countDeliveriesByStatus(db!, issue.id)).sending > 0);
+      await eventually(async () => (await countDeliveriesByStatus(db!, issue.id)).sending > 0, 'deliveries are in flight', 20_000);
       await fillDisk(filler);
-      await until('the worker logs the full disk', () => lines.some((l) => l.includes('SQLITE_FULL')));
+      await eventually(() => lines.some((l) => l.includes('SQLITE_FULL')), 'the worker logs the full disk', 20_000);
       smtp.faults.delayMs = 0;
       await rm(filler);
-      await until('every delivery is sent', async () => (await countDeliveriesByStatus(db!, issue.id)).sent === 6);
+      await eventually(async () => (await countDeliveriesByStatus(db!, issue.id)).sent === 6, 'every delivery is sent', 20_000);
     } finally {
       await w.stop();
       transport.close();
@@ -373,12 +373,4 @@ describe('a full disk while newsletter deliveries are in flight (SQLite on a sma
     assert.equal(smtp.total(), 6);
     assert.deepEqual(smtp.duplicates(), []);
   });
-
-  async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
 });

@@ -11,17 +11,9 @@ import { updateSiteSettings } from '../settings/settings.service.ts';
 import { newsletterDeps } from './newsletters.cli.ts';
 import { insertSubscribers } from './newsletters.fixtures.ts';
 import { createIssue, queueIssue } from './newsletters.service.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 const formType = { 'content-type': 'application/x-www-form-urlencoded' };
-
-/** Polls `check` until it holds (or fails after 20 s). */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The header block of a raw message, folded lines unfolded. */
 const headOf = (raw: Buffer) => raw.toString('latin1').split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
@@ -57,7 +49,7 @@ describe('mail as receivers get it (a real SMTP server, parsed by mailparser)', 
     const transport = await createMailTransport(site.config);
     const work = await startBackgroundWork(site.config, { db: site.db, transport, log: () => {}, contentChanged: site.contentChanged });
     try {
-      await until(() => smtp.messages.filter((m) => m.to.startsWith('bulk')).length === 2, 'two newsletters');
+      await eventually(() => smtp.messages.filter((m) => m.to.startsWith('bulk')).length === 2, 'two newsletters', 20_000);
     } finally {
       await work.stop();
       transport.close();
@@ -105,7 +97,7 @@ describe('mail as receivers get it (a real SMTP server, parsed by mailparser)', 
       const email = `fresh${install}@example.test`;
       const res = await site.app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: formType, payload: `email=${encodeURIComponent(email)}&consent=yes&source=%2F`, remoteAddress: '198.51.100.7' });
       assert.equal(res.statusCode, 200);
-      await until(() => smtp.messages.some((m) => m.to === email), `the confirmation to ${email}`);
+      await eventually(() => smtp.messages.some((m) => m.to === email), `the confirmation to ${email}`, 20_000);
       const raw = smtp.messages.find((m) => m.to === email)!.raw;
       const mail = await simpleParser(raw);
       assert.equal(mail.headers.get('auto-submitted'), 'auto-generated');
@@ -113,7 +105,7 @@ describe('mail as receivers get it (a real SMTP server, parsed by mailparser)', 
       assert.equal(mail.from?.value[0]?.address, 'newsletter@localhost.localdomain');
       assert.match(mail.messageId ?? '', /^<signup\.1\.[A-Za-z0-9_-]{16}@127\.0\.0\.1>$/);
       const recorded = async () => (await site.db.selectFrom('subscriber_mails').select('message_id').where('status', '=', 'sent').executeTakeFirst())?.message_id;
-      await until(async () => (await recorded()) !== undefined, 'the sent record');
+      await eventually(async () => (await recorded()) !== undefined, 'the sent record', 20_000);
       assert.equal(await recorded(), mail.messageId, 'the Message-ID on record is the one sent');
       messageIds.push(mail.messageId!);
     }

@@ -9,6 +9,7 @@ import { startBackgroundWork } from '../../worker.ts';
 import { createMailTransport } from '../mail/mail.transport.ts';
 import { demoArticles } from '../seed/demo.content.ts';
 import { insertSubscribers } from './newsletters.fixtures.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 describe('the newsroom newsletter screens, through a real SMTP server', () => {
   let smtp: TestSmtpServer;
@@ -84,12 +85,16 @@ describe('the newsroom newsletter screens, through a real SMTP server', () => {
     const transport = await createMailTransport(site.config);
     const work = await startBackgroundWork(site.config, { db: site.db, transport, log: () => {}, contentChanged: site.contentChanged });
     let progress: { status: string; percent: number; sent: number; failed: number; pending: number };
-    const deadline = Date.now() + 20_000;
     try {
-      do {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        progress = (await editor.request({ method: 'GET', url: `${issueUrl}/progress.json`, headers: { accept: 'application/json' } })).json();
-      } while (progress.status !== 'sent' && Date.now() < deadline);
+      progress = await eventually(
+        async () => {
+          const now = (await editor.request({ method: 'GET', url: `${issueUrl}/progress.json`, headers: { accept: 'application/json' } })).json<typeof progress>();
+          return now.status === 'sent' && now;
+        },
+        'the issue to be sent',
+        20_000,
+        50,
+      );
     } finally {
       await work.stop();
       transport.close();

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
+import { runGazette } from '../../../test/helpers/gazette-process.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp.ts';
 import { demoArticles } from '../seed/demo.content.ts';
 import { seedDemoPublication } from '../seed/seed.service.ts';
 
-const run = promisify(execFile);
-const bin = path.join(import.meta.dirname, '..', '..', '..', 'bin', 'gazette.js');
 const [lead, second] = demoArticles;
 
 describe('the newsletter preview in the browser', () => {
@@ -54,8 +50,9 @@ describe('gazette newsletter test-send', () => {
   });
 
   it('sends one copy marked [Test] to the given address and queues nothing', async () => {
-    const env = { ...process.env, DATA_DIR: t.dataDir, DATABASE_URL: `sqlite:${path.join(t.dataDir, 'test.sqlite')}`, SMTP_URL: smtp.url, MAIL_FROM: 'The Judean <news@judean.test>', LOG_LEVEL: 'silent' };
-    const { stdout } = await run(process.execPath, [bin, 'newsletter', 'test-send', lead!.slug, '--to', 'editor@judean.test'], { env });
+    const env = { DATA_DIR: t.dataDir, DATABASE_URL: t.url, SMTP_URL: smtp.url, MAIL_FROM: 'The Judean <news@judean.test>', LOG_LEVEL: 'silent' };
+    const { code, stdout, stderr } = await runGazette(['newsletter', 'test-send', lead!.slug, '--to', 'editor@judean.test'], env);
+    assert.equal(code, 0, stderr);
     assert.match(stdout, /Sent a test copy to editor@judean\.test/);
     assert.equal(smtp.total(), 1);
     const mail = await simpleParser(smtp.messages[0]!.raw);
@@ -66,11 +63,11 @@ describe('gazette newsletter test-send', () => {
   });
 
   it('refuses a missing or malformed address with a one-line usage error', async () => {
-    const env = { ...process.env, DATA_DIR: t.dataDir, DATABASE_URL: `sqlite:${path.join(t.dataDir, 'test.sqlite')}` };
+    const env = { DATA_DIR: t.dataDir, DATABASE_URL: t.url };
     for (const args of [['newsletter', 'test-send', lead!.slug], ['newsletter', 'test-send', lead!.slug, '--to', 'a@b\r\nBcc: x@y']]) {
-      const result = await run(process.execPath, [bin, ...args], { env }).catch((e: { code: number; stderr: string }) => e);
-      assert.equal((result as { code: number }).code, 2);
-      assert.equal((result as { stderr: string }).stderr.trim().split('\n').length, 1);
+      const result = await runGazette(args, env);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr.trim().split('\n').length, 1);
     }
   });
 });

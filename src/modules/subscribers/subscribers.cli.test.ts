@@ -1,32 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
+import { runGazette } from '../../../test/helpers/gazette-process.ts';
 import { createDb, type Db } from '../../db/index.ts';
 import { legacyEmailHash } from './subscribers.tokens.ts';
 
 /** A CSV's records as arrays of cells, header row included. */
 const parseRows = (csv: string): string[][] => parse(csv);
 
-const run = promisify(execFile);
-const gazette = path.resolve(import.meta.dirname, '../../../bin/gazette.js');
-
 /** Runs `gazette …` as a user would, in its own process; never throws on a non-zero exit. */
 async function cli(dataDir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [gazette, ...args], {
-      env: { ...process.env, DATA_DIR: dataDir, SEED_DEMO: 'false', DATABASE_URL: '' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  const { code, stdout, stderr } = await runGazette(args, { DATA_DIR: dataDir, SEED_DEMO: 'false', LOG_LEVEL: 'info' });
+  return { code: code ?? -1, stdout, stderr };
 }
 
 describe('gazette subscribers import / export', () => {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/databases.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
+import { spawnGazette } from '../../../test/helpers/gazette-process.ts';
 import { buildApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { createDb, type Db } from '../../db/index.ts';
@@ -22,15 +24,6 @@ import { countSubscriberMailsByStatus } from './subscribers.mails.repository.ts'
 import { SubscriberService } from './subscribers.service.ts';
 
 const formType = { 'content-type': 'application/x-www-form-urlencoded' };
-const root = path.resolve(import.meta.dirname, '../../..');
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** The confirmation links of the messages the server accepted for `address`, oldest first. */
 async function confirmLinks(smtp: TestSmtpServer, address: string): Promise<string[]> {
@@ -66,9 +59,9 @@ describe('sign-up mails are queued with the sign-up, so none is lost (HTTP + rea
     const res = await signup('patient@example.com');
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /Check your inbox/);
-    await until('the mail is back in the queue', async () => (await countSubscriberMailsByStatus(site.db)).queued === 1);
+    await eventually(async () => (await countSubscriberMailsByStatus(site.db)).queued === 1, 'the mail is back in the queue');
     await smtp.up();
-    await until('the confirmation arrives', () => smtp.accepted.get('patient@example.com') === 1);
+    await eventually(() => smtp.accepted.get('patient@example.com') === 1, 'the confirmation arrives');
     const [link] = await confirmLinks(smtp, 'patient@example.com');
     assert.ok(link);
     assert.equal((await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: `token=${encodeURIComponent(new URL(link, 'http://x').searchParams.get('token') ?? '')}` })).statusCode, 200);
@@ -84,9 +77,12 @@ describe('sign-up mails are queued with the sign-up, so none is lost (HTTP + rea
     assert.equal((await signup('twice.held@example.com')).statusCode, 200);
     assert.equal((await signup('Twice.Held@example.com')).statusCode, 200);
     await smtp.up();
-    await until('a confirmation arrives', () => (smtp.accepted.get('twice.held@example.com') ?? 0) >= 1);
-    // Give the older mail every chance to go out too: it must not.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await eventually(() => (smtp.accepted.get('twice.held@example.com') ?? 0) >= 1, 'a confirmation arrives');
+    // Once neither mail is queued or in flight, nothing more can go out: then only one has.
+    await eventually(async () => {
+      const left = await site.db.selectFrom('subscriber_mails').innerJoin('subscribers', 'subscribers.id', 'subscriber_mails.subscriber_id').select('subscriber_mails.status').where('email_key', '=', 'twice.held@example.com').execute();
+      return left.every((m) => m.status !== 'queued' && m.status !== 'sending');
+    }, 'both mails to be settled');
     assert.equal(smtp.accepted.get('twice.held@example.com'), 1, 'one mail, not two');
     const [link] = await confirmLinks(smtp, 'twice.held@example.com');
     const page = await site.app.inject({ url: link ?? '/' });
@@ -106,8 +102,11 @@ describe('sign-up mails are queued with the sign-up, so none is lost (HTTP + rea
     const addresses = Array.from({ length: 64 }, (_, i) => `burst${i}@example.com`);
     const answers = await Promise.all([...addresses, 'burst0@example.com'].map((a) => signup(a)));
     assert.ok(answers.every((a) => a.statusCode === 200));
-    await until('every confirmation arrives', () => addresses.every((a) => (smtp.accepted.get(a) ?? 0) >= 1));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await eventually(() => addresses.every((a) => (smtp.accepted.get(a) ?? 0) >= 1), 'every confirmation arrives');
+    await eventually(async () => {
+      const counts = await countSubscriberMailsByStatus(site.db);
+      return counts.queued === 0 && counts.sending === 0;
+    }, 'every mail to be settled');
     const rows = await site.db.selectFrom('subscribers').select(['id', 'email_key']).where('email_key', 'like', 'burst%').execute();
     assert.equal(rows.length, 64);
     const events = await site.db.selectFrom('consent_events').select('subscriber_id').where('kind', '=', 'signup').where('subscriber_id', 'in', rows.map((r) => r.id)).execute();
@@ -156,16 +155,15 @@ describe('sign-up mail retries (service and mailer on a real database and SMTP s
   it('a temporary refusal (451) is retried later and then sent once', async () => {
     smtp.faults.temporary.set('retry@example.com', 1);
     await service.signup({ email: 'retry@example.com', consent: 'yes', source: '/', website: undefined }, { ip: '203.0.113.9', userAgent: undefined });
-    await until('sent after the retry', () => smtp.accepted.get('retry@example.com') === 1);
-    await until('recorded', async () => (await statusOf('retry@example.com')).status === 'sent');
+    await eventually(() => smtp.accepted.get('retry@example.com') === 1, 'sent after the retry');
+    await eventually(async () => (await statusOf('retry@example.com')).status === 'sent', 'recorded');
     assert.equal((await statusOf('retry@example.com')).attempts, 2);
   });
 
   it('a permanent refusal (550) is recorded as failed and never retried', async () => {
     smtp.faults.permanent.add('refused@example.com');
     await service.signup({ email: 'refused@example.com', consent: 'yes', source: '/', website: undefined }, { ip: '203.0.113.9', userAgent: undefined });
-    await until('failed', async () => (await statusOf('refused@example.com')).status === 'failed');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await eventually(async () => (await statusOf('refused@example.com')).status === 'failed', 'failed');
     const row = await statusOf('refused@example.com');
     assert.equal(row.attempts, 1);
     assert.match(row.last_error ?? '', /^550 /);
@@ -175,7 +173,7 @@ describe('sign-up mail retries (service and mailer on a real database and SMTP s
   it('an address that keeps failing temporarily is given up after the last attempt', async () => {
     smtp.faults.temporary.set('flaky@example.com', 100);
     await service.signup({ email: 'flaky@example.com', consent: 'yes', source: '/', website: undefined }, { ip: '203.0.113.9', userAgent: undefined });
-    await until('given up', async () => (await statusOf('flaky@example.com')).status === 'failed', 10_000);
+    await eventually(async () => (await statusOf('flaky@example.com')).status === 'failed', 'given up', 10_000);
     assert.equal((await statusOf('flaky@example.com')).attempts, 3);
     smtp.faults.temporary.delete('flaky@example.com');
   });
@@ -199,7 +197,6 @@ describe('kill -9 of `gazette serve` with sign-up mails in flight', () => {
 
   const serve = (port: number) => {
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
       DATABASE_URL: t.url,
       DATA_DIR: t.dataDir,
       SMTP_URL: smtp.url,
@@ -210,13 +207,10 @@ describe('kill -9 of `gazette serve` with sign-up mails in flight', () => {
       PORT: String(port),
       LOG_LEVEL: 'silent',
     };
-    const child = spawn(process.execPath, [path.join(root, 'bin/gazette.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    children.push(child);
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
-    return { child, exited, output: () => output };
+    const server = spawnGazette(['serve'], env);
+    children.push(server.child);
+    const exited = server.exited.then(({ code, signal }) => signal ?? code);
+    return { child: server.child, exited, output: server.output };
   };
 
   const post = (base: string, email: string) =>
@@ -226,13 +220,13 @@ describe('kill -9 of `gazette serve` with sign-up mails in flight', () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const first = serve(port);
-    await until('serving', async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true, 30_000);
+    await eventually(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true, 'serving', 30_000);
     // The server holds every reply: the mails are claimed and in flight, none accepted, when the kill comes.
     smtp.freeze();
     const addresses = Array.from({ length: readers }, (_, i) => `crash${i}@example.com`);
     const answers = await Promise.all(addresses.map((a) => post(base, a)));
     assert.ok(answers.every((a) => a.status === 200), 'every sign-up answered');
-    await until('mails are in flight', async () => (await countSubscriberMailsByStatus(t.db)).sending > 0);
+    await eventually(async () => (await countSubscriberMailsByStatus(t.db)).sending > 0, 'mails are in flight');
     first.child.kill('SIGKILL');
     assert.equal(await first.exited, 'SIGKILL');
     smtp.thaw();
@@ -241,8 +235,8 @@ describe('kill -9 of `gazette serve` with sign-up mails in flight', () => {
     assert.equal(left.queued + left.sending, readers, 'every answered sign-up has its mail on record');
 
     const second = serve(port);
-    await until('every confirmation arrives', () => addresses.every((a) => smtp.accepted.get(a) === 1), 30_000);
-    await until('recorded', async () => (await countSubscriberMailsByStatus(t.db)).sent === readers);
+    await eventually(() => addresses.every((a) => smtp.accepted.get(a) === 1), 'every confirmation arrives', 30_000);
+    await eventually(async () => (await countSubscriberMailsByStatus(t.db)).sent === readers, 'recorded');
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0, second.output());
     assert.equal(smtp.accepted.size, readers, 'nobody lost');
@@ -281,10 +275,10 @@ describe('a full disk while sign-up mails are in flight (SQLite on a small tmpfs
       smtp.faults.delayMs = 500;
       const answers = await Promise.all(['accepted@example.com', 'later@example.com'].map(signup));
       assert.deepEqual(answers.map((a) => a.statusCode), [200, 200]);
-      await until('both mails are in flight', async () => (await countSubscriberMailsByStatus(db!)).sending === 2);
+      await eventually(async () => (await countSubscriberMailsByStatus(db!)).sending === 2, 'both mails are in flight');
       const filler = path.join(dir, 'filler');
       await fillDisk(filler);
-      await until('the mailer logs the full disk', () => lines.some((l) => l.includes('Sign-up mails: SQLITE_FULL')));
+      await eventually(() => lines.some((l) => l.includes('Sign-up mails: SQLITE_FULL')), 'the mailer logs the full disk');
       smtp.faults.delayMs = 0;
 
       // A sign-up meanwhile is told the truth (507), and the log names SQLITE_FULL rather than the rollback.
@@ -295,7 +289,7 @@ describe('a full disk while sign-up mails are in flight (SQLite on a small tmpfs
       assert.ok(!lines.some((l) => l.includes('cannot rollback')), 'the real error is not hidden');
 
       await rm(filler);
-      await until('both mails are recorded sent', async () => (await countSubscriberMailsByStatus(db!)).sent === 2);
+      await eventually(async () => (await countSubscriberMailsByStatus(db!)).sent === 2, 'both mails are recorded sent');
       assert.equal(smtp.accepted.get('accepted@example.com'), 1);
       assert.equal(smtp.accepted.get('later@example.com'), 1);
       assert.equal((await countSubscriberMailsByStatus(db)).sending, 0, 'no claim left behind');

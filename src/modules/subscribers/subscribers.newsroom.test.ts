@@ -3,33 +3,36 @@ import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { multipartBody } from '../../../test/helpers/multipart.ts';
+import { multipart } from '../../../test/helpers/multipart.ts';
 import { type NewsroomClient, signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { buildApp } from '../../app.ts';
 import { insertSubscribers } from '../newsletters/newsletters.fixtures.ts';
 import { exportColumns } from './subscribers.csv.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 /** A CSV's records as arrays of cells, header row included. */
 const parseRows = (csv: string): string[][] => parse(csv);
 
 /** Uploads a CSV through the import form as a browser would (multipart, with the session's CSRF token). */
 async function upload(client: NewsroomClient, fields: Record<string, string>, file?: { name: string; type?: string; content: Buffer | string }) {
-  const body = multipartBody({ _csrf: client.csrf, ...fields }, file ? { field: 'file', name: file.name, type: file.type ?? 'text/csv', content: file.content } : undefined);
+  const body = multipart({ _csrf: client.csrf, ...fields }, file ? { filename: file.name, contentType: file.type ?? 'text/csv', content: file.content } : undefined);
   return client.request({ method: 'POST', url: '/newsroom/subscribers/import', headers: { 'content-type': body.contentType }, payload: body.payload });
 }
 
 /** Follows an import to its end through the JSON the progress bar polls. */
 async function waitForImport(client: NewsroomClient, location: string, ms = 60_000): Promise<{ status: string; percent: number; summary: { imported: number; bad: number; known: number } }> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const response = await client.request({ method: 'GET', url: `${location}.json` });
-    assert.equal(response.statusCode, 200);
-    const progress = response.json<{ status: string; percent: number; summary: { imported: number; bad: number; known: number } }>();
-    if (progress.status !== 'running') return progress;
-    if (Date.now() > deadline) throw new Error(`import not finished in ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return eventually(
+    async () => {
+      const response = await client.request({ method: 'GET', url: `${location}.json` });
+      assert.equal(response.statusCode, 200);
+      const progress = response.json<{ status: string; percent: number; summary: { imported: number; bad: number; known: number } }>();
+      return progress.status !== 'running' && progress;
+    },
+    `the import at ${location} to finish`,
+    ms,
+    50,
+  );
 }
 
 describe('the newsroom subscriber screens', () => {
@@ -192,7 +195,7 @@ describe('the newsroom subscriber screens', () => {
     const before = await site.db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const refused = await upload(contributor, { source: 'x' }, { name: 'a.csv', content: 'email\nsneaky@example.com\n' });
     assert.equal(refused.statusCode, 403);
-    const body = multipartBody({ source: 'x' }, { field: 'file', name: 'a.csv', type: 'text/csv', content: 'email\nsneaky@example.com\n' });
+    const body = multipart({ source: 'x' }, { filename: 'a.csv', contentType: 'text/csv', content: 'email\nsneaky@example.com\n' });
     const noCsrf = await editor.request({ method: 'POST', url: '/newsroom/subscribers/import', headers: { 'content-type': body.contentType }, payload: body.payload });
     assert.equal(noCsrf.statusCode, 403);
     assert.match(noCsrf.body, /did not come from this site/);
@@ -297,13 +300,17 @@ describe('the newsroom subscriber screens at 100,000 subscribers', () => {
     assert.ok(Date.now() - started < 5_000, 'the upload is answered without waiting for the import');
     const location = String(response.headers.location);
     const percents = new Set<number>();
-    const deadline = Date.now() + 120_000;
-    let progress: { status: string; percent: number; summary: { imported: number } | null };
-    do {
-      progress = (await editor.request({ method: 'GET', url: `${location}.json` })).json();
-      percents.add(progress.percent);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } while (progress.status === 'running' && Date.now() < deadline);
+    // Polled as the progress bar polls it, noting each percentage shown on the way.
+    const progress = await eventually(
+      async () => {
+        const now = (await editor.request({ method: 'GET', url: `${location}.json` })).json<{ status: string; percent: number; summary: { imported: number } | null }>();
+        percents.add(now.percent);
+        return now.status !== 'running' && now;
+      },
+      'the import of 100,000 rows to finish',
+      120_000,
+      100,
+    );
     const importMs = Date.now() - started;
     assert.equal(progress.status, 'done');
     assert.equal(progress.summary?.imported, 100_000);

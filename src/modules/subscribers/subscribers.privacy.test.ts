@@ -13,18 +13,10 @@ import { createIssue, queueIssue } from '../newsletters/newsletters.service.ts';
 import { demoArticles } from '../seed/demo.content.ts';
 import { getOrCreateSecretKey } from '../settings/secret.ts';
 import { createLegacyRecipientToken, createSubscriberToken } from './subscribers.tokens.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 const formType = { 'content-type': 'application/x-www-form-urlencoded' };
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/** Polls `check` until it holds (or fails after 20 s). */
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("subscribers' tokens and hashes (HTTP + a real SMTP server)", () => {
   let smtp: TestSmtpServer;
@@ -50,7 +42,7 @@ describe("subscribers' tokens and hashes (HTTP + a real SMTP server)", () => {
     const transport = await createMailTransport(site.config);
     const work = await startBackgroundWork(site.config, { db: site.db, transport, log: () => {}, contentChanged: site.contentChanged });
     try {
-      await until(() => Promise.resolve(smtp.messages.filter((m) => m.to.startsWith('private')).length === 3), 'three newsletters');
+      await eventually(() => Promise.resolve(smtp.messages.filter((m) => m.to.startsWith('private')).length === 3), 'three newsletters', 20_000);
     } finally {
       await work.stop();
       transport.close();

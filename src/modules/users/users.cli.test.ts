@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runGazette } from '../../../test/helpers/gazette-process.ts';
 import { buildApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { createDb } from '../../db/index.ts';
 
-const gazette = path.resolve(import.meta.dirname, '../../../bin/gazette.js');
-
 /** Runs `gazette …` as an operator would, in its own process, with `input` on standard input. */
-function cli(dataDir: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [gazette, ...args], {
-      env: { ...process.env, DATA_DIR: dataDir, SEED_DEMO: 'false', DATABASE_URL: '', SITE_URL: 'http://gazette.test' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
+async function cli(dataDir: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runGazette(args, { DATA_DIR: dataDir, SEED_DEMO: 'false', SITE_URL: 'http://gazette.test', LOG_LEVEL: 'info' }, { stdin: input });
+  return { code: code ?? -1, stdout, stderr };
 }
 
 describe('gazette user', () => {
