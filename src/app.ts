@@ -13,7 +13,7 @@ import { ArticleEditor } from './modules/articles/articles.editor.service.ts';
 import { mediaRoutes } from './modules/media/media.routes.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
 import { mediaNewsroomRoutes } from './modules/media/media.newsroom.routes.ts';
-import { searchRoutes } from './modules/search/search.routes.ts';
+import { searchRoutes } from './site/search.routes.ts';
 import { RateLimiter } from './modules/rate-limits/rate-limits.service.ts';
 import { getOrCreateSecretKey } from './modules/settings/secret.ts';
 import { getSiteSettings } from './modules/settings/settings.service.ts';
@@ -23,18 +23,18 @@ import { createSubscriberMailer } from './modules/subscribers/subscribers.mailer
 import { openEmailHasher, SignupRateLimiter, SubscriberService } from './modules/subscribers/subscribers.service.ts';
 import { createNewsroomAuth, installNewsroomGuards, type NewsroomAuth } from './modules/users/users.auth.ts';
 import { userRoutes } from './modules/users/users.routes.ts';
-import { newsroomPageRenderer } from './modules/users/users.newsroom.ts';
+import { newsroomPageRenderer } from './newsroom/newsroom.render.ts';
 import { legalRoutes } from './modules/legal/legal.routes.ts';
 import { newsletterNewsroomRoutes } from './modules/newsletters/newsletters.newsroom.routes.ts';
 import { SubscriberImports } from './modules/subscribers/subscribers.imports.ts';
 import { subscriberNewsroomRoutes } from './modules/subscribers/subscribers.newsroom.routes.ts';
 import { UserService } from './modules/users/users.service.ts';
-import { type ContentChanges, createContentChanges } from './web/content-changes.ts';
-import { PageCache } from './web/page-cache.ts';
-import { fallbackSiteContext, loadSiteContext } from './web/site-context.ts';
-import { RedirectSignal, siteRoutes } from './web/site.routes.ts';
-import { StaticAssets } from './web/static-assets.ts';
-import { errorPage } from './web/templates/pages.ts';
+import { type ContentChanges, createContentChanges } from './content-changes/content-changes.ts';
+import { PageCache } from './http/page-cache.ts';
+import { fallbackSiteContext, loadSiteContext } from './site/site-context.ts';
+import { RedirectSignal, siteRoutes } from './site/site.routes.ts';
+import { StaticAssets } from './ui/static-assets.ts';
+import { errorPage } from './site/site.pages.ts';
 
 export interface AppDeps {
   config: Config;

@@ -9,7 +9,7 @@ import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
 import { subscribersCommand } from './modules/subscribers/subscribers.cli.ts';
 import { userCommand } from './modules/users/users.cli.ts';
-import { startContentChanges } from './web/content-changes.ts';
+import { startContentChanges } from './content-changes/content-changes.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */
 const commands: Record<string, CliCommand> = {

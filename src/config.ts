@@ -244,7 +244,7 @@ export interface Config {
   readonly uploadLimits: { readonly image: number; readonly video: number; readonly imagePixels: number; readonly imageJobsPerUser: number };
   /** JSON lines (production) or one readable line per entry (development); `auto`: pretty on a terminal. */
   readonly logFormat: 'json' | 'pretty' | 'auto';
-  /** Where to POST "content changed" so a CDN purges its copies (see src/web/cdn-purge.ts); null: none. */
+  /** Where to POST "content changed" so a CDN purges its copies (see src/content-changes/cdn-purge.ts); null: none. */
   readonly cdnPurge: { readonly url: string; readonly authorization: string | null } | null;
   /** On SIGTERM, how long `serve` keeps answering (with /readyz at 503) before it stops accepting. */
   readonly shutdownDelayMs: number;

@@ -9,7 +9,7 @@ import { createMediaStorage } from './modules/media/media.storage.ts';
 import { seedDemoPublication } from './modules/seed/seed.service.ts';
 import { UserService } from './modules/users/users.service.ts';
 import { sweepScratch } from './scratch.ts';
-import { startContentChanges } from './web/content-changes.ts';
+import { startContentChanges } from './content-changes/content-changes.ts';
 import { startBackgroundWork } from './worker.ts';
 
 /**

@@ -9,7 +9,7 @@ import { createClipWorker } from './modules/media/media.clips.ts';
 import { MediaNewsroomService } from './modules/media/media.newsroom.service.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
 import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
-import { startContentChanges } from './web/content-changes.ts';
+import { startContentChanges } from './content-changes/content-changes.ts';
 import { scratchDirectory, sweepScratch } from './scratch.ts';
 
 /** A loop the workers run: started once, stopped on shutdown after finishing what it has in hand. */

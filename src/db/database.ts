@@ -6,7 +6,7 @@ import type { SettingsTables } from '../modules/settings/settings.table.ts';
 import type { SubscribersTables } from '../modules/subscribers/subscribers.table.ts';
 import type { RateLimitsTables } from '../modules/rate-limits/rate-limits.table.ts';
 import type { UsersTables } from '../modules/users/users.table.ts';
-import type { ContentVersionTables } from '../web/content-changes.ts';
+import type { ContentVersionTables } from '../content-changes/content-changes.ts';
 
 /** Every table, as Kysely sees it; each module declares its own tables in its `*.table.ts`. */
 export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables, UsersTables, RateLimitsTables, ContentVersionTables {}

@@ -1,7 +1,7 @@
 import { diffWordsWithSpace } from 'diff';
 import type { Db } from '../../db/index.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
-import { renderMarkdown } from '../../web/markdown.ts';
+import { renderMarkdown } from '../../ui/markdown.ts';
 import { hasRole } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.table.ts';
 import * as repo from './articles.editor.repository.ts';

@@ -1,7 +1,7 @@
-import { html, raw, type SafeHtml } from '../../web/html.ts';
-import { formatDateTime } from '../../web/templates/format.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
-import { csrfInput, newsroomLayout } from '../../web/templates/newsroom.ts';
+import { html, raw, type SafeHtml } from '../../ui/html.ts';
+import { formatDateTime } from '../../ui/format.ts';
+import type { SiteContext } from '../../ui/layout.ts';
+import { csrfInput, newsroomLayout } from '../../newsroom/newsroom.shell.ts';
 import { mediaUrl } from '../media/media.service.ts';
 import type { UserRow } from '../users/users.table.ts';
 import type { EditorChoices, FieldDiff } from './articles.editor.service.ts';

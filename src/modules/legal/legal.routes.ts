@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import type { NewsroomAuth } from '../users/users.auth.ts';
-import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
+import type { NewsroomPageRenderer } from '../../newsroom/newsroom.render.ts';
 import { legalKinds, legalMain, type LegalDocumentState } from './legal.pages.ts';
 import { findCurrentLegalDocument, listLegalVersions } from './legal.repository.ts';
 import { publishLegalDocument } from './legal.service.ts';

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookH
 import type { Db } from '../../db/index.ts';
 import { scratchDirectory } from '../../scratch.ts';
 import { AppError } from '../../errors.ts';
-import { loadSiteContext } from '../../web/site-context.ts';
-import type { StaticAssets } from '../../web/static-assets.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
+import { loadSiteContext } from '../../site/site-context.ts';
+import type { StaticAssets } from '../../ui/static-assets.ts';
+import type { SiteContext } from '../../ui/layout.ts';
 import { csrfField, type NewsroomAuth } from '../users/users.auth.ts';
 import { hasRole } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.table.ts';

@@ -1,7 +1,7 @@
-import { html, type SafeHtml } from '../../web/html.ts';
-import { clockDuration, formatDateTime } from '../../web/templates/format.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
-import { csrfInput, newsroomLayout } from '../../web/templates/newsroom.ts';
+import { html, type SafeHtml } from '../../ui/html.ts';
+import { clockDuration, formatDateTime } from '../../ui/format.ts';
+import type { SiteContext } from '../../ui/layout.ts';
+import { csrfInput, newsroomLayout } from '../../newsroom/newsroom.shell.ts';
 import type { UserRow } from '../users/users.table.ts';
 import type { MediaEntry } from './media.newsroom.service.ts';
 import { mediaUrl } from './media.service.ts';

@@ -1,5 +1,5 @@
-import { escapeHtml, html, raw } from '../../web/html.ts';
-import { markdownToText, renderMarkdown } from '../../web/markdown.ts';
+import { escapeHtml, html, raw } from '../../ui/html.ts';
+import { markdownToText, renderMarkdown } from '../../ui/markdown.ts';
 import type { ArticleView } from '../articles/articles.service.ts';
 
 /**

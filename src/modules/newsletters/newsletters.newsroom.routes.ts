@@ -8,7 +8,7 @@ import { countSubscribersByStatus } from '../subscribers/subscribers.repository.
 import { normaliseEmail } from '../subscribers/subscribers.schema.ts';
 import { subscriberGrowth } from '../subscribers/subscribers.service.ts';
 import type { NewsroomAuth } from '../users/users.auth.ts';
-import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
+import type { NewsroomPageRenderer } from '../../newsroom/newsroom.render.ts';
 import { composeMain, issueListMain, issueMain, issueProgressJson, sendConfirmMain } from './newsletters.newsroom.pages.ts';
 import { mailPreviewCsp } from './newsletters.routes.ts';
 import {

@@ -13,7 +13,7 @@ import type { Db } from '../../db/index.ts';
 import { AppError, isDiskFull } from '../../errors.ts';
 import { scratchDirectory } from '../../scratch.ts';
 import type { NewsroomAuth } from '../users/users.auth.ts';
-import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
+import type { NewsroomPageRenderer } from '../../newsroom/newsroom.render.ts';
 import { exportCsvStringifier, exportSubscribers } from './subscribers.csv.ts';
 import type { SubscriberStatus } from './subscribers.table.ts';
 import { checkCsvUpload, type SubscriberImports } from './subscribers.imports.ts';

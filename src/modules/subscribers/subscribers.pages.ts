@@ -1,6 +1,6 @@
-import { html, type SafeHtml } from '../../web/html.ts';
-import { signupBlock } from '../../web/templates/components.ts';
-import { layout, type SiteContext } from '../../web/templates/layout.ts';
+import { html, type SafeHtml } from '../../ui/html.ts';
+import { signupBlock } from '../../ui/components.ts';
+import { layout, type SiteContext } from '../../ui/layout.ts';
 import type { SubscriberRow } from './subscribers.table.ts';
 
 // The pages of sign-up and self-service, and the two mails sign-up sends. Every page is `noindex`: they

@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { loadSiteContext } from '../../web/site-context.ts';
-import type { PageCache } from '../../web/page-cache.ts';
-import type { StaticAssets } from '../../web/static-assets.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
+import { loadSiteContext } from '../../site/site-context.ts';
+import type { PageCache } from '../../http/page-cache.ts';
+import type { StaticAssets } from '../../ui/static-assets.ts';
+import type { SiteContext } from '../../ui/layout.ts';
 import {
   checkInboxPage,
   confirmedPage,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { escapeHtml } from '../../web/html.ts';
+import { escapeHtml } from '../../ui/html.ts';
 import type { MailTransport } from '../mail/mail.transport.ts';
 import type { UserService } from './users.service.ts';
 import type { Role, UserRow } from './users.table.ts';

@@ -1,5 +1,5 @@
-import { html, type SafeHtml } from '../../web/html.ts';
-import { layout, type SiteContext } from '../../web/templates/layout.ts';
+import { html, type SafeHtml } from '../../ui/html.ts';
+import { layout, type SiteContext } from '../../ui/layout.ts';
 import { csrfField } from './users.auth.ts';
 import type { ArticleStatus } from '../articles/articles.table.ts';
 import type { SubscriberStatus } from '../subscribers/subscribers.table.ts';

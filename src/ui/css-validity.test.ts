@@ -33,7 +33,7 @@ function stylesheetLinks(page: string): string[] {
 describe('stylesheets', () => {
   it('every .css file under src parses without errors', () => {
     const files = readdirSync(srcDir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.css'));
-    assert.ok(files.includes(path.join('web', 'assets', 'site.css')), `found ${files.join(', ')}`);
+    assert.ok(files.includes(path.join('ui', 'assets', 'site.css')), `found ${files.join(', ')}`);
     const problems = files.flatMap((name) => cssProblems(readFileSync(path.join(srcDir, name), 'utf8'), path.join(srcDir, name)));
     assert.deepEqual(problems, []);
   });

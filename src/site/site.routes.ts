@@ -7,8 +7,8 @@ import { getAuthor, getPublishedArticle, getPublishedPage, getTag, hydrateArticl
 import { getLegalDocument } from '../modules/legal/legal.service.ts';
 import type { LegalKind } from '../modules/legal/legal.table.ts';
 import { feedContentTypes, type FeedFormat, renderFeed } from './feeds.ts';
-import { sendNegotiated } from './http-negotiation.ts';
-import type { PageCache } from './page-cache.ts';
+import { sendNegotiated } from '../http/negotiation.ts';
+import type { PageCache } from '../http/page-cache.ts';
 import { loadSiteContext } from './site-context.ts';
 import {
   newsSitemapUrlLimit,
@@ -23,8 +23,8 @@ import {
   sitemapPath,
   sitemapUrlLimit,
 } from './sitemaps.ts';
-import type { StaticAssets } from './static-assets.ts';
-import { archivePage, articlePage, homePage, legalPage } from './templates/pages.ts';
+import type { StaticAssets } from '../ui/static-assets.ts';
+import { archivePage, articlePage, homePage, legalPage } from './site.pages.ts';
 
 export interface SiteRoutesDeps {
   db: Db;

@@ -1,8 +1,8 @@
 import type { Db } from '../db/index.ts';
 import { listTagsInUse } from '../modules/articles/articles.repository.ts';
 import { getSiteSettings, siteSettingsSchema } from '../modules/settings/settings.service.ts';
-import type { StaticAssets } from './static-assets.ts';
-import type { SiteContext } from './templates/layout.ts';
+import type { StaticAssets } from '../ui/static-assets.ts';
+import type { SiteContext } from '../ui/layout.ts';
 
 /** How many sections the masthead lists. */
 const mastheadSections = 7;

@@ -1,8 +1,8 @@
-import { html, raw, type SafeHtml } from '../html.ts';
-import type { ArticleView } from '../../modules/articles/articles.service.ts';
-import type { MediaView } from '../../modules/media/media.service.ts';
-import type { SiteSettings } from '../../modules/settings/settings.service.ts';
-import { renderInlineMarkdown } from '../markdown.ts';
+import { html, raw, type SafeHtml } from './html.ts';
+import type { ArticleView } from '../modules/articles/articles.service.ts';
+import type { MediaView } from '../modules/media/media.service.ts';
+import type { SiteSettings } from '../modules/settings/settings.service.ts';
+import { renderInlineMarkdown } from './markdown.ts';
 import { clockDuration, formatDate, formatDateTime } from './format.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { chooseContentCoding, codingEtag, type CompressibleBody, encodedBody, ifNoneMatchMatches, sendNegotiated } from './http-negotiation.ts';
+import { chooseContentCoding, codingEtag, type CompressibleBody, encodedBody, ifNoneMatchMatches, sendNegotiated } from './negotiation.ts';
 
 /** A rendered response kept in memory: the body once, and its compressed forms made on first demand. */
 interface CachedResponse extends CompressibleBody {

@@ -1,7 +1,7 @@
-import { html, raw, type SafeHtml } from '../html.ts';
-import type { TagRow } from '../../modules/articles/articles.table.ts';
-import type { SiteSettings } from '../../modules/settings/settings.service.ts';
-import type { StaticAssets } from '../static-assets.ts';
+import { html, raw, type SafeHtml } from './html.ts';
+import type { TagRow } from '../modules/articles/articles.table.ts';
+import type { SiteSettings } from '../modules/settings/settings.service.ts';
+import type { StaticAssets } from './static-assets.ts';
 
 /** What every page of the public site shares: settings, the masthead's sections, asset URLs. */
 export interface SiteContext {

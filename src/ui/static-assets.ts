@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CompressibleBody } from './http-negotiation.ts';
+import type { CompressibleBody } from '../http/negotiation.ts';
 
 const assetsDir = path.join(import.meta.dirname, 'assets');
 

@@ -1,12 +1,12 @@
-import { html, raw } from '../html.ts';
-import type { ArticlePage, ArticleView } from '../../modules/articles/articles.service.ts';
-import type { AuthorRow, TagRow } from '../../modules/articles/articles.table.ts';
-import type { LegalDocumentRow } from '../../modules/legal/legal.table.ts';
-import { markdownToText, renderMarkdown } from '../markdown.ts';
-import { articleHead, listingHead } from '../structured-data.ts';
-import { bylines, image, pagination, signupBlock, storyCard } from './components.ts';
-import { clockDuration, formatDate, formatDateTime, readingMinutes, wasUpdated } from './format.ts';
-import { layout, type SiteContext } from './layout.ts';
+import { html, raw } from '../ui/html.ts';
+import type { ArticlePage, ArticleView } from '../modules/articles/articles.service.ts';
+import type { AuthorRow, TagRow } from '../modules/articles/articles.table.ts';
+import type { LegalDocumentRow } from '../modules/legal/legal.table.ts';
+import { markdownToText, renderMarkdown } from '../ui/markdown.ts';
+import { articleHead, listingHead } from './structured-data.ts';
+import { bylines, image, pagination, signupBlock, storyCard } from '../ui/components.ts';
+import { clockDuration, formatDate, formatDateTime, readingMinutes, wasUpdated } from '../ui/format.ts';
+import { layout, type SiteContext } from '../ui/layout.ts';
 
 /** Home: the lead story large, then the rest of the page's stories; the sign-up after them. */
 export function homePage(site: SiteContext, listing: ArticlePage): string {

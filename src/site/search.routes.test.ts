@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HtmlValidate } from 'html-validate';
-import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
-import { newArticleRow } from '../articles/articles.fixtures.ts';
+import { createTestSite, type TestSite } from '../../test/helpers/site.ts';
+import { newArticleRow } from '../modules/articles/articles.fixtures.ts';
 
 describe('GET /search', () => {
   let site: TestSite;

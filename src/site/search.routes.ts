@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Db } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
-import { loadSiteContext } from '../../web/site-context.ts';
-import type { StaticAssets } from '../../web/static-assets.ts';
+import type { Db } from '../db/index.ts';
+import { AppError } from '../errors.ts';
+import { loadSiteContext } from './site-context.ts';
+import type { StaticAssets } from '../ui/static-assets.ts';
 import { searchPage } from './search.pages.ts';
-import { maxPage, searchArticles } from './search.service.ts';
+import { maxPage, searchArticles } from '../modules/search/search.service.ts';
 
 export interface SearchRoutesDeps {
   db: Db;

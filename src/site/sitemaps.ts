@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { SitemapItemLoose } from 'sitemap';
 import type { ArticleView } from '../modules/articles/articles.service.ts';
-import type { SiteContext } from './templates/layout.ts';
+import type { SiteContext } from '../ui/layout.ts';
 
 /**
  * URLs per numbered sitemap. The protocol allows 50,000 (and 50 MB) per file; 10,000 keeps each file a

@@ -1,8 +1,8 @@
-import type { ArticleView } from '../articles/articles.service.ts';
-import { html, raw } from '../../web/html.ts';
-import { formatDate } from '../../web/templates/format.ts';
-import { layout, type SiteContext } from '../../web/templates/layout.ts';
-import { maxQueryLength, rankingLimit, type SearchResult, type SearchResults } from './search.service.ts';
+import type { ArticleView } from '../modules/articles/articles.service.ts';
+import { html, raw } from '../ui/html.ts';
+import { formatDate } from '../ui/format.ts';
+import { layout, type SiteContext } from '../ui/layout.ts';
+import { maxQueryLength, rankingLimit, type SearchResult, type SearchResults } from '../modules/search/search.service.ts';
 
 const searchHref = (query: string, page: number) => `/search?${new URLSearchParams(page > 1 ? { q: query, page: String(page) } : { q: query }).toString()}`;
 

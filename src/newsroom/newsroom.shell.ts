@@ -1,6 +1,6 @@
-import { html, type SafeHtml } from '../html.ts';
-import type { Role, UserRow } from '../../modules/users/users.table.ts';
-import type { SiteContext } from './layout.ts';
+import { html, type SafeHtml } from '../ui/html.ts';
+import type { Role, UserRow } from '../modules/users/users.table.ts';
+import type { SiteContext } from '../ui/layout.ts';
 
 /** The CSRF form field; kept in step with `csrfField` in users.auth.ts (a test checks both agree). */
 const csrfFieldName = '_csrf';
@@ -30,7 +30,7 @@ export interface NewsroomPageMeta {
   path: string;
   user: Pick<UserRow, 'name' | 'email' | 'role'>;
   csrf: string;
-  /** Scripts from src/web/assets by source name (`editor.js`), loaded with `defer` and SRI. */
+  /** Scripts from src/ui/assets by source name (`editor.js`), loaded with `defer` and SRI. */
   scripts?: string[];
 }
 

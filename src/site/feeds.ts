@@ -1,6 +1,6 @@
 import type { ArticleView } from '../modules/articles/articles.service.ts';
-import { renderMarkdown } from './markdown.ts';
-import type { SiteContext } from './templates/layout.ts';
+import { renderMarkdown } from '../ui/markdown.ts';
+import type { SiteContext } from '../ui/layout.ts';
 
 /** The newest articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1, each with the full body. */
 export type FeedFormat = 'rss' | 'atom' | 'json';

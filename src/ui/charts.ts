@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from './html.ts';
 
 // Server-rendered charts for the newsroom: inline SVG, no script, no library. Colours come from
 // `currentColor` and the `--chart-*` CSS variables (newsroom.css), so a chart follows light and dark mode.

@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../../db/index.ts';
-import { AppError } from '../../errors.ts';
-import type { SafeHtml } from '../../web/html.ts';
-import { loadSiteContext } from '../../web/site-context.ts';
-import type { StaticAssets } from '../../web/static-assets.ts';
-import { newsroomLayout } from '../../web/templates/newsroom.ts';
-import type { CurrentUser, NewsroomAuth } from './users.auth.ts';
+import type { Db } from '../db/index.ts';
+import { AppError } from '../errors.ts';
+import type { SafeHtml } from '../ui/html.ts';
+import { loadSiteContext } from '../site/site-context.ts';
+import type { StaticAssets } from '../ui/static-assets.ts';
+import { newsroomLayout } from './newsroom.shell.ts';
+import type { CurrentUser, NewsroomAuth } from '../modules/users/users.auth.ts';
 
 /** What every newsroom screen needs to render a page in the newsroom shell. */
 export interface NewsroomPageDeps {

@@ -1,8 +1,8 @@
-import { html, type SafeHtml } from './html.ts';
+import { html, type SafeHtml } from '../ui/html.ts';
 import type { ArticlePage, ArticleView } from '../modules/articles/articles.service.ts';
-import { markdownToText } from './markdown.ts';
-import { isoDuration } from './templates/format.ts';
-import { jsonLdScript, openGraphLocale, type SiteContext } from './templates/layout.ts';
+import { markdownToText } from '../ui/markdown.ts';
+import { isoDuration } from '../ui/format.ts';
+import { jsonLdScript, openGraphLocale, type SiteContext } from '../ui/layout.ts';
 
 function publisher(site: SiteContext): Record<string, unknown> {
   return {
