@@ -3,12 +3,12 @@ import { ConfigError, loadConfig } from './config.ts';
 import { environmentHelp } from './config.docs.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest, withMigratedDb } from './db/migrate.ts';
-import { backupCommand, restoreCommand } from './modules/backup/backup.cli.ts';
-import { newsletterCommand } from './modules/newsletters/newsletters.cli.ts';
+import { backupCommand, restoreCommand } from './modules/backup/index.ts';
+import { newsletterCommand } from './modules/newsletters/index.ts';
 import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
-import { subscribersCommand } from './modules/subscribers/subscribers.cli.ts';
-import { userCommand } from './modules/users/users.cli.ts';
+import { subscribersCommand } from './modules/subscribers/index.ts';
+import { userCommand } from './modules/users/index.ts';
 import { startContentChanges } from './content-changes/content-changes.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */

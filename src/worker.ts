@@ -3,12 +3,12 @@ import { processClock } from './clock.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createDb, type Db } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
-import { createScheduledPublisher } from './modules/articles/articles.scheduler.ts';
-import { createClipWorker } from './modules/media/media.clips.ts';
-import { MediaNewsroomService } from './modules/media/media.newsroom.service.ts';
-import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
-import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
+import { createMailTransport, type MailTransport } from './modules/mail/index.ts';
+import { createScheduledPublisher } from './modules/articles/index.ts';
+import { createClipWorker } from './modules/media/index.ts';
+import { MediaNewsroomService } from './modules/media/index.ts';
+import { createMediaStorage, type MediaStorage } from './modules/media/index.ts';
+import { openDelivery } from './modules/newsletters/index.ts';
 import { startContentChanges } from './content-changes/content-changes.ts';
 import { scratchDirectory, sweepScratch } from './scratch.ts';
 

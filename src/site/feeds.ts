@@ -1,4 +1,4 @@
-import type { ArticleView } from '../modules/articles/articles.service.ts';
+import type { ArticleView } from '../modules/articles/index.ts';
 import { renderMarkdown } from '../ui/markdown.ts';
 import type { SiteContext } from '../ui/layout.ts';
 

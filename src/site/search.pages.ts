@@ -1,8 +1,8 @@
-import type { ArticleView } from '../modules/articles/articles.service.ts';
+import type { ArticleView } from '../modules/articles/index.ts';
 import { html, raw } from '../ui/html.ts';
 import { formatDate } from '../ui/format.ts';
 import { layout, type SiteContext } from '../ui/layout.ts';
-import { maxQueryLength, rankingLimit, type SearchResult, type SearchResults } from '../modules/search/search.service.ts';
+import { maxQueryLength, rankingLimit, type SearchResult, type SearchResults } from '../modules/search/index.ts';
 
 const searchHref = (query: string, page: number) => `/search?${new URLSearchParams(page > 1 ? { q: query, page: String(page) } : { q: query }).toString()}`;
 

@@ -2,16 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../errors.ts';
-import { loadSiteContext } from './site-context.ts';
-import type { StaticAssets } from '../ui/static-assets.ts';
+import type { SiteContext } from '../ui/layout.ts';
 import { searchPage } from './search.pages.ts';
-import { maxPage, searchArticles } from '../modules/search/search.service.ts';
+import { maxPage, searchArticles } from '../modules/search/index.ts';
 
 export interface SearchRoutesDeps {
   db: Db;
-  siteUrl: string;
-  assets: StaticAssets;
-  now: () => Date;
+  /** The publication's settings, sections and assets for the page. */
+  site: () => Promise<SiteContext>;
 }
 
 /**
@@ -31,12 +29,13 @@ const searchQuerySchema = z.object({
 });
 
 /** `GET /search?q=…&page=N`: full-text search of published articles. Never cached: every query differs. */
-export function searchRoutes(app: FastifyInstance, deps: SearchRoutesDeps): void {
+export function searchRoutes(app: FastifyInstance, deps: SearchRoutesDeps): Promise<void> {
   app.get('/search', async (request, reply) => {
     const parsed = searchQuerySchema.safeParse(request.query);
     if (!parsed.success) throw new AppError('request.bad_query', `The page must be a whole number from 1 to ${maxPage}.`);
     const { q, page = 1 } = parsed.data;
-    const [site, found] = await Promise.all([loadSiteContext(deps.db, deps.siteUrl, deps.assets, deps.now()), searchArticles(deps.db, q, page)]);
+    const [site, found] = await Promise.all([deps.site(), searchArticles(deps.db, q, page)]);
     return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(searchPage(site, found));
   });
+  return Promise.resolve();
 }

@@ -1,6 +1,6 @@
 import type { Db } from '../db/index.ts';
-import { listTagsInUse } from '../modules/articles/articles.repository.ts';
-import { getSiteSettings, siteSettingsSchema } from '../modules/settings/settings.service.ts';
+import { listTagsInUse } from '../modules/articles/index.ts';
+import { getSiteSettings, siteSettingsSchema } from '../modules/settings/index.ts';
 import type { StaticAssets } from '../ui/static-assets.ts';
 import type { SiteContext } from '../ui/layout.ts';
 

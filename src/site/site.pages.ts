@@ -1,10 +1,11 @@
 import { html, raw } from '../ui/html.ts';
-import type { ArticlePage, ArticleView } from '../modules/articles/articles.service.ts';
-import type { AuthorRow, TagRow } from '../modules/articles/articles.table.ts';
-import type { LegalDocumentRow } from '../modules/legal/legal.table.ts';
+import type { ArticlePage, ArticleView } from '../modules/articles/index.ts';
+import type { AuthorRow, TagRow } from '../modules/articles/index.ts';
+import type { LegalDocumentRow } from '../modules/legal/index.ts';
 import { markdownToText, renderMarkdown } from '../ui/markdown.ts';
 import { articleHead, listingHead } from './structured-data.ts';
-import { bylines, image, pagination, signupBlock, storyCard } from '../ui/components.ts';
+import { image, pagination, signupBlock } from '../ui/components.ts';
+import { bylines, storyCard } from './components.ts';
 import { clockDuration, formatDate, formatDateTime, readingMinutes, wasUpdated } from '../ui/format.ts';
 import { layout, type SiteContext } from '../ui/layout.ts';
 

@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../errors.ts';
-import { countPublishedArticles, listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from '../modules/articles/articles.repository.ts';
-import { getAuthor, getPublishedArticle, getPublishedPage, getTag, hydrateArticles } from '../modules/articles/articles.service.ts';
-import { getLegalDocument } from '../modules/legal/legal.service.ts';
-import type { LegalKind } from '../modules/legal/legal.table.ts';
+import { countPublishedArticles, listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from '../modules/articles/index.ts';
+import { getAuthor, getPublishedArticle, getPublishedPage, getTag, hydrateArticles } from '../modules/articles/index.ts';
+import { getLegalDocument } from '../modules/legal/index.ts';
+import type { LegalKind } from '../modules/legal/index.ts';
 import { feedContentTypes, type FeedFormat, renderFeed } from './feeds.ts';
 import { sendNegotiated } from '../http/negotiation.ts';
 import type { PageCache } from '../http/page-cache.ts';
@@ -60,7 +60,7 @@ function parseOr404<T>(schema: z.ZodType<T, string>, value: string | undefined):
 }
 
 /** The reader's site: home, articles, tags, authors, legal documents, feeds, sitemaps, robots.txt. */
-export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): void {
+export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<void> {
   const { db, pages } = deps;
   const context = () => loadSiteContext(db, deps.siteUrl, deps.assets, deps.now());
   const html = (request: FastifyRequest, reply: FastifyReply, key: string, render: () => Promise<string>) =>
@@ -206,6 +206,7 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): void {
       return sendNegotiated(request, reply, asset, asset.etag);
     },
   });
+  return Promise.resolve();
 }
 
 /** Thrown from inside a cached render when an old slug must redirect; never cached. */

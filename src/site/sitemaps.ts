@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { SitemapItemLoose } from 'sitemap';
-import type { ArticleView } from '../modules/articles/articles.service.ts';
+import type { ArticleView } from '../modules/articles/index.ts';
 import type { SiteContext } from '../ui/layout.ts';
 
 /**

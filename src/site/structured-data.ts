@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../ui/html.ts';
-import type { ArticlePage, ArticleView } from '../modules/articles/articles.service.ts';
+import type { ArticlePage, ArticleView } from '../modules/articles/index.ts';
 import { markdownToText } from '../ui/markdown.ts';
 import { isoDuration } from '../ui/format.ts';
 import { jsonLdScript, openGraphLocale, type SiteContext } from '../ui/layout.ts';

@@ -1,59 +1,33 @@
 import { html, raw, type SafeHtml } from './html.ts';
-import type { ArticleView } from '../modules/articles/articles.service.ts';
-import type { MediaView } from '../modules/media/media.service.ts';
-import type { SiteSettings } from '../modules/settings/settings.service.ts';
+import type { PublicationSettings } from './layout.ts';
 import { renderInlineMarkdown } from './markdown.ts';
-import { clockDuration, formatDate, formatDateTime } from './format.ts';
+import { formatDateTime } from './format.ts';
+
+/** An image as the kit shows it (the media module's views have this shape). */
+export interface ImageView {
+  url: string;
+  width: number | null;
+  height: number | null;
+  alt: string;
+  /** Responsive sizes (`url 480w, …`), when the image has any. */
+  srcset?: string;
+}
 
 /**
  * `<img>` with its intrinsic size (no layout shift) and lazy loading below the fold; with `srcset` when the
  * image has responsive sizes, `sizes` saying how wide it shows (the reading column unless told).
  */
-export function image(media: MediaView, options: { eager?: boolean; className?: string; alt?: string; sizes?: string } = {}): SafeHtml {
+export function image(media: ImageView, options: { eager?: boolean; className?: string; alt?: string; sizes?: string } = {}): SafeHtml {
   return html`<img src="${media.url}"${media.srcset ? html` srcset="${media.srcset}" sizes="${options.sizes ?? '(max-width: 48rem) 100vw, 48rem'}"` : ''} alt="${options.alt ?? media.alt}"${
     media.width && media.height ? html` width="${media.width}" height="${media.height}"` : ''
   } ${options.eager ? html`fetchpriority="high"` : html`loading="lazy"`} decoding="async"${options.className ? html` class="${options.className}"` : ''}>`;
-}
-
-/** Bylines, each linking to its author page. */
-export function bylines(article: ArticleView): SafeHtml {
-  const links = article.authors.map((a) => html`<a href="/authors/${a.slug}" rel="author">${a.name}</a>`);
-  if (links.length === 0) return html``;
-  const last = links.pop();
-  return links.length === 0 ? html`By ${last}` : html`By ${links.map((l, i) => (i === 0 ? l : html`, ${l}`))} and ${last}`;
-}
-
-/** A story in a list: kicker, headline, standfirst, byline and time. */
-export function storyCard(article: ArticleView, settings: SiteSettings, options: { lead?: boolean; headingLevel?: 2 | 3 } = {}): SafeHtml {
-  const kicker = article.tags[0];
-  const level = options.headingLevel ?? 3;
-  const headline = html`<a href="/articles/${article.slug}">${article.title}</a>`;
-  return html`<article class="story${options.lead ? ' story--lead' : ''}">
-  ${
-    article.image
-      ? html`<a class="story__media" href="/articles/${article.slug}" tabindex="-1" aria-hidden="true">${image(article.image, { eager: options.lead ?? false, alt: '', sizes: options.lead ? '(max-width: 48rem) 100vw, 50vw' : '(max-width: 40rem) 100vw, 25vw' })}${
-          article.video?.durationSeconds ? html`<span class="story__duration">▶ ${clockDuration(article.video.durationSeconds)}</span>` : ''
-        }</a>`
-      : ''
-  }
-  <div class="story__text">
-    ${kicker ? html`<p class="kicker"><a href="/tags/${kicker.slug}">${kicker.name}</a></p>` : ''}
-    ${level === 2 ? html`<h2 class="story__headline">${headline}</h2>` : html`<h3 class="story__headline">${headline}</h3>`}
-    ${article.standfirst ? html`<p class="story__standfirst">${article.standfirst}</p>` : ''}
-    <p class="story__meta">${bylines(article)}${article.authors.length ? ' · ' : ''}<time datetime="${article.publishedAt}">${formatDate(
-      article.publishedAt,
-      settings.locale,
-      settings.timeZone,
-    )}</time></p>
-  </div>
-</article>`;
 }
 
 /**
  * The newsletter sign-up that closes every article (and the home page). It posts without JavaScript;
  * nothing is pre-ticked, and the consent checkbox is required.
  */
-export function signupBlock(settings: SiteSettings, options: { sourcePath: string; error?: string; email?: string; invalid?: 'email' | 'consent' }): SafeHtml {
+export function signupBlock(settings: PublicationSettings, options: { sourcePath: string; error?: string; email?: string; invalid?: 'email' | 'consent' }): SafeHtml {
   const errorId = 'signup-error';
   // The field the error is about is the one marked invalid and described by the message.
   const invalidIf = (field: 'email' | 'consent') => (options.error && (options.invalid ?? 'email') === field ? html` aria-invalid="true" aria-describedby="${errorId}"` : '');

@@ -1,13 +1,38 @@
 import { html, raw, type SafeHtml } from './html.ts';
-import type { TagRow } from '../modules/articles/articles.table.ts';
-import type { SiteSettings } from '../modules/settings/settings.service.ts';
 import type { StaticAssets } from './static-assets.ts';
+
+/**
+ * The publication's settings as the view kit reads them. The settings module's `SiteSettings` carries them
+ * all (and is checked against this shape where the site builds its context); the kit names no domain.
+ */
+export interface PublicationSettings {
+  publicationName: string;
+  description: string;
+  /** BCP 47 language, e.g. `en` or `he-IL`. */
+  locale: string;
+  /** IANA zone in which dates are shown to readers. */
+  timeZone: string;
+  logoUrl: string;
+  logoWidth: number;
+  logoHeight: number;
+  newsletterName: string;
+  signupHeading: string;
+  signupPitch: string;
+  /** Markdown, one line: the consent checkbox's label. */
+  consentLabel: string;
+}
+
+/** A section of the masthead: a tag with its page. */
+export interface Section {
+  slug: string;
+  name: string;
+}
 
 /** What every page of the public site shares: settings, the masthead's sections, asset URLs. */
 export interface SiteContext {
-  settings: SiteSettings;
+  settings: PublicationSettings;
   siteUrl: string;
-  sections: TagRow[];
+  sections: Section[];
   assets: StaticAssets;
   /** Media URL of the publication's logo, if one is set (used in structured data). */
   logo: { url: string; width: number; height: number } | null;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/index.ts';
-import type { MediaKind } from '../media/media.table.ts';
+import type { MediaKind } from '../media/index.ts';
 import type { ArticleRow, ArticleStatus, ArticlesTable, AuthorRow, RevisionEvent, RevisionRow, TagRow } from './articles.table.ts';
 
 // The newsroom's queries on articles: listing every status, writing with a revision check, history, and the

@@ -1,8 +1,8 @@
 import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
 import { escapeHtml } from '../../ui/html.ts';
-import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/mail.mime.ts';
-import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
+import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/index.ts';
+import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/index.ts';
 import { type IssueTemplate, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
   addHardBounce,

@@ -1,8 +1,8 @@
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { type ArticleView, getPublishedArticle } from '../articles/articles.service.ts';
-import { getSiteSettings } from '../settings/settings.service.ts';
-import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { type ArticleView, getPublishedArticle } from '../articles/index.ts';
+import { getSiteSettings } from '../settings/index.ts';
+import type { MailTransport, SendOutcome } from '../mail/index.ts';
 import { composeIssue, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
   countDeliveries,

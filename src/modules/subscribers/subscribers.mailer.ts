@@ -3,9 +3,9 @@ import { newClaimantId } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
 import { createRunner, type JobKind, type Outcome } from '../../jobs/runner.ts';
 import { escapeHtml } from '../../ui/html.ts';
-import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
-import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
-import { getSiteSettings } from '../settings/settings.service.ts';
+import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks } from '../mail/index.ts';
+import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/index.ts';
+import { getSiteSettings } from '../settings/index.ts';
 import { alreadySubscribedMail, confirmationMail, type MailNames } from './subscribers.pages.ts';
 import {
   claimSubscriberMails,

@@ -2,9 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { loadSiteContext } from '../../site/site-context.ts';
 import type { PageCache } from '../../http/page-cache.ts';
-import type { StaticAssets } from '../../ui/static-assets.ts';
 import type { SiteContext } from '../../ui/layout.ts';
 import {
   checkInboxPage,
@@ -22,7 +20,8 @@ import type { SubscriberService } from './subscribers.service.ts';
 export interface SubscriberRoutesDeps {
   db: Db;
   config: Pick<Config, 'siteUrl'>;
-  assets: StaticAssets;
+  /** The publication's settings, sections and assets for a page (the public site loads them). */
+  site: () => Promise<SiteContext>;
   now: () => Date;
   subscribers: SubscriberService;
   /** Keeps the "check your inbox" page rendered (the same for every sign-up) until content changes. */
@@ -48,7 +47,7 @@ function parseToken(schema: typeof tokenQuerySchema, value: unknown): string {
  */
 export function subscriberRoutes(app: FastifyInstance, deps: SubscriberRoutesDeps): Promise<void> {
   const { subscribers } = deps;
-  const site = (): Promise<SiteContext> => loadSiteContext(deps.db, deps.config.siteUrl, deps.assets, deps.now());
+  const { site } = deps;
 
   // RFC 8058 §3.1 lets a one-click POST arrive as multipart/form-data; its body carries nothing we need
   // (the token is in the URL), so it is read and dropped. Scoped to these routes by encapsulation.

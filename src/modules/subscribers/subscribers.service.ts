@@ -4,10 +4,10 @@ import type { Config } from '../../config.ts';
 import { createGroupCommit, type GroupCommit } from '../../db/group-commit.ts';
 import { type Db, inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { getLegalDocument } from '../legal/legal.service.ts';
-import { ipSource, RateLimiter, type RateRule } from '../rate-limits/rate-limits.service.ts';
-import type { LegalDocumentRow } from '../legal/legal.table.ts';
-import { getSiteSettings } from '../settings/settings.service.ts';
+import { getLegalDocument } from '../legal/index.ts';
+import { ipSource, RateLimiter, type RateRule } from '../rate-limits/index.ts';
+import type { LegalDocumentRow } from '../legal/index.ts';
+import { getSiteSettings } from '../settings/index.ts';
 import {
   confirmSubscriberByNonce,
   countConfirmedPerDay,
@@ -25,7 +25,8 @@ import {
 import { normaliseEmail, sameSitePath, type SignupForm } from './subscribers.schema.ts';
 import type { SubscriberMailer } from './subscribers.mailer.ts';
 import { findSubscribersByEmailKeys, insertSubscriberMails, insertSubscribersIfAbsent } from './subscribers.mails.repository.ts';
-import type { ConsentEventRow, NewConsentEvent, NewSubscriberMail, SubscriberRow } from './subscribers.table.ts';
+import type { ConsentEventRow, NewConsentEvent, NewSubscriberMail, SubscriberRow, SubscriberStatus } from './subscribers.table.ts';
+import { countSubscribersByStatus } from './subscribers.repository.ts';
 import { createSubscriberToken, emailHash, keyEmailHash, newConfirmNonce, unsubscribeUrl, verifyConfirmToken, verifySubscriberToken } from './subscribers.tokens.ts';
 
 /** Longest user agent kept in a consent record. */
@@ -451,4 +452,9 @@ export async function subscriberGrowth(db: Db, now: Date, days: number): Promise
     const day = new Date(start.getTime() + i * 86_400_000).toISOString().slice(0, 10);
     return { label: day, value: counted.get(day) ?? 0 };
   });
+}
+
+/** How many subscribers are in each status (the newsroom's dashboard). */
+export function subscriberCountsByStatus(db: Db): Promise<Record<SubscriberStatus, number>> {
+  return countSubscribersByStatus(db);
 }

@@ -1,18 +1,26 @@
-import { html, type SafeHtml } from '../ui/html.ts';
-import type { Role, UserRow } from '../modules/users/users.table.ts';
-import type { SiteContext } from '../ui/layout.ts';
+import { html, type SafeHtml } from './html.ts';
+import type { SiteContext } from './layout.ts';
 
-/** The CSRF form field; kept in step with `csrfField` in users.auth.ts (a test checks both agree). */
-const csrfFieldName = '_csrf';
+/**
+ * The CSRF form field, the one name the newsroom's CSRF guard reads (`csrfField` in the users module is
+ * this constant).
+ */
+export const csrfFieldName = '_csrf';
+
+/**
+ * The newsroom's roles, least first, as its navigation shows them. The users module's `Role` is checked
+ * against this list where the newsroom is wired (src/newsroom/newsroom.render.ts).
+ */
+export type NewsroomRole = 'contributor' | 'author' | 'editor' | 'admin';
 
 /** One entry of the newsroom's navigation and the least role that sees it (the server checks again). */
 interface NewsroomSection {
   path: string;
   label: string;
-  minimum: Role;
+  minimum: NewsroomRole;
 }
 
-const roleRank: Record<Role, number> = { contributor: 0, author: 1, editor: 2, admin: 3 };
+const roleRank: Record<NewsroomRole, number> = { contributor: 0, author: 1, editor: 2, admin: 3 };
 
 const sections: readonly NewsroomSection[] = [
   { path: '/newsroom', label: 'Dashboard', minimum: 'contributor' },
@@ -28,7 +36,7 @@ export interface NewsroomPageMeta {
   title: string;
   /** Path of this page, e.g. `/newsroom/articles/12`; picks the current navigation entry. */
   path: string;
-  user: Pick<UserRow, 'name' | 'email' | 'role'>;
+  user: { name: string; email: string; role: NewsroomRole };
   csrf: string;
   /** Scripts from src/ui/assets by source name (`editor.js`), loaded with `defer` and SRI. */
   scripts?: string[];

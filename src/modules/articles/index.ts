@@ -1,0 +1,7 @@
+// What other parts of Gazette may use of the articles module (docs/ARCHITECTURE.md, "Modules and borders").
+export { ArticleEditor } from './articles.editor.service.ts';
+export { articleRoutes } from './articles.routes.ts';
+export { createScheduledPublisher } from './articles.scheduler.ts';
+export { articleCountsByStatus, countPublishedArticles, hasAnyContent, listAuthorsWithArticles, listPublishedArticles, listTagsInUse, getAuthor, getPublishedArticle, getPublishedPage, getTag, hydrateArticles } from './articles.service.ts';
+export type { ArticlePage, ArticleView } from './articles.service.ts';
+export type { ArticleRow, ArticleStatus, AuthorRow, TagRow } from './articles.table.ts';
