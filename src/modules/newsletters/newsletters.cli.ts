@@ -6,7 +6,7 @@ import { type Config, loadConfig } from '../../config.ts';
 import { createDb, type Db } from '../../db/index.ts';
 import { migrateToLatest, withMigratedDb } from '../../db/migrate.ts';
 import { createMailTransport, type MailTransport } from '../mail/mail.transport.ts';
-import { createVerpAddresses } from '../mail/mail.verp.ts';
+import { createVerpSender } from '../mail/mail.verp.ts';
 import { createDeliveryWorker, type DeliveryOutcome, type DeliveryWorker } from './delivery.worker.ts';
 
 import { getOrCreateSecretKey } from '../settings/secret.ts';
@@ -84,7 +84,7 @@ export async function openDelivery(
     messageIdDomain: new URL(config.siteUrl).hostname,
     secret,
     // VERP: each message's bounce comes back naming its delivery (BOUNCE_ADDRESS; src/modules/bounces).
-    ...(config.bounces.address ? { envelopeSender: createVerpAddresses(secret, config.bounces.address).envelopeSender } : {}),
+    ...(config.bounces.address ? { envelopeSender: createVerpSender(secret, config.bounces.address) } : {}),
     concurrency: config.mail.concurrency,
     ratePerSecond: config.mail.ratePerSecond,
     ...(extra.log ? { log: extra.log } : {}),
