@@ -4,6 +4,7 @@ import { environmentHelp } from './config.docs.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest, withMigratedDb } from './db/migrate.ts';
 import { backupCommand, restoreCommand } from './modules/backup/index.ts';
+import { bouncesCommand } from './modules/bounces/index.ts';
 import { newsletterCommand } from './modules/newsletters/index.ts';
 import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
@@ -30,6 +31,7 @@ const commands: Record<string, CliCommand> = {
   },
   subscribers: subscribersCommand,
   newsletter: newsletterCommand,
+  bounces: bouncesCommand,
   worker: workerCommand,
   user: userCommand,
   backup: backupCommand,

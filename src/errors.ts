@@ -21,7 +21,7 @@ export const errorCodes = {
   'subscriber.rate_limited': { status: 429, message: 'Too many sign-ups from here in a short time. Please wait a few minutes and try again.' },
   'subscriber.bad_token': { status: 400, message: 'This link is not valid. Please use the link from your most recent mail, complete and unchanged.' },
   'subscriber.token_expired': { status: 410, message: 'This confirmation link has expired. Please sign up again to receive a new one.' },
-  'subscriber.token_used': { status: 410, message: 'This confirmation link has already been used, or a newer one has replaced it.' },
+  'subscriber.token_used': { status: 410, message: 'This confirmation link no longer works: it was sent before this address was unsubscribed. Please sign up again to receive a new one.' },
   'subscriber.unsubscribe_only_link': { status: 403, message: 'This link can only unsubscribe. To see, download or delete your data, use the "Manage your subscription" link at the foot of a recent newsletter.' },
   'subscriber.not_found': { status: 404, message: 'This address is no longer on our list.' },
   'auth.required': { status: 401, message: 'Please sign in to the newsroom first.' },

@@ -1,4 +1,5 @@
 import type { ArticlesTables } from '../modules/articles/articles.table.ts';
+import type { BouncesTables } from '../modules/bounces/bounces.table.ts';
 import type { LegalTables } from '../modules/legal/legal.table.ts';
 import type { MediaTables } from '../modules/media/media.table.ts';
 import type { NewslettersTables } from '../modules/newsletters/newsletters.table.ts';
@@ -9,4 +10,4 @@ import type { UsersTables } from '../modules/users/users.table.ts';
 import type { ContentVersionTables } from '../content-changes/content-changes.ts';
 
 /** Every table, as Kysely sees it; each module declares its own tables in its `*.table.ts`. */
-export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables, UsersTables, RateLimitsTables, ContentVersionTables {}
+export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables, UsersTables, RateLimitsTables, ContentVersionTables, BouncesTables {}

@@ -2,6 +2,6 @@
 export { ArticleEditor } from './articles.editor.service.ts';
 export { articleRoutes } from './articles.routes.ts';
 export { createScheduledPublisher } from './articles.scheduler.ts';
-export { articleCountsByStatus, countPublishedArticles, hasAnyContent, listAuthorsWithArticles, listPublishedArticles, listTagsInUse, getAuthor, getPublishedArticle, getPublishedPage, getTag, hydrateArticles } from './articles.service.ts';
+export { articleCountsByStatus, countPublishedArticles, getAuthor, getPublishedArticle, getPublishedPage, getTag, hasAnyContent, hydrateArticles, listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from './articles.service.ts';
 export type { ArticlePage, ArticleView } from './articles.service.ts';
 export type { ArticleRow, ArticleStatus, AuthorRow, TagRow } from './articles.table.ts';

@@ -3,3 +3,4 @@ export { createMessageIds, prepareMime, renderMimeChunks } from './mail.mime.ts'
 export type { PreparedMime, Slot } from './mail.mime.ts';
 export { createMailTransport, serverTroubleLine } from './mail.transport.ts';
 export type { MailTransport, SendOutcome, SessionCheck } from './mail.transport.ts';
+export { createVerpSender, messageIdDeliveriesIn, verpDeliveriesIn } from './mail.verp.ts';

@@ -42,6 +42,8 @@ export interface DeliveryWorkerDeps {
   messageIdDomain: string;
   /** The secret key: Message-IDs carry a tag keyed with it (see createMessageIds). */
   secret: string;
+  /** The envelope sender (MAIL FROM) of a delivery's message, e.g. its VERP address; the transport's own when absent. */
+  envelopeSender?: (deliveryId: number) => string;
   /** Messages in flight at once: also the most that a crash can duplicate. */
   concurrency: number;
   /** Ceiling on messages per second; 0 for none. */
@@ -308,11 +310,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     }
     const links = deps.links(delivery.subscriber_id);
     const messageId = messageIdFor(`gazette.${delivery.issue_id}.${delivery.id}`);
+    const envelopeFrom = deps.envelopeSender?.(delivery.id);
     let outcome: SendOutcome;
     try {
       if (t.mime && transport.sendRaw && /^[\x21-\x7e]+$/.test(delivery.email)) {
         const message = renderRecipientMessage(t.mime, { from: transport.from ?? '', to: delivery.email, messageId, date: now(), listId: deps.listId, links });
-        outcome = await transport.sendRaw(delivery.email, message);
+        outcome = await transport.sendRaw(delivery.email, message, envelopeFrom);
       } else outcome = await sendComposed();
     } catch (error) {
       outcome = { kind: 'temporary', error: error instanceof Error ? error.message : String(error), serverDown: false };
@@ -327,6 +330,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         text: body.text,
         messageId,
         list: { id: deps.listId, unsubscribeUrl: links.unsubscribeUrl, unsubscribeMailto: links.unsubscribeMailto },
+        ...(envelopeFrom ? { envelopeFrom } : {}),
       });
     }
     const at = now();

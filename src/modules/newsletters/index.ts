@@ -2,4 +2,4 @@
 export { newsletterCommand, openDelivery } from './newsletters.cli.ts';
 export { newsletterNewsroomRoutes } from './newsletters.newsroom.routes.ts';
 export { newsletterRoutes } from './newsletters.routes.ts';
-export { listIssuesWithCounts } from './newsletters.service.ts';
+export { deliveryForBounce, listIssuesWithCounts } from './newsletters.service.ts';

@@ -6,6 +6,7 @@ import { type Config, loadConfig } from '../../config.ts';
 import { createDb, type Db } from '../../db/index.ts';
 import { migrateToLatest, withMigratedDb } from '../../db/migrate.ts';
 import { createMailTransport, type MailTransport } from '../mail/index.ts';
+import { createVerpSender } from '../mail/index.ts';
 import { createDeliveryWorker, type DeliveryOutcome, type DeliveryWorker } from './delivery.worker.ts';
 
 import { getOrCreateSecretKey } from '../settings/index.ts';
@@ -82,6 +83,8 @@ export async function openDelivery(
     listId: listIdFor(config.siteUrl),
     messageIdDomain: new URL(config.siteUrl).hostname,
     secret,
+    // VERP: each message's bounce comes back naming its delivery (BOUNCE_ADDRESS; src/modules/bounces).
+    ...(config.bounces.address ? { envelopeSender: createVerpSender(secret, config.bounces.address) } : {}),
     concurrency: config.mail.concurrency,
     ratePerSecond: config.mail.ratePerSecond,
     ...(extra.log ? { log: extra.log } : {}),

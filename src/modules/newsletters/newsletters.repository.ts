@@ -355,3 +355,9 @@ export async function findPublishedSlugs(db: Db, ids: readonly number[]): Promis
   const rows = await db.selectFrom('articles').select(['id', 'slug']).where('id', 'in', ids).where('status', '=', 'published').execute();
   return new Map(rows.map((r) => [r.id, r.slug]));
 }
+
+/** A delivery as a bounce or complaint needs it: which issue, which subscriber (null once erased). */
+export async function findDeliveryById(db: Db, id: number): Promise<{ id: number; issue_id: number; subscriber_id: number | null; email: string } | undefined> {
+  const row = await db.selectFrom('deliveries').select(['id', 'issue_id', 'subscriber_id', 'email']).where('id', '=', id).executeTakeFirst();
+  return row && { ...row, id: Number(row.id), issue_id: Number(row.issue_id), subscriber_id: row.subscriber_id === null ? null : Number(row.subscriber_id) };
+}

@@ -11,6 +11,7 @@ import {
   countSentPerPeriod,
   countSuppressions,
   type DeliveryCounts,
+  findDeliveryById,
   findIssue,
   findPublishedSlugs,
   findSuppressedHashes,
@@ -208,4 +209,13 @@ export async function getSendingHistory(db: Db, issueId: number): Promise<{ peri
   if (!span) return { period: 'minute', points: [] };
   const period = Date.parse(span.last) - Date.parse(span.first) < 3 * 60 * 60 * 1000 ? 'minute' : 'hour';
   return { period, points: await countSentPerPeriod(db, issueId, period) };
+}
+
+/**
+ * The delivery a bounce or complaint names (by a signed tag the caller has checked): its issue and
+ * subscriber; undefined when there is no such delivery (its issue deleted).
+ */
+export async function deliveryForBounce(db: Db, deliveryId: number): Promise<{ deliveryId: number; issueId: number; subscriberId: number | null } | undefined> {
+  const row = await findDeliveryById(db, deliveryId);
+  return row && { deliveryId: row.id, issueId: row.issue_id, subscriberId: row.subscriber_id };
 }

@@ -1,4 +1,6 @@
 // What other parts of Gazette may use of the subscribers module (docs/ARCHITECTURE.md, "Modules and borders").
+export { applyDeliverabilityEvent } from './subscribers.bounces.ts';
+export type { DeliverabilityOutcome } from './subscribers.bounces.ts';
 export { subscribersCommand } from './subscribers.cli.ts';
 export { SubscriberImports } from './subscribers.imports.ts';
 export { createSubscriberMailer } from './subscribers.mailer.ts';

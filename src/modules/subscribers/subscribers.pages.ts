@@ -59,6 +59,20 @@ export function confirmedPage(site: SiteContext, manageToken: string): string {
   );
 }
 
+/**
+ * A confirmation link pressed when the address is confirmed already (the reader signed up twice and pressed
+ * both links, or pressed one twice). No manage link: the first confirmation showed it, and every mail has one.
+ */
+export function alreadyConfirmedPage(site: SiteContext): string {
+  return page(
+    site,
+    '/newsletter/confirm',
+    'Already confirmed',
+    html`<h1 class="article__headline">Already confirmed</h1>
+<p>This address is already subscribed to ${site.settings.newsletterName}: there is nothing more to do. Every mail has a link to unsubscribe.</p>`,
+  );
+}
+
 export function unsubscribePage(site: SiteContext, token: string): string {
   return page(
     site,

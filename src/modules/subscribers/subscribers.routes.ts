@@ -5,6 +5,7 @@ import { AppError } from '../../errors.ts';
 import type { PageCache } from '../../http/page-cache.ts';
 import type { SiteContext } from '../../ui/layout.ts';
 import {
+  alreadyConfirmedPage,
   checkInboxPage,
   confirmedPage,
   confirmPage,
@@ -72,13 +73,15 @@ export function subscriberRoutes(app: FastifyInstance, deps: SubscriberRoutesDep
 
   app.get('/newsletter/confirm', async (request, reply) => {
     const token = parseToken(tokenQuerySchema, request.query);
-    await subscribers.checkConfirmToken(token);
+    // A second link pressed after the first confirmed: say so, no button needed.
+    if ((await subscribers.checkConfirmToken(token)) === 'confirmed') return personal(reply).send(alreadyConfirmedPage(await site()));
     return personal(reply).send(confirmPage(await site(), token));
   });
 
   app.post('/newsletter/confirm', async (request, reply) => {
     const token = parseToken(tokenFormSchema, request.body);
-    const subscriberId = await subscribers.confirm(token);
+    const { subscriberId, already } = await subscribers.confirm(token);
+    if (already) return personal(reply).send(alreadyConfirmedPage(await site()));
     return personal(reply).send(confirmedPage(await site(), subscribers.manageToken(subscriberId)));
   });
 
