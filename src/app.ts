@@ -15,7 +15,8 @@ import { createMediaStorage, type MediaStorage } from './modules/media/index.ts'
 import { mediaNewsroomRoutes } from './modules/media/index.ts';
 import { searchRoutes } from './site/search.routes.ts';
 import { RateLimiter } from './modules/rate-limits/index.ts';
-import { getOrCreateSecretKey } from './modules/settings/index.ts';
+import { createSecretSealer, getOrCreateSecretKey } from './modules/settings/index.ts';
+import { WebhookService, webhookNewsroomRoutes } from './modules/webhooks/index.ts';
 import { getSiteSettings } from './modules/settings/index.ts';
 import { newsletterRoutes } from './modules/newsletters/index.ts';
 import { subscriberRoutes } from './modules/subscribers/index.ts';
@@ -246,6 +247,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes, { readiness });
   const secret = await getOrCreateSecretKey(db, config.secretKey);
   const emailHash = await openEmailHasher(db, secret);
+  // Seals the secrets Gazette must read back (webhook signing secrets, Admin API key secrets).
+  const sealer = createSecretSealer(secret);
   // Every web process sends the mails of the sign-ups it took at once, and retries whatever is due.
   const subscriberMailer = createSubscriberMailer({
     db,
@@ -297,6 +300,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await newsroom.register(subscriberNewsroomRoutes, { db, dataDir: config.dataDir, now, auth, render, imports });
       await newsroom.register(newsletterNewsroomRoutes, { db, siteUrl: config.siteUrl, now, mail, newsletters: { siteUrl: config.siteUrl, emailHash, now }, auth, render });
       await newsroom.register(legalRoutes, { db, now, auth, render, contentChanged });
+      await newsroom.register(webhookNewsroomRoutes, { auth, render, webhooks: new WebhookService({ db, sealer, now }) });
       await newsroom.register(mediaNewsroomRoutes, { db, siteUrl: config.siteUrl, site, now, auth, storage, dataDir: config.dataDir, limits: config.uploadLimits, articles });
     },
   });

@@ -9,6 +9,7 @@ import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
 import { subscribersCommand } from './modules/subscribers/index.ts';
 import { userCommand } from './modules/users/index.ts';
+import { webhookCommand } from './modules/webhooks/index.ts';
 import { startContentChanges } from './content-changes/content-changes.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */
@@ -32,6 +33,7 @@ const commands: Record<string, CliCommand> = {
   newsletter: newsletterCommand,
   worker: workerCommand,
   user: userCommand,
+  webhook: webhookCommand,
   backup: backupCommand,
   restore: restoreCommand,
 };
