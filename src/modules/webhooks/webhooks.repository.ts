@@ -85,10 +85,11 @@ export async function findDueDeliveries(db: Db, now: string, limit: number): Pro
     .select('d.id')
     .where('d.status', '=', 'queued')
     .where('d.next_attempt_at', '<=', now)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('webhook_deliveries as e')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('webhook_deliveries as e')
             .select('e.id')
             .whereRef('e.endpoint_id', '=', 'd.endpoint_id')
             .whereRef('e.subject', '=', 'd.subject')
