@@ -17,6 +17,8 @@ import { searchRoutes } from './site/search.routes.ts';
 import { RateLimiter } from './modules/rate-limits/index.ts';
 import { createSecretSealer, getOrCreateSecretKey } from './modules/settings/index.ts';
 import { WebhookService, webhookNewsroomRoutes } from './modules/webhooks/index.ts';
+import { IntegrationService } from './modules/integrations/index.ts';
+import { ghostContentRoutes } from './api/ghost-content.routes.ts';
 import { getSiteSettings } from './modules/settings/index.ts';
 import { newsletterRoutes } from './modules/newsletters/index.ts';
 import { subscriberRoutes } from './modules/subscribers/index.ts';
@@ -281,6 +283,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(subscriberRoutes, { db, config, site, now, subscribers, pages });
   await app.register(newsletterRoutes, { db, siteUrl: config.siteUrl });
+
+  // Ghost's Content API, for Ghost's clients, themes and integrations (keys: `gazette integration add`).
+  const integrations = new IntegrationService({ db, sealer, now });
+  await app.register(ghostContentRoutes, { prefix: '/ghost/api/content', db, siteUrl: config.siteUrl, integrations });
 
   const users = new UserService({ db, siteUrl: config.siteUrl, now, limits });
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });

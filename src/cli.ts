@@ -10,6 +10,7 @@ import { startServer } from './server.ts';
 import { subscribersCommand } from './modules/subscribers/index.ts';
 import { userCommand } from './modules/users/index.ts';
 import { webhookCommand } from './modules/webhooks/index.ts';
+import { integrationCommand } from './modules/integrations/index.ts';
 import { startContentChanges } from './content-changes/content-changes.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */
@@ -34,6 +35,7 @@ const commands: Record<string, CliCommand> = {
   worker: workerCommand,
   user: userCommand,
   webhook: webhookCommand,
+  integration: integrationCommand,
   backup: backupCommand,
   restore: restoreCommand,
 };
