@@ -54,6 +54,9 @@ function pagination({ page, limit }: Paging, total: number) {
   return { pagination: { page, limit, pages, total, next: page < pages ? page + 1 : null, prev: page > 1 ? page - 1 : null } };
 }
 
+/** Ghost's Open Graph and Twitter card overrides: Gazette has none (pages use the title and standfirst). */
+const noSocialCards = { og_image: null, og_title: null, og_description: null, twitter_image: null, twitter_title: null, twitter_description: null };
+
 const orderFields = new Set<ArticleOrderField>(['published_at', 'updated_at', 'created_at', 'title', 'slug', 'id']);
 
 function postOrder(order: string | undefined): { field: ArticleOrderField; direction: 'asc' | 'desc' }[] {
@@ -150,12 +153,7 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
     description: t.description || null,
     feature_image: null,
     visibility: 'public',
-    og_image: null,
-    og_title: null,
-    og_description: null,
-    twitter_image: null,
-    twitter_title: null,
-    twitter_description: null,
+    ...noSocialCards,
     meta_title: null,
     meta_description: null,
     codeinjection_head: null,
@@ -216,12 +214,7 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
       reading_time: Math.max(1, Math.round(words / 275)),
       access: true,
       comments: false,
-      og_image: null,
-      og_title: null,
-      og_description: null,
-      twitter_image: null,
-      twitter_title: null,
-      twitter_description: null,
+      ...noSocialCards,
       meta_title: v.seoTitle,
       meta_description: v.seoDescription,
       email_subject: null,
@@ -322,12 +315,7 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
         secondary_navigation: [],
         meta_title: null,
         meta_description: null,
-        og_image: null,
-        og_title: null,
-        og_description: null,
-        twitter_image: null,
-        twitter_title: null,
-        twitter_description: null,
+        ...noSocialCards,
         members_support_address: null,
         url: `${siteUrl}/`,
       },
