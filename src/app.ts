@@ -15,7 +15,10 @@ import { createMediaStorage, type MediaStorage } from './modules/media/index.ts'
 import { mediaNewsroomRoutes } from './modules/media/index.ts';
 import { searchRoutes } from './site/search.routes.ts';
 import { RateLimiter } from './modules/rate-limits/index.ts';
-import { getOrCreateSecretKey } from './modules/settings/index.ts';
+import { createSecretSealer, getOrCreateSecretKey } from './modules/settings/index.ts';
+import { WebhookService, webhookNewsroomRoutes } from './modules/webhooks/index.ts';
+import { IntegrationService } from './modules/integrations/index.ts';
+import { ghostContentRoutes } from './api/ghost-content.routes.ts';
 import { getSiteSettings } from './modules/settings/index.ts';
 import { newsletterRoutes } from './modules/newsletters/index.ts';
 import { subscriberRoutes } from './modules/subscribers/index.ts';
@@ -246,6 +249,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes, { readiness });
   const secret = await getOrCreateSecretKey(db, config.secretKey);
   const emailHash = await openEmailHasher(db, secret);
+  // Seals the secrets Gazette must read back (webhook signing secrets, Admin API key secrets).
+  const sealer = createSecretSealer(secret);
   // Every web process sends the mails of the sign-ups it took at once, and retries whatever is due.
   const subscriberMailer = createSubscriberMailer({
     db,
@@ -279,6 +284,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(subscriberRoutes, { db, config, site, now, subscribers, pages });
   await app.register(newsletterRoutes, { db, siteUrl: config.siteUrl });
 
+  // Ghost's Content API, for Ghost's clients, themes and integrations (keys: `gazette integration add`).
+  const integrations = new IntegrationService({ db, sealer, now });
+  await app.register(ghostContentRoutes, { prefix: '/ghost/api/content', db, siteUrl: config.siteUrl, integrations });
+
   const users = new UserService({ db, siteUrl: config.siteUrl, now, limits });
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
   // Every newsroom screen renders in its shell, with the same site context as the public pages.
@@ -297,6 +306,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await newsroom.register(subscriberNewsroomRoutes, { db, dataDir: config.dataDir, now, auth, render, imports });
       await newsroom.register(newsletterNewsroomRoutes, { db, siteUrl: config.siteUrl, now, mail, newsletters: { siteUrl: config.siteUrl, emailHash, now }, auth, render });
       await newsroom.register(legalRoutes, { db, now, auth, render, contentChanged });
+      await newsroom.register(webhookNewsroomRoutes, { auth, render, webhooks: new WebhookService({ db, sealer, now }) });
       await newsroom.register(mediaNewsroomRoutes, { db, siteUrl: config.siteUrl, site, now, auth, storage, dataDir: config.dataDir, limits: config.uploadLimits, articles });
     },
   });

@@ -10,6 +10,8 @@ import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
 import { subscribersCommand } from './modules/subscribers/index.ts';
 import { userCommand } from './modules/users/index.ts';
+import { webhookCommand } from './modules/webhooks/index.ts';
+import { integrationCommand } from './modules/integrations/index.ts';
 import { startContentChanges } from './content-changes/content-changes.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */
@@ -34,6 +36,8 @@ const commands: Record<string, CliCommand> = {
   bounces: bouncesCommand,
   worker: workerCommand,
   user: userCommand,
+  webhook: webhookCommand,
+  integration: integrationCommand,
   backup: backupCommand,
   restore: restoreCommand,
 };

@@ -88,6 +88,13 @@ export const errorCodes = {
   'media.clip_not_found': { status: 404, message: 'There is no such snippet job.' },
   'media.in_use': { status: 409, message: 'This file is used by an article. Remove it from the article first.' },
   'media.article_locked': { status: 403, message: 'A published article shows this file, and you may not edit that article. Ask an editor.' },
+  'webhook.invalid_url': { status: 400, message: 'Please give the endpoint as a full http:// or https:// address (at most 2,000 characters, without a user name or password).' },
+  'webhook.no_events': { status: 400, message: 'Please choose at least one event for the endpoint.' },
+  'webhook.unknown_event': { status: 400, message: 'That is not an event Gazette sends.' },
+  'webhook.private_address': { status: 400, message: 'That address is private, loopback or link-local. Tick "Allow private addresses" (or pass --allow-private) if this endpoint is meant to be on your own network.' },
+  'webhook.not_found': { status: 404, message: 'There is no webhook endpoint with that number.' },
+  'integration.invalid_name': { status: 400, message: 'Please give the integration a name: one line of at most 100 characters.' },
+  'integration.not_found': { status: 404, message: 'There is no integration with that number.' },
   'storage.full': { status: 507, message: 'The server has run out of disk space, so nothing could be saved. Please try again later; the site’s operator has been told.' },
   'internal': { status: 500, message: 'Something went wrong on our side. Please try again in a moment.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -58,7 +58,7 @@ export function partOf(file: string): string {
 }
 
 const kits = new Set(['ui', 'http', 'db', 'jobs', 'content-changes', 'root:config.ts', 'root:errors.ts', 'root:logging.ts', 'root:clock.ts', 'root:scratch.ts', 'root:cli-support.ts', 'root:email-address.ts']);
-const consumers = new Set(['site', 'newsroom']);
+const consumers = new Set(['site', 'newsroom', 'api']);
 
 /** Every border broken by these edges (paths relative to src/), in words. */
 export function borderProblems(edges: readonly Edge[]): string[] {

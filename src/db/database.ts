@@ -8,6 +8,20 @@ import type { SubscribersTables } from '../modules/subscribers/subscribers.table
 import type { RateLimitsTables } from '../modules/rate-limits/rate-limits.table.ts';
 import type { UsersTables } from '../modules/users/users.table.ts';
 import type { ContentVersionTables } from '../content-changes/content-changes.ts';
+import type { WebhooksTables } from '../modules/webhooks/webhooks.table.ts';
+import type { IntegrationsTables } from '../modules/integrations/integrations.table.ts';
 
 /** Every table, as Kysely sees it; each module declares its own tables in its `*.table.ts`. */
-export interface Database extends ArticlesTables, MediaTables, LegalTables, SettingsTables, SubscribersTables, NewslettersTables, UsersTables, RateLimitsTables, ContentVersionTables, BouncesTables {}
+export interface Database
+  extends ArticlesTables,
+    MediaTables,
+    LegalTables,
+    SettingsTables,
+    SubscribersTables,
+    NewslettersTables,
+    UsersTables,
+    RateLimitsTables,
+    ContentVersionTables,
+    BouncesTables,
+    WebhooksTables,
+    IntegrationsTables {}

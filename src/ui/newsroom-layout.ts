@@ -30,6 +30,7 @@ const sections: readonly NewsroomSection[] = [
   { path: '/newsroom/subscribers', label: 'Subscribers', minimum: 'editor' },
   { path: '/newsroom/legal', label: 'Legal', minimum: 'admin' },
   { path: '/newsroom/users', label: 'Users', minimum: 'admin' },
+  { path: '/newsroom/webhooks', label: 'Webhooks', minimum: 'admin' },
 ];
 
 export interface NewsroomPageMeta {

@@ -8,6 +8,7 @@ import { getLegalDocument } from '../legal/index.ts';
 import { ipSource, RateLimiter, type RateRule } from '../rate-limits/index.ts';
 import type { LegalDocumentRow } from '../legal/index.ts';
 import { getSiteSettings } from '../settings/index.ts';
+import { emitWebhookEvents } from '../webhooks/index.ts';
 import {
   confirmSubscriberByNonce,
   countConfirmedPerDay,
@@ -28,6 +29,15 @@ import { findSubscribersByEmailKeys, insertSubscriberMails, insertSubscribersIfA
 import type { ConsentEventRow, NewConsentEvent, NewSubscriberMail, SubscriberRow, SubscriberStatus } from './subscribers.table.ts';
 import { countSubscribersByStatus } from './subscribers.repository.ts';
 import { createSubscriberToken, emailHash, keyEmailHash, newConfirmNonce, unsubscribeUrl, verifyConfirmToken, verifySubscriberToken } from './subscribers.tokens.ts';
+
+/**
+ * A subscriber's webhook event. It carries the address: an admin who registers an endpoint for subscriber
+ * events hands the list to that system (as Ghost's member webhooks do).
+ */
+function subscriberEvent(type: 'subscriber.confirmed' | 'subscriber.unsubscribed', subscriber: SubscriberRow, at: string) {
+  const status = type === 'subscriber.confirmed' ? 'confirmed' : 'unsubscribed';
+  return { type, subject: `subscriber:${subscriber.id}`, data: { subscriber: { id: String(subscriber.id), email: subscriber.email, status, at } } };
+}
 
 /** Longest user agent kept in a consent record. */
 const maxUserAgentLength = 512;
@@ -178,6 +188,7 @@ export class SubscriberService {
     const confirmed = await inTransaction(this.deps.db, async (trx) => {
       if (!(await confirmSubscriberByNonce(trx, subscriber.id, link.nonce, at))) return false;
       await insertConsentEvents(trx, [{ subscriber_id: subscriber.id, email_hash: this.emailHash(subscriber.email_key), kind: 'confirmed', created_at: at }]);
+      await emitWebhookEvents(trx, [subscriberEvent('subscriber.confirmed', subscriber, at)], new Date(at));
       return true;
     });
     if (confirmed) return { subscriberId: subscriber.id, already: false };
@@ -226,6 +237,7 @@ export class SubscriberService {
       if (!subscriber) return;
       if (await unsubscribeSubscriber(trx, id, at)) {
         await insertConsentEvents(trx, [{ subscriber_id: id, email_hash: this.emailHash(subscriber.email_key), kind: 'withdrawn', detail: 'unsubscribe link', created_at: at }]);
+        await emitWebhookEvents(trx, [subscriberEvent('subscriber.unsubscribed', subscriber, at)], new Date(at));
       }
     });
   }
