@@ -133,21 +133,19 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const rate = createRateLimiter(deps.ratePerSecond);
   const messageIdFor = createMessageIds(deps.secret, deps.messageIdDomain);
   let consecutiveTemporary = 0;
-  /**
-   * The suppression-list hash of each recipient of the batch in hand who is still confirmed and not
-   * suppressed (the others are `skipped`). Refilled by `prepare`, which comes after anything owed from the
-   * last batch has been recorded, so a record never misses its recipient's hash.
-   */
-  const recipients = new Map<number, string>();
-  /** Deliveries refused permanently (5xx) and not yet recorded: each counts a hard bounce. */
-  const bounced = new Set<number>();
+  /** Deliveries refused permanently (5xx) and not yet recorded, with their address hash: each counts a hard bounce. */
+  const bounced = new Map<number, string>();
 
-  const kind: JobKind<ClaimedDelivery, string> = {
+  /**
+   * What `prepare` reads for a batch: the suppression-list hash of each recipient still confirmed and not
+   * suppressed, by delivery id (the others are `skipped`).
+   */
+  type Recipients = Map<number, string>;
+  const kind: JobKind<ClaimedDelivery, string, Recipients> = {
     name: 'Deliveries',
     claim: ({ claimant, now: at, limit }) => claimDeliveries(db, claimant, at.toISOString(), limit),
     async prepare(claimed) {
       // Re-checked at send time: readers who unsubscribed, were erased or suppressed since the issue was queued.
-      recipients.clear();
       const confirmed = await findConfirmedSubscriberKeys(db, claimed.map((d) => d.subscriber_id).filter((s): s is number => s !== null));
       const hashes = new Map<number, string>();
       for (const d of claimed) {
@@ -155,10 +153,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         if (key !== undefined) hashes.set(d.id, deps.emailHash(key));
       }
       const suppressed = await findSuppressedHashes(db, [...hashes.values()]);
+      const recipients: Recipients = new Map();
       for (const [deliveryId, hash] of hashes) if (!suppressed.has(hash)) recipients.set(deliveryId, hash);
-      return undefined;
+      return recipients;
     },
-    run: (delivery) => sendOne(delivery),
+    run: (delivery, { prepared }) => sendOne(delivery, prepared.get(delivery.id)),
     record: (settled, { claimant, now: at }) => record(settled, claimant, at),
     // Not the recipient's fault, nor another worker's: due at once (another worker's server may be up).
     release: (ids, { claimant }) => releaseClaims(db, ids, claimant, now().toISOString()),
@@ -191,9 +190,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     return t;
   }
 
-  /** Sends one delivery; the outcome's result is the Message-ID it went with. */
-  async function sendOne(delivery: ClaimedDelivery): Promise<Outcome<string>> {
-    if (delivery.subscriber_id === null || !recipients.has(delivery.id)) return noLongerSubscribed;
+  /** Sends one delivery (`emailHash`: its recipient's, if still confirmed); the result is the Message-ID it went with. */
+  async function sendOne(delivery: ClaimedDelivery, emailHash: string | undefined): Promise<Outcome<string>> {
+    if (delivery.subscriber_id === null || emailHash === undefined) return noLongerSubscribed;
     const subscriberId = delivery.subscriber_id;
     const t = await template(delivery.issue_id);
     if (!t) return issueGone;
@@ -227,7 +226,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         return { kind: 'done', result: messageId };
       case 'permanent':
         consecutiveTemporary = 0;
-        bounced.add(delivery.id);
+        bounced.set(delivery.id, emailHash);
         return { kind: 'failed', reason: `${outcome.responseCode} ${outcome.error}` };
       case 'temporary': {
         consecutiveTemporary++;
@@ -276,8 +275,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
           break;
         case 'failed': {
           await markFailed(db, item.id, claimant, outcome.reason);
-          const hash = recipients.get(item.id);
-          if (bounced.delete(item.id) && item.subscriber_id !== null && hash !== undefined) {
+          const hash = bounced.get(item.id);
+          bounced.delete(item.id);
+          if (item.subscriber_id !== null && hash !== undefined) {
             if ((await addHardBounce(db, item.subscriber_id)) >= options.hardBouncesToSuppress) {
               await insertSuppression(db, hash, 'bounced', at.toISOString());
               log(`Suppressed subscriber ${item.subscriber_id} after ${options.hardBouncesToSuppress} hard bounces.`);
