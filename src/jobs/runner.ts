@@ -1,4 +1,5 @@
 import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../db/claimants.ts';
+import { listenForWork, type WorkListener } from './wake-ups.ts';
 
 /**
  * What running one item came to. `done` and `skipped` (nothing left to do: superseded, or another worker
@@ -44,6 +45,11 @@ export interface RunContext<P> {
 export interface JobKind<T extends Claimed, R = undefined, P = undefined> {
   /** `scheduled-publisher`, `video-clips`, `Sign-up mails`…: starts its log lines (lower-cased within one). */
   readonly name: string;
+  /**
+   * Where its work is announced (`announceWork`, by whoever queues it): the runner then looks at once
+   * instead of at its next poll. A PostgreSQL channel name: lower-case letters, digits and underscores.
+   */
+  readonly channel?: string;
   /** Claims up to `limit` due items for `claimant`; claims held since `staleBefore` count as abandoned. */
   claim(c: { claimant: string; now: Date; limit: number; staleBefore: Date }): Promise<T[]>;
   /** Reads once what every item of a batch needs (settings, recipients); runs before the first item. */
@@ -127,6 +133,8 @@ export interface Runner {
 }
 
 export interface RunnerDeps {
+  /** PostgreSQL's connection string: the runner LISTENs there for its kind's `channel`, on a connection of its own. */
+  listenUrl?: string | undefined;
   now?: () => Date;
   log?: { info: (line: string) => void; warn: (line: string) => void };
   options?: Partial<RunnerOptions>;
@@ -191,6 +199,7 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
   let woken = false;
   let lastSweep = 0;
   let abort = new AbortController();
+  let listener: WorkListener | undefined;
 
   /**
    * The items in hand: claimed, and their outcome not yet written. Only these are renewed and kept from the
@@ -443,24 +452,29 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
     }
   }
 
+  function wake(): void {
+    woken = true;
+    if (Date.now() >= pausedUntil) wakeUp?.();
+  }
+
   return {
     claimant,
-    wake() {
-      woken = true;
-      if (Date.now() >= pausedUntil) wakeUp?.();
-    },
+    wake,
     runOnce,
     start() {
       if (loop) return;
       stopping = false;
       abort = new AbortController();
+      if (kind.channel) listener = listenForWork(kind.channel, wake, { listenUrl: deps.listenUrl, name: `the ${kind.name.toLowerCase()} wake-up listener`, log });
       loop = run().finally(() => (loop = undefined));
     },
     async stop() {
       stopping = true;
       if (options.interruptOnStop) abort.abort();
+      const closing = listener?.close();
+      listener = undefined;
       wakeUp?.();
-      await loop;
+      await Promise.all([loop, closing]);
       // One last try; what stays owed expires and is given back by a later sweep (it may then be repeated).
       await settleOwed().catch((error: unknown) => log.warn(`${kind.name}: ${describeError(error)}`));
     },

@@ -9,6 +9,7 @@ import {
   addHardBounce,
   claimDeliveries,
   type ClaimedDelivery,
+  deliveriesChannel,
   findConfirmedSubscriberKeys,
   findIssue,
   findSuppressedHashes,
@@ -48,6 +49,8 @@ export interface DeliveryWorkerDeps {
   /** Ceiling on messages per second; 0 for none. */
   ratePerSecond: number;
   options?: Partial<DeliveryWorkerOptions>;
+  /** PostgreSQL's connection string: the worker LISTENs there to start as soon as an issue is queued. */
+  listenUrl?: string | undefined;
   now?: () => Date;
   log?: (line: string) => void;
   /** Called after each recorded outcome (progress bars). */
@@ -58,9 +61,10 @@ export interface DeliveryWorkerOptions {
   /** `hostname:pid:random`, written into each claim. */
   workerId: string;
   /**
-   * Deliveries claimed per statement. Every lane idles while a batch ends and the next is claimed, so a
-   * batch should last much longer than a claim (1,000 rows: ~0.7 s of sending, ~40 ms to claim on
-   * PostgreSQL). A crash leaves a batch's unsent rows claimed until the sweep: delayed, never duplicated.
+   * Deliveries claimed per statement. The runner claims the next batch while the lanes send the second half
+   * of this one, so they need not wait for it (a claim of 1,000 rows and its recipients' re-check: ~40 to
+   * 100 ms on PostgreSQL). A crash leaves up to a batch and a half claimed until the sweep: delayed, never
+   * duplicated.
    */
   batchSize: number;
   /** A claim not renewed for this long belongs to a dead worker and goes back to the queue. */
@@ -74,11 +78,11 @@ export interface DeliveryWorkerOptions {
   pauseMaxMs: number;
   /** Consecutive temporary failures (of any recipients) taken to mean the server is in trouble. */
   pauseAfterTemporaryFailures: number;
-  /** Idle poll interval when nothing is due. */
+  /** Idle poll interval when nothing is due (retries, a stopped worker's claims); queued issues wake it at once. */
   pollMs: number;
   /** Hard bounces after which an address is suppressed. */
   hardBouncesToSuppress: number;
-  /** Accepted messages are recorded in one statement at most this often (a group commit); see recordSent. */
+  /** Accepted messages are recorded in one statement at most this often (a group commit; see the runner). */
   recordGroupMs: number;
 }
 
@@ -143,6 +147,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   type Recipients = Map<number, string>;
   const kind: JobKind<ClaimedDelivery, string, Recipients> = {
     name: 'Deliveries',
+    channel: deliveriesChannel,
     claim: ({ claimant, now: at, limit }) => claimDeliveries(db, claimant, at.toISOString(), limit),
     async prepare(claimed) {
       // Re-checked at send time: readers who unsubscribed, were erased or suppressed since the issue was queued.
@@ -298,6 +303,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
    * (recordGroupMs; measured: 5 ms cost ~15% more CPU per message on both databases at the same rate).
    */
   const runner = createRunner(kind, {
+    listenUrl: deps.listenUrl,
     now,
     log: { info: log, warn: log },
     options: {

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
+import { announceWork } from '../../jobs/wake-ups.ts';
 import { type ArticleView, getPublishedArticle } from '../articles/articles.service.ts';
 import { getSiteSettings } from '../settings/settings.service.ts';
 import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
@@ -11,6 +12,7 @@ import {
   countSentPerPeriod,
   countSuppressions,
   type DeliveryCounts,
+  deliveriesChannel,
   findIssue,
   findPublishedSlugs,
   findSuppressedHashes,
@@ -84,6 +86,8 @@ export async function queueIssue(db: Db, deps: NewsletterDeps, issueId: number):
     }
     await setIssueQueued(trx, issueId, await countDeliveries(trx, issueId), now);
   });
+  // Committed: workers start now, not at their next poll (a NOTIFY on PostgreSQL reaches every process).
+  await announceWork(db, deliveriesChannel);
   return countDeliveries(db, issueId);
 }
 
