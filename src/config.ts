@@ -37,6 +37,7 @@ const environmentSchema = z.object({
   SEND_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
   SEND_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
   WORKER: z.enum(['true', 'false']).default('true'),
+  DELIVERY_POLL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1_000),
   SIGNUP_LIMIT_PER_IP: z.coerce.number().int().min(0).default(20),
   SIGNUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(5),
   // Media storage (see mediaConfig below).
@@ -133,6 +134,11 @@ const environmentDocs: { readonly [Name in keyof typeof environmentSchema.shape]
   SEND_CONCURRENCY: { group: 'Mail', description: 'Messages in flight per worker, which is also its number of SMTP connections, and the most a crash can duplicate. Each web process sends sign-up confirmation mails with as many.' },
   SEND_RATE_PER_SECOND: { group: 'Mail', description: 'Ceiling on messages per second per worker process (`0`: none). Divide your provider\'s limit by the number of workers.' },
   WORKER: { group: 'Several processes', description: '`serve` runs the background work (newsletter delivery, scheduled publishing, video snippets) in-process. Set `false` and run `gazette worker` processes instead, as many as you like. Sign-up confirmation mails are sent by the web processes either way.' },
+  DELIVERY_POLL_MS: {
+    group: 'Several processes',
+    description:
+      'How often a worker looks for newsletter deliveries that are due without anyone queuing them: retries, and those of a worker that stopped. A queued issue wakes the workers at once: on PostgreSQL every worker process (LISTEN/NOTIFY), on SQLite the one in the process that queued it.',
+  },
   SIGNUP_LIMIT_PER_IP: { group: 'Sign-ups and privacy', description: 'Newsletter sign-ups accepted from one IP address (an IPv6 /64) per 10 minutes, counted in the database and shared by every process (more get 429). `0` turns the limit off: for benchmarks only.' },
   SIGNUP_LIMIT_PER_ADDRESS: { group: 'Sign-ups and privacy', description: 'Sign-ups for one email address per hour (each may send a confirmation mail), shared by every process. `0` turns it off.' },
   MEDIA_URL: {
@@ -254,6 +260,8 @@ export interface Config {
   readonly ipStorage: 'full' | 'truncated' | 'hashed';
   /** Run a delivery worker inside `serve`. */
   readonly inProcessWorker: boolean;
+  /** How often a delivery worker reads its queue when nothing woke it. */
+  readonly deliveryPollMs: number;
   readonly media: MediaConfig;
   /** Sign-ups allowed per IP per 10 minutes and per address per hour, shared through the database (0: no limit). */
   readonly signupLimits: { readonly perIp: number; readonly perAddress: number };
@@ -339,6 +347,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.SECRET_KEY ?? null,
     ipStorage: e.IP_STORAGE,
     inProcessWorker: e.WORKER === 'true',
+    deliveryPollMs: e.DELIVERY_POLL_MS,
     media: mediaConfig(e, env),
     signupLimits: Object.freeze({ perIp: e.SIGNUP_LIMIT_PER_IP, perAddress: e.SIGNUP_LIMIT_PER_ADDRESS }),
     logFormat: e.LOG_FORMAT ?? 'auto',

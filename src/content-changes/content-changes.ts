@@ -1,7 +1,7 @@
-import pg from 'pg';
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Db, Dialect } from '../db/index.ts';
+import { PostgresListener } from '../db/pg-listener.ts';
 import { type CdnPurger, createCdnPurger } from './cdn-purge.ts';
 
 export interface ContentVersionTable {
@@ -153,6 +153,7 @@ export function createContentChanges(options: ContentChangesOptions): ContentCha
       if (dialect === 'postgres') {
         if (!options.listenUrl) throw new Error('createContentChanges: watching on PostgreSQL needs listenUrl');
         listener = new PostgresListener(options.listenUrl, contentChannel, {
+          name: 'the content-change listener',
           onNotify: (payload) => {
             const version = Number(payload);
             if (Number.isFinite(version)) observe(version);
@@ -206,75 +207,4 @@ export async function startContentChanges(
   });
   await changes.start();
   return changes;
-}
-
-/**
- * A LISTEN connection that survives PostgreSQL restarts and dropped connections: on an error or end it
- * reconnects with backoff (0.25 s doubling to 10 s) and LISTENs again. It is its own client, outside the
- * query pool, because a pooled connection may be handed to someone else between notifications.
- */
-class PostgresListener {
-  #client: pg.Client | undefined;
-  #stopped = false;
-  #retryMs = 250;
-  #timer: NodeJS.Timeout | undefined;
-  readonly #url: string;
-  readonly #channel: string;
-  readonly #handlers: { onNotify: (payload: string) => void; onConnect: () => void; log: ContentChangesLog };
-
-  constructor(url: string, channel: string, handlers: { onNotify: (payload: string) => void; onConnect: () => void; log: ContentChangesLog }) {
-    this.#url = url;
-    this.#channel = channel;
-    this.#handlers = handlers;
-  }
-
-  /** Resolves once listening, or once the first attempt failed (it keeps retrying in the background). */
-  async start(): Promise<void> {
-    await this.#connect();
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    const client = this.#client;
-    this.#client = undefined;
-    await client?.end().catch(() => {});
-  }
-
-  async #connect(): Promise<void> {
-    if (this.#stopped) return;
-    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000, keepAlive: true });
-    let failed = false;
-    const fail = (error?: Error) => {
-      if (failed) return;
-      failed = true;
-      if (this.#client === client) this.#client = undefined;
-      client.removeAllListeners('notification');
-      void client.end().catch(() => {});
-      if (this.#stopped) return;
-      this.#handlers.log.warn(`The content-change listener lost PostgreSQL (${error?.message ?? 'connection ended'}); reconnecting in ${this.#retryMs} ms.`);
-      this.#timer = setTimeout(() => void this.#connect(), this.#retryMs);
-      this.#timer.unref();
-      this.#retryMs = Math.min(10_000, this.#retryMs * 2);
-    };
-    client.on('error', fail);
-    client.on('end', () => fail());
-    client.on('notification', (message) => {
-      if (message.channel === this.#channel) this.#handlers.onNotify(message.payload ?? '');
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${this.#channel}`);
-    } catch (error) {
-      fail(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    if (this.#stopped) {
-      await client.end().catch(() => {});
-      return;
-    }
-    this.#client = client;
-    this.#retryMs = 250;
-    this.#handlers.onConnect();
-  }
 }

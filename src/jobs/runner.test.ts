@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/index.ts';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../../test/helpers/databases.ts';
 import { createRunner, type JobKind, type Outcome, type RunnerOptions } from './runner.ts';
+import { announceWork } from './wake-ups.ts';
 
 interface Row {
   id: number;
@@ -253,5 +254,75 @@ describeEachDatabase('the job runner', (dialect) => {
     } finally {
       await runner.stop();
     }
+  });
+
+  it('announced work on its channel wakes the runner: in this process on SQLite, by NOTIFY on PostgreSQL', async () => {
+    const channel = 'gazette_runner_test';
+    const runner = createRunner({ ...tinyKind(t.db, dialect === 'postgres', () => Promise.resolve(done)), channel }, { listenUrl: dialect === 'postgres' ? t.url : undefined, options: { ...quick, pollMs: 60_000 } });
+    const listening = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query = ${`LISTEN ${channel}`}`.execute(t.db)).rows[0]?.n);
+    runner.start();
+    try {
+      if (dialect === 'postgres') await waitFor('the runner LISTENing', async () => (await listening()) === 1);
+      // Twice: the second comes once the runner has surely finished its first look and sleeps for the poll.
+      for (const id of [1, 2]) {
+        await insert([id]);
+        await announceWork(t.db, channel);
+        await waitFor(`item ${id} done, well before the poll`, async () => (await rows()).find((r) => r.id === id)?.status === 'done', 5_000);
+      }
+    } finally {
+      await runner.stop();
+    }
+    if (dialect === 'postgres') await waitFor('the stopped runner to close its LISTEN connection', async () => (await listening()) === 0);
+  });
+
+  it('claims the next batch while the lanes finish a full one, so they go on without waiting for it', async () => {
+    await insert(Array.from({ length: 30 }, (_, i) => i + 1));
+    const calls: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const kind = tinyKind(
+      t.db,
+      dialect === 'postgres',
+      async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        return done;
+      },
+      calls,
+    );
+    const runner = createRunner(kind, { options: { ...quick, lanes: 2, batchSize: 10 } });
+    runner.start();
+    try {
+      await waitFor('every item done', async () => (await rows()).every((r) => r.status === 'done'));
+    } finally {
+      await runner.stop();
+    }
+    assert.ok(most <= 2, `at most 2 in flight, saw ${most}`);
+    assert.ok((await rows()).every((r) => r.runs === 1), 'each item ran once');
+    // The second claim comes before the first batch's last record (items 1 to 10).
+    const secondClaim = calls.indexOf('claim', calls.indexOf('claim') + 1);
+    const lastOfFirst = calls.findIndex((c) => c.startsWith('record') && c.slice('record '.length).split(',').includes('10'));
+    assert.ok(secondClaim > 0 && secondClaim < lastOfFirst, `claimed ahead: ${calls.join(' | ')}`);
+  });
+
+  it('stop gives back the batch claimed ahead too, and finishes only the items in flight', async () => {
+    await insert([1, 2, 3, 4, 5, 6, 7, 8]);
+    const hold = gate();
+    let started = 0;
+    const runner = createRunner(tinyKind(t.db, dialect === 'postgres', async () => (started++, await hold.promise, done)), { options: { ...quick, lanes: 2, batchSize: 4 } });
+    runner.start();
+    try {
+      // Two lanes hold items 1 and 2; half of the batch is taken, so items 5 to 8 are claimed ahead.
+      await waitFor('the next batch claimed ahead', async () => (await rows()).filter((r) => r.status === 'running').length === 8);
+    } finally {
+      const stopped = runner.stop();
+      hold.open();
+      await stopped;
+    }
+    const after = await rows();
+    assert.deepEqual(after.map((r) => r.status), ['done', 'done', 'queued', 'queued', 'queued', 'queued', 'queued', 'queued']);
+    assert.ok(after.every((r) => r.claimed_by === null), 'nothing is left claimed');
+    assert.equal(started, 2);
   });
 });

@@ -1,5 +1,6 @@
-import { isDeadLocalClaimant, newClaimantId, settleOwedWrites } from '../../db/claimants.ts';
+import { newClaimantId } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
+import { createRunner, type JobKind, type Outcome, type Settled } from '../../jobs/runner.ts';
 import { escapeHtml } from '../../ui/html.ts';
 import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/index.ts';
 import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/index.ts';
@@ -8,6 +9,7 @@ import {
   addHardBounce,
   claimDeliveries,
   type ClaimedDelivery,
+  deliveriesChannel,
   findConfirmedSubscriberKeys,
   findIssue,
   findSuppressedHashes,
@@ -49,6 +51,8 @@ export interface DeliveryWorkerDeps {
   /** Ceiling on messages per second; 0 for none. */
   ratePerSecond: number;
   options?: Partial<DeliveryWorkerOptions>;
+  /** PostgreSQL's connection string: the worker LISTENs there to start as soon as an issue is queued. */
+  listenUrl?: string | undefined;
   now?: () => Date;
   log?: (line: string) => void;
   /** Called after each recorded outcome (progress bars). */
@@ -59,9 +63,10 @@ export interface DeliveryWorkerOptions {
   /** `hostname:pid:random`, written into each claim. */
   workerId: string;
   /**
-   * Deliveries claimed per statement. Every lane idles while a batch ends and the next is claimed, so a
-   * batch should last much longer than a claim (1,000 rows: ~0.7 s of sending, ~40 ms to claim on
-   * PostgreSQL). A crash leaves a batch's unsent rows claimed until the sweep: delayed, never duplicated.
+   * Deliveries claimed per statement. The runner claims the next batch while the lanes send the second half
+   * of this one, so they need not wait for it (a claim of 1,000 rows and its recipients' re-check: ~40 to
+   * 100 ms on PostgreSQL). A crash leaves up to a batch and a half claimed until the sweep: delayed, never
+   * duplicated.
    */
   batchSize: number;
   /** A claim not renewed for this long belongs to a dead worker and goes back to the queue. */
@@ -75,18 +80,12 @@ export interface DeliveryWorkerOptions {
   pauseMaxMs: number;
   /** Consecutive temporary failures (of any recipients) taken to mean the server is in trouble. */
   pauseAfterTemporaryFailures: number;
-  /** Idle poll interval when nothing is due. */
+  /** Idle poll interval when nothing is due (retries, a stopped worker's claims); queued issues wake it at once. */
   pollMs: number;
   /** Hard bounces after which an address is suppressed. */
   hardBouncesToSuppress: number;
-  /** Accepted messages are recorded in one statement at most this often (a group commit); see recordSent. */
+  /** Accepted messages are recorded in one statement at most this often (a group commit; see the runner). */
   recordGroupMs: number;
-}
-
-/** A claimed delivery whose subscriber is still confirmed and not suppressed. */
-interface Recipient extends ClaimedDelivery {
-  subscriber_id: number;
-  emailHash: string;
 }
 
 export type DeliveryOutcome = 'sent' | 'retry' | 'failed' | 'skipped' | 'paused';
@@ -116,9 +115,10 @@ const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
 };
 
 /**
- * The delivery worker. Its loop: sweep claims of dead workers back into the queue, claim a batch
- * (`queued` → `sending`), re-check each recipient is still confirmed and not suppressed (else `skipped`),
- * send with at most `concurrency` messages in flight, and record each outcome the moment it is known:
+ * The delivery worker, a job kind on the shared runner (src/jobs/runner.ts), which sweeps claims of dead
+ * workers back into the queue and runs the lanes. Its kind: claim a batch (`queued` → `sending`), re-check
+ * each recipient is still confirmed and not suppressed (else `skipped`), send with at most `concurrency`
+ * messages in flight, and record each outcome as soon as it is known (grouped by `recordGroupMs`):
  * `sent` with its Message-ID, `queued` again with a later `next_attempt_at` (4xx, timeout, dropped
  * connection), or `failed` (5xx; the subscriber's hard bounces counted, suppressed after three).
  *
@@ -133,72 +133,55 @@ const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const options: DeliveryWorkerOptions = { workerId: newClaimantId(), ...defaults, ...deps.options };
   const { db, transport } = deps;
-  const id = options.workerId;
   const now = () => deps.now?.() ?? new Date();
   const log = deps.log ?? (() => {});
-  const concurrency = Math.max(1, deps.concurrency);
   const templates = new Map<number, IssueTemplate & { mime: PreparedMime | undefined }>();
   const rate = createRateLimiter(deps.ratePerSecond);
   const messageIdFor = createMessageIds(deps.secret, deps.messageIdDomain);
-
-  let stopping = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
-  let pauseMs = 0;
   let consecutiveTemporary = 0;
-  /** The server's reply when the last pause came from a refused session (e.g. wrong credentials). */
-  let sessionRefused: string | undefined;
-  let lastSweep = 0;
-  /** Deliveries this worker is working on (claimed, outcome not yet written): renewed, and left alone by the sweep. */
-  const held = new Set<number>();
-  /** Writes owed after one failed (a full disk): accepted deliveries to record `sent`, others to give back. */
-  const owedSent = new Map<number, string>();
-  const owedRelease = new Set<number>();
-
-  /** Writes what is owed before anything else is claimed; throws the database's own error while it cannot. */
-  function settleOwed(): Promise<void> {
-    return settleOwedWrites([[owedSent, (ids) => markSentMany(db, new Map(ids.map((i) => [i, owedSent.get(i) ?? ''])), now().toISOString())], [owedRelease, (ids) => releaseClaims(db, ids, id, now().toISOString())]], held);
-  }
-
+  /** Deliveries refused permanently (5xx) and not yet recorded, with their address hash: each counts a hard bounce. */
+  const bounced = new Map<number, string>();
 
   /**
-   * Accepted messages are recorded in groups: every lane waits for its record to be committed before it
-   * sends again, so at most `concurrency` accepted messages are ever unrecorded, as with one statement
-   * each, at a fraction of the commits. A group is written at most every `recordGroupMs`, and at once when
-   * every lane is waiting for it (nothing more can join): while the SMTP server is the limit, its replies
-   * come one at a time, and a commit for each cost ~250 µs of SQLite per message (a WAL commit writes every
-   * page the update touched, table and indexes, however few rows changed). 10 ms gathers ~15 rows at
-   * 1,500 messages/s; each lane waits at most that much longer per message, small beside the SMTP round
-   * trips and the server's own work on a 60 KB message (measured: 5 ms cost ~15% more CPU per message on
-   * both databases at the same rate).
+   * What `prepare` reads for a batch: the suppression-list hash of each recipient still confirmed and not
+   * suppressed, by delivery id (the others are `skipped`).
    */
-  let pendingSent = new Map<number, string>();
-  let pendingFlush: Promise<void> | undefined;
-  let flushSoon: (() => void) | undefined;
-  let lastFlushAt = -Infinity;
-  let activeLanes = 0;
-  function recordSent(deliveryId: number, messageId: string): Promise<void> {
-    pendingSent.set(deliveryId, messageId);
-    if (!pendingFlush) {
-      const wait = lastFlushAt + options.recordGroupMs - performance.now();
-      pendingFlush = new Promise<void>((resolve) => {
-        if (wait <= 0) return void setImmediate(resolve);
-        const timer = setTimeout(resolve, wait);
-        flushSoon = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      }).then(async () => {
-        const sent = pendingSent;
-        pendingSent = new Map();
-        pendingFlush = undefined;
-        flushSoon = undefined;
-        lastFlushAt = performance.now();
-        await markSentMany(db, sent, now().toISOString());
-      });
-    } else if (pendingSent.size >= activeLanes) flushSoon?.();
-    return pendingFlush;
-  }
+  type Recipients = Map<number, string>;
+  const kind: JobKind<ClaimedDelivery, string, Recipients> = {
+    name: 'Deliveries',
+    channel: deliveriesChannel,
+    claim: ({ claimant, now: at, limit }) => claimDeliveries(db, claimant, at.toISOString(), limit),
+    async prepare(claimed) {
+      // Re-checked at send time: readers who unsubscribed, were erased or suppressed since the issue was queued.
+      const confirmed = await findConfirmedSubscriberKeys(db, claimed.map((d) => d.subscriber_id).filter((s): s is number => s !== null));
+      const hashes = new Map<number, string>();
+      for (const d of claimed) {
+        const key = d.subscriber_id === null ? undefined : confirmed.get(d.subscriber_id);
+        if (key !== undefined) hashes.set(d.id, deps.emailHash(key));
+      }
+      const suppressed = await findSuppressedHashes(db, [...hashes.values()]);
+      const recipients: Recipients = new Map();
+      for (const [deliveryId, hash] of hashes) if (!suppressed.has(hash)) recipients.set(deliveryId, hash);
+      return recipients;
+    },
+    run: (delivery, { prepared }) => sendOne(delivery, prepared.get(delivery.id)),
+    record: (settled, { claimant, now: at }) => record(settled, claimant, at),
+    // Not the recipient's fault, nor another worker's: due at once (another worker's server may be up).
+    release: (ids, { claimant }) => releaseClaims(db, ids, claimant, now().toISOString()),
+    renew: (ids, { claimant, now: at }) => renewClaims(db, claimant, at.toISOString(), ids),
+    listClaimants: () => listClaimants(db),
+    async sweep({ staleBefore, deadClaimants, keep }) {
+      const released = await releaseStaleClaims(db, staleBefore.toISOString(), deadClaimants, keep);
+      if (released > 0) log(`Returned ${released} deliveries claimed by stopped workers to the queue.`);
+    },
+    // A full batch leaves more to claim, and the next claim that finds nothing finishes the issue: the
+    // check (an index read that grows with the send on PostgreSQL) is needed after a short batch only,
+    // or when stopping, as there will be no next claim.
+    afterRound: async (_settled, round) => {
+      if (!round.full || round.stopping) await finishIssues(db, now().toISOString());
+    },
+    describePause: (reason, seconds) => `${reason}; pausing for ${seconds} s (nothing is lost).`,
+  };
 
   async function template(issueId: number): Promise<(IssueTemplate & { mime: PreparedMime | undefined }) | undefined> {
     let t = templates.get(issueId);
@@ -214,101 +197,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     return t;
   }
 
-  /** Claims of workers that died go back to the queue: by lease expiry, or at once for a dead pid here. */
-  async function sweep(): Promise<void> {
-    const at = now().getTime();
-    if (lastSweep !== 0 && at - lastSweep < options.leaseMs / 4) return;
-    lastSweep = at;
-    const dead = (await listClaimants(db)).filter((w) => w !== id && isDeadLocalClaimant(w));
-    const released = await releaseStaleClaims(db, new Date(at - options.leaseMs).toISOString(), dead, [...held]);
-    if (released > 0) log(`Returned ${released} deliveries claimed by stopped workers to the queue.`);
-  }
-
-  async function runOnce(): Promise<number> {
-    await settleOwed();
-    await sweep();
-    const claimed = await claimDeliveries(db, id, now().toISOString(), options.batchSize);
-    if (claimed.length === 0) {
-      await finishIssues(db, now().toISOString());
-      return 0;
-    }
-    for (const d of claimed) held.add(d.id);
-    const renew = setInterval(() => void renewClaims(db, id, now().toISOString(), [...held]).catch(() => {}), Math.max(50, options.leaseMs / 3));
-    try {
-      await work(await filterRecipients(claimed));
-    } catch (error) {
-      // Whatever has no written outcome goes back (an accepted one is recorded, never sent again).
-      for (const d of claimed) if (held.has(d.id) && !owedSent.has(d.id)) owedRelease.add(d.id);
-      throw error;
-    } finally {
-      clearInterval(renew);
-    }
-    // A full batch leaves more to claim, and the next claim that finds nothing finishes the issue: the
-    // check (an index read that grows with the send on PostgreSQL) is needed after a short batch only,
-    // or when stopping, as there will be no next claim.
-    if (claimed.length < options.batchSize || stopping) await finishIssues(db, now().toISOString());
-    return claimed.length;
-  }
-
-  /** Marks `skipped` those who unsubscribed, were erased or suppressed since the issue was queued. */
-  async function filterRecipients(claimed: ClaimedDelivery[]): Promise<Recipient[]> {
-    const confirmed = await findConfirmedSubscriberKeys(db, claimed.map((d) => d.subscriber_id).filter((s): s is number => s !== null));
-    const recipients: Recipient[] = [];
-    for (const d of claimed) {
-      const key = d.subscriber_id === null ? undefined : confirmed.get(d.subscriber_id);
-      if (key !== undefined) recipients.push({ ...d, subscriber_id: d.subscriber_id as number, emailHash: deps.emailHash(key) });
-    }
-    const suppressed = await findSuppressedHashes(db, recipients.map((r) => r.emailHash));
-    const keep = recipients.filter((r) => !suppressed.has(r.emailHash));
-    const kept = new Set(keep.map((r) => r.id));
-    const skipped = claimed.filter((d) => !kept.has(d.id)).map((d) => d.id);
-    await markSkipped(db, skipped, 'no longer subscribed');
-    for (const deliveryId of skipped) held.delete(deliveryId);
-    for (let i = 0; i < skipped.length; i++) deps.onOutcome?.('skipped');
-    return keep;
-  }
-
-  /** Sends a batch with `concurrency` lanes; a pause or stop leaves the unsent ones to be given back. */
-  async function work(batch: Recipient[]): Promise<void> {
-    let next = 0;
-    let pausing = false;
-    let failure: Error | undefined;
-    // A lane that meets an error stops them all, but every lane ends before the claims are settled.
-    const lane = async () => {
-      activeLanes++;
-      try {
-        while (!stopping && !pausing && !failure) {
-          const delivery = batch[next++];
-          if (!delivery) return;
-          await rate();
-          const outcome = await sendOne(delivery);
-          if (outcome === 'paused') pausing = true;
-        }
-      } catch (error) {
-        failure ??= error instanceof Error ? error : new Error(String(error));
-      } finally {
-        activeLanes--;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
-    if (failure) throw failure;
-    const unsent = batch.slice(Math.min(next, batch.length)).map((d) => d.id);
-    if (unsent.length > 0) await releaseClaims(db, unsent, id, now().toISOString());
-    for (const deliveryId of unsent) held.delete(deliveryId);
-    if (pausing && !stopping) {
-      pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
-      log(`${serverTroubleLine(sessionRefused)}; pausing for ${Math.round(pauseMs / 100) / 10} s (nothing is lost).`);
-      await sleep(pauseMs, (w) => (wake = w));
-    }
-  }
-
-  async function sendOne(delivery: Recipient): Promise<DeliveryOutcome> {
+  /** Sends one delivery (`emailHash`: its recipient's, if still confirmed); the result is the Message-ID it went with. */
+  async function sendOne(delivery: ClaimedDelivery, emailHash: string | undefined): Promise<Outcome<string>> {
+    if (delivery.subscriber_id === null || emailHash === undefined) return noLongerSubscribed;
+    const subscriberId = delivery.subscriber_id;
     const t = await template(delivery.issue_id);
-    if (!t) {
-      await markSkipped(db, [delivery.id], 'issue or subscriber gone');
-      return 'skipped';
-    }
-    const links = deps.links(delivery.subscriber_id);
+    if (!t) return issueGone;
+    await rate();
+    const links = deps.links(subscriberId);
     const messageId = messageIdFor(`gazette.${delivery.issue_id}.${delivery.id}`);
     const envelopeFrom = deps.envelopeSender?.(delivery.id);
     let outcome: SendOutcome;
@@ -333,83 +229,109 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         ...(envelopeFrom ? { envelopeFrom } : {}),
       });
     }
-    const at = now();
-    let result: DeliveryOutcome;
-    try {
-      result = await record(delivery, outcome, at, messageId);
-    } catch (error) {
-      // Accepted but not recorded: owed its record, so that it is never sent again.
-      if (outcome.kind === 'accepted') owedSent.set(delivery.id, messageId);
-      throw error;
-    }
-    held.delete(delivery.id);
-    deps.onOutcome?.(result);
-    return result;
-  }
-
-  async function record(delivery: Recipient, outcome: SendOutcome, at: Date, messageId: string): Promise<DeliveryOutcome> {
     switch (outcome.kind) {
       case 'accepted':
-        // First, before anything else: this is the record that keeps the message from going out twice.
-        await recordSent(delivery.id, messageId);
         consecutiveTemporary = 0;
-        pauseMs = 0;
-        return 'sent';
-      case 'permanent': {
-        await markFailed(db, delivery.id, id, `${outcome.responseCode} ${outcome.error}`);
+        return { kind: 'done', result: messageId };
+      case 'permanent':
         consecutiveTemporary = 0;
-        if ((await addHardBounce(db, delivery.subscriber_id)) >= options.hardBouncesToSuppress) {
-          await insertSuppression(db, delivery.emailHash, 'bounced', at.toISOString());
-          log(`Suppressed subscriber ${delivery.subscriber_id} after ${options.hardBouncesToSuppress} hard bounces.`);
-        }
-        return 'failed';
-      }
+        bounced.set(delivery.id, emailHash);
+        return { kind: 'failed', reason: `${outcome.responseCode} ${outcome.error}` };
       case 'temporary': {
         consecutiveTemporary++;
-        sessionRefused = outcome.sessionRefused;
-        const serverTrouble = outcome.serverDown || consecutiveTemporary >= options.pauseAfterTemporaryFailures;
-        if (outcome.serverDown) {
-          // Not this recipient's fault: back in the queue as it was, due as soon as the server returns.
-          await releaseClaims(db, [delivery.id], id, at.toISOString());
-          return 'paused';
-        }
-        if (delivery.attempts + 1 >= options.maxAttempts) {
-          await markFailed(db, delivery.id, id, `gave up after ${delivery.attempts + 1} attempts: ${outcome.error}`);
-          return serverTrouble ? 'paused' : 'failed';
-        }
+        const trouble = serverTroubleLine(outcome.sessionRefused);
+        // Not this recipient's fault: back in the queue as it was, due as soon as the server returns.
+        if (outcome.serverDown) return { kind: 'paused', reason: trouble };
+        const pause = consecutiveTemporary >= options.pauseAfterTemporaryFailures ? trouble : undefined;
+        if (delivery.attempts + 1 >= options.maxAttempts) return { kind: 'failed', reason: `gave up after ${delivery.attempts + 1} attempts: ${outcome.error}`, pause };
         const delay = Math.min(3_600_000, options.retryBaseMs * 2 ** delivery.attempts);
-        await markRetry(db, delivery.id, id, outcome.error, new Date(at.getTime() + delay).toISOString());
-        return serverTrouble ? 'paused' : 'retry';
+        return { kind: 'retry', at: new Date(Date.now() + delay), reason: outcome.error, pause };
       }
     }
   }
 
-  async function run(): Promise<void> {
-    while (!stopping) {
-      let claimed = 0;
-      try {
-        claimed = await runOnce();
-      } catch (error) {
-        log(`Delivery worker error: ${error instanceof Error ? error.message : String(error)}`);
+  /**
+   * Records a group of outcomes. `sent` first and in one statement, before anything else: this is the
+   * record that keeps a message from going out twice. A permanent refusal counts a hard bounce, and
+   * suppresses the address after `hardBouncesToSuppress`.
+   */
+  async function record(settled: readonly Settled<ClaimedDelivery, string>[], claimant: string, at: Date): Promise<void> {
+    const sent = new Map<number, string>();
+    for (const { item, outcome } of settled) if (outcome.kind === 'done') sent.set(item.id, outcome.result);
+    if (sent.size > 0) await markSentMany(db, sent, at.toISOString());
+    if (sent.size === settled.length) {
+      for (let i = 0; i < sent.size; i++) deps.onOutcome?.('sent');
+      return;
+    }
+    // The rest, rarer, one by one, but the skipped (re-checked at claim time, often many) in one statement each reason.
+    const skipped = new Map<string, number[]>();
+    for (const { item, outcome } of settled) {
+      if (outcome.kind !== 'skipped') continue;
+      const ids = skipped.get(outcome.reason);
+      if (ids) ids.push(item.id);
+      else skipped.set(outcome.reason, [item.id]);
+    }
+    for (const [reason, ids] of skipped) await markSkipped(db, ids, reason);
+    for (const { item, outcome } of settled) {
+      switch (outcome.kind) {
+        case 'done':
+          deps.onOutcome?.('sent');
+          continue;
+        case 'skipped':
+          break;
+        case 'retry':
+          await markRetry(db, item.id, claimant, outcome.reason, outcome.at.toISOString());
+          break;
+        case 'failed': {
+          await markFailed(db, item.id, claimant, outcome.reason);
+          const hash = bounced.get(item.id);
+          bounced.delete(item.id);
+          if (item.subscriber_id !== null && hash !== undefined) {
+            if ((await addHardBounce(db, item.subscriber_id)) >= options.hardBouncesToSuppress) {
+              await insertSuppression(db, hash, 'bounced', at.toISOString());
+              log(`Suppressed subscriber ${item.subscriber_id} after ${options.hardBouncesToSuppress} hard bounces.`);
+            }
+          }
+          break;
+        }
+        case 'paused':
+          continue; // never recorded: given back by the runner
       }
-      if (claimed === 0 && !stopping) await sleep(options.pollMs, (w) => (wake = w));
+      deps.onOutcome?.(outcome.kind);
     }
   }
+
+  /*
+   * Exactly once: each lane waits for its delivery's record before it sends again, so at most `concurrency`
+   * accepted messages are ever unrecorded (what a crash could send twice); the records are grouped by time
+   * (recordGroupMs; measured: 5 ms cost ~15% more CPU per message on both databases at the same rate).
+   */
+  const runner = createRunner(kind, {
+    listenUrl: deps.listenUrl,
+    now,
+    log: { info: log, warn: log },
+    options: {
+      claimant: options.workerId,
+      lanes: Math.max(1, deps.concurrency),
+      batchSize: options.batchSize,
+      leaseMs: options.leaseMs,
+      pollMs: options.pollMs,
+      pauseBaseMs: options.pauseBaseMs,
+      pauseMaxMs: options.pauseMaxMs,
+      recordGroupMs: options.recordGroupMs,
+    },
+  });
 
   return {
-    id,
-    runOnce,
-    start: () => {
-      stopping = false;
-      loop ??= run().finally(() => (loop = undefined));
-    },
-    stop: async () => {
-      stopping = true;
-      wake?.();
-      await loop;
-    },
+    id: runner.claimant,
+    runOnce: async () => (await runner.runOnce()).claimed,
+    start: () => runner.start(),
+    stop: () => runner.stop(),
   };
 }
+
+const noLongerSubscribed: Outcome<string> = { kind: 'skipped', reason: 'no longer subscribed' };
+const issueGone: Outcome<string> = { kind: 'skipped', reason: 'issue or subscriber gone' };
 
 /** An issue's MIME for the bulk path (`sendRaw`), encoded once per issue. */
 export function prepareIssueMime(template: IssueTemplate): PreparedMime {
@@ -454,15 +376,4 @@ function createRateLimiter(perSecond: number): () => Promise<void> {
     nextSlot = slot + interval;
     if (slot > at) await new Promise((resolve) => setTimeout(resolve, slot - at));
   };
-}
-
-/** A sleep that `stop()` can cut short. */
-function sleep(ms: number, onWake: (wake: () => void) => void): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    onWake(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

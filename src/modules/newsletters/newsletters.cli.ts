@@ -87,6 +87,8 @@ export async function openDelivery(
     ...(config.bounces.address ? { envelopeSender: createVerpSender(secret, config.bounces.address) } : {}),
     concurrency: config.mail.concurrency,
     ratePerSecond: config.mail.ratePerSecond,
+    options: { pollMs: config.deliveryPollMs },
+    listenUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
     ...(extra.log ? { log: extra.log } : {}),
     ...(extra.onOutcome ? { onOutcome: extra.onOutcome } : {}),
   });

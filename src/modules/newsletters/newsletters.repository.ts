@@ -21,6 +21,9 @@ const isSending = sql<boolean>`status = 'sending'`;
 const isClosed = sql<boolean>`(status = 'failed' OR status = 'skipped')`;
 const isSent = sql<boolean>`status = 'sent'`;
 
+/** The channel on which queued deliveries are announced to the delivery workers (src/jobs/wake-ups.ts). */
+export const deliveriesChannel = 'gazette_deliveries';
+
 function isPostgres(db: Db): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }

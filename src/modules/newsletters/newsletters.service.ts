@@ -1,5 +1,6 @@
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
+import { announceWork } from '../../jobs/wake-ups.ts';
 import { type ArticleView, getPublishedArticle } from '../articles/index.ts';
 import { getSiteSettings } from '../settings/index.ts';
 import type { MailTransport, SendOutcome } from '../mail/index.ts';
@@ -11,6 +12,7 @@ import {
   countSentPerPeriod,
   countSuppressions,
   type DeliveryCounts,
+  deliveriesChannel,
   findDeliveryById,
   findIssue,
   findPublishedSlugs,
@@ -85,6 +87,8 @@ export async function queueIssue(db: Db, deps: NewsletterDeps, issueId: number):
     }
     await setIssueQueued(trx, issueId, await countDeliveries(trx, issueId), now);
   });
+  // Committed: workers start now, not at their next poll (a NOTIFY on PostgreSQL reaches every process).
+  await announceWork(db, deliveriesChannel);
   return countDeliveries(db, issueId);
 }
 
