@@ -7,6 +7,7 @@ import { backupCommand, restoreCommand } from './modules/backup/index.ts';
 import { newsletterCommand } from './modules/newsletters/index.ts';
 import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
+import { ensureEditorBundle } from './ui/editor-bundle.ts';
 import { subscribersCommand } from './modules/subscribers/index.ts';
 import { userCommand } from './modules/users/index.ts';
 import { startContentChanges } from './content-changes/content-changes.ts';
@@ -53,6 +54,8 @@ async function serve(args: string[]): Promise<number> {
   }
   rejectUnknown(args, 'serve');
   const config = loadConfig();
+  // Before the assets are read: a missing or stale editor script is rebuilt (normally `npm install` did it).
+  await ensureEditorBundle((message) => console.log(message));
   const server = await startServer(config);
   await new Promise<void>((resolve) => {
     let stopping = false;
