@@ -1,4 +1,5 @@
 import { mergeAttributes, Node } from '@tiptap/core';
+import { NodeSelection } from '@tiptap/pm/state';
 import { type CardKind, cardKinds, cardMarkdown, cardStart, matchCard, mediaPathPattern } from '../article-cards.ts';
 
 // The editor's own nodes: cards (article-cards.ts), a block of Markdown the editor keeps as written (a table,
@@ -69,10 +70,16 @@ export const Card = Node.create<{ view: CardViewFactory | null; edit: ((pos: num
   renderMarkdown: (node) => cardMarkdown((node.attrs?.kind ?? 'image') as CardKind, String(node.attrs?.body ?? '')),
   addCommands() {
     return {
+      // After the card comes an empty paragraph with the cursor in it, so writing goes on below the card and
+      // the next card never replaces this one (an empty paragraph is not stored).
       insertCard:
         (kind, body) =>
-        ({ commands }) =>
-          commands.insertContent({ type: 'card', attrs: { kind, body } }),
+        ({ state, chain }) => {
+          const content = [{ type: 'card', attrs: { kind, body } }, { type: 'paragraph' }];
+          const { selection } = state;
+          if (selection instanceof NodeSelection && selection.node.type.name === 'card') return chain().insertContentAt(selection.to, content).run();
+          return chain().insertContent(content).run();
+        },
     };
   },
   addNodeView() {
