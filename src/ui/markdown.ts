@@ -117,7 +117,8 @@ export function renderInlineMarkdown(markdown: string): string {
 
 /** Plain text of a Markdown document, for descriptions and feeds' summaries. */
 export function markdownToText(markdown: string): string {
-  return sanitizeHtml(renderMarkdown(markdown), { allowedTags: [], allowedAttributes: {} })
+  // A video card's fallback link ("Download the video") is for old browsers, not part of the text.
+  return sanitizeHtml(renderMarkdown(markdown), { allowedTags: [], allowedAttributes: {}, nonTextTags: ['style', 'script', 'textarea', 'option', 'noscript', 'video'] })
     .replace(/\s+/g, ' ')
     .trim();
 }
