@@ -7,7 +7,7 @@ import { articleHead, listingHead } from './structured-data.ts';
 import { image, pagination, signupBlock } from '../ui/components.ts';
 import { videoFigure } from '../ui/media-markup.ts';
 import { bylines, storyCard } from './components.ts';
-import { clockDuration, formatDate, formatDateTime, readingMinutes, wasUpdated } from '../ui/format.ts';
+import { formatDate, formatDateTime, readingMinutes, wasUpdated } from '../ui/format.ts';
 import { layout, type SiteContext } from '../ui/layout.ts';
 
 /** Home: the lead story large, then the rest of the page's stories; the sign-up after them. */

@@ -82,8 +82,11 @@ export function parseFields(body: string): CardFields[] {
     }
     const match = /^([a-z][a-z0-9-]*):[ \t]?(.*)$/.exec(line);
     if (!match) continue;
-    current ??= (groups.push({}), groups[groups.length - 1] as CardFields);
-    current[match[1] as string] = (match[2] ?? '').trim();
+    if (!current) {
+      current = {};
+      groups.push(current);
+    }
+    current[match[1] ?? ''] = (match[2] ?? '').trim();
   }
   return groups;
 }

@@ -83,7 +83,7 @@ export interface BodyCard {
 export function findCards(markdown: string): BodyCard[] {
   const cards: BodyCard[] = [];
   const top = new Set(marked.lexer(markdown));
-  marked.walkTokens([...top], (token) => {
+  void marked.walkTokens([...top], (token) => {
     if (token.type === 'gazetteCard') cards.push({ kind: token.kind as CardKind, body: String(token.body), topLevel: top.has(token) });
   });
   return cards;

@@ -29,7 +29,7 @@ describe('cards in an article body', () => {
     const body = multipart({ _csrf: editor.csrf, alt: 'Boats at dawn' }, { filename: 'boats.jpg', content: await makeJpeg(1600, 900), contentType: 'image/jpeg' });
     const uploaded = await editor.request({ method: 'POST', url: '/newsroom/media', headers: { 'content-type': body.contentType, accept: 'application/json' }, payload: body.payload });
     assert.equal(uploaded.statusCode, 201, uploaded.body);
-    imagePath = (uploaded.json() as { url: string }).url;
+    imagePath = uploaded.json<{ url: string }>().url;
     const video = await site.db.selectFrom('media').select('file_name').where('kind', '=', 'video').executeTakeFirstOrThrow();
     videoPath = `/media/${video.file_name}`;
   });
@@ -69,7 +69,7 @@ describe('cards in an article body', () => {
     for (const [what, status, card, message] of cases) {
       const response = await autosave(editor, { title: `Refused: ${what}`, body: `Text.\n\n${card}` });
       assert.equal(response.statusCode, status, what);
-      const { error } = response.json() as { error: { code: string; message: string; fields: Record<string, string> } };
+      const { error } = response.json<{ error: { code: string; message: string; fields: Record<string, string> } }>();
       assert.equal(error.code, 'article.card_invalid', what);
       assert.match(error.fields.body ?? '', message, what);
     }
@@ -80,12 +80,12 @@ describe('cards in an article body', () => {
   it('lets editors add HTML cards, sanitised; a contributor cannot add one, but may keep one an editor added', async () => {
     const refused = await autosave(contributor, { title: 'My HTML', body: '```{html}\n<div class="box">Mine</div>\n```' });
     assert.equal(refused.statusCode, 403);
-    assert.equal((refused.json() as { error: { code: string } }).error.code, 'article.html_card_forbidden');
+    assert.equal(refused.json<{ error: { code: string } }>().error.code, 'article.html_card_forbidden');
 
     // A contributor's draft, to which an editor adds an HTML card.
     const draft = await autosave(contributor, { title: 'Shared draft', body: 'From the contributor.' });
     assert.equal(draft.statusCode, 200);
-    const { id } = draft.json() as { id: number };
+    const { id } = draft.json<{ id: number }>();
     const withCard = `From the contributor.\n\n\`\`\`{html}\n<div class="box"><table><tr><td>1</td></tr></table></div>\n\`\`\``;
     const byEditor = await autosave(editor, { title: 'Shared draft', body: withCard, revision: String((await stored(id)).revision) }, `/newsroom/articles/${id}/autosave`);
     assert.equal(byEditor.statusCode, 200, byEditor.body);
@@ -94,17 +94,17 @@ describe('cards in an article body', () => {
     const changed = await autosave(contributor, { title: 'Shared draft', body: withCard.replace('<td>1</td>', '<td>2</td>'), revision: String((await stored(id)).revision) }, `/newsroom/articles/${id}/autosave`);
     assert.equal(changed.statusCode, 403);
     const preview = await editor.request({ method: 'POST', url: '/newsroom/articles/preview', headers: { 'x-csrf-token': editor.csrf, accept: 'application/json' }, form: { body: withCard } });
-    assert.match((preview.json() as { html: string }).html, /<div class="box"><table><tr><td>1<\/td><\/tr><\/table><\/div>/);
+    assert.match(preview.json<{ html: string }>().html, /<div class="box"><table><tr><td>1<\/td><\/tr><\/table><\/div>/);
   });
 
   it('answers an autosave from a stale tab with 409 and a link comparing its revision with the newest', async () => {
     const first = await autosave(editor, { title: 'Two tabs', body: 'One.' });
-    const { id, revision } = first.json() as { id: number; revision: number };
+    const { id, revision } = first.json<{ id: number; revision: number }>();
     const url = `/newsroom/articles/${id}/autosave`;
     assert.equal((await editor.post(`/newsroom/articles/${id}`, { title: 'Two tabs', body: 'One, saved in tab A.', revision: String(revision), action: 'save' })).statusCode, 303);
     const stale = await autosave(editor, { title: 'Two tabs', body: 'One, typed in tab B.', revision: String(revision) }, url);
     assert.equal(stale.statusCode, 409);
-    const { error } = stale.json() as { error: { code: string; compareUrl: string } };
+    const { error } = stale.json<{ error: { code: string; compareUrl: string } }>();
     assert.equal(error.code, 'article.conflict');
     assert.match(error.compareUrl, new RegExp(`^/newsroom/articles/${id}/revisions(/diff\\?from=\\d+&to=\\d+)?$`));
     const diff = await editor.request({ method: 'GET', url: error.compareUrl });

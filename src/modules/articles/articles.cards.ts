@@ -88,7 +88,9 @@ function checkImage(group: CardFields, files: Map<string, StoredFile>, what: str
   if (!file || file.kind !== 'image') throw new CardProblem('article.card_invalid', `${what} shows ${short(src)}, which is not an image in the media library (deleted?). Choose another.`);
   const decorative = group.decorative === 'yes';
   if (!decorative && (group.alt ?? '').trim() === '') throw new CardProblem('article.card_invalid', `${what} needs alt text (what the image shows), or to be marked decorative.`);
-  const { src: _src, alt: _alt, decorative: _decorative, caption, width: _w, height: _h, srcset: _s, ...rest } = group;
+  // Any other field the card holds is kept, after the known ones.
+  const rest = Object.fromEntries(Object.entries(group).filter(([key]) => !['src', 'alt', 'decorative', 'caption', 'width', 'height', 'srcset'].includes(key)));
+  const { caption } = group;
   return {
     src,
     alt: decorative ? '' : (group.alt ?? ''),
