@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildEditorBundle, editorBundleBudgetBytes, editorBundleIsFresh, editorBundleName, ensureEditorBundle } from '../src/ui/editor-bundle.ts';
+import { buildEditorBundle, editorBundleBudgetBytes, editorBundleIsFresh, editorBundleName, ensureEditorBundle, sharedSources } from '../src/ui/editor-bundle.ts';
 import { signInAs } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 
-const bundlePath = path.join(import.meta.dirname, '..', 'src', 'ui', 'assets', editorBundleName);
+const uiDir = path.join(import.meta.dirname, '..', 'src', 'ui');
+const bundlePath = path.join(uiDir, 'assets', editorBundleName);
 
 describe('the editor bundle', () => {
   let site: TestSite;
@@ -26,6 +27,9 @@ describe('the editor bundle', () => {
     console.log(`editor bundle: ${(report.bytes / 1024).toFixed(1)} KB, ${(report.gzipBytes / 1024).toFixed(1)} KB gzipped (budget ${editorBundleBudgetBytes / 1024} KB), built in ${Math.round(report.milliseconds)} ms`);
     assert.ok(report.gzipBytes <= editorBundleBudgetBytes, `${report.gzipBytes} bytes gzipped`);
     assert.ok(editorBundleIsFresh());
+    // The stamp covers every file of ours the bundle is made of, so a change to any of them rebuilds it.
+    const outside = report.inputs.map((input) => path.resolve(input)).filter((file) => !file.startsWith(path.join(uiDir, 'editor') + path.sep));
+    assert.deepEqual(outside.map((file) => path.relative(uiDir, file)).sort(), [...sharedSources].sort());
   });
 
   it('is rebuilt when its stamp no longer matches its sources, as `gazette serve` checks at start', async () => {

@@ -18,7 +18,10 @@ const bundlePath = path.join(uiDir, 'assets', editorBundleName);
 /** The budget the newsroom promises (issue 12): the editor's script gzipped. */
 export const editorBundleBudgetBytes = 250 * 1024;
 
-/** A hash of everything the bundle is made from: its sources, the shared card format, the lockfile. */
+/** The files of ui/ outside ui/editor/ that the bundle imports (a test checks this list against esbuild's). */
+export const sharedSources = ['article-cards.ts', 'slug.ts'];
+
+/** A hash of everything the bundle is made from: its sources, the shared ui/ files, the lockfile. */
 export function editorBundleStamp(): string {
   const hash = createHash('sha256');
   const files = [
@@ -26,7 +29,7 @@ export function editorBundleStamp(): string {
       .filter((name) => name.endsWith('.ts'))
       .sort()
       .map((name) => path.join(sourceDir, name)),
-    path.join(uiDir, 'article-cards.ts'),
+    ...sharedSources.map((name) => path.join(uiDir, name)),
     path.join(root, 'package-lock.json'),
   ];
   for (const file of files) {
@@ -58,6 +61,8 @@ export interface BundleReport {
   bytes: number;
   gzipBytes: number;
   milliseconds: number;
+  /** Our own files that went into it, relative to the working directory (esbuild's metafile). */
+  inputs: string[];
 }
 
 /** Builds the bundle (esbuild, minified, one IIFE for browsers), writing it whole or not at all. */
@@ -75,6 +80,7 @@ export async function buildEditorBundle(): Promise<BundleReport> {
     legalComments: 'none',
     banner: { js: stampLine(editorBundleStamp()) },
     logLevel: 'silent',
+    metafile: true,
   });
   const output = result.outputFiles[0];
   if (!output) throw new Error('esbuild wrote no output');
@@ -86,7 +92,8 @@ export async function buildEditorBundle(): Promise<BundleReport> {
   } finally {
     rmSync(temporary, { force: true });
   }
-  return { bytes: output.contents.byteLength, gzipBytes: gzipSync(output.contents, { level: 9 }).byteLength, milliseconds: performance.now() - started };
+  const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules'));
+  return { bytes: output.contents.byteLength, gzipBytes: gzipSync(output.contents, { level: 9 }).byteLength, milliseconds: performance.now() - started, inputs };
 }
 
 /**

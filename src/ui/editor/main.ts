@@ -8,6 +8,7 @@ import { type CardContext, cardLabels, cardView, type ImageChoice, openCardDialo
 import { field, openDialog } from './dialog.ts';
 import { csrfToken, h } from './dom.ts';
 import { BodyDocument, Card, MarkdownImage, RawHtmlBlock, RawMarkdown, RawTable } from './extensions.ts';
+import { slugify } from '../slug.ts';
 import { cleanPastedHtml, maxPasteBytes, megabytes } from './paste.ts';
 import { buildToolbar, shortcutRows, type ToolbarItem } from './toolbar.ts';
 
@@ -293,19 +294,6 @@ async function uploadImage(file: File, alt: string, decorative: boolean): Promis
   const result = (await response.json().catch(() => ({}))) as { url?: string; error?: { message?: string } };
   if (response.status !== 201 || !result.url) throw new Error(result.error?.message ?? (response.status === 413 ? 'This file is too large.' : `The upload failed (error ${response.status}).`));
   return result.url;
-}
-
-/** Keep in step with slugify() in articles.schema.ts. */
-function slugify(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/['’]/g, '')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80)
-    .replace(/-+$/g, '');
 }
 
 function showSlug(form: HTMLFormElement): void {
