@@ -68,6 +68,12 @@ export class Autosave {
     clearTimeout(this.#timer);
   }
 
+  /** The form is being submitted: no autosave may start after it (it would race the form's own save). */
+  halt(): void {
+    clearTimeout(this.#timer);
+    this.#stopped = true;
+  }
+
   schedule(delay: number): void {
     if (!this.enabled || this.#stopped) return;
     clearTimeout(this.#timer);

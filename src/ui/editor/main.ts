@@ -234,9 +234,12 @@ function start(form: HTMLFormElement): void {
   // A button press waits for an autosave in flight, so the form goes with the newest revision number.
   form.addEventListener('submit', (event) => {
     syncBody();
-    autosave.cancelTimer();
     const saving = autosave.saving;
-    if (!saving) return;
+    if (!saving) {
+      autosave.halt();
+      return;
+    }
+    autosave.cancelTimer();
     event.preventDefault();
     const submitter = event.submitter;
     void saving.then(() => form.requestSubmit(submitter instanceof HTMLElement ? submitter : undefined));
