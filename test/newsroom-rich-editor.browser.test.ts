@@ -104,6 +104,27 @@ describe('the rich article editor in Chromium', () => {
       assert.match(markdown, /^1\. Buy a ticket\n2\. Board$/m);
       assert.match(markdown, /^---$/m);
       assert.match(markdown, /Closing line \*\*in bold\*\*/);
+
+      // Undo takes back the last typing; redo brings it again.
+      await page.getByRole('button', { name: 'Undo' }).click();
+      assert.doesNotMatch(await postedBody(page), /in bold/);
+      await page.getByRole('button', { name: 'Redo' }).click();
+      assert.match(await postedBody(page), /Closing line \*\*in bold\*\*/);
+
+      // A link through its dialog (Ctrl+K on the selected words); a javascript: address is refused there.
+      await page.keyboard.press('End');
+      await page.keyboard.press('Shift+Control+ArrowLeft');
+      await page.keyboard.press('Control+k');
+      const linkDialog = page.getByRole('dialog', { name: 'Add a link' });
+      await linkDialog.getByLabel('Address').fill('javascript:alert(1)');
+      await linkDialog.getByRole('button', { name: 'Add link' }).click();
+      assert.match((await linkDialog.getByRole('alert').textContent()) ?? '', /not a link Gazette keeps/);
+      await linkDialog.getByLabel('Address').fill('https://example.org/timetable');
+      await linkDialog.getByRole('button', { name: 'Add link' }).click();
+      assert.match(await postedBody(page), /\[bold\]\(https:\/\/example\.org\/timetable\)/);
+
+      // The word count and reading time under the text.
+      assert.match((await page.locator('#body-counts').textContent()) ?? '', /^\d+ words · 1 min read$/);
       await page.screenshot({ path: path.join(screenshotDir, 'rich-editor-typed-desktop.png'), fullPage: true });
     } finally {
       await context.close();
@@ -319,6 +340,57 @@ describe('the rich article editor in Chromium', () => {
       assert.equal(refused.status, 403);
       assert.equal(refused.json.error.code, 'article.html_card_forbidden');
       assert.match(refused.json.error.message, /Only editors may add or change HTML cards/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows autosave’s state: saving, offline and retrying, saved; a save from another tab is explained with a comparison', async () => {
+    const context = await newContext(browser);
+    try {
+      const page = await openNewArticle(context, base, editorEmail);
+      // Every state the status line shows, in order.
+      await page.evaluate(() => {
+        const status = document.getElementById('autosave-status');
+        const seen: string[] = [];
+        (window as unknown as { autosaveStates: string[] }).autosaveStates = seen;
+        if (status) new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+      });
+      await page.fill('#title', 'Two tabs and a tunnel');
+      await bodyOf(page).click();
+      await context.setOffline(true);
+      await page.keyboard.type('Written in a tunnel.');
+      await page.waitForSelector('#autosave-status:text("Offline — will retry")', { timeout: 15_000 });
+      await context.setOffline(false);
+      await page.waitForSelector('#autosave-status:text-matches("^Saved \\\\d")', { timeout: 15_000 });
+      const states = await page.evaluate(() => (window as unknown as { autosaveStates: string[] }).autosaveStates);
+      assert.deepEqual(states.slice(0, 2), ['Saving…', 'Offline — will retry']);
+      assert.match(states.at(-1) ?? '', /^Saved \d/);
+      assert.ok(states.lastIndexOf('Saving…') > 1, `saving again once online: ${states.join(' | ')}`);
+      const editUrl = page.url();
+
+      // The same article in a second tab, saved there: the first tab's next autosave meets a conflict.
+      const other = await context.newPage();
+      await other.goto(editUrl);
+      await other.waitForSelector('html[data-editor-ready="true"]', { state: 'attached' });
+      await bodyOf(other).click();
+      await other.keyboard.press('Control+End');
+      await other.keyboard.type(' From tab two.');
+      await Promise.all([other.waitForURL(/\?saved=saved$/), other.getByRole('button', { name: 'Save draft' }).click()]);
+
+      await page.keyboard.type(' More from tab one.');
+      const conflict = page.locator('#editor-conflict');
+      await conflict.waitFor({ timeout: 15_000 });
+      assert.match((await conflict.textContent()) ?? '', /Someone saved this article after you opened it/);
+      assert.match((await page.textContent('#autosave-status')) ?? '', /changed in another tab/);
+      const compare = conflict.getByRole('link', { name: 'Compare the two revisions' });
+      const href = (await compare.getAttribute('href')) ?? '';
+      assert.match(href, /\/revisions\/diff\?from=\d+&to=\d+$/);
+      const diff = await other.goto(new URL(href, base).toString());
+      assert.equal(diff?.status(), 200);
+      assert.match((await other.locator('main').textContent()) ?? '', /From tab two/);
+      assert.match(await postedBody(page), /More from tab one/, 'the first tab keeps its text');
+      await page.screenshot({ path: path.join(screenshotDir, 'rich-editor-conflict-desktop.png') });
     } finally {
       await context.close();
     }
