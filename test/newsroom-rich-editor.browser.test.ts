@@ -161,6 +161,23 @@ describe('the rich article editor in Chromium', () => {
       assert.doesNotMatch(markdown, /pixel|tracker|script|pwned|style|span|docs-internal/i);
       assert.equal(await page.evaluate(() => 'pwned' in window), false);
 
+      // Word's clipboard: lists as styled paragraphs with typed bullets and numbers, Office namespaces.
+      await page.keyboard.press('Enter');
+      await pasteHtml(
+        page,
+        '<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><style>p.MsoNormal{margin:0}</style></head><body lang=EN-GB>' +
+          '<h2 class=MsoHeading2>Next steps<o:p></o:p></h2>' +
+          "<p class=MsoListParagraphCxSpFirst style='text-indent:-18.0pt;mso-list:l0 level1 lfo1'><![if !supportLists]><span style='font-family:Symbol'>·<span style='font:7.0pt \"Times New Roman\"'>&nbsp;&nbsp;&nbsp;</span></span><![endif]><b>Tenders</b> open<o:p></o:p></p>" +
+          "<p class=MsoListParagraphCxSpLast style='text-indent:-18.0pt;mso-list:l0 level1 lfo1'><![if !supportLists]><span>·<span>&nbsp;&nbsp;</span></span><![endif]><i>Works</i> begin<o:p></o:p></p>" +
+          "<p class=MsoNormal style='mso-list:l1 level1 lfo2'><![if !supportLists]><span>1.<span>&nbsp;</span></span><![endif]>Consult<o:p></o:p></p>" +
+          "<p class=MsoNormal style='mso-list:l1 level1 lfo2'><![if !supportLists]><span>2.<span>&nbsp;</span></span><![endif]>Decide<o:p></o:p></p>" +
+          '</body></html>',
+        'Next steps\n· Tenders open\n· Works begin\n1. Consult\n2. Decide',
+      );
+      markdown = await postedBody(page);
+      assert.match(markdown, /^## Next steps\n\n- \*\*Tenders\*\* open\n- \*Works\* begin\n\n1\. Consult\n2\. Decide$/m);
+      assert.doesNotMatch(markdown, /·|Mso|o:p/);
+
       // An image dropped onto the body: the card asks for its alt text, then uploads it.
       await page.keyboard.press('Control+End');
       const image = jpeg.toString('base64');
@@ -232,7 +249,8 @@ describe('the rich article editor in Chromium', () => {
       assert.equal((await reader.goto(`${base}/articles/council-approves-the-harbour-plan`))?.status(), 200);
       const article = reader.locator('.article__body');
       assert.equal(await article.locator('h2').first().textContent(), 'From the council');
-      assert.deepEqual(await article.locator(':scope > ul li').allTextContents(), ['Point one', 'Point two']);
+      assert.deepEqual(await article.locator(':scope > ul li').allTextContents(), ['Point one', 'Point two', 'Tenders open', 'Works begin']);
+      assert.deepEqual(await article.locator(':scope > ol li').allTextContents(), ['Consult', 'Decide']);
       assert.equal(await article.locator('a[href="https://example.org/report"]').textContent(), 'the report');
       const figure = article.locator('figure.article-figure');
       assert.equal(await figure.locator('img').getAttribute('alt'), 'Fishing boats in the harbour at dawn');

@@ -11,6 +11,7 @@ export function cleanPastedHtml(html: string): string {
   for (const element of doc.querySelectorAll('script, style, noscript, iframe, object, embed, form, input, button, select, textarea, template, link, meta, svg, canvas, video, audio')) element.remove();
   // Only stored files may be images in a body; anything else (a tracking pixel, a hot-linked picture) goes.
   for (const img of doc.querySelectorAll('img')) if (!/^\/media\/[A-Za-z0-9._~%-]+$/.test(img.getAttribute('src') ?? '')) img.remove();
+  wordLists(doc);
   const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_COMMENT);
   const comments: Node[] = [];
   while (walker.nextNode()) comments.push(walker.currentNode);
@@ -36,6 +37,45 @@ export function cleanPastedHtml(html: string): string {
     element.removeAttribute('id');
   }
   return doc.body.innerHTML;
+}
+
+/**
+ * Word puts a list on the clipboard as paragraphs styled `mso-list:…`, each starting with its bullet or
+ * number between `<![if !supportLists]>` and `<![endif]>` (which the HTML parser reads as comments). Those
+ * paragraphs become a real list (numbered when the marker is a number), without the typed markers.
+ */
+function wordLists(doc: Document): void {
+  let list: HTMLElement | null = null;
+  for (const paragraph of [...doc.body.querySelectorAll('p')]) {
+    if (!/mso-list\s*:/i.test(paragraph.getAttribute('style') ?? '')) {
+      list = null;
+      continue;
+    }
+    let marker = '';
+    let inMarker = false;
+    for (const node of [...paragraph.childNodes]) {
+      if (node.nodeType === Node.COMMENT_NODE) {
+        const text = (node as Comment).data;
+        if (/\[if !supportLists\]/i.test(text)) inMarker = true;
+        else if (/\[endif\]/i.test(text)) inMarker = false;
+        continue;
+      }
+      if (inMarker) {
+        marker += node.textContent ?? '';
+        node.remove();
+      }
+    }
+    const ordered = /^\s*[0-9a-z]{1,3}[.)]/i.test(marker);
+    const previous = list !== null && paragraph.previousElementSibling === list ? list : null;
+    if (!previous || (previous.tagName === 'OL') !== ordered) {
+      list = doc.createElement(ordered ? 'ol' : 'ul');
+      paragraph.before(list);
+    }
+    const item = doc.createElement('li');
+    item.append(...paragraph.childNodes);
+    list.append(item);
+    paragraph.remove();
+  }
 }
 
 /** Moves `element`'s children into a new `tag` inside it; returns the new element. */
