@@ -66,14 +66,13 @@ function wordLists(doc: Document): void {
       }
     }
     const ordered = /^\s*[0-9a-z]{1,3}[.)]/i.test(marker);
-    const previous = list !== null && paragraph.previousElementSibling === list ? list : null;
-    if (!previous || (previous.tagName === 'OL') !== ordered) {
-      list = doc.createElement(ordered ? 'ol' : 'ul');
-      paragraph.before(list);
-    }
+    const previous: HTMLElement | null = list !== null && paragraph.previousElementSibling === list ? list : null;
+    const target: HTMLElement = previous && (previous.tagName === 'OL') === ordered ? previous : doc.createElement(ordered ? 'ol' : 'ul');
+    if (target !== previous) paragraph.before(target);
+    list = target;
     const item = doc.createElement('li');
     item.append(...paragraph.childNodes);
-    list.append(item);
+    target.append(item);
     paragraph.remove();
   }
 }
