@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -49,11 +49,17 @@ function stampLine(stamp: string): string {
 
 /** Whether the bundle on disk was made from the sources as they are. */
 export function editorBundleIsFresh(): boolean {
+  // Only the first line is read: this runs at every start.
+  const head = Buffer.alloc(80);
+  let fd: number | undefined;
   try {
-    const head = readFileSync(bundlePath, { encoding: 'utf8' }).slice(0, 80);
-    return head.startsWith(stampLine(editorBundleStamp()));
+    fd = openSync(bundlePath, 'r');
+    const length = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, length).toString('utf8').startsWith(stampLine(editorBundleStamp()));
   } catch {
     return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
