@@ -8,6 +8,7 @@ import { bouncesCommand } from './modules/bounces/index.ts';
 import { newsletterCommand } from './modules/newsletters/index.ts';
 import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
+import { ensureEditorBundle } from './ui/editor-bundle.ts';
 import { subscribersCommand } from './modules/subscribers/index.ts';
 import { userCommand } from './modules/users/index.ts';
 import { webhookCommand } from './modules/webhooks/index.ts';
@@ -59,6 +60,8 @@ async function serve(args: string[]): Promise<number> {
   }
   rejectUnknown(args, 'serve');
   const config = loadConfig();
+  // Before the assets are read: a missing or stale editor script is rebuilt (normally `npm install` did it).
+  await ensureEditorBundle((message) => console.log(message));
   const server = await startServer(config);
   await new Promise<void>((resolve) => {
     let stopping = false;

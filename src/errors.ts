@@ -42,6 +42,8 @@ export const errorCodes = {
   // The article editor (modules/articles, articles.editor.service.ts).
   'article.invalid': { status: 400, message: 'Some fields need attention; see the messages next to them.' },
   'article.slug_taken': { status: 409, message: 'Another article already uses this slug (or used it before). Please choose another.' },
+  'article.card_invalid': { status: 400, message: 'A card in the body needs attention; see the message next to the body.' },
+  'article.html_card_forbidden': { status: 403, message: 'Only editors may add or change HTML cards.' },
   'article.conflict': { status: 409, message: 'Someone saved this article after you opened it. Your text is still here: compare with the latest revision, then save again.' },
   'article.not_yours': { status: 403, message: 'You can only edit your own articles. Ask an editor to change this one.' },
   'article.publish_forbidden': { status: 403, message: 'Your role can write and save drafts, not publish, schedule or unpublish them. Ask an editor.' },

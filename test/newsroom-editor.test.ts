@@ -1,5 +1,5 @@
 /**
- * The article editor in Chromium: an editor signs in, writes an article with the live preview, autosave
+ * The article editor in Chromium: an editor signs in, writes an article in the rich editor with the live preview, autosave
  * creates and saves the draft, and the article is published with the keyboard alone; it is then on the
  * site. The editor and list pages pass axe-core, fit a phone, and are screenshotted for a human to look at.
  */
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { UserService } from '../src/modules/users/users.service.ts';
+import { ensureEditorBundle } from '../src/ui/editor-bundle.ts';
 import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, type ViewportName } from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
@@ -32,6 +33,7 @@ describe('the article editor in Chromium', () => {
   let browser: Browser;
 
   before(async () => {
+    await ensureEditorBundle(); // `npm install` built it; a changed source is rebuilt here, as `npm start` does
     site = await createTestSite();
     base = await site.listen();
     await new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() }).createUser({ email, role: 'editor', name: 'Dana Desk', password: testPassword });
@@ -54,8 +56,11 @@ describe('the article editor in Chromium', () => {
       await page.fill('#title', 'Night buses return to the harbour line');
       assert.equal(await page.textContent('[data-slug-preview]'), 'night-buses-return-to-the-harbour-line', 'the address follows the title');
       await page.fill('#standfirst', 'After a year without them, late workers have a way home again.');
-      await page.click('#body');
-      await page.keyboard.type('## What changes\n\nBuses run **every 20 minutes** after midnight.\n\n<script>window.hacked = true</script>');
+      // The body is the rich editor (Markdown shortcuts as one types); the preview opens below it.
+      const body = page.getByRole('textbox', { name: 'Article body' });
+      await body.click();
+      await page.keyboard.type('## What changes\nBuses run **every 20 minutes** after midnight.\n<script>window.hacked = true</script>');
+      await page.getByText('Preview as readers will see it').click();
       // The live preview: rendered and sanitised by the server, without a page load.
       await page.waitForSelector('[data-preview] strong:text("every 20 minutes")', { timeout: 10_000 });
       assert.equal(await page.locator('[data-preview] h2').textContent(), 'What changes');
@@ -84,7 +89,7 @@ describe('the article editor in Chromium', () => {
       await page.screenshot({ path: path.join(screenshotDir, 'newsroom-editor-desktop.png'), fullPage: true });
 
       // Keyboard only: Tab from the body to "Publish now", and press Enter.
-      await page.focus('#body');
+      await body.focus();
       let reached = false;
       for (let i = 0; i < 80 && !reached; i++) {
         await page.keyboard.press('Tab');

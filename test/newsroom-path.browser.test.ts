@@ -103,7 +103,8 @@ describe('the whole newsroom path in Chromium, against gazette serve', () => {
       await page.goto(`${base}/newsroom/articles/new`);
       await page.fill('#title', 'Port authority answers questions on the night closures');
       await page.fill('#standfirst', 'Officials took questions for an hour; the clip shows the key exchange.');
-      await page.fill('#body', 'The closures start on Monday.\n\nBuses will replace the night ferries for two weeks.');
+      await page.getByRole('textbox', { name: 'Article body' }).click();
+      await page.keyboard.type('The closures start on Monday.\nBuses will replace the night ferries for two weeks.');
       await page.selectOption('#video_id', snippetId);
       await page.fill('#video_caption', 'The key exchange from the port authority briefing');
       const publishAt = new Date(Math.ceil((Date.now() + 3_600_000) / 60_000) * 60_000);
@@ -148,7 +149,8 @@ describe('the whole newsroom path in Chromium, against gazette serve', () => {
       await signInThroughBrowser(page, base, 'writer@example.com');
       await page.goto(`${base}/newsroom/articles/new`);
       await page.fill('#title', 'Draft from the contributor desk');
-      await page.fill('#body', 'Notes for the editor.');
+      await page.getByRole('textbox', { name: 'Article body' }).click();
+      await page.keyboard.type('Notes for the editor.');
       assert.equal(await page.getByRole('button', { name: 'Publish now' }).count(), 0);
       assert.equal(await page.getByRole('button', { name: 'Schedule' }).count(), 0);
       await Promise.all([page.waitForURL(/\/newsroom\/articles\/\d+\?saved=/), page.getByRole('button', { name: 'Save draft' }).click()]);

@@ -5,8 +5,9 @@ import type { LegalDocumentRow } from '../modules/legal/index.ts';
 import { markdownToText, renderMarkdown } from '../ui/markdown.ts';
 import { articleHead, listingHead } from './structured-data.ts';
 import { image, pagination, signupBlock } from '../ui/components.ts';
+import { videoFigure } from '../ui/media-markup.ts';
 import { bylines, storyCard } from './components.ts';
-import { clockDuration, formatDate, formatDateTime, readingMinutes, wasUpdated } from '../ui/format.ts';
+import { formatDate, formatDateTime, readingMinutes, wasUpdated } from '../ui/format.ts';
 import { layout, type SiteContext } from '../ui/layout.ts';
 
 /** Home: the lead story large, then the rest of the page's stories; the sign-up after them. */
@@ -74,16 +75,7 @@ export function articlePage(site: SiteContext, article: ArticleView): string {
   </header>
   ${
     video
-      ? html`<figure class="article__video">
-    <video controls preload="metadata" playsinline${video.poster ? html` poster="${video.poster.url}"` : ''}${
-      video.width && video.height ? html` width="${video.width}" height="${video.height}"` : ''
-    }>
-      <source src="${video.url}" type="${video.mimeType}">
-      ${video.captions ? html`<track kind="captions" src="${video.captions.url}" srclang="${settings.locale}" label="Captions" default>` : ''}
-      <a href="${video.url}">Download the video</a>
-    </video>
-    <figcaption>${article.videoCaption ?? ''}${video.durationSeconds ? html` <span class="article__video-duration">(${clockDuration(video.durationSeconds)})</span>` : ''}</figcaption>
-  </figure>`
+      ? videoFigure(video, { caption: article.videoCaption ?? '', lang: settings.locale, className: 'article__video' })
       : article.image
         ? html`<figure class="article__image">${image(article.image, { eager: true })}${article.image.alt ? html`<figcaption>${article.image.alt}</figcaption>` : ''}</figure>`
         : ''

@@ -3,25 +3,7 @@ import type { PublicationSettings } from './layout.ts';
 import { renderInlineMarkdown } from './markdown.ts';
 import { formatDateTime } from './format.ts';
 
-/** An image as the kit shows it (the media module's views have this shape). */
-export interface ImageView {
-  url: string;
-  width: number | null;
-  height: number | null;
-  alt: string;
-  /** Responsive sizes (`url 480w, …`), when the image has any. */
-  srcset?: string;
-}
-
-/**
- * `<img>` with its intrinsic size (no layout shift) and lazy loading below the fold; with `srcset` when the
- * image has responsive sizes, `sizes` saying how wide it shows (the reading column unless told).
- */
-export function image(media: ImageView, options: { eager?: boolean; className?: string; alt?: string; sizes?: string } = {}): SafeHtml {
-  return html`<img src="${media.url}"${media.srcset ? html` srcset="${media.srcset}" sizes="${options.sizes ?? '(max-width: 48rem) 100vw, 48rem'}"` : ''} alt="${options.alt ?? media.alt}"${
-    media.width && media.height ? html` width="${media.width}" height="${media.height}"` : ''
-  } ${options.eager ? html`fetchpriority="high"` : html`loading="lazy"`} decoding="async"${options.className ? html` class="${options.className}"` : ''}>`;
-}
+export { image, type ImageView } from './media-markup.ts';
 
 /**
  * The newsletter sign-up that closes every article (and the home page). It posts without JavaScript;

@@ -39,8 +39,10 @@ export interface NewsroomPageMeta {
   path: string;
   user: { name: string; email: string; role: NewsroomRole };
   csrf: string;
-  /** Scripts from src/ui/assets by source name (`editor.js`), loaded with `defer` and SRI. */
+  /** Scripts from src/ui/assets by source name (`editor.bundle.js`), loaded with `defer` and SRI. */
   scripts?: string[];
+  /** Extra stylesheets from src/ui/assets, after newsroom.css (`editor.css`). */
+  styles?: string[];
 }
 
 /** A hidden input carrying the CSRF token: every newsroom form that POSTs includes one. */
@@ -70,6 +72,7 @@ export function newsroomLayout(site: SiteContext, meta: NewsroomPageMeta, main: 
 <meta name="csrf-token" content="${meta.csrf}">
 <link rel="stylesheet" href="${site.assets.url('site.css')}" integrity="${site.assets.integrity('site.css')}">
 <link rel="stylesheet" href="${site.assets.url('newsroom.css')}" integrity="${site.assets.integrity('newsroom.css')}">
+${(meta.styles ?? []).map((name) => html`<link rel="stylesheet" href="${site.assets.url(name)}" integrity="${site.assets.integrity(name)}">`)}
 <link rel="icon" href="${site.assets.url('favicon.svg')}" type="image/svg+xml">
 ${(meta.scripts ?? []).map((name) => html`<script defer src="${site.assets.url(name)}" integrity="${site.assets.integrity(name)}"></script>`)}
 </head>

@@ -49,6 +49,11 @@ export class StaticAssets {
     return `/assets/${publicName}`;
   }
 
+  /** Whether an asset by this source name exists (the editor's bundle is built, not committed). */
+  has(name: string): boolean {
+    return this.#publicNames.has(name);
+  }
+
   /** Subresource Integrity value of an asset by its source name. */
   integrity(name: string): string {
     return this.#integrity.get(name) ?? '';

@@ -4,6 +4,7 @@ import { AppError, type ErrorCode } from '../../errors.ts';
 import { renderMarkdown } from '../../ui/markdown.ts';
 import { hasRole } from '../users/index.ts';
 import type { UserRow } from '../users/index.ts';
+import { CardProblem, checkCards } from './articles.cards.ts';
 import * as repo from './articles.editor.repository.ts';
 import { articleEventFor, emitArticleEvents } from './articles.events.ts';
 import { findAuthorsOfArticles } from './articles.repository.ts';
@@ -19,6 +20,8 @@ export interface ArticleEditorDeps {
   contentChanged: () => Promise<void>;
   /** The publication's time zone, in which the schedule field is read. */
   timeZone: () => Promise<string>;
+  /** The publication's language (a video card's captions are in it); English unless told. */
+  locale?: () => Promise<string>;
 }
 
 /** A refusal that belongs next to one field of the form. */
@@ -162,6 +165,7 @@ export class ArticleEditor {
       if (form.revision === null) throw new ArticleFieldError('article.conflict', 'form');
     }
     await this.#checkReferences(form);
+    const body = await this.#checkCards(user, form.body, existing);
 
     const nowDate = this.#deps.now();
     const now = nowDate.toISOString();
@@ -195,7 +199,7 @@ export class ArticleEditor {
       slug,
       title: form.title,
       standfirst: form.standfirst,
-      body_markdown: form.body,
+      body_markdown: body,
       status,
       feature_image_id: form.feature_image_id,
       video_id: form.video_id,
@@ -359,6 +363,21 @@ export class ArticleEditor {
   async #names(): Promise<{ tags: Map<number, string>; authors: Map<number, string> }> {
     const [tags, authors] = await Promise.all([repo.listAllTags(this.#deps.db), repo.listAllAuthors(this.#deps.db)]);
     return { tags: new Map(tags.map((t) => [t.id, t.name])), authors: new Map(authors.map((a) => [a.id, a.name])) };
+  }
+
+  /** The body with its cards checked and their media filled in (articles.cards.ts); a refusal names the problem. */
+  async #checkCards(user: EditorUser, body: string, existing: ArticleRow | undefined): Promise<string> {
+    try {
+      return await checkCards(body, {
+        db: this.#deps.db,
+        mayUseHtml: hasRole(user.role, 'editor'),
+        previousBody: existing?.body_markdown ?? '',
+        locale: (await this.#deps.locale?.()) ?? 'en',
+      });
+    } catch (error) {
+      if (error instanceof CardProblem) throw new ArticleFieldError(error.code, 'body', error.message);
+      throw error;
+    }
   }
 
   async #checkReferences(form: ArticleForm): Promise<void> {

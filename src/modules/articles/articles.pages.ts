@@ -1,6 +1,7 @@
 import { html, raw, type SafeHtml } from '../../ui/html.ts';
 import { formatDateTime } from '../../ui/format.ts';
 import type { SiteContext } from '../../ui/layout.ts';
+import { editorBundleName } from '../../ui/editor-bundle.ts';
 import { csrfInput, newsroomLayout } from '../../ui/newsroom-layout.ts';
 import { mediaUrl } from '../media/index.ts';
 import type { UserRow } from '../users/index.ts';
@@ -10,7 +11,8 @@ import { type FieldErrors, limits, utcToZoned } from './articles.schema.ts';
 import type { ArticleRow, ArticleStatus, AuthorRow, RevisionRow } from './articles.table.ts';
 
 // The newsroom's article pages: the list, the editor, the revision history and a diff. Every form works
-// without JavaScript; editor.js adds the live preview, the slug-from-title and autosave on top.
+// without JavaScript; the editor's script (ui/editor/, bundled) turns the body's Markdown textarea into a
+// rich-text editor and adds autosave, the live preview and the settings panel's toggle on top.
 
 type PageUser = Pick<UserRow, 'name' | 'email' | 'role'>;
 export type FormValues = Record<string, string | string[]>;
@@ -78,6 +80,8 @@ export interface EditorPageOptions {
   choices: EditorChoices;
   canPublish: boolean;
   canCreateTags: boolean;
+  /** Editors and admins may add raw HTML cards; the server refuses them from anyone else. */
+  canUseHtmlCards: boolean;
   preview: string;
   notice?: string | undefined;
 }
@@ -176,17 +180,33 @@ export function editorPage(site: SiteContext, options: EditorPageOptions): strin
   const chosenAuthors = many(values, 'authors');
   const errorList = Object.entries(errors);
   const published = status === 'published';
+  const bundle = site.assets.has(editorBundleName);
+  // What the editor's script offers in its image, gallery and video cards: the media library's files.
+  const mediaJson = JSON.stringify({
+    images: choices.images.map((m) => ({ id: m.id, url: mediaUrl(m.file_name), alt: m.alt_text ?? '', name: m.original_name })),
+    videos: choices.videos.map((m) => ({ id: m.id, url: mediaUrl(m.file_name), name: m.original_name, poster: m.poster_file_name ? mediaUrl(m.poster_file_name) : null })),
+  }).replace(/</g, '\\u003c');
 
   return newsroomLayout(
     site,
-    { title, path: isNew ? '/newsroom/articles/new' : `/newsroom/articles/${article.id}`, user: options.user, csrf: options.csrf, scripts: ['editor.js'] },
-    html`<p class="editor-crumbs"><a href="/newsroom/articles">All articles</a>${
-      article ? html` · <a href="/newsroom/articles/${article.id}/revisions">Revisions</a>${published ? html` · <a href="/articles/${article.slug}">View on the site</a>` : ''}` : ''
-    }</p>
-<h1>${title}</h1>
-<p class="editor-state">Status: <strong class="editor-status editor-status--${status}">${statusLabels[status]}</strong>${
-      article?.status === 'scheduled' && article.scheduled_at ? html` for ${when(site, article.scheduled_at)}` : ''
-    }${article ? html` · revision <span data-revision-label>${article.revision}</span> · last saved ${when(site, article.updated_at)}` : ''}</p>
+    {
+      title,
+      path: isNew ? '/newsroom/articles/new' : `/newsroom/articles/${article.id}`,
+      user: options.user,
+      csrf: options.csrf,
+      scripts: bundle ? [editorBundleName] : [],
+      styles: ['editor.css'],
+    },
+    html`<div class="editor-top">
+  <p class="editor-crumbs"><a href="/newsroom/articles">All articles</a>${
+    article ? html` · <a href="/newsroom/articles/${article.id}/revisions">Revisions</a>${published ? html` · <a href="/articles/${article.slug}">View on the site</a>` : ''}` : ''
+  }</p>
+  <p class="editor-state">Status: <strong class="editor-status editor-status--${status}">${statusLabels[status]}</strong>${
+    article?.status === 'scheduled' && article.scheduled_at ? html` for ${when(site, article.scheduled_at)}` : ''
+  }${article ? html` · revision <span data-revision-label>${article.revision}</span> · last saved ${when(site, article.updated_at)}` : ''}</p>
+  <button class="newsroom__button newsroom__button--quiet editor-settings-toggle" type="button" data-settings-toggle aria-controls="editor-settings" aria-expanded="true" hidden>Settings</button>
+</div>
+<h1 class="visually-hidden">${title}</h1>
 ${options.notice ? html`<p class="newsroom__notice" role="status">${options.notice}</p>` : ''}
 ${
   errorList.length > 0
@@ -196,24 +216,27 @@ ${
 </div>`
     : ''
 }
-<form class="editor" method="post" action="${action}" novalidate data-editor data-autosave="${isNew ? '/newsroom/articles/autosave' : `/newsroom/articles/${article.id}/autosave`}" data-autosave-enabled="${published ? 'false' : 'true'}">
+<div class="newsroom__error editor-conflict" id="editor-conflict" role="alert" hidden></div>
+<form class="editor" method="post" action="${action}" novalidate data-editor data-autosave="${isNew ? '/newsroom/articles/autosave' : `/newsroom/articles/${article.id}/autosave`}" data-autosave-enabled="${published ? 'false' : 'true'}" data-html-cards="${options.canUseHtmlCards ? 'true' : 'false'}">
   ${csrfInput(options.csrf)}
   <input type="hidden" name="revision" value="${one(values, 'revision')}">
   <div class="editor-main">
-    ${textField(values, errors, 'title', 'Title', limits.title, undefined, html` required autocomplete="off"`)}
-    ${textField(values, errors, 'slug', 'Slug', limits.slug, html`The address: /articles/<span data-slug-preview>${one(values, 'slug') || '…'}</span>. Made from the title if left empty; lowercase letters, digits and hyphens.${published ? ' Changing it keeps the old address working (it redirects).' : ''}`, html` autocomplete="off" pattern="[a-z0-9]+(-[a-z0-9]+)*"`)}
-    ${areaField(values, errors, 'standfirst', 'Standfirst', limits.standfirst, 3, 'One or two sentences under the headline.')}
-    ${areaField(values, errors, 'body', 'Body', limits.body, 18, html`Markdown: <code>## Heading</code>, <code>**bold**</code>, <code>*italic*</code>, <code>[link](https://…)</code>, <code>&gt; quote</code>.`)}
+    ${textField(values, errors, 'title', 'Title', limits.title, undefined, html` required autocomplete="off" class="editor-title"`)}
+    ${areaField(values, errors, 'standfirst', 'Standfirst', limits.standfirst, 2, 'One or two sentences under the headline.')}
+    ${areaField(values, errors, 'body', 'Body', limits.body, 18, html`Markdown: <code>## Heading</code>, <code>**bold**</code>, <code>*italic*</code>, <code>[link](https://…)</code>, <code>&gt; quote</code>. Cards are fenced blocks such as <code>\`\`\`{image}</code>: see the newsroom guide.`)}
     <div class="editor-actions">
       <button class="newsroom__button newsroom__button--quiet" type="submit" name="action" value="preview">Preview</button>
+      <button class="newsroom__button" type="submit" name="action" value="save">${published ? 'Update' : 'Save draft'}</button>
+      ${options.canPublish && !published ? html`<button class="newsroom__button" type="submit" name="action" value="publish">Publish now</button>` : ''}
       <p class="editor-autosave" id="autosave-status" role="status" aria-live="polite"></p>
     </div>
-    <section class="editor-preview" aria-labelledby="preview-heading">
-      <h2 id="preview-heading">Preview</h2>
-      <div class="editor-preview__body article__body" id="preview" data-preview>${raw(options.preview)}</div>
-    </section>
+    <details class="editor-preview" data-preview-details${options.notice && /preview/i.test(options.notice) ? ' open' : ''}>
+      <summary id="preview-heading">Preview as readers will see it</summary>
+      <div class="editor-preview__body article__body prose" id="preview" data-preview>${raw(options.preview)}</div>
+    </details>
   </div>
-  <div class="editor-side">
+  <aside class="editor-side" id="editor-settings" aria-labelledby="settings-heading">
+    <h2 class="editor-side__heading" id="settings-heading">Settings</h2>
     <fieldset class="editor-group">
       <legend>Publishing</legend>
       ${
@@ -223,19 +246,17 @@ ${
         <p class="editor-field__hint" id="scheduled_at-hint">For “Schedule”: a date and time in ${site.settings.timeZone}.</p>
         ${errorFor('scheduled_at', errors)}
         <input id="scheduled_at" name="scheduled_at" type="datetime-local" value="${one(values, 'scheduled_at')}"${describedBy('scheduled_at', true, errors)}${invalid('scheduled_at', errors)}>
+      </div>
+      <div class="editor-buttons">
+        <button class="newsroom__button newsroom__button--quiet" type="submit" name="action" value="schedule">Schedule</button>
+        ${status === 'published' || status === 'scheduled' ? html`<button class="newsroom__button newsroom__button--quiet" type="submit" name="action" value="unpublish">Unpublish</button>` : ''}
       </div>`
           : html`<p>Your role writes drafts; an editor publishes them.</p>`
       }
-      <div class="editor-buttons">
-        <button class="newsroom__button" type="submit" name="action" value="save">${published ? 'Update' : 'Save draft'}</button>
-        ${
-          options.canPublish
-            ? html`${published ? '' : html`<button class="newsroom__button" type="submit" name="action" value="publish">Publish now</button>`}
-        <button class="newsroom__button newsroom__button--quiet" type="submit" name="action" value="schedule">Schedule</button>
-        ${status === 'published' || status === 'scheduled' ? html`<button class="newsroom__button newsroom__button--quiet" type="submit" name="action" value="unpublish">Unpublish</button>` : ''}`
-            : ''
-        }
-      </div>
+    </fieldset>
+    <fieldset class="editor-group">
+      <legend>Address</legend>
+      ${textField(values, errors, 'slug', 'Slug', limits.slug, html`The address: /articles/<span data-slug-preview>${one(values, 'slug') || '…'}</span>. Made from the title if left empty; lowercase letters, digits and hyphens.${published ? ' Changing it keeps the old address working (it redirects).' : ''}`, html` autocomplete="off" pattern="[a-z0-9]+(-[a-z0-9]+)*"`)}
     </fieldset>
     <fieldset class="editor-group">
       <legend>Tags</legend>
@@ -272,8 +293,9 @@ ${
       <legend>Correction</legend>
       ${areaField(values, errors, 'correction_note', 'Correction note', limits.correctionNote, 3, 'Shown on the article and in its structured data: say what was wrong and what is right.')}
     </fieldset>
-  </div>
-</form>`,
+  </aside>
+</form>
+<script type="application/json" id="editor-media">${raw(mediaJson)}</script>`,
   );
 }
 

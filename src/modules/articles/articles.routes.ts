@@ -70,6 +70,7 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     now: deps.now,
     contentChanged: deps.contentChanged,
     timeZone: async () => (await getSiteSettings(db)).timeZone,
+    locale: async () => (await getSiteSettings(db)).locale,
   });
   const { site } = deps;
   const signedIn = async (request: FastifyRequest): Promise<CurrentUser> => {
@@ -97,6 +98,7 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
       choices,
       canPublish: canPublish(current.user),
       canCreateTags: hasRole(current.user.role, 'editor'),
+      canUseHtmlCards: hasRole(current.user.role, 'editor'),
       preview: editor.preview(body),
       notice: state.notice,
     });
@@ -152,7 +154,7 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
 
   app.post('/articles/:id', writerPost, (request, reply) => submit(request, reply, parseParams(idParamSchema, request.params).id));
 
-  /** editor.js: saves the draft as it stands (creating it on the first autosave of a new article); JSON. */
+  /** The editor's script: saves the draft as it stands (creating it on the first autosave of a new article); JSON. */
   const autosave = async (request: FastifyRequest, reply: FastifyReply, id: number | null) => {
     const current = await signedIn(request);
     const parsed = articleFormSchema.safeParse(request.body ?? {});
@@ -165,15 +167,24 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
       return reply.send({ ...saved, editUrl: `/newsroom/articles/${saved.id}`, autosaveUrl: `/newsroom/articles/${saved.id}/autosave` });
     } catch (error) {
       if (error instanceof ArticleFieldError) {
-        return reply.code(error.status).send({ error: { code: error.code, message: error.message, fields: { [error.field]: error.message } } });
+        // A conflict says where to compare this tab's revision with the newest one (the revisions diff).
+        const compareUrl = error.code === 'article.conflict' && id !== null ? await compareLink(current, id, parsed.data.revision) : undefined;
+        return reply.code(error.status).send({ error: { code: error.code, message: error.message, fields: { [error.field]: error.message }, ...(compareUrl ? { compareUrl } : {}) } });
       }
       throw error;
     }
   };
+  /** The diff between the revision a page started from and the newest, or the revision list if that one is gone. */
+  const compareLink = async (current: CurrentUser, id: number, base: number | null): Promise<string> => {
+    const { revisions } = await editor.revisions(current.user, id);
+    const from = revisions.find((r) => r.revision === base);
+    const to = revisions[0];
+    return from && to && from.id !== to.id ? `/newsroom/articles/${id}/revisions/diff?from=${from.id}&to=${to.id}` : `/newsroom/articles/${id}/revisions`;
+  };
   app.post('/articles/autosave', writerPost, (request, reply) => autosave(request, reply, null));
   app.post('/articles/:id/autosave', writerPost, (request, reply) => autosave(request, reply, parseParams(idParamSchema, request.params).id));
 
-  /** editor.js: the body as readers would see it, sanitised exactly as the public page does. */
+  /** The editor's script: the body as readers would see it, sanitised exactly as the public page does. */
   app.post('/articles/preview', writerPost, async (request, reply) => {
     const parsed = previewSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw new AppError('article.invalid', parsed.error.issues[0]?.message);

@@ -154,18 +154,8 @@ export const diffQuerySchema = z.object({
 });
 export const previewSchema = z.object({ body: z.string().max(limits.body, 'The body is too long to preview.').optional().default('') });
 
-/** A slug made from a title: "Café owners’ 2026 plan!" → "cafe-owners-2026-plan". */
-export function slugify(title: string): string {
-  return title
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/['’]/g, '')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80)
-    .replace(/-+$/g, '');
-}
+/** A slug made from a title (the editor's script makes the same one as the title is typed). */
+export { slugify } from '../../ui/slug.ts';
 
 /**
  * `2026-12-01T09:30` read as a wall-clock time in `timeZone` → an ISO UTC instant, or null if there is no

@@ -9,6 +9,12 @@ export async function findMediaByIds(db: Db, ids: readonly number[]): Promise<Me
   return inChunks([...new Set(ids)], (chunk) => db.selectFrom('media').selectAll().where('id', 'in', chunk).execute());
 }
 
+/** The media rows serving these fingerprinted file names (those that exist). */
+export async function findMediaByFileNames(db: Db, fileNames: readonly string[]): Promise<MediaRow[]> {
+  if (fileNames.length === 0) return [];
+  return inChunks([...new Set(fileNames)], (chunk) => db.selectFrom('media').selectAll().where('file_name', 'in', chunk).execute());
+}
+
 /** The media row serving a fingerprinted file name, if any. */
 export async function findMediaByFileName(db: Db, fileName: string): Promise<MediaRow | undefined> {
   return db.selectFrom('media').selectAll().where('file_name', '=', fileName).executeTakeFirst();

@@ -57,4 +57,4 @@ export function toVideoView(row: MediaRow, byId: ReadonlyMap<number, MediaRow>, 
 }
 
 /** Reads and the one insert other modules use as the repository does them: the article views, the seed. */
-export { findMediaByIds, findVariantsOfMedia, insertMedia } from './media.repository.ts';
+export { findMediaByFileNames, findMediaByIds, findVariantsOfMedia, insertMedia } from './media.repository.ts';
