@@ -110,7 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const securityHeaders = withMediaOrigin(baseSecurityHeaders, config.media.publicUrl);
   const now = deps.now ?? (() => new Date());
   const assets = new StaticAssets();
-  const pages = new PageCache({ extraHeaders: securityHeaders });
+  const pages = new PageCache({ extraHeaders: securityHeaders, maxBytes: config.pageCacheBytes });
   const contentChanges =
     deps.contentChanges ?? createContentChanges({ db, dialect: db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite' });
   contentChanges.subscribe(() => pages.invalidate());
