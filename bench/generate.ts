@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { createDb, type Db } from '../src/db/index.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { renderArticleBody } from '../src/modules/articles/articles.body.ts';
 import { newArticleRow } from '../src/modules/articles/articles.fixtures.ts';
 import { insertConsentEvents, insertSubscribers } from '../src/modules/subscribers/subscribers.repository.ts';
 import { getOrCreateSecretKey } from '../src/modules/settings/secret.ts';
@@ -121,7 +122,8 @@ async function inBatches(db: Db, count: number, options: GenerateOptions, defaul
 
 /**
  * Inserts `count` articles, `bench-article-<n>` (title 5–11 words, standfirst 18–30, body 3–5 paragraphs of
- * 40–70 words; every 50th a draft, the rest published half an hour apart from 2020-01-01). The search index
+ * 40–70 words, stored rendered as a save would; every 50th a draft, the rest published half an hour apart from
+ * 2020-01-01). The search index
  * follows through the migration's triggers (SQLite) or generated column (PostgreSQL), as in production.
  */
 export async function generateArticles(db: Db, count: number, options: GenerateOptions & { corpus?: Corpus } = {}): Promise<void> {
@@ -135,7 +137,15 @@ export async function generateArticles(db: Db, count: number, options: GenerateO
       const body = Array.from({ length: paragraphs }, () => `${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)}`).join('\n\n');
       rows.push(
         newArticleRow(
-          { slug: `bench-article-${i}`, title: corpus.sentence(5, 11).slice(0, -1), standfirst: corpus.sentence(18, 30), body_markdown: body, status: i % 50 === 0 ? 'draft' : 'published' },
+          {
+            slug: `bench-article-${i}`,
+            title: corpus.sentence(5, 11).slice(0, -1),
+            standfirst: corpus.sentence(18, 30),
+            body_markdown: body,
+            // As the editor stores it on save (articles.body.ts).
+            ...renderArticleBody(body),
+            status: i % 50 === 0 ? 'draft' : 'published',
+          },
           at,
         ),
       );

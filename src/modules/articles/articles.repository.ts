@@ -1,5 +1,6 @@
 import { inChunks } from '../../db/chunks.ts';
 import type { Db } from '../../db/index.ts';
+import type { RenderedBody } from './articles.body.ts';
 import type { ArticleRow, AuthorRow, TagRow } from './articles.table.ts';
 
 /** Narrows a listing of published articles to one tag or one author. */
@@ -52,6 +53,14 @@ export async function countPublishedArticles(db: Db, filter: PublishedFilter): P
 
 export async function findPublishedArticleBySlug(db: Db, slug: string): Promise<ArticleRow | undefined> {
   return publishedQuery(db, {}).selectAll('articles').where('articles.slug', '=', slug).executeTakeFirst();
+}
+
+/**
+ * Stores the rendered body of an article written before bodies were rendered at save, unless it has been
+ * saved since (that save stored its own rendering).
+ */
+export async function storeRenderedBody(db: Db, id: number, revision: number, body: RenderedBody): Promise<void> {
+  await db.updateTable('articles').set(body).where('id', '=', id).where('revision', '=', revision).where('body_html', 'is', null).execute();
 }
 
 /** The current slug of an article that was published under `oldSlug`, for a 301. */

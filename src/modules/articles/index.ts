@@ -1,4 +1,6 @@
 // What other parts of Gazette may use of the articles module (docs/ARCHITECTURE.md, "Modules and borders").
+export { renderArticleBody } from './articles.body.ts';
+export type { RenderedBody } from './articles.body.ts';
 export { ArticleEditor } from './articles.editor.service.ts';
 export { articleRoutes } from './articles.routes.ts';
 export { createScheduledPublisher } from './articles.scheduler.ts';
