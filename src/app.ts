@@ -9,7 +9,7 @@ import { healthRoutes } from './modules/health/index.ts';
 import { createReadinessCheck } from './modules/health/index.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/index.ts';
 import { articleRoutes } from './modules/articles/index.ts';
-import { ArticleEditor } from './modules/articles/index.ts';
+import { ArchiveIndex, ArticleEditor } from './modules/articles/index.ts';
 import { mediaRoutes } from './modules/media/index.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/index.ts';
 import { mediaNewsroomRoutes } from './modules/media/index.ts';
@@ -114,6 +114,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const contentChanges =
     deps.contentChanges ?? createContentChanges({ db, dialect: db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite' });
   contentChanges.subscribe(() => pages.invalidate());
+  // The archive's page lists are made from the same content as the pages, and dropped with them.
+  const archive = new ArchiveIndex(db);
+  pages.onInvalidate(() => archive.invalidate());
   /** Give this to every module that changes what readers see (see App.contentChanged). */
   const contentChanged = () => contentChanges.contentChanged();
   const logger = deps.logger ?? false;
@@ -231,7 +234,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   /** The publication's settings, sections and assets, as every page (public or newsroom) is rendered with. */
   const site = () => loadSiteContext(db, config.siteUrl, assets, now());
-  await app.register(siteRoutes, { db, siteUrl: config.siteUrl, pages, assets, now });
+  await app.register(siteRoutes, { db, siteUrl: config.siteUrl, pages, archive, assets, now });
   await app.register(searchRoutes, { site, db });
   const storage = deps.storage ?? (await createMediaStorage(config));
   if (!deps.storage) app.addHook('onClose', () => storage.close?.());

@@ -15,7 +15,8 @@ import {
   listTagsInUse,
   storeRenderedBody,
 } from './articles.repository.ts';
-import { type ArticleView, getPublishedArticle, getPublishedPage } from './articles.service.ts';
+import { ArchiveIndex } from './articles.archive.ts';
+import { type ArticleView, getPublishedArticle } from './articles.service.ts';
 
 describeEachDatabase('articles repository', (dialect) => {
   let t: TestDatabase;
@@ -52,7 +53,7 @@ describeEachDatabase('articles repository', (dialect) => {
     const since = new Date(now.getTime() - 48 * 3600_000).toISOString();
     const recent = await listPublishedArticles(t.db, { since }, 50, 0);
     assert.deepEqual(recent.map((r) => r.slug).sort(), demoArticles.filter((a) => a.hoursAgo <= 48).map((a) => a.slug).sort());
-    const page = await getPublishedPage(t.db, { tagId: tag.id }, 1);
+    const page = await new ArchiveIndex(t.db).page({ tagId: tag.id }, 1);
     assert.equal(page.total, byTag.length);
     assert.ok(page.articles.every((a) => a.tags.some((x) => x.slug === 'diplomacy')));
   });

@@ -46,6 +46,24 @@ export async function listPublishedArticles(db: Db, filter: PublishedFilter, lim
     .execute();
 }
 
+/**
+ * The ids of every published article in a listing, newest first (published_at, then id): what the archive
+ * index (articles.archive.ts) keeps, so that any page of a listing is a primary-key lookup of twelve rows.
+ */
+export async function listPublishedIds(db: Db, filter: Pick<PublishedFilter, 'tagId' | 'authorId'>): Promise<number[]> {
+  const rows = await publishedQuery(db, filter).select('articles.id').orderBy('articles.published_at', 'desc').orderBy('articles.id', 'desc').execute();
+  return rows.map((row) => row.id);
+}
+
+/** Published articles by id, in no particular order; an id no longer published is left out. */
+export async function findPublishedArticlesByIds(db: Db, ids: readonly number[]): Promise<ArticleRow[]> {
+  if (ids.length === 0) return [];
+  // By primary key alone: with the status condition in SQL, SQLite walks the status index through every
+  // published article instead (7 ms for twelve rows of 40,000, against 0.1 ms), so it is checked here.
+  const rows = await db.selectFrom('articles').selectAll().where('id', 'in', [...ids]).execute();
+  return rows.filter((row) => row.status === 'published' && row.published_at !== null);
+}
+
 export async function countPublishedArticles(db: Db, filter: PublishedFilter): Promise<number> {
   const row = await publishedQuery(db, filter).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
   return Number(row.count);

@@ -3,15 +3,12 @@ import { AppError } from '../../errors.ts';
 import { findMediaByIds, findVariantsOfMedia } from '../media/index.ts';
 import { type MediaView, type VideoView, toMediaView, toVideoView } from '../media/index.ts';
 import {
-  countPublishedArticles,
   findAuthorBySlug,
   findAuthorsOfArticles,
   findPublishedArticleBySlug,
   findRedirectedSlug,
   findTagBySlug,
   findTagsOfArticles,
-  listPublishedArticles,
-  type PublishedFilter,
   storeRenderedBody,
 } from './articles.repository.ts';
 import { type RenderedBody, renderArticleBody } from './articles.body.ts';
@@ -106,15 +103,6 @@ export async function hydrateArticles(db: Db, rows: readonly ArticleRow[]): Prom
 function storedBody(row: ArticleRow): () => RenderedBody {
   let body: RenderedBody | undefined;
   return () => (body ??= row.body_html != null && row.body_text != null ? { body_html: row.body_html, body_text: row.body_text } : renderArticleBody(row.body_markdown));
-}
-
-/** One page of published articles, newest first; a page past the end is a 404. */
-export async function getPublishedPage(db: Db, filter: PublishedFilter, page: number, perPage = articlesPerPage): Promise<ArticlePage> {
-  const total = await countPublishedArticles(db, filter);
-  const pageCount = Math.max(1, Math.ceil(total / perPage));
-  if (page > pageCount) throw new AppError('page.not_found');
-  const rows = await listPublishedArticles(db, filter, perPage, (page - 1) * perPage);
-  return { articles: await hydrateArticles(db, rows), page, pageCount, total };
 }
 
 /** The published article at `slug`, or where an old slug now points (`redirectTo`). */
