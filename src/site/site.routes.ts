@@ -10,7 +10,7 @@ import type { LegalKind } from '../modules/legal/index.ts';
 import { feedContentTypes, type FeedFormat, renderFeed } from './feeds.ts';
 import { sendNegotiated } from '../http/negotiation.ts';
 import type { PageCache } from '../http/page-cache.ts';
-import { loadSiteContext } from './site-context.ts';
+import type { SiteContextSource } from './site-context.ts';
 import {
   newsSitemapUrlLimit,
   pagesSitemapPath,
@@ -33,6 +33,8 @@ export interface SiteRoutesDeps {
   pages: PageCache;
   /** The home page's and each tag's and author's listing, paged without OFFSET. */
   archive: ArchiveIndex;
+  /** Settings and sections, kept until content changes. */
+  contexts: SiteContextSource;
   assets: StaticAssets;
   /** The clock, so tests can place "now" (the news sitemap's two days). */
   now: () => Date;
@@ -65,7 +67,7 @@ function parseOr404<T>(schema: z.ZodType<T, string>, value: string | undefined):
 /** The reader's site: home, articles, tags, authors, legal documents, feeds, sitemaps, robots.txt. */
 export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<void> {
   const { db, pages, archive } = deps;
-  const context = () => loadSiteContext(db, deps.siteUrl, deps.assets, deps.now());
+  const context = () => deps.contexts.load(deps.now());
   const html = (request: FastifyRequest, reply: FastifyReply, key: string, render: () => Promise<string>) =>
     pages.serve(request, reply, key, async () => ({ body: await render(), contentType: htmlType }));
 
