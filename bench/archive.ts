@@ -17,7 +17,8 @@ import { createDb } from '../src/db/index.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { generateArticles, randomSource } from './generate.ts';
 import {
-  cleanUpSync,
+  runBench,
+  UsageError,
   cpuBusyShare,
   createBenchPostgres,
   findExecutable,
@@ -52,7 +53,6 @@ interface Options {
   cpuProf: boolean;
 }
 
-class UsageError extends Error {}
 
 function parseOptions(argv: string[]): Options | undefined {
   const { values } = parseArgs({
@@ -302,12 +302,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  const badArguments = error instanceof UsageError || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
-  process.exitCode = badArguments ? 2 : 1;
-  console.error(`bench:archive: ${error instanceof Error ? error.message : String(error)}`);
-} finally {
-  cleanUpSync();
-}
+await runBench('bench:archive', main);

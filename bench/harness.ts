@@ -93,6 +93,28 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Running a bench.
+
+/** A bad command-line argument: the bench exits 2 with the message, no stack trace. */
+export class UsageError extends Error {}
+
+/**
+ * Runs a bench's `main` and sets the exit code: its own, 2 for bad arguments (a UsageError or parseArgs'),
+ * 1 for any other failure (the message only); children and temporary folders are cleaned up either way.
+ */
+export async function runBench(name: string, main: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    const badArguments = error instanceof UsageError || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
+    process.exitCode = badArguments ? 2 : 1;
+    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    cleanUpSync();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Small helpers.
 
 export function findExecutable(name: string, preferred: string[] = []): string | undefined {

@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  cleanUpSync,
+  runBench,
+  UsageError,
   cpuBusyShare,
   findExecutable,
   freePort,
@@ -109,7 +110,6 @@ function parseOptions(argv: string[]): Options | undefined {
   };
 }
 
-class UsageError extends Error {}
 
 function parseDatabase(value: string): Options['database'] {
   if (value !== 'sqlite' && value !== 'postgres') throw new UsageError(`--database must be sqlite or postgres, not ${JSON.stringify(value)}`);
@@ -377,12 +377,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  const badArguments = error instanceof UsageError || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
-  process.exitCode = badArguments ? 2 : 1;
-  console.error(`bench:site: ${error instanceof Error ? error.message : String(error)}`);
-} finally {
-  cleanUpSync();
-}
+await runBench('bench:site', main);
