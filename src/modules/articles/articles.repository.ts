@@ -16,7 +16,7 @@ export interface PublishedFilter {
  * `search_vector` (a few kilobytes of text per article), which readers' pages never use but would transfer
  * and parse on every cold render.
  */
-const articleColumns = [
+export const articleColumns = [
   'articles.id', 'articles.slug', 'articles.title', 'articles.standfirst', 'articles.body_markdown', 'articles.body_html', 'articles.body_text',
   'articles.status', 'articles.feature_image_id', 'articles.video_id', 'articles.video_caption', 'articles.seo_title', 'articles.seo_description',
   'articles.correction_note', 'articles.scheduled_at', 'articles.published_at', 'articles.updated_at', 'articles.created_at', 'articles.revision',
