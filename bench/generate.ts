@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { createDb, type Db } from '../src/db/index.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { renderArticleBody } from '../src/modules/articles/articles.body.ts';
 import { newArticleRow } from '../src/modules/articles/articles.fixtures.ts';
 import { insertConsentEvents, insertSubscribers } from '../src/modules/subscribers/subscribers.repository.ts';
 import { getOrCreateSecretKey } from '../src/modules/settings/secret.ts';
@@ -119,29 +120,87 @@ async function inBatches(db: Db, count: number, options: GenerateOptions, defaul
   }
 }
 
+/** Tags and authors the generated articles are filed under, so that archives have deep pages as a real site's do. */
+export interface Taxonomy {
+  /** `bench-topic-<k>`: each article has one to three, the first tags far more often than the last (Zipf). */
+  tags: number;
+  /** `bench-author-<k>`: each article has one byline, every eighth a second one. */
+  authors: number;
+}
+
+const defaultTaxonomy: Taxonomy = { tags: 24, authors: 12 };
+
 /**
  * Inserts `count` articles, `bench-article-<n>` (title 5–11 words, standfirst 18–30, body 3–5 paragraphs of
- * 40–70 words; every 50th a draft, the rest published half an hour apart from 2020-01-01). The search index
- * follows through the migration's triggers (SQLite) or generated column (PostgreSQL), as in production.
+ * 40–70 words, stored rendered as a save would; every 50th a draft, the rest published half an hour apart from
+ * 2020-01-01), each with tags and authors (`taxonomy`; `false` for none). The search index follows through the
+ * migration's triggers (SQLite) or generated column (PostgreSQL), as in production. Tags and authors are made
+ * once, so a second run adds articles to the same ones.
  */
-export async function generateArticles(db: Db, count: number, options: GenerateOptions & { corpus?: Corpus } = {}): Promise<void> {
+export async function generateArticles(db: Db, count: number, options: GenerateOptions & { corpus?: Corpus; taxonomy?: Taxonomy | false; firstNumber?: number } = {}): Promise<void> {
   const corpus = options.corpus ?? createCorpus();
+  const taxonomy = options.taxonomy ?? defaultTaxonomy;
+  const first = options.firstNumber ?? 0;
   const start = Date.parse('2020-01-01T00:00:00.000Z');
+  const people = taxonomy ? await benchTaxonomy(db, taxonomy) : undefined;
+  // A source of its own, so the articles' text is the same with or without a taxonomy.
+  const random = randomSource(7);
+  const pickTag = zipfSampler(taxonomy ? taxonomy.tags : 1, random, 1);
+  const pickAuthor = zipfSampler(taxonomy ? taxonomy.authors : 1, random, 1);
   await inBatches(db, count, options, { batchSize: 500 }, async (trx, from, to) => {
     const rows = [];
-    for (let i = from; i < to; i++) {
+    for (let i = first + from; i < first + to; i++) {
       const at = new Date(start + i * 1_800_000).toISOString();
       const paragraphs = 3 + Math.floor(corpus.random() * 3);
       const body = Array.from({ length: paragraphs }, () => `${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)}`).join('\n\n');
       rows.push(
         newArticleRow(
-          { slug: `bench-article-${i}`, title: corpus.sentence(5, 11).slice(0, -1), standfirst: corpus.sentence(18, 30), body_markdown: body, status: i % 50 === 0 ? 'draft' : 'published' },
+          {
+            slug: `bench-article-${i}`,
+            title: corpus.sentence(5, 11).slice(0, -1),
+            standfirst: corpus.sentence(18, 30),
+            body_markdown: body,
+            // As the editor stores it on save (articles.body.ts).
+            ...renderArticleBody(body),
+            status: i % 50 === 0 ? 'draft' : 'published',
+          },
           at,
         ),
       );
     }
-    await trx.insertInto('articles').values(rows).execute();
+    const inserted = await trx.insertInto('articles').values(rows).returning(['id', 'slug']).execute();
+    if (!people) return;
+    const tags = [];
+    const authors = [];
+    for (const { id, slug } of inserted.sort((a, b) => a.id - b.id)) {
+      const tagIds = [...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => people.tags[pickTag()] ?? 0))];
+      tags.push(...tagIds.map((tag_id, position) => ({ article_id: id, tag_id, position })));
+      const authorIds = [...new Set([people.authors[pickAuthor()] ?? 0, ...(Number(slug.slice('bench-article-'.length)) % 8 === 0 ? [people.authors[pickAuthor()] ?? 0] : [])])];
+      authors.push(...authorIds.map((author_id, position) => ({ article_id: id, author_id, position })));
+    }
+    await trx.insertInto('article_tags').values(tags).execute();
+    await trx.insertInto('article_authors').values(authors).execute();
   });
+}
+
+/** The generated tags' and authors' ids, in number order, creating those not there yet. */
+async function benchTaxonomy(db: Db, taxonomy: Taxonomy): Promise<{ tags: number[]; authors: number[] }> {
+  const at = '2020-01-01T00:00:00.000Z';
+  const tagSlugs = Array.from({ length: taxonomy.tags }, (_, k) => `bench-topic-${k}`);
+  const authorSlugs = Array.from({ length: taxonomy.authors }, (_, k) => `bench-author-${k}`);
+  await db
+    .insertInto('tags')
+    .values(tagSlugs.map((slug, k) => ({ slug, name: `Bench topic ${k}`, description: '', created_at: at })))
+    .onConflict((oc) => oc.column('slug').doNothing())
+    .execute();
+  await db
+    .insertInto('authors')
+    .values(authorSlugs.map((slug, k) => ({ slug, name: `Bench Author ${k}`, bio: '', email: null, avatar_media_id: null, created_at: at })))
+    .onConflict((oc) => oc.column('slug').doNothing())
+    .execute();
+  const tags = new Map((await db.selectFrom('tags').select(['id', 'slug']).where('slug', 'in', tagSlugs).execute()).map((t) => [t.slug, t.id]));
+  const authors = new Map((await db.selectFrom('authors').select(['id', 'slug']).where('slug', 'in', authorSlugs).execute()).map((a) => [a.slug, a.id]));
+  return { tags: tagSlugs.map((slug) => tags.get(slug) ?? 0), authors: authorSlugs.map((slug) => authors.get(slug) ?? 0) };
 }
 
 /** The address of generated subscriber `n`. */
@@ -185,7 +244,11 @@ async function main(argv: string[]): Promise<number> {
     await migrateToLatest(db);
     const started = performance.now();
     const onProgress = (done: number) => process.stderr.write(`  ${done.toLocaleString('en')} ${what}…\n`);
-    if (what === 'articles') await generateArticles(db, count, { onProgress });
+    if (what === 'articles') {
+      // Continue the numbering after any generated articles already there, so a second run adds more.
+      const existing = await db.selectFrom('articles').select((eb) => eb.fn.countAll<number>().as('n')).where('slug', 'like', 'bench-article-%').executeTakeFirstOrThrow();
+      await generateArticles(db, count, { onProgress, firstNumber: Number(existing.n) });
+    }
     else {
       // Continue the numbering after any generated subscribers already there, so a second run adds more.
       const existing = await db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -93,6 +93,28 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Running a bench.
+
+/** A bad command-line argument: the bench exits 2 with the message, no stack trace. */
+export class UsageError extends Error {}
+
+/**
+ * Runs a bench's `main` and sets the exit code: its own, 2 for bad arguments (a UsageError or parseArgs'),
+ * 1 for any other failure (the message only); children and temporary folders are cleaned up either way.
+ */
+export async function runBench(name: string, main: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    const badArguments = error instanceof UsageError || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
+    process.exitCode = badArguments ? 2 : 1;
+    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    cleanUpSync();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Small helpers.
 
 export function findExecutable(name: string, preferred: string[] = []): string | undefined {
@@ -267,4 +289,54 @@ export function sampleRss(pid: number, everyMs = 100): { stop: () => { peakBytes
 export function machineLine(): string {
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
   return `${availableParallelism()} × ${model}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// wrk.
+
+export interface WrkResult {
+  requestsPerSec: number;
+  p50Ms: number;
+  p75Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  requests: number;
+  transferPerSec: string;
+  socketErrors: { connect: number; read: number; write: number; timeout: number };
+  non2xx3xx: number;
+  command: string;
+}
+
+const timeUnitsMs: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses wrk 4's report (`--latency` adds the "Latency Distribution" block). */
+export function parseWrk(report: string, command: string): WrkResult {
+  const number = (pattern: RegExp, what: string): RegExpExecArray => {
+    const match = pattern.exec(report);
+    if (!match) throw new Error(`could not find ${what} in wrk's report:\n${report}`);
+    return match;
+  };
+  const percentile = (p: number): number => {
+    const match = number(new RegExp(`^\\s*${p}(?:\\.0+)?%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm'), `the ${p}% latency`);
+    return Number(match[1]) * (timeUnitsMs[match[2] ?? ''] ?? Number.NaN);
+  };
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(report);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(report);
+  return {
+    requestsPerSec: Number(number(/^Requests\/sec:\s+([\d.]+)/m, 'Requests/sec')[1]),
+    p50Ms: percentile(50),
+    p75Ms: percentile(75),
+    p90Ms: percentile(90),
+    p99Ms: percentile(99),
+    requests: Number(number(/(\d+) requests in /, 'the request count')[1]),
+    transferPerSec: number(/^Transfer\/sec:\s+(\S+)/m, 'Transfer/sec')[1] ?? '',
+    socketErrors: {
+      connect: Number(errors?.[1] ?? 0),
+      read: Number(errors?.[2] ?? 0),
+      write: Number(errors?.[3] ?? 0),
+      timeout: Number(errors?.[4] ?? 0),
+    },
+    non2xx3xx: Number(non2xx?.[1] ?? 0),
+    command,
+  };
 }

@@ -1,5 +1,6 @@
 // Data for `npm run bench:newsletter`: an issue of about 30 KB of HTML (the subscribers come from bench/generate.ts).
 import type { Db } from '../src/db/index.ts';
+import { renderArticleBody } from '../src/modules/articles/articles.body.ts';
 import type { ArticleView } from '../src/modules/articles/articles.service.ts';
 import { type ComposedIssue, composeIssue } from '../src/modules/newsletters/newsletters.compose.ts';
 import { insertIssue } from '../src/modules/newsletters/newsletters.repository.ts';
@@ -18,23 +19,29 @@ export async function createBenchIssue(db: Db, siteUrl: string, htmlBytes = 30_0
 
 /** The issue createBenchIssue stores, composed without a database (the bench measures its message size first). */
 export function composeBenchIssue(siteUrl: string, htmlBytes = 30_000): ComposedIssue {
-  const article = (paragraphs: number): ArticleView => ({
-    id: 1,
-    slug: 'harbour-ferry-survives-winter-vote',
-    title: 'Harbour ferry survives the winter vote',
-    standfirst: 'Islanders packed the chamber; the council listened, and the ferry keeps its timetable until spring.',
-    bodyMarkdown: Array.from({ length: paragraphs }, (_, i) => `${i % 6 === 5 ? '## A heading in the story\n\n' : ''}${paragraph}`).join('\n\n'),
-    publishedAt: new Date().toISOString(),
-    updatedAt: new Date().toISOString(),
-    correctionNote: null,
-    seoTitle: null,
-    seoDescription: null,
-    authors: [],
-    tags: [],
-    image: null,
-    video: null,
-    videoCaption: null,
-  });
+  const article = (paragraphs: number): ArticleView => {
+    const bodyMarkdown = Array.from({ length: paragraphs }, (_, i) => `${i % 6 === 5 ? '## A heading in the story\n\n' : ''}${paragraph}`).join('\n\n');
+    const { body_html, body_text } = renderArticleBody(bodyMarkdown);
+    return {
+      id: 1,
+      slug: 'harbour-ferry-survives-winter-vote',
+      title: 'Harbour ferry survives the winter vote',
+      standfirst: 'Islanders packed the chamber; the council listened, and the ferry keeps its timetable until spring.',
+      bodyMarkdown,
+      bodyHtml: body_html,
+      bodyText: body_text,
+      publishedAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      correctionNote: null,
+      seoTitle: null,
+      seoDescription: null,
+      authors: [],
+      tags: [],
+      image: null,
+      video: null,
+      videoCaption: null,
+    };
+  };
   let paragraphs = 10;
   let composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', language: 'en', siteUrl, articles: [article(paragraphs)] });
   while (Buffer.byteLength(composed.html) < htmlBytes) {

@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  cleanUpSync,
+  runBench,
+  UsageError,
   cpuBusyShare,
   findExecutable,
   freePort,
@@ -28,6 +29,8 @@ import {
   versionOf,
   waitUntilAnswering,
   type HttpResponse,
+  parseWrk,
+  type WrkResult,
 } from './harness.ts';
 import { topSelfTime } from './site-profile.ts';
 
@@ -107,7 +110,6 @@ function parseOptions(argv: string[]): Options | undefined {
   };
 }
 
-class UsageError extends Error {}
 
 function parseDatabase(value: string): Options['database'] {
   if (value !== 'sqlite' && value !== 'postgres') throw new UsageError(`--database must be sqlite or postgres, not ${JSON.stringify(value)}`);
@@ -116,53 +118,6 @@ function parseDatabase(value: string): Options['database'] {
 
 // ---------------------------------------------------------------------------------------------------------
 // wrk.
-
-interface WrkResult {
-  requestsPerSec: number;
-  p50Ms: number;
-  p75Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  requests: number;
-  transferPerSec: string;
-  socketErrors: { connect: number; read: number; write: number; timeout: number };
-  non2xx3xx: number;
-  command: string;
-}
-
-const timeUnitsMs: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses wrk 4's report (`--latency` adds the "Latency Distribution" block). */
-export function parseWrk(report: string, command: string): WrkResult {
-  const number = (pattern: RegExp, what: string): RegExpExecArray => {
-    const match = pattern.exec(report);
-    if (!match) throw new Error(`could not find ${what} in wrk's report:\n${report}`);
-    return match;
-  };
-  const percentile = (p: number): number => {
-    const match = number(new RegExp(`^\\s*${p}(?:\\.0+)?%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm'), `the ${p}% latency`);
-    return Number(match[1]) * (timeUnitsMs[match[2] ?? ''] ?? Number.NaN);
-  };
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(report);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(report);
-  return {
-    requestsPerSec: Number(number(/^Requests\/sec:\s+([\d.]+)/m, 'Requests/sec')[1]),
-    p50Ms: percentile(50),
-    p75Ms: percentile(75),
-    p90Ms: percentile(90),
-    p99Ms: percentile(99),
-    requests: Number(number(/(\d+) requests in /, 'the request count')[1]),
-    transferPerSec: number(/^Transfer\/sec:\s+(\S+)/m, 'Transfer/sec')[1] ?? '',
-    socketErrors: {
-      connect: Number(errors?.[1] ?? 0),
-      read: Number(errors?.[2] ?? 0),
-      write: Number(errors?.[3] ?? 0),
-      timeout: Number(errors?.[4] ?? 0),
-    },
-    non2xx3xx: Number(non2xx?.[1] ?? 0),
-    command,
-  };
-}
 
 async function runWrk(wrk: string, url: string, options: Options, durationS: number, latency: boolean): Promise<string> {
   const args = [`-t${options.threads}`, `-c${options.connections}`, `-d${durationS}s`, ...(latency ? ['--latency'] : []), url];
@@ -422,12 +377,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  const badArguments = error instanceof UsageError || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
-  process.exitCode = badArguments ? 2 : 1;
-  console.error(`bench:site: ${error instanceof Error ? error.message : String(error)}`);
-} finally {
-  cleanUpSync();
-}
+await runBench('bench:site', main);

@@ -9,7 +9,7 @@ import { healthRoutes } from './modules/health/index.ts';
 import { createReadinessCheck } from './modules/health/index.ts';
 import { createMailTransport, type MailTransport } from './modules/mail/index.ts';
 import { articleRoutes } from './modules/articles/index.ts';
-import { ArticleEditor } from './modules/articles/index.ts';
+import { ArchiveIndex, ArticleEditor } from './modules/articles/index.ts';
 import { mediaRoutes } from './modules/media/index.ts';
 import { createMediaStorage, type MediaStorage } from './modules/media/index.ts';
 import { mediaNewsroomRoutes } from './modules/media/index.ts';
@@ -36,7 +36,7 @@ import { subscriberNewsroomRoutes } from './modules/subscribers/index.ts';
 import { UserService } from './modules/users/index.ts';
 import { type ContentChanges, createContentChanges } from './content-changes/content-changes.ts';
 import { PageCache } from './http/page-cache.ts';
-import { fallbackSiteContext, loadSiteContext } from './site/site-context.ts';
+import { fallbackSiteContext, SiteContextSource } from './site/site-context.ts';
 import { RedirectSignal, siteRoutes } from './site/site.routes.ts';
 import { StaticAssets } from './ui/static-assets.ts';
 import { errorPage } from './site/site.pages.ts';
@@ -110,10 +110,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const securityHeaders = withMediaOrigin(baseSecurityHeaders, config.media.publicUrl);
   const now = deps.now ?? (() => new Date());
   const assets = new StaticAssets();
-  const pages = new PageCache({ extraHeaders: securityHeaders });
+  const pages = new PageCache({ extraHeaders: securityHeaders, maxBytes: config.pageCacheBytes });
   const contentChanges =
     deps.contentChanges ?? createContentChanges({ db, dialect: db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite' });
   contentChanges.subscribe(() => pages.invalidate());
+  // The archive's page lists are made from the same content as the pages, and dropped with them.
+  const archive = new ArchiveIndex(db);
+  pages.onInvalidate(() => archive.invalidate());
+  const contexts = new SiteContextSource(db, config.siteUrl, assets);
+  pages.onInvalidate(() => contexts.invalidate());
   /** Give this to every module that changes what readers see (see App.contentChanged). */
   const contentChanged = () => contentChanges.contentChanged();
   const logger = deps.logger ?? false;
@@ -165,7 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const renderErrorPage = async (status: number, message: string): Promise<string> => {
     try {
-      return errorPage(await loadSiteContext(db, config.siteUrl, assets, now()), status, message);
+      return errorPage(await contexts.load(now()), status, message);
     } catch {
       return errorPage(fallbackSiteContext(config.siteUrl, assets), status, message);
     }
@@ -230,8 +235,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setNotFoundHandler((request, reply) => sendError(request, reply, 'page.not_found'));
 
   /** The publication's settings, sections and assets, as every page (public or newsroom) is rendered with. */
-  const site = () => loadSiteContext(db, config.siteUrl, assets, now());
-  await app.register(siteRoutes, { db, siteUrl: config.siteUrl, pages, assets, now });
+  const site = () => contexts.load(now());
+  await app.register(siteRoutes, { db, siteUrl: config.siteUrl, pages, archive, contexts, assets, now });
   await app.register(searchRoutes, { site, db });
   const storage = deps.storage ?? (await createMediaStorage(config));
   if (!deps.storage) app.addHook('onClose', () => storage.close?.());

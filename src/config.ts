@@ -66,6 +66,7 @@ const environmentSchema = z.object({
     .optional(),
   MEDIA_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1_000_000).max(100_000_000).default(50_000_000),
   MEDIA_IMAGE_JOBS_PER_USER: z.coerce.number().int().min(1).max(16).default(2),
+  PAGE_CACHE_MB: z.coerce.number().int().min(1).max(65_536).default(32),
   TEST_CLOCK_FILE: z.string().min(1).optional(),
   BOUNCE_ADDRESS: z
     .string()
@@ -178,6 +179,11 @@ const environmentDocs: { readonly [Name in keyof typeof environmentSchema.shape]
     description: 'Where bounces go (VERP): each newsletter message is sent with the envelope sender (`MAIL FROM`, which becomes `Return-Path`) `<local>+<tag>@<domain>`, the tag naming that one delivery and signed with the secret key, so a bounce or complaint is tied to its delivery and a forged tag is never acted on. `From:` stays `MAIL_FROM`. Deliver the address and its `+` variants to `gazette bounces ingest` (see docs/operations.md).',
   },
   BOUNCE_SOFT_LIMIT: { group: 'Mail', description: 'Soft bounces (mailbox full, greylisting given up, a block, a delay notice…) of different deliveries within 30 days after which an address is suppressed. A hard bounce (no such mailbox or domain) suppresses at once; a complaint unsubscribes and suppresses at once.' },
+  PAGE_CACHE_MB: {
+    group: 'Web server',
+    values: 'megabytes, 1–65536',
+    description: 'Memory each web process keeps for rendered public pages, their gzip and brotli forms counted. Past it the least recently used page is dropped, one at a time. 32 MB holds about two thousand article pages with their brotli form; more helps only when readers spread over more pages than that within five minutes (a page is re-rendered at least that often).',
+  },
   TEST_CLOCK_FILE: {
     group: 'Several processes',
     values: 'file path',
@@ -281,6 +287,8 @@ export interface Config {
    * Fastify's `trustProxy`: false (nobody; the default), true (any), a hop count, or addresses/CIDRs.
    */
   readonly trustProxy: boolean | number | readonly string[];
+  /** Bytes of rendered pages (compressed forms included) each web process keeps in memory (PAGE_CACHE_MB). */
+  readonly pageCacheBytes: number;
   /** Tests only (NODE_ENV=test): a file whose number of milliseconds moves the process's clock (src/clock.ts). */
   readonly testClockFile: string | null;
 }
@@ -355,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     uploadLimits: Object.freeze({ image: e.MEDIA_MAX_IMAGE_BYTES, video: e.MEDIA_MAX_VIDEO_BYTES, imagePixels: e.MEDIA_MAX_IMAGE_PIXELS, imageJobsPerUser: e.MEDIA_IMAGE_JOBS_PER_USER }),
     trustProxy: e.TRUST_PROXY === undefined ? false : (parseTrustProxy(e.TRUST_PROXY) ?? false),
+    pageCacheBytes: e.PAGE_CACHE_MB * 1024 * 1024,
     testClockFile: e.TEST_CLOCK_FILE === undefined ? null : path.resolve(e.TEST_CLOCK_FILE),
   });
 }

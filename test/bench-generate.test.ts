@@ -24,6 +24,13 @@ describeEachDatabase('bench/generate.ts', (dialect) => {
     assert.equal(rows.length, 1234);
     assert.equal(new Set(rows.map((r) => r.slug)).size, 1234);
     assert.equal(rows.filter((r) => r.status === 'draft').length, Math.ceil(1234 / 50));
+    // Filed under generated tags and authors, so archives have deep pages; a second run reuses them.
+    const tagged = await t.db.selectFrom('article_tags').select((eb) => eb.fn.count<number>('article_id').distinct().as('n')).executeTakeFirstOrThrow();
+    const bylined = await t.db.selectFrom('article_authors').select((eb) => eb.fn.count<number>('article_id').distinct().as('n')).executeTakeFirstOrThrow();
+    assert.deepEqual([Number(tagged.n), Number(bylined.n)], [1234, 1234]);
+    await generateArticles(t.db, 10, { firstNumber: 1234 });
+    assert.equal((await t.db.selectFrom('tags').select('id').execute()).length, 24);
+    assert.equal((await t.db.selectFrom('articles').select('id').execute()).length, 1244);
     // The search index follows the inserts: a generated article's own title finds it.
     const sample = rows[7];
     assert.ok(sample);

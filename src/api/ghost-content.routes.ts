@@ -6,7 +6,6 @@ import { type ArticleCondition, type ArticleOrderField, type ArticleView, listAu
 import type { AuthorWithCount, TagWithCount } from '../modules/articles/index.ts';
 import type { IntegrationService } from '../modules/integrations/index.ts';
 import { getSiteSettings } from '../modules/settings/index.ts';
-import { renderMarkdown } from '../ui/markdown.ts';
 import { GhostApiError, ghostErrorBody } from './ghost-errors.ts';
 import { matchesFilter, postCondition } from './ghost-filter.ts';
 
@@ -181,7 +180,8 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
   });
 
   const postObject = (v: ArticleView, include: Set<string>, formats: Set<string>) => {
-    const html = renderMarkdown(v.bodyMarkdown);
+    // Rendered and sanitised when the article was saved (articles.body.ts).
+    const html = v.bodyHtml;
     const text = plaintext(html);
     const words = text.split(/\s+/).filter(Boolean).length;
     const tags = v.tags.map((t) => tagObject({ ...t, posts: 0 }, new Set()));

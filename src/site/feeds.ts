@@ -1,5 +1,4 @@
 import type { ArticleView } from '../modules/articles/index.ts';
-import { renderMarkdown } from '../ui/markdown.ts';
 import type { SiteContext } from '../ui/layout.ts';
 
 /** The newest articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1, each with the full body. */
@@ -19,7 +18,7 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
   const entries = articles.map((a) => ({
     article: a,
     url: `${siteUrl}/articles/${a.slug}`,
-    html: renderMarkdown(a.bodyMarkdown),
+    html: a.bodyHtml,
     imageUrl: a.image ? siteUrl + a.image.url : undefined,
     video: a.video ? { url: siteUrl + a.video.url, type: a.video.mimeType, length: a.video.byteSize, seconds: a.video.durationSeconds } : undefined,
   }));

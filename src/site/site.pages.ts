@@ -2,7 +2,7 @@ import { html, raw } from '../ui/html.ts';
 import type { ArticlePage, ArticleView } from '../modules/articles/index.ts';
 import type { AuthorRow, TagRow } from '../modules/articles/index.ts';
 import type { LegalDocumentRow } from '../modules/legal/index.ts';
-import { markdownToText, renderMarkdown } from '../ui/markdown.ts';
+import { renderMarkdown } from '../ui/markdown.ts';
 import { articleHead, listingHead } from './structured-data.ts';
 import { image, pagination, signupBlock } from '../ui/components.ts';
 import { videoFigure } from '../ui/media-markup.ts';
@@ -55,7 +55,8 @@ ${pagination(basePath, listing.page, listing.pageCount)}`;
 export function articlePage(site: SiteContext, article: ArticleView): string {
   const { settings } = site;
   const path = `/articles/${article.slug}`;
-  const bodyHtml = raw(renderMarkdown(article.bodyMarkdown));
+  // Rendered and sanitised when the article was saved (articles.body.ts).
+  const bodyHtml = raw(article.bodyHtml);
   const updated = wasUpdated(article.publishedAt, article.updatedAt);
   const kicker = article.tags[0];
   const video = article.video;
@@ -69,7 +70,7 @@ export function articlePage(site: SiteContext, article: ArticleView): string {
       <p class="article__times">
         <span>Published <time datetime="${article.publishedAt}">${formatDateTime(article.publishedAt, settings.locale, settings.timeZone)}</time></span>
         ${updated ? html`<span class="article__updated">Updated <time datetime="${article.updatedAt}">${formatDateTime(article.updatedAt, settings.locale, settings.timeZone)}</time></span>` : ''}
-        <span>${readingMinutes(markdownToText(article.bodyMarkdown))} min read</span>
+        <span>${readingMinutes(article.bodyText)} min read</span>
       </p>
     </div>
   </header>
@@ -104,7 +105,7 @@ ${signupBlock(settings, { sourcePath: path })}`;
     site,
     {
       title: article.seoTitle ?? article.title,
-      description: article.seoDescription ?? (article.standfirst || markdownToText(article.bodyMarkdown).slice(0, 160)),
+      description: article.seoDescription ?? (article.standfirst || article.bodyText.slice(0, 160)),
       path,
       head: articleHead(site, article, path),
     },

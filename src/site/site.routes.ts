@@ -3,13 +3,14 @@ import { z } from 'zod';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../errors.ts';
 import { countPublishedArticles, listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from '../modules/articles/index.ts';
-import { getAuthor, getPublishedArticle, getPublishedPage, getTag, hydrateArticles } from '../modules/articles/index.ts';
+import { getAuthor, getPublishedArticle, getTag, hydrateArticles } from '../modules/articles/index.ts';
+import type { ArchiveIndex } from '../modules/articles/index.ts';
 import { getLegalDocument } from '../modules/legal/index.ts';
 import type { LegalKind } from '../modules/legal/index.ts';
 import { feedContentTypes, type FeedFormat, renderFeed } from './feeds.ts';
 import { sendNegotiated } from '../http/negotiation.ts';
 import type { PageCache } from '../http/page-cache.ts';
-import { loadSiteContext } from './site-context.ts';
+import type { SiteContextSource } from './site-context.ts';
 import {
   newsSitemapUrlLimit,
   pagesSitemapPath,
@@ -30,6 +31,10 @@ export interface SiteRoutesDeps {
   db: Db;
   siteUrl: string;
   pages: PageCache;
+  /** The home page's and each tag's and author's listing, paged without OFFSET. */
+  archive: ArchiveIndex;
+  /** Settings and sections, kept until content changes. */
+  contexts: SiteContextSource;
   assets: StaticAssets;
   /** The clock, so tests can place "now" (the news sitemap's two days). */
   now: () => Date;
@@ -61,13 +66,13 @@ function parseOr404<T>(schema: z.ZodType<T, string>, value: string | undefined):
 
 /** The reader's site: home, articles, tags, authors, legal documents, feeds, sitemaps, robots.txt. */
 export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<void> {
-  const { db, pages } = deps;
-  const context = () => loadSiteContext(db, deps.siteUrl, deps.assets, deps.now());
+  const { db, pages, archive } = deps;
+  const context = () => deps.contexts.load(deps.now());
   const html = (request: FastifyRequest, reply: FastifyReply, key: string, render: () => Promise<string>) =>
     pages.serve(request, reply, key, async () => ({ body: await render(), contentType: htmlType }));
 
   const home = async (request: FastifyRequest, reply: FastifyReply, page: number) =>
-    html(request, reply, `home:${page}`, async () => homePage(await context(), await getPublishedPage(db, {}, page)));
+    html(request, reply, `home:${page}`, async () => homePage(await context(), await archive.page({}, page)));
   app.get('/', (request, reply) => home(request, reply, 1));
   app.get<{ Params: { page: string } }>('/page/:page', (request, reply) => home(request, reply, parseOr404(pageNumberSchema, request.params.page)));
 
@@ -85,11 +90,11 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<
   const archives = {
     tags: async (slug: string, page: number) => {
       const tag = await getTag(db, slug);
-      return archivePage(await context(), { kind: 'tag', tag }, await getPublishedPage(db, { tagId: tag.id }, page));
+      return archivePage(await context(), { kind: 'tag', tag }, await archive.page({ tagId: tag.id }, page));
     },
     authors: async (slug: string, page: number) => {
       const author = await getAuthor(db, slug);
-      return archivePage(await context(), { kind: 'author', author }, await getPublishedPage(db, { authorId: author.id }, page));
+      return archivePage(await context(), { kind: 'author', author }, await archive.page({ authorId: author.id }, page));
     },
   };
   for (const [section, render] of Object.entries(archives)) {

@@ -1,6 +1,5 @@
 import { html, type SafeHtml } from '../ui/html.ts';
 import type { ArticlePage, ArticleView } from '../modules/articles/index.ts';
-import { markdownToText } from '../ui/markdown.ts';
 import { isoDuration } from '../ui/format.ts';
 import { jsonLdScript, openGraphLocale, type SiteContext } from '../ui/layout.ts';
 
@@ -18,7 +17,7 @@ function publisher(site: SiteContext): Record<string, unknown> {
 /** schema.org NewsArticle (with its VideoObject), Open Graph and Twitter card tags for an article page. */
 export function articleHead(site: SiteContext, article: ArticleView, path: string): SafeHtml {
   const url = site.siteUrl + path;
-  const description = article.seoDescription ?? (article.standfirst || markdownToText(article.bodyMarkdown).slice(0, 200));
+  const description = article.seoDescription ?? (article.standfirst || article.bodyText.slice(0, 200));
   const imageUrl = article.image ? site.siteUrl + article.image.url : undefined;
   const video = article.video;
   const videoObject = video

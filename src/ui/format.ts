@@ -43,8 +43,21 @@ export function clockDuration(seconds: number): string {
 
 /** Minutes to read at about 230 words a minute, at least one. */
 export function readingMinutes(text: string): number {
-  const words = text.split(/\s+/).filter(Boolean).length;
+  // Counted in place (a word starts where whitespace ends): a split would allocate every word of the body.
+  let words = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const space = isSpace(text.charCodeAt(i));
+    if (!space && !inWord) words++;
+    inWord = !space;
+  }
   return Math.max(1, Math.round(words / 230));
+}
+
+/** What `\s` matches in a regular expression (ECMAScript WhiteSpace and LineTerminator). */
+function isSpace(code: number): boolean {
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return /\s/.test(String.fromCharCode(code));
 }
 
 /** An update is shown only when it came at least ten minutes after publication. */

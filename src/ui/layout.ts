@@ -144,13 +144,21 @@ ${main}
  * language (Unicode CLDR likely subtags, through Intl.Locale), since Open Graph wants language_TERRITORY.
  */
 export function openGraphLocale(locale: string): string {
-  try {
-    const full = new Intl.Locale(locale).maximize();
-    return full.region ? `${full.language}_${full.region}` : full.language;
-  } catch {
-    return 'en_US';
+  // Every page asks, with the one locale of the settings; maximize() looks the subtags up each time.
+  let found = openGraphLocales.get(locale);
+  if (found === undefined) {
+    try {
+      const full = new Intl.Locale(locale).maximize();
+      found = full.region ? `${full.language}_${full.region}` : full.language;
+    } catch {
+      found = 'en_US';
+    }
+    if (openGraphLocales.size < 100) openGraphLocales.set(locale, found);
   }
+  return found;
 }
+
+const openGraphLocales = new Map<string, string>();
 
 /** JSON for a `<script type="application/ld+json">`: `<` is escaped so text can never close the element. */
 export function jsonLdScript(data: unknown): SafeHtml {

@@ -105,15 +105,26 @@ export function rewriteCards(markdown: string, replace: (card: BodyCard) => stri
     .join('');
 }
 
-/** Renders one line of Markdown (a setting such as the consent label) allowing only emphasis and links. */
+/**
+ * Renders one line of Markdown (a setting such as the consent label) allowing only emphasis and links. Such
+ * lines are few and shown on every page, so each rendering is kept (a hundred at most).
+ */
 export function renderInlineMarkdown(markdown: string): string {
-  return sanitizeHtml(marked.parseInline(markdown) as string, {
-    allowedTags: ['a', 'em', 'strong'],
-    allowedAttributes: { a: ['href'] },
-    allowedSchemes: ['http', 'https', 'mailto'],
-    allowProtocolRelative: false,
-  });
+  let rendered = inlineRenderings.get(markdown);
+  if (rendered === undefined) {
+    rendered = sanitizeHtml(marked.parseInline(markdown) as string, {
+      allowedTags: ['a', 'em', 'strong'],
+      allowedAttributes: { a: ['href'] },
+      allowedSchemes: ['http', 'https', 'mailto'],
+      allowProtocolRelative: false,
+    });
+    if (inlineRenderings.size >= 100) inlineRenderings.clear();
+    inlineRenderings.set(markdown, rendered);
+  }
+  return rendered;
 }
+
+const inlineRenderings = new Map<string, string>();
 
 /** Plain text of a Markdown document, for descriptions and feeds' summaries. */
 export function markdownToText(markdown: string): string {

@@ -2,6 +2,7 @@ import { diffWordsWithSpace } from 'diff';
 import type { Db } from '../../db/index.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
 import { renderMarkdown } from '../../ui/markdown.ts';
+import { renderArticleBody } from './articles.body.ts';
 import { hasRole } from '../users/index.ts';
 import type { UserRow } from '../users/index.ts';
 import { CardProblem, checkCards } from './articles.cards.ts';
@@ -200,6 +201,8 @@ export class ArticleEditor {
       title: form.title,
       standfirst: form.standfirst,
       body_markdown: body,
+      // Rendered here, once per save, so that readers' pages only fill a template.
+      ...renderArticleBody(body),
       status,
       feature_image_id: form.feature_image_id,
       video_id: form.video_id,
@@ -333,6 +336,7 @@ export class ArticleEditor {
       title: revision.title,
       standfirst: revision.standfirst,
       body_markdown: revision.body_markdown,
+      ...renderArticleBody(revision.body_markdown),
       updated_at: now,
       ...(full
         ? {

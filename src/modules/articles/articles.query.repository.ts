@@ -1,5 +1,6 @@
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { Database, Db } from '../../db/index.ts';
+import { articleColumns } from './articles.repository.ts';
 import type { ArticleCondition, ArticleQuery } from './articles.query.ts';
 import type { ArticleRow } from './articles.table.ts';
 
@@ -62,7 +63,7 @@ function published(db: Db, where: ArticleCondition) {
 
 /** One page of published articles matching the query, and how many match in all. */
 export async function queryPublishedArticleRows(db: Db, query: ArticleQuery): Promise<{ rows: ArticleRow[]; total: number }> {
-  let select = published(db, query.where).selectAll('articles');
+  let select = published(db, query.where).select(articleColumns);
   for (const { field, direction } of query.order) select = select.orderBy(`articles.${field}`, direction);
   // A stable order whatever was asked, so pages never overlap.
   select = select.orderBy('articles.id', query.order[0]?.direction ?? 'desc');

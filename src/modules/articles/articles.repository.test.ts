@@ -13,8 +13,10 @@ import {
   listAuthorsWithArticles,
   listPublishedArticles,
   listTagsInUse,
+  storeRenderedBody,
 } from './articles.repository.ts';
-import { getPublishedPage } from './articles.service.ts';
+import { ArchiveIndex } from './articles.archive.ts';
+import { type ArticleView, getPublishedArticle } from './articles.service.ts';
 
 describeEachDatabase('articles repository', (dialect) => {
   let t: TestDatabase;
@@ -51,7 +53,7 @@ describeEachDatabase('articles repository', (dialect) => {
     const since = new Date(now.getTime() - 48 * 3600_000).toISOString();
     const recent = await listPublishedArticles(t.db, { since }, 50, 0);
     assert.deepEqual(recent.map((r) => r.slug).sort(), demoArticles.filter((a) => a.hoursAgo <= 48).map((a) => a.slug).sort());
-    const page = await getPublishedPage(t.db, { tagId: tag.id }, 1);
+    const page = await new ArchiveIndex(t.db).page({ tagId: tag.id }, 1);
     assert.equal(page.total, byTag.length);
     assert.ok(page.articles.every((a) => a.tags.some((x) => x.slug === 'diplomacy')));
   });
@@ -72,6 +74,23 @@ describeEachDatabase('articles repository', (dialect) => {
     await t.db.insertInto('article_slug_redirects').values({ old_slug: 'old-headline', article_id: lead.id }).execute();
     assert.equal(await findRedirectedSlug(t.db, 'old-headline'), lead.slug);
     assert.equal(await findRedirectedSlug(t.db, 'never-was'), undefined);
+  });
+
+  it('stores a body rendered on first read once, and never over a save made meanwhile', async () => {
+    const lead = (await findPublishedArticleBySlug(t.db, demoArticles[0]!.slug))!;
+    assert.match(lead.body_html ?? '', /^<p>/, 'the seed stores rendered bodies');
+    await t.db.updateTable('articles').set({ body_html: null, body_text: null }).where('id', '=', lead.id).execute();
+    const read = (await getPublishedArticle(t.db, lead.slug)) as { article: ArticleView };
+    assert.equal(read.article.bodyHtml, lead.body_html);
+    const stored = (await findPublishedArticleBySlug(t.db, lead.slug))!;
+    assert.equal(stored.body_html, lead.body_html);
+    assert.equal(stored.body_text, lead.body_text);
+    assert.equal(stored.revision, lead.revision, 'storing the rendering is not an edit');
+    // A rendering of an older revision never lands over what a save stored.
+    await t.db.updateTable('articles').set({ body_html: null, revision: lead.revision + 1 }).where('id', '=', lead.id).execute();
+    await storeRenderedBody(t.db, lead.id, lead.revision, { body_html: '<p>stale</p>', body_text: 'stale' });
+    assert.equal((await findPublishedArticleBySlug(t.db, lead.slug))!.body_html, null);
+    await t.db.updateTable('articles').set({ body_html: lead.body_html }).where('id', '=', lead.id).execute();
   });
 
   it('never seeds a database that already has content', async () => {

@@ -3,16 +3,15 @@ import { AppError } from '../../errors.ts';
 import { findMediaByIds, findVariantsOfMedia } from '../media/index.ts';
 import { type MediaView, type VideoView, toMediaView, toVideoView } from '../media/index.ts';
 import {
-  countPublishedArticles,
   findAuthorBySlug,
   findAuthorsOfArticles,
   findPublishedArticleBySlug,
   findRedirectedSlug,
   findTagBySlug,
   findTagsOfArticles,
-  listPublishedArticles,
-  type PublishedFilter,
+  storeRenderedBody,
 } from './articles.repository.ts';
+import { type RenderedBody, renderArticleBody } from './articles.body.ts';
 import type { ArticleRow, ArticleStatus, AuthorRow, TagRow } from './articles.table.ts';
 import { countArticlesByStatus } from './articles.editor.repository.ts';
 
@@ -23,6 +22,10 @@ export interface ArticleView {
   title: string;
   standfirst: string;
   bodyMarkdown: string;
+  /** The body as sanitised HTML, rendered when the article was saved. */
+  readonly bodyHtml: string;
+  /** The body as plain text (descriptions, reading time). */
+  readonly bodyText: string;
   publishedAt: string;
   /** Shown as "Updated" only when it is meaningfully later than publication. */
   updatedAt: string;
@@ -66,12 +69,19 @@ export async function hydrateArticles(db: Db, rows: readonly ArticleRow[]): Prom
     const videoRow = row.video_id === null ? undefined : media.get(row.video_id);
     const imageRow = row.feature_image_id === null ? undefined : media.get(row.feature_image_id);
     const video = videoRow ? toVideoView(videoRow, media, variants) : null;
+    const body = storedBody(row);
     return {
       id: row.id,
       slug: row.slug,
       title: row.title,
       standfirst: row.standfirst,
       bodyMarkdown: row.body_markdown,
+      get bodyHtml() {
+        return body().body_html;
+      },
+      get bodyText() {
+        return body().body_text;
+      },
       publishedAt: row.published_at ?? row.created_at,
       updatedAt: row.updated_at,
       correctionNote: row.correction_note,
@@ -86,19 +96,25 @@ export async function hydrateArticles(db: Db, rows: readonly ArticleRow[]): Prom
   });
 }
 
-/** One page of published articles, newest first; a page past the end is a 404. */
-export async function getPublishedPage(db: Db, filter: PublishedFilter, page: number, perPage = articlesPerPage): Promise<ArticlePage> {
-  const total = await countPublishedArticles(db, filter);
-  const pageCount = Math.max(1, Math.ceil(total / perPage));
-  if (page > pageCount) throw new AppError('page.not_found');
-  const rows = await listPublishedArticles(db, filter, perPage, (page - 1) * perPage);
-  return { articles: await hydrateArticles(db, rows), page, pageCount, total };
+/**
+ * The body stored with the row; rendered on first use for a row written before bodies were rendered at save
+ * (or read without those columns, as search results are, which never show the body).
+ */
+function storedBody(row: ArticleRow): () => RenderedBody {
+  let body: RenderedBody | undefined;
+  return () => (body ??= row.body_html != null && row.body_text != null ? { body_html: row.body_html, body_text: row.body_text } : renderArticleBody(row.body_markdown));
 }
 
 /** The published article at `slug`, or where an old slug now points (`redirectTo`). */
 export async function getPublishedArticle(db: Db, slug: string): Promise<{ article: ArticleView } | { redirectTo: string }> {
-  const row = await findPublishedArticleBySlug(db, slug);
+  let row = await findPublishedArticleBySlug(db, slug);
   if (row) {
+    if (row.body_html === null || row.body_text === null) {
+      // Written before bodies were rendered at save: render it now, and once for good.
+      const body = renderArticleBody(row.body_markdown);
+      await storeRenderedBody(db, row.id, row.revision, body);
+      row = { ...row, ...body };
+    }
     const [article] = await hydrateArticles(db, [row]);
     if (article) return { article };
   }

@@ -27,6 +27,12 @@ export interface ArticlesTable {
   title: string;
   standfirst: string;
   body_markdown: string;
+  /**
+   * The body rendered from `body_markdown` when the article was saved (articles.body.ts): sanitised HTML and
+   * its plain text. Null until first read for rows older than that (then rendered and stored).
+   */
+  body_html: string | null;
+  body_text: string | null;
   status: ArticleStatus;
   feature_image_id: number | null;
   video_id: number | null;

@@ -1,5 +1,5 @@
 import { escapeHtml, html, raw } from '../../ui/html.ts';
-import { markdownToText, renderMarkdown } from '../../ui/markdown.ts';
+import { markdownToText } from '../../ui/markdown.ts';
 import type { ArticleView } from '../articles/index.ts';
 
 /**
@@ -57,7 +57,7 @@ export function composeIssue(input: ComposeInput): ComposedIssue {
 
   const sections = input.articles.map((article, index) => {
     const full = index === 0;
-    const bodyHtml = full ? absolutise(renderMarkdown(article.bodyMarkdown), input.siteUrl) : firstParagraph(renderMarkdown(article.bodyMarkdown), input.siteUrl);
+    const bodyHtml = full ? absolutise(article.bodyHtml, input.siteUrl) : firstParagraph(article.bodyHtml, input.siteUrl);
     const image = full && article.image && article.image.mimeType.startsWith('image/')
       ? html`<img src="${absoluteUrl(article.image.url, input.siteUrl)}" alt="${article.image.alt}" width="560" style="display:block;width:100%;max-width:560px;height:auto;border:0;margin:0 0 16px">`
       : '';

@@ -39,7 +39,8 @@ describe('mail as receivers get it (a real SMTP server, parsed by mailparser)', 
     const article = await site.db.selectFrom('articles').select('body_markdown').where('slug', '=', slug).executeTakeFirstOrThrow();
     await site.db
       .updateTable('articles')
-      .set({ body_markdown: `${article.body_markdown}\n\n<img src="/media/map.png" alt="The valley" width="1600" height="900">\n\n![The ridge](/media/ridge.png)\n` })
+      // Written past the editor: the stored rendering is cleared, so it is rendered again on first read.
+      .set({ body_markdown: `${article.body_markdown}\n\n<img src="/media/map.png" alt="The valley" width="1600" height="900">\n\n![The ridge](/media/ridge.png)\n`, body_html: null, body_text: null })
       .where('slug', '=', slug)
       .execute();
     await insertSubscribers(site.db, 2, 'confirmed', 'bulk');

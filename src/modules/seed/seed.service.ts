@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../../db/index.ts';
-import { hasAnyContent } from '../articles/index.ts';
+import { hasAnyContent, renderArticleBody } from '../articles/index.ts';
 import { publishLegalDocument } from '../legal/index.ts';
 import { insertMedia } from '../media/index.ts';
 import { mediaUrl } from '../media/index.ts';
@@ -134,6 +134,7 @@ async function insertDemoRows(db: Db, stored: StoredFiles, hoursAgo: (hours: num
           title: article.title,
           standfirst: article.standfirst,
           body_markdown: article.bodyMarkdown,
+          ...renderArticleBody(article.bodyMarkdown),
           status: 'published',
           feature_image_id: imageId,
           video_id: videoId,
