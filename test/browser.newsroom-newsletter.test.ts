@@ -13,7 +13,7 @@ import { createMailTransport, type MailTransport } from '../src/modules/mail/mai
 import { insertSubscribers } from '../src/modules/newsletters/newsletters.fixtures.ts';
 import { UserService } from '../src/modules/users/users.service.ts';
 import { type BackgroundWork, startBackgroundWork } from '../src/worker.ts';
-import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, type ViewportName } from './helpers/browser.ts';
+import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, type StorageState, type ViewportName } from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 import { startTestSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
@@ -148,30 +148,30 @@ describe('the newsroom newsletter screens in Chromium', () => {
       { name: 'users', path: '/newsroom/users', admin: true },
     ];
     const found: string[] = [];
-    // Each role signs in once; the four screen and colour combinations reuse its session cookie.
-    const sessionOf = async (email: string) => {
-      const context = await newContext(browser);
-      try {
-        await signIn(context, email);
-        return await context.storageState();
-      } finally {
-        await context.close();
-      }
-    };
-    const sessions = { editor: await sessionOf('editor@example.com'), admin: await sessionOf('admin@example.com') };
+    // Dark mode on the screens with charts and status colours; light on every screen.
+    const darkScreens = ['subscribers', 'newsletters', 'issue', 'legal'];
+    // Each role signs in once, on the phone; the desktop reuses its session cookie. Dark mode is switched on
+    // the page already loaded: the stylesheets follow prefers-color-scheme alone, no script reads it.
+    const sessions: { editor?: StorageState; admin?: StorageState } = {};
     for (const viewport of ['phone', 'desktop'] as ViewportName[]) {
-      for (const colorScheme of ['light', 'dark'] as const) {
-        const contexts = {
-          editor: await newContext(browser, { viewport, colorScheme, withAxe: true, storageState: sessions.editor }),
-          admin: await newContext(browser, { viewport, colorScheme, withAxe: true, storageState: sessions.admin }),
+      const contexts = {
+        editor: await newContext(browser, { viewport, withAxe: true, storageState: sessions.editor }),
+        admin: await newContext(browser, { viewport, withAxe: true, storageState: sessions.admin }),
+      };
+      try {
+        const pages = {
+          editor: sessions.editor ? await contexts.editor.newPage() : await signIn(contexts.editor, 'editor@example.com'),
+          admin: sessions.admin ? await contexts.admin.newPage() : await signIn(contexts.admin, 'admin@example.com'),
         };
-        try {
-          const pages = { editor: await contexts.editor.newPage(), admin: await contexts.admin.newPage() };
-          // Dark mode on the screens with charts and status colours; light on every screen.
-          for (const screen of screens.filter((s) => colorScheme === 'light' || ['subscribers', 'newsletters', 'issue', 'legal'].includes(s.name))) {
-            const page = screen.admin ? pages.admin : pages.editor;
-            await page.goto(`${base}${screen.path}`);
-            assert.equal(new URL(page.url()).pathname, screen.path, `${screen.name} is shown to the signed-in ${screen.admin ? 'admin' : 'editor'}`);
+        sessions.editor ??= await contexts.editor.storageState();
+        sessions.admin ??= await contexts.admin.storageState();
+        for (const screen of screens) {
+          const page = screen.admin ? pages.admin : pages.editor;
+          await page.emulateMedia({ colorScheme: 'light' });
+          await page.goto(`${base}${screen.path}`);
+          assert.equal(new URL(page.url()).pathname, screen.path, `${screen.name} is shown to the signed-in ${screen.admin ? 'admin' : 'editor'}`);
+          for (const colorScheme of darkScreens.includes(screen.name) ? (['light', 'dark'] as const) : (['light'] as const)) {
+            await page.emulateMedia({ colorScheme });
             const serious = (await runAxe(page)).filter((f) => f.impact === 'serious' || f.impact === 'critical');
             if (serious.length > 0) found.push(`${screen.path} (${viewport}, ${colorScheme}):\n${describeFindings(serious)}`);
             if (viewport === 'phone') {
@@ -190,10 +190,10 @@ describe('the newsroom newsletter screens in Chromium', () => {
               await page.screenshot({ path: path.join(screenshotDir, `newsroom-newsletter-${screen.name}-${viewport}-${colorScheme}.png`), fullPage: true, scale: 'css', animations: 'disabled' });
             }
           }
-        } finally {
-          await contexts.editor.close();
-          await contexts.admin.close();
         }
+      } finally {
+        await contexts.editor.close();
+        await contexts.admin.close();
       }
     }
     assert.deepEqual(found, [], found.join('\n\n'));

@@ -124,22 +124,20 @@ describe('the public site in Chromium', () => {
     ];
     const context = await newContext(browser, { withAxe: true });
     try {
-      // Light and dark side by side, one tab each.
-      const failures = await Promise.all(
-        (['light', 'dark'] as const).map(async (colorScheme) => {
-          const page = await context.newPage();
+      // Each page loaded once and checked light, then dark: the stylesheet follows prefers-color-scheme alone.
+      const page = await context.newPage();
+      const found: string[] = [];
+      for (const [pagePath, status] of pages) {
+        await page.emulateMedia({ colorScheme: 'light' });
+        const response = await page.goto(base + pagePath);
+        assert.equal(response?.status(), status, `${pagePath} answered ${response?.status()}`);
+        for (const colorScheme of ['light', 'dark'] as const) {
           await page.emulateMedia({ colorScheme });
-          const found: string[] = [];
-          for (const [pagePath, status] of pages) {
-            const response = await page.goto(base + pagePath);
-            assert.equal(response?.status(), status, `${pagePath} answered ${response?.status()}`);
-            const serious = (await runAxe(page)).filter((f) => f.impact === 'serious' || f.impact === 'critical');
-            if (serious.length > 0) found.push(`${pagePath} (${colorScheme}):\n${describeFindings(serious)}`);
-          }
-          return found;
-        }),
-      );
-      assert.deepEqual(failures.flat(), [], `axe-core found problems:\n${failures.flat().join('\n')}`);
+          const serious = (await runAxe(page)).filter((f) => f.impact === 'serious' || f.impact === 'critical');
+          if (serious.length > 0) found.push(`${pagePath} (${colorScheme}):\n${describeFindings(serious)}`);
+        }
+      }
+      assert.deepEqual(found, [], `axe-core found problems:\n${found.join('\n')}`);
     } finally {
       await context.close();
     }
@@ -193,11 +191,12 @@ describe('the public site in Chromium', () => {
 
   it('sets the sign-up apart from the page, and turns dark in dark mode', async () => {
     const seen: Record<string, { body: number | null; text: number | null; signup: string; page: string }> = {};
-    for (const colorScheme of ['light', 'dark'] as const) {
-      const context = await newContext(browser, { colorScheme });
-      try {
-        const page = await context.newPage();
-        await page.goto(base + articlePath);
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      await page.goto(base + articlePath);
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
         const colours = await page.evaluate(() => ({
           page: getComputedStyle(document.body).backgroundColor,
           text: getComputedStyle(document.body).color,
@@ -206,9 +205,9 @@ describe('the public site in Chromium', () => {
         seen[colorScheme] = { body: luminance(colours.page), text: luminance(colours.text), signup: colours.signup, page: colours.page };
         assert.notEqual(luminance(colours.signup), null, `${colorScheme}: the sign-up block has no background of its own`);
         assert.notEqual(colours.signup, colours.page, `${colorScheme}: the sign-up block's background is the page's (${colours.page})`);
-      } finally {
-        await context.close();
       }
+    } finally {
+      await context.close();
     }
     const { light, dark } = seen;
     assert.ok(light?.body !== null && light?.body !== undefined && light.body > 0.8, `light page background is ${light?.page}`);
@@ -242,13 +241,11 @@ describe('the public site in Chromium', () => {
   it('saves full-page screenshots of home and article, phone and desktop, light and dark', async () => {
     // Only this test's own files are replaced: other browser tests write into the same folder at the same time.
     await mkdir(screenshotDir, { recursive: true });
-    const combinations = (['phone', 'desktop'] as const satisfies readonly ViewportName[]).flatMap((viewport) =>
-      (['light', 'dark'] as const).map((colorScheme) => ({ viewport, colorScheme })),
-    );
+    // One page per screen size; each page is loaded once and captured light, then dark.
     const written = (
       await Promise.all(
-        combinations.map(async ({ viewport, colorScheme }) => {
-          const context = await newContext(browser, { viewport, colorScheme });
+        (['phone', 'desktop'] as const satisfies readonly ViewportName[]).map(async (viewport) => {
+          const context = await newContext(browser, { viewport });
           try {
             const page = await context.newPage();
             const files: string[] = [];
@@ -256,13 +253,17 @@ describe('the public site in Chromium', () => {
               ['home', '/'],
               ['article', articlePath],
             ] as const) {
+              await page.emulateMedia({ colorScheme: 'light' });
               await page.goto(base + pagePath);
               await loadAllImages(page);
-              const file = path.join(screenshotDir, `${name}-${viewport}-${colorScheme}.png`);
-              await rm(file, { force: true });
-              // CSS-pixel scale keeps phone captures 390px wide however dense the emulated screen.
-              await page.screenshot({ path: file, fullPage: true, scale: 'css', animations: 'disabled' });
-              files.push(file);
+              for (const colorScheme of ['light', 'dark'] as const) {
+                await page.emulateMedia({ colorScheme });
+                const file = path.join(screenshotDir, `${name}-${viewport}-${colorScheme}.png`);
+                await rm(file, { force: true });
+                // CSS-pixel scale keeps phone captures 390px wide however dense the emulated screen.
+                await page.screenshot({ path: file, fullPage: true, scale: 'css', animations: 'disabled' });
+                files.push(file);
+              }
             }
             return files;
           } finally {

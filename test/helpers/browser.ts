@@ -14,6 +14,9 @@ export const viewports = {
 
 export type ViewportName = keyof typeof viewports;
 
+/** A context's cookies and storage (`context.storageState()`), e.g. a session signed in once and reused. */
+export type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
+
 /**
  * Headless Chromium for one test file. Playwright gives every `launch()` a fresh temporary profile
  * (`--user-data-dir` in a new temp directory, removed on close), so no cache or cookie survives between runs;
@@ -47,8 +50,8 @@ export async function newContext(
     colorScheme?: 'light' | 'dark';
     javaScriptEnabled?: boolean;
     withAxe?: boolean;
-    /** Cookies saved from another context (`context.storageState()`), e.g. a session signed in once. */
-    storageState?: BrowserContextOptions['storageState'];
+    /** Cookies saved from another context, e.g. a session signed in once. */
+    storageState?: StorageState | undefined;
   } = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext({
