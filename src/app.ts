@@ -5,36 +5,41 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { AppError, errorCodes, type ErrorCode, isDiskFull } from './errors.ts';
 import { echoRequestId, fastifyLogging, loggablePath, type Logger } from './logging.ts';
-import { healthRoutes } from './modules/health/health.routes.ts';
-import { createReadinessCheck } from './modules/health/health.service.ts';
-import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
-import { articleRoutes } from './modules/articles/articles.routes.ts';
-import { ArticleEditor } from './modules/articles/articles.editor.service.ts';
-import { mediaRoutes } from './modules/media/media.routes.ts';
-import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
-import { mediaNewsroomRoutes } from './modules/media/media.newsroom.routes.ts';
-import { searchRoutes } from './modules/search/search.routes.ts';
-import { RateLimiter } from './modules/rate-limits/rate-limits.service.ts';
-import { getOrCreateSecretKey } from './modules/settings/secret.ts';
-import { getSiteSettings } from './modules/settings/settings.service.ts';
-import { newsletterRoutes } from './modules/newsletters/newsletters.routes.ts';
-import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
-import { createSubscriberMailer } from './modules/subscribers/subscribers.mailer.ts';
-import { openEmailHasher, SignupRateLimiter, SubscriberService } from './modules/subscribers/subscribers.service.ts';
-import { createNewsroomAuth, installNewsroomGuards, type NewsroomAuth } from './modules/users/users.auth.ts';
-import { userRoutes } from './modules/users/users.routes.ts';
-import { newsroomPageRenderer } from './modules/users/users.newsroom.ts';
-import { legalRoutes } from './modules/legal/legal.routes.ts';
-import { newsletterNewsroomRoutes } from './modules/newsletters/newsletters.newsroom.routes.ts';
-import { SubscriberImports } from './modules/subscribers/subscribers.imports.ts';
-import { subscriberNewsroomRoutes } from './modules/subscribers/subscribers.newsroom.routes.ts';
-import { UserService } from './modules/users/users.service.ts';
-import { type ContentChanges, createContentChanges } from './web/content-changes.ts';
-import { PageCache } from './web/page-cache.ts';
-import { fallbackSiteContext, loadSiteContext } from './web/site-context.ts';
-import { RedirectSignal, siteRoutes } from './web/site.routes.ts';
-import { StaticAssets } from './web/static-assets.ts';
-import { errorPage } from './web/templates/pages.ts';
+import { healthRoutes } from './modules/health/index.ts';
+import { createReadinessCheck } from './modules/health/index.ts';
+import { createMailTransport, type MailTransport } from './modules/mail/index.ts';
+import { articleRoutes } from './modules/articles/index.ts';
+import { ArticleEditor } from './modules/articles/index.ts';
+import { mediaRoutes } from './modules/media/index.ts';
+import { createMediaStorage, type MediaStorage } from './modules/media/index.ts';
+import { mediaNewsroomRoutes } from './modules/media/index.ts';
+import { searchRoutes } from './site/search.routes.ts';
+import { RateLimiter } from './modules/rate-limits/index.ts';
+import { createSecretSealer, getOrCreateSecretKey } from './modules/settings/index.ts';
+import { WebhookService, webhookNewsroomRoutes } from './modules/webhooks/index.ts';
+import { IntegrationService } from './modules/integrations/index.ts';
+import { ghostContentRoutes } from './api/ghost-content.routes.ts';
+import { getSiteSettings } from './modules/settings/index.ts';
+import { newsletterRoutes } from './modules/newsletters/index.ts';
+import { subscriberRoutes } from './modules/subscribers/index.ts';
+import { createSubscriberMailer } from './modules/subscribers/index.ts';
+import { openEmailHasher, SignupRateLimiter, SubscriberService } from './modules/subscribers/index.ts';
+import { createNewsroomAuth, type NewsroomAuth } from './modules/users/index.ts';
+import { dashboardRoutes } from './newsroom/dashboard.routes.ts';
+import { newsroomPlugin } from './newsroom/newsroom.plugin.ts';
+import { userRoutes } from './modules/users/index.ts';
+import { newsroomPageRenderer } from './newsroom/newsroom.render.ts';
+import { legalRoutes } from './modules/legal/index.ts';
+import { newsletterNewsroomRoutes } from './modules/newsletters/index.ts';
+import { SubscriberImports } from './modules/subscribers/index.ts';
+import { subscriberNewsroomRoutes } from './modules/subscribers/index.ts';
+import { UserService } from './modules/users/index.ts';
+import { type ContentChanges, createContentChanges } from './content-changes/content-changes.ts';
+import { PageCache } from './http/page-cache.ts';
+import { fallbackSiteContext, loadSiteContext } from './site/site-context.ts';
+import { RedirectSignal, siteRoutes } from './site/site.routes.ts';
+import { StaticAssets } from './ui/static-assets.ts';
+import { errorPage } from './site/site.pages.ts';
 
 export interface AppDeps {
   config: Config;
@@ -224,8 +229,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.setNotFoundHandler((request, reply) => sendError(request, reply, 'page.not_found'));
 
-  siteRoutes(app, { db, siteUrl: config.siteUrl, pages, assets, now });
-  searchRoutes(app, { db, siteUrl: config.siteUrl, assets, now });
+  /** The publication's settings, sections and assets, as every page (public or newsroom) is rendered with. */
+  const site = () => loadSiteContext(db, config.siteUrl, assets, now());
+  await app.register(siteRoutes, { db, siteUrl: config.siteUrl, pages, assets, now });
+  await app.register(searchRoutes, { site, db });
   const storage = deps.storage ?? (await createMediaStorage(config));
   if (!deps.storage) app.addHook('onClose', () => storage.close?.());
   await app.register(mediaRoutes, { storage, publicUrl: config.media.publicUrl });
@@ -239,9 +246,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     warn: (line) => app.log.warn(line),
     draining: () => draining,
   });
-  healthRoutes(app, { readiness });
+  await app.register(healthRoutes, { readiness });
   const secret = await getOrCreateSecretKey(db, config.secretKey);
   const emailHash = await openEmailHasher(db, secret);
+  // Seals the secrets Gazette must read back (webhook signing secrets, Admin API key secrets).
+  const sealer = createSecretSealer(secret);
   // Every web process sends the mails of the sign-ups it took at once, and retries whatever is due.
   const subscriberMailer = createSubscriberMailer({
     db,
@@ -272,24 +281,35 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       perAddress: { limit: config.signupLimits.perAddress, windowMs: 60 * 60_000 },
     }),
   });
-  await app.register(subscriberRoutes, { db, config, assets, now, subscribers, pages });
-  newsletterRoutes(app, { db, siteUrl: config.siteUrl });
+  await app.register(subscriberRoutes, { db, config, site, now, subscribers, pages });
+  await app.register(newsletterRoutes, { db, siteUrl: config.siteUrl });
+
+  // Ghost's Content API, for Ghost's clients, themes and integrations (keys: `gazette integration add`).
+  const integrations = new IntegrationService({ db, sealer, now });
+  await app.register(ghostContentRoutes, { prefix: '/ghost/api/content', db, siteUrl: config.siteUrl, integrations });
 
   const users = new UserService({ db, siteUrl: config.siteUrl, now, limits });
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
-  installNewsroomGuards(app, { auth, secret });
-  // The newsroom's newsletter, subscriber, legal and user screens, in the newsroom shell.
-  const render = newsroomPageRenderer({ db, siteUrl: config.siteUrl, assets, now, auth });
+  // Every newsroom screen renders in its shell, with the same site context as the public pages.
+  const render = newsroomPageRenderer({ site, auth });
   const imports = new SubscriberImports({ db, now, emailHash, warn: (message, error) => app.log.error({ err: error }, message) });
   app.addHook('onClose', () => imports.close());
-  await app.register(userRoutes, { db, config, assets, now, users, auth, mail, render });
-  await app.register(articleRoutes, { db, config, assets, now, auth, contentChanged });
-  await app.register(subscriberNewsroomRoutes, { db, dataDir: config.dataDir, now, auth, render, imports });
-  newsletterNewsroomRoutes(app, { db, siteUrl: config.siteUrl, now, mail, newsletters: { siteUrl: config.siteUrl, emailHash, now }, auth, render });
-  legalRoutes(app, { db, now, auth, render, contentChanged });
   // Media that articles show is changed under the article editor's rules (permissions, revisions, cache).
   const articles = new ArticleEditor({ db, now, contentChanged, timeZone: async () => (await getSiteSettings(db)).timeZone });
-  await app.register(mediaNewsroomRoutes, { db, siteUrl: config.siteUrl, assets, now, auth, storage, dataDir: config.dataDir, limits: config.uploadLimits, articles });
+  await app.register(newsroomPlugin, {
+    prefix: '/newsroom',
+    auth,
+    screens: async (newsroom) => {
+      await newsroom.register(userRoutes, { db, config, site, now, users, auth, mail, render });
+      await newsroom.register(dashboardRoutes, { db, users, auth, render });
+      await newsroom.register(articleRoutes, { db, config, site, now, auth, contentChanged });
+      await newsroom.register(subscriberNewsroomRoutes, { db, dataDir: config.dataDir, now, auth, render, imports });
+      await newsroom.register(newsletterNewsroomRoutes, { db, siteUrl: config.siteUrl, now, mail, newsletters: { siteUrl: config.siteUrl, emailHash, now }, auth, render });
+      await newsroom.register(legalRoutes, { db, now, auth, render, contentChanged });
+      await newsroom.register(webhookNewsroomRoutes, { auth, render, webhooks: new WebhookService({ db, sealer, now }) });
+      await newsroom.register(mediaNewsroomRoutes, { db, siteUrl: config.siteUrl, site, now, auth, storage, dataDir: config.dataDir, limits: config.uploadLimits, articles });
+    },
+  });
 
   return { app, pages, auth, contentChanged, startDraining: () => void (draining = true) };
 }

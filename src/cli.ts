@@ -3,13 +3,16 @@ import { ConfigError, loadConfig } from './config.ts';
 import { environmentHelp } from './config.docs.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest, withMigratedDb } from './db/migrate.ts';
-import { backupCommand, restoreCommand } from './modules/backup/backup.cli.ts';
-import { newsletterCommand } from './modules/newsletters/newsletters.cli.ts';
+import { backupCommand, restoreCommand } from './modules/backup/index.ts';
+import { bouncesCommand } from './modules/bounces/index.ts';
+import { newsletterCommand } from './modules/newsletters/index.ts';
 import { workerCommand } from './worker.ts';
 import { startServer } from './server.ts';
-import { subscribersCommand } from './modules/subscribers/subscribers.cli.ts';
-import { userCommand } from './modules/users/users.cli.ts';
-import { startContentChanges } from './web/content-changes.ts';
+import { subscribersCommand } from './modules/subscribers/index.ts';
+import { userCommand } from './modules/users/index.ts';
+import { webhookCommand } from './modules/webhooks/index.ts';
+import { integrationCommand } from './modules/integrations/index.ts';
+import { startContentChanges } from './content-changes/content-changes.ts';
 
 /** `gazette <command>`: each command's summary, shown by `gazette --help`. */
 const commands: Record<string, CliCommand> = {
@@ -30,8 +33,11 @@ const commands: Record<string, CliCommand> = {
   },
   subscribers: subscribersCommand,
   newsletter: newsletterCommand,
+  bounces: bouncesCommand,
   worker: workerCommand,
   user: userCommand,
+  webhook: webhookCommand,
+  integration: integrationCommand,
   backup: backupCommand,
   restore: restoreCommand,
 };

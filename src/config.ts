@@ -67,6 +67,12 @@ const environmentSchema = z.object({
   MEDIA_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1_000_000).max(100_000_000).default(50_000_000),
   MEDIA_IMAGE_JOBS_PER_USER: z.coerce.number().int().min(1).max(16).default(2),
   TEST_CLOCK_FILE: z.string().min(1).optional(),
+  BOUNCE_ADDRESS: z
+    .string()
+    .max(200)
+    .refine((value) => /^[^\s@<>()",;+]+@[^\s@<>()",;]+$/.test(value) && z.email().safeParse(value).success, 'must be a plain address without `+`, e.g. bounces@news.example')
+    .optional(),
+  BOUNCE_SOFT_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
 });
 
 /** How one variable is documented; its type, allowed values and plain default are read from the schema. */
@@ -165,6 +171,13 @@ const environmentDocs: { readonly [Name in keyof typeof environmentSchema.shape]
   MEDIA_MAX_VIDEO_BYTES: { group: 'Media', description: 'Largest video upload, in bytes (default 500 MB). Caption (WebVTT) files are limited to 1 MB.' },
   MEDIA_MAX_IMAGE_PIXELS: { group: 'Media', description: 'The most pixels an uploaded image may have, all frames of an animation counted; a larger one is refused with 413 from its header, before any decoding.' },
   MEDIA_IMAGE_JOBS_PER_USER: { group: 'Media', description: 'Image uploads one newsroom user may have being processed at once, per server process; one more is refused with 429.' },
+  BOUNCE_ADDRESS: {
+    group: 'Mail',
+    default: 'none: the envelope sender is `MAIL_FROM`',
+    values: 'address without `+`',
+    description: 'Where bounces go (VERP): each newsletter message is sent with the envelope sender (`MAIL FROM`, which becomes `Return-Path`) `<local>+<tag>@<domain>`, the tag naming that one delivery and signed with the secret key, so a bounce or complaint is tied to its delivery and a forged tag is never acted on. `From:` stays `MAIL_FROM`. Deliver the address and its `+` variants to `gazette bounces ingest` (see docs/operations.md).',
+  },
+  BOUNCE_SOFT_LIMIT: { group: 'Mail', description: 'Soft bounces (mailbox full, greylisting given up, a block, a delay notice…) of different deliveries within 30 days after which an address is suppressed. A hard bounce (no such mailbox or domain) suppresses at once; a complaint unsubscribes and suppresses at once.' },
   TEST_CLOCK_FILE: {
     group: 'Several processes',
     values: 'file path',
@@ -234,6 +247,13 @@ export interface Config {
     readonly concurrency: number;
     readonly ratePerSecond: number;
   };
+  /** Reading bounces and complaints (src/modules/bounces). */
+  readonly bounces: {
+    /** BOUNCE_ADDRESS: the base of each newsletter message's VERP envelope sender; null to use MAIL_FROM's address. */
+    readonly address: string | null;
+    /** BOUNCE_SOFT_LIMIT: soft bounces within 30 days that suppress an address. */
+    readonly softLimit: number;
+  };
   /** Key for signed links (confirmation, unsubscribe); generated and kept in DATA_DIR when unset. */
   readonly secretKey: string | null;
   /** How a subscriber's IP address is kept in the consent record. */
@@ -252,7 +272,7 @@ export interface Config {
   readonly uploadLimits: { readonly image: number; readonly video: number; readonly imagePixels: number; readonly imageJobsPerUser: number };
   /** JSON lines (production) or one readable line per entry (development); `auto`: pretty on a terminal. */
   readonly logFormat: 'json' | 'pretty' | 'auto';
-  /** Where to POST "content changed" so a CDN purges its copies (see src/web/cdn-purge.ts); null: none. */
+  /** Where to POST "content changed" so a CDN purges its copies (see src/content-changes/cdn-purge.ts); null: none. */
   readonly cdnPurge: { readonly url: string; readonly authorization: string | null } | null;
   /** On SIGTERM, how long `serve` keeps answering (with /readyz at 503) before it stops accepting. */
   readonly shutdownDelayMs: number;
@@ -323,6 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.SEND_CONCURRENCY,
       ratePerSecond: e.SEND_RATE_PER_SECOND,
     }),
+    bounces: Object.freeze({ address: e.BOUNCE_ADDRESS ?? null, softLimit: e.BOUNCE_SOFT_LIMIT }),
     secretKey: e.SECRET_KEY ?? null,
     ipStorage: e.IP_STORAGE,
     inProcessWorker: e.WORKER === 'true',

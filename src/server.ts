@@ -4,12 +4,12 @@ import { type Config } from './config.ts';
 import { createDb } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createLogger, startupLog } from './logging.ts';
-import { createMailTransport } from './modules/mail/mail.transport.ts';
-import { createMediaStorage } from './modules/media/media.storage.ts';
-import { seedDemoPublication } from './modules/seed/seed.service.ts';
-import { UserService } from './modules/users/users.service.ts';
+import { createMailTransport } from './modules/mail/index.ts';
+import { createMediaStorage } from './modules/media/index.ts';
+import { seedDemoPublication } from './modules/seed/index.ts';
+import { UserService } from './modules/users/index.ts';
 import { sweepScratch } from './scratch.ts';
-import { startContentChanges } from './web/content-changes.ts';
+import { startContentChanges } from './content-changes/content-changes.ts';
 import { startBackgroundWork } from './worker.ts';
 
 /**

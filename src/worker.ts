@@ -3,13 +3,15 @@ import { processClock } from './clock.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createDb, type Db } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { createMailTransport, type MailTransport } from './modules/mail/mail.transport.ts';
-import { createScheduledPublisher } from './modules/articles/articles.scheduler.ts';
-import { createClipWorker } from './modules/media/media.clips.ts';
-import { MediaNewsroomService } from './modules/media/media.newsroom.service.ts';
-import { createMediaStorage, type MediaStorage } from './modules/media/media.storage.ts';
-import { openDelivery } from './modules/newsletters/newsletters.cli.ts';
-import { startContentChanges } from './web/content-changes.ts';
+import { createMailTransport, type MailTransport } from './modules/mail/index.ts';
+import { createScheduledPublisher } from './modules/articles/index.ts';
+import { createClipWorker } from './modules/media/index.ts';
+import { MediaNewsroomService } from './modules/media/index.ts';
+import { createMediaStorage, type MediaStorage } from './modules/media/index.ts';
+import { openDelivery } from './modules/newsletters/index.ts';
+import { createSecretSealer, getOrCreateSecretKey } from './modules/settings/index.ts';
+import { createWebhookDispatcher, type WebhookDispatcherOptions } from './modules/webhooks/index.ts';
+import { startContentChanges } from './content-changes/content-changes.ts';
 import { scratchDirectory, sweepScratch } from './scratch.ts';
 
 /** A loop the workers run: started once, stopped on shutdown after finishing what it has in hand. */
@@ -44,6 +46,8 @@ export async function startBackgroundWork(
     storage?: MediaStorage;
     /** The process's clock (src/clock.ts) for the jobs that act at a time: the scheduled publisher. */
     now?: () => Date;
+    /** Tests shorten the webhook retry schedule. */
+    webhooks?: Partial<WebhookDispatcherOptions>;
   },
 ): Promise<BackgroundWork> {
   const delivery = await openDelivery(config, deps);
@@ -57,6 +61,14 @@ export async function startBackgroundWork(
     { name: 'video-clips', start: () => clips.start(), stop: async () => (await clips.stop(), closeStorage()) },
     // contentChanged records the change and tells every web process to drop its cached pages.
     createScheduledPublisher({ db: deps.db, contentChanged: deps.contentChanged, log: deps.log, ...(deps.now ? { now: deps.now } : {}) }),
+    // Signed webhook deliveries, queued by the changes that cause them (the outbox rows).
+    createWebhookDispatcher({
+      db: deps.db,
+      sealer: createSecretSealer(await getOrCreateSecretKey(deps.db, config.secretKey)),
+      siteUrl: config.siteUrl,
+      log: deps.log,
+      ...(deps.webhooks ? { options: deps.webhooks } : {}),
+    }),
   ];
   for (const job of jobs) job.start();
   return {
@@ -70,7 +82,7 @@ export async function startBackgroundWork(
 const workerUsage = `Usage: gazette worker
 
 Run the background work until SIGTERM or SIGINT: deliver queued newsletter mail, publish scheduled
-articles at their time, cut video snippets; then finish the work in flight, record it,
+articles at their time, cut video snippets, send webhooks; then finish the work in flight, record it,
 and exit. Run as many as you like, on as many machines as share the database.
 
 Environment: SMTP_URL, MAIL_FROM, SEND_CONCURRENCY, SEND_RATE_PER_SECOND, DKIM_*, DATABASE_URL (every variable: 'gazette --help', docs/configuration.md).`;

@@ -94,7 +94,11 @@ describe('newsroom defences in Chromium', () => {
     await generateSubscribers(site.db, 1);
     const subscriber = await site.db.selectFrom('subscribers').select('id').executeTakeFirstOrThrow();
     const image = await site.db.selectFrom('media').select('id').where('kind', '=', 'image').executeTakeFirstOrThrow();
+    const hook = await admin.post('/newsroom/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['post.published', 'page.*'], allow_private: '1' });
+    assert.equal(hook.statusCode, 200);
     const pages = [
+      '/newsroom/webhooks',
+      '/newsroom/webhooks/1',
       `/newsroom/articles/${id}/revisions`,
       `/newsroom/articles/${id}/revisions/diff?from=${revisions[0]?.id}&to=${revisions[1]?.id}`,
       `/newsroom/media/${image.id}`,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { createDb, type Db } from '../src/db/index.ts';
-import { escapeHtml } from '../src/web/html.ts';
+import { escapeHtml } from '../src/ui/html.ts';
 import { createEmptyPostgresDatabase, describeEachDatabase } from './helpers/databases.ts';
 import { type GazetteProcess, runGazette, spawnGazette } from './helpers/gazette-process.ts';
 import { freePort } from './helpers/ports.ts';

@@ -8,7 +8,7 @@ import { createDb, type Db } from '../../src/db/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { createMediaStorage } from '../../src/modules/media/media.storage.ts';
 import { seedDemoPublication } from '../../src/modules/seed/seed.service.ts';
-import type { PageCache } from '../../src/web/page-cache.ts';
+import type { PageCache } from '../../src/http/page-cache.ts';
 
 export interface TestSite {
   app: FastifyInstance;

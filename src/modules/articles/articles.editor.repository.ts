@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/index.ts';
-import type { MediaKind } from '../media/media.table.ts';
+import type { MediaKind } from '../media/index.ts';
 import type { ArticleRow, ArticleStatus, ArticlesTable, AuthorRow, RevisionEvent, RevisionRow, TagRow } from './articles.table.ts';
 
 // The newsroom's queries on articles: listing every status, writing with a revision check, history, and the
@@ -286,7 +286,7 @@ export async function findDueScheduled(db: Db, nowIso: string, limit = 50): Prom
  * so of several workers racing for it exactly one changes the row (and records the `published` revision in
  * the same transaction). True for the winner.
  */
-export async function claimScheduledPublication(db: Db, articleId: number, nowIso: string, by: string): Promise<boolean> {
+export async function claimScheduledPublication(db: Db, articleId: number, nowIso: string, by: string, published?: (trx: Db) => Promise<void>): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     // The UPDATE comes first, so on SQLite the transaction takes the write lock at once (and waits for it
     // under busy_timeout) instead of failing to upgrade a read snapshot.
@@ -305,6 +305,7 @@ export async function claimScheduledPublication(db: Db, articleId: number, nowIs
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return false;
     await insertRevision(trx, await snapshotOf(trx, articleId, 'published', by, nowIso));
+    await published?.(trx);
     return true;
   });
 }

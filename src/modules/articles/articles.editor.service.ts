@@ -1,10 +1,11 @@
 import { diffWordsWithSpace } from 'diff';
 import type { Db } from '../../db/index.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
-import { renderMarkdown } from '../../web/markdown.ts';
-import { hasRole } from '../users/users.service.ts';
-import type { UserRow } from '../users/users.table.ts';
+import { renderMarkdown } from '../../ui/markdown.ts';
+import { hasRole } from '../users/index.ts';
+import type { UserRow } from '../users/index.ts';
 import * as repo from './articles.editor.repository.ts';
+import { articleEventFor, emitArticleEvents } from './articles.events.ts';
 import { findAuthorsOfArticles } from './articles.repository.ts';
 import { type ArticleForm, type ArticleFormField, type EditorAction, slugify, utcToZoned, zonedToUtc } from './articles.schema.ts';
 import type { ArticleRow, ArticleStatus, AuthorRow, RevisionEvent, RevisionRow, TagRow } from './articles.table.ts';
@@ -228,6 +229,9 @@ export class ArticleEditor {
       }
       await repo.replaceArticleTags(trx, articleId, [...form.tags, ...(await this.#createTags(trx, form.new_tags, now))].filter(unique));
       await this.#recordRevision(trx, articleId, event, by, now);
+      // An autosave never changes a published article (refused above), so every event here is a real one.
+      const webhookEvent = articleEventFor(before, status);
+      if (webhookEvent) await emitArticleEvents(trx, [{ articleId, type: webhookEvent }], nowDate);
       return { id: articleId, revision, slug, status, savedAt: now };
     });
 
@@ -259,6 +263,8 @@ export class ArticleEditor {
         if ((await repo.updateArticleAtRevision(trx, article.id, article.revision, { updated_at: now })) === null) throw new AppError('article.conflict');
         await this.#recordRevision(trx, article.id, 'media_changed', byline(user), now);
       }
+      const published = shown.filter((a) => a.status === 'published').map((a) => ({ articleId: a.id, type: 'post.updated' as const }));
+      await emitArticleEvents(trx, published, this.#deps.now());
     });
     if (shown.some((a) => a.status === 'published')) await this.#deps.contentChanged();
   }
@@ -343,6 +349,7 @@ export class ArticleEditor {
         await repo.replaceArticleAuthors(trx, id, idsOf(revision.author_ids).filter((a) => authors.has(a)));
       }
       await this.#recordRevision(trx, id, 'restored', byline(user), now);
+      if (row.status === 'published') await emitArticleEvents(trx, [{ articleId: id, type: 'post.updated' }], this.#deps.now());
       return bumped;
     });
     if (row.status === 'published') await this.#deps.contentChanged();

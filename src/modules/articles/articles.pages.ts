@@ -1,9 +1,9 @@
-import { html, raw, type SafeHtml } from '../../web/html.ts';
-import { formatDateTime } from '../../web/templates/format.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
-import { csrfInput, newsroomLayout } from '../../web/templates/newsroom.ts';
-import { mediaUrl } from '../media/media.service.ts';
-import type { UserRow } from '../users/users.table.ts';
+import { html, raw, type SafeHtml } from '../../ui/html.ts';
+import { formatDateTime } from '../../ui/format.ts';
+import type { SiteContext } from '../../ui/layout.ts';
+import { csrfInput, newsroomLayout } from '../../ui/newsroom-layout.ts';
+import { mediaUrl } from '../media/index.ts';
+import type { UserRow } from '../users/index.ts';
 import type { EditorChoices, FieldDiff } from './articles.editor.service.ts';
 import type { MediaChoice, NewsroomArticleRow } from './articles.editor.repository.ts';
 import { type FieldErrors, limits, utcToZoned } from './articles.schema.ts';

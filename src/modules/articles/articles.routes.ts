@@ -3,12 +3,10 @@ import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { loadSiteContext } from '../../web/site-context.ts';
-import type { StaticAssets } from '../../web/static-assets.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
-import { getSiteSettings } from '../settings/settings.service.ts';
-import type { CurrentUser, NewsroomAuth } from '../users/users.auth.ts';
-import { hasRole } from '../users/users.service.ts';
+import type { SiteContext } from '../../ui/layout.ts';
+import { getSiteSettings } from '../settings/index.ts';
+import type { CurrentUser, NewsroomAuth } from '../users/index.ts';
+import { hasRole } from '../users/index.ts';
 import { ArticleEditor, ArticleFieldError, canPublish } from './articles.editor.service.ts';
 import { articleListPage, diffPage, editorPage, type FormValues, formValuesOf, revisionsPage } from './articles.pages.ts';
 import {
@@ -27,7 +25,8 @@ import type { ArticleRow } from './articles.table.ts';
 export interface ArticleRoutesDeps {
   db: Db;
   config: Pick<Config, 'siteUrl'>;
-  assets: StaticAssets;
+  /** The publication's settings, sections and assets for a page (the public site loads them). */
+  site: () => Promise<SiteContext>;
   now: () => Date;
   auth: NewsroomAuth;
   /** Called after any change readers can see; app.ts empties the page cache with it. */
@@ -72,7 +71,7 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     contentChanged: deps.contentChanged,
     timeZone: async () => (await getSiteSettings(db)).timeZone,
   });
-  const site = (): Promise<SiteContext> => loadSiteContext(db, deps.config.siteUrl, deps.assets, deps.now());
+  const { site } = deps;
   const signedIn = async (request: FastifyRequest): Promise<CurrentUser> => {
     const current = await auth.currentUser(request);
     if (!current) throw new AppError('auth.required');
@@ -104,14 +103,14 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     return reply.code(state.status ?? 200).type(htmlType).send(page);
   };
 
-  app.get('/newsroom/articles', writer, async (request, reply) => {
+  app.get('/articles', writer, async (request, reply) => {
     const current = await signedIn(request);
     const { status } = listQuerySchema.parse(request.query ?? {});
     const list = await editor.list(current.user, status);
     return reply.type(htmlType).send(articleListPage(await site(), { user: current.user, csrf: await auth.csrfTokenFor(request, reply) }, { ...list, status }));
   });
 
-  app.get('/newsroom/articles/new', writer, async (request, reply) => {
+  app.get('/articles/new', writer, async (request, reply) => {
     const current = await signedIn(request);
     const own = await editor.ownAuthor(current.user);
     return showEditor(request, reply, { values: { authors: own ? [String(own.id)] : [] } });
@@ -140,9 +139,9 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     }
   };
 
-  app.post('/newsroom/articles', writerPost, (request, reply) => submit(request, reply, null));
+  app.post('/articles', writerPost, (request, reply) => submit(request, reply, null));
 
-  app.get('/newsroom/articles/:id', writer, async (request, reply) => {
+  app.get('/articles/:id', writer, async (request, reply) => {
     const current = await signedIn(request);
     const { id } = parseParams(idParamSchema, request.params);
     const { row, tagIds, authorIds } = await editor.open(current.user, id);
@@ -151,7 +150,7 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     return showEditor(request, reply, { article: row, values: formValuesOf(context, row, tagIds, authorIds), notice: saved ? savedNotices[saved] : undefined });
   });
 
-  app.post('/newsroom/articles/:id', writerPost, (request, reply) => submit(request, reply, parseParams(idParamSchema, request.params).id));
+  app.post('/articles/:id', writerPost, (request, reply) => submit(request, reply, parseParams(idParamSchema, request.params).id));
 
   /** editor.js: saves the draft as it stands (creating it on the first autosave of a new article); JSON. */
   const autosave = async (request: FastifyRequest, reply: FastifyReply, id: number | null) => {
@@ -171,18 +170,18 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
       throw error;
     }
   };
-  app.post('/newsroom/articles/autosave', writerPost, (request, reply) => autosave(request, reply, null));
-  app.post('/newsroom/articles/:id/autosave', writerPost, (request, reply) => autosave(request, reply, parseParams(idParamSchema, request.params).id));
+  app.post('/articles/autosave', writerPost, (request, reply) => autosave(request, reply, null));
+  app.post('/articles/:id/autosave', writerPost, (request, reply) => autosave(request, reply, parseParams(idParamSchema, request.params).id));
 
   /** editor.js: the body as readers would see it, sanitised exactly as the public page does. */
-  app.post('/newsroom/articles/preview', writerPost, async (request, reply) => {
+  app.post('/articles/preview', writerPost, async (request, reply) => {
     const parsed = previewSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw new AppError('article.invalid', parsed.error.issues[0]?.message);
     const body = editor.preview(parsed.data.body);
     return wantsJson(request) ? reply.send({ html: body }) : reply.type(htmlType).send(body);
   });
 
-  app.get('/newsroom/articles/:id/revisions', writer, async (request, reply) => {
+  app.get('/articles/:id/revisions', writer, async (request, reply) => {
     const current = await signedIn(request);
     const { id } = parseParams(idParamSchema, request.params);
     const { article, revisions } = await editor.revisions(current.user, id);
@@ -191,7 +190,7 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     return reply.type(htmlType).send(revisionsPage(await site(), meta, article, revisions));
   });
 
-  app.get('/newsroom/articles/:id/revisions/diff', writer, async (request, reply) => {
+  app.get('/articles/:id/revisions/diff', writer, async (request, reply) => {
     const current = await signedIn(request);
     const { id } = parseParams(idParamSchema, request.params);
     const query = diffQuerySchema.safeParse(request.query ?? {});
@@ -200,7 +199,7 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     return reply.type(htmlType).send(diffPage(await site(), { user: current.user, csrf: await auth.csrfTokenFor(request, reply) }, article, from, to, fields));
   });
 
-  app.post('/newsroom/articles/:id/revisions/:revisionId/restore', writer, async (request, reply) => {
+  app.post('/articles/:id/revisions/:revisionId/restore', writer, async (request, reply) => {
     const current = await signedIn(request);
     const { id, revisionId } = parseParams(revisionParamSchema, request.params);
     await editor.restore(current.user, id, revisionId);

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Db } from '../../db/index.ts';
 import { createRunner, type JobKind } from '../../jobs/runner.ts';
 import { claimScheduledPublication, findDueScheduled } from './articles.editor.repository.ts';
+import { emitArticleEvents } from './articles.events.ts';
 
 export interface ScheduledPublisherDeps {
   db: Db;
@@ -37,7 +38,9 @@ export function createScheduledPublisher(deps: ScheduledPublisherDeps): Schedule
     // A read: the claim is the publication itself, one conditional UPDATE per article in `run`.
     claim: ({ now, limit }) => findDueScheduled(deps.db, now.toISOString(), limit),
     async run({ id }, { claimedAt }) {
-      if (!(await claimScheduledPublication(deps.db, id, claimedAt.toISOString(), by))) return { kind: 'skipped', reason: 'published by another worker' };
+      // Its `post.published` webhook event is queued in the publication's own transaction.
+      const published = (trx: Db) => emitArticleEvents(trx, [{ articleId: id, type: 'post.published' }], claimedAt);
+      if (!(await claimScheduledPublication(deps.db, id, claimedAt.toISOString(), by, published))) return { kind: 'skipped', reason: 'published by another worker' };
       deps.log(`scheduled-publisher: published article ${id}`);
       return { kind: 'done', result: undefined };
     },

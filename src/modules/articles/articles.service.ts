@@ -1,7 +1,7 @@
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { findMediaByIds, findVariantsOfMedia } from '../media/media.repository.ts';
-import { type MediaView, type VideoView, toMediaView, toVideoView } from '../media/media.service.ts';
+import { findMediaByIds, findVariantsOfMedia } from '../media/index.ts';
+import { type MediaView, type VideoView, toMediaView, toVideoView } from '../media/index.ts';
 import {
   countPublishedArticles,
   findAuthorBySlug,
@@ -13,7 +13,8 @@ import {
   listPublishedArticles,
   type PublishedFilter,
 } from './articles.repository.ts';
-import type { ArticleRow, AuthorRow, TagRow } from './articles.table.ts';
+import type { ArticleRow, ArticleStatus, AuthorRow, TagRow } from './articles.table.ts';
+import { countArticlesByStatus } from './articles.editor.repository.ts';
 
 /** An article as readers see it: its bylines, tags and media resolved. */
 export interface ArticleView {
@@ -117,3 +118,11 @@ export async function getAuthor(db: Db, slug: string): Promise<AuthorRow> {
   if (!author) throw new AppError('author.not_found');
   return author;
 }
+
+/** How many articles are in each status (the newsroom's dashboard). */
+export function articleCountsByStatus(db: Db): Promise<Map<ArticleStatus, number>> {
+  return countArticlesByStatus(db);
+}
+
+/** Reads the public site and the seed use as the repository answers them (no rule applies on top). */
+export { countPublishedArticles, hasAnyContent, listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from './articles.repository.ts';

@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { create, entries, extract, type ReadEntry, WriteEntry } from 'tar';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
-import { mediaDirectory } from '../media/media.storage.ts';
+import { mediaDirectory } from '../media/index.ts';
 
 /**
  * A Gazette backup is one .tar.gz: `gazette-backup.json` (the manifest, first), `gazette.sqlite` (a consistent

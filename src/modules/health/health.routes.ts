@@ -7,7 +7,7 @@ import type { Readiness } from './health.service.ts';
  * with the reason otherwise, including while it drains on SIGTERM. Neither is ever cached: they are not
  * page-cache routes, so the fast path never answers them, and they say `no-store`.
  */
-export function healthRoutes(app: FastifyInstance, deps: { readiness: () => Promise<Readiness> }): void {
+export function healthRoutes(app: FastifyInstance, deps: { readiness: () => Promise<Readiness> }): Promise<void> {
   app.get('/healthz', (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const readiness = await deps.readiness();
@@ -15,4 +15,5 @@ export function healthRoutes(app: FastifyInstance, deps: { readiness: () => Prom
     if (!readiness.ready) reply.header('retry-after', '5');
     return reply.send(readiness.ready ? { status: 'ready', checks: readiness.checks } : { status: 'not ready', reason: readiness.reason, checks: readiness.checks });
   });
+  return Promise.resolve();
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/index.ts';
 import { pendingMigrations } from '../../db/migrate.ts';
-import type { SessionCheck } from '../mail/mail.transport.ts';
+import type { SessionCheck } from '../mail/index.ts';
 
 export interface Readiness {
   ready: boolean;

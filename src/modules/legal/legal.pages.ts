@@ -1,5 +1,5 @@
-import { html, type SafeHtml } from '../../web/html.ts';
-import { csrfInput } from '../../web/templates/newsroom.ts';
+import { html, type SafeHtml } from '../../ui/html.ts';
+import { csrfInput } from '../../ui/newsroom-layout.ts';
 import type { LegalDocumentRow, LegalKind } from './legal.table.ts';
 
 // The admin's legal documents screen: edit the Terms and the Privacy policy; each save is a new version.

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import type { NewsroomAuth } from '../users/users.auth.ts';
-import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
+import type { NewsroomAuth } from '../users/index.ts';
+import type { NewsroomPageRenderer } from '../users/index.ts';
 import { legalKinds, legalMain, type LegalDocumentState } from './legal.pages.ts';
 import { findCurrentLegalDocument, listLegalVersions } from './legal.repository.ts';
 import { publishLegalDocument } from './legal.service.ts';
@@ -44,7 +44,7 @@ const legalFormSchema = z.object({
  * publishes a new version (publishLegalDocument), which the public pages and sign-up consent records use
  * from then on.
  */
-export function legalRoutes(app: FastifyInstance, deps: LegalRoutesDeps): void {
+export function legalRoutes(app: FastifyInstance, deps: LegalRoutesDeps): Promise<void> {
   const { db, auth, render } = deps;
   const admin = auth.requireRole('admin');
 
@@ -57,9 +57,9 @@ export function legalRoutes(app: FastifyInstance, deps: LegalRoutesDeps): void {
     return render(request, reply, { title: 'Legal documents', path: '/newsroom/legal', status }, ({ csrf }) => legalMain(csrf, documents, saved));
   };
 
-  app.get('/newsroom/legal', { preHandler: admin }, (request, reply) => page(request, reply, savedQuerySchema.safeParse(request.query ?? {}).data?.saved));
+  app.get('/legal', { preHandler: admin }, (request, reply) => page(request, reply, savedQuerySchema.safeParse(request.query ?? {}).data?.saved));
 
-  app.post('/newsroom/legal/:kind', { preHandler: admin, bodyLimit: formBodyLimit }, async (request, reply) => {
+  app.post('/legal/:kind', { preHandler: admin, bodyLimit: formBodyLimit }, async (request, reply) => {
     const params = kindSchema.safeParse(request.params);
     if (!params.success) throw new AppError('legal.not_found');
     const { kind } = params.data;
@@ -74,4 +74,5 @@ export function legalRoutes(app: FastifyInstance, deps: LegalRoutesDeps): void {
     await deps.contentChanged();
     return reply.redirect(`/newsroom/legal?saved=${kind}`, 303);
   });
+  return Promise.resolve();
 }

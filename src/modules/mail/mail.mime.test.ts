@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { simpleParser } from 'mailparser';
-import { escapeHtml } from '../../web/html.ts';
+import { escapeHtml } from '../../ui/html.ts';
 import { confirmationMail } from '../subscribers/subscribers.pages.ts';
 import { encodeHeaderValue, encodeQuotedPrintable, formatMailbox, prepareMime, renderMime, renderMimeChunks } from './mail.mime.ts';
 

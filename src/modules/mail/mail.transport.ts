@@ -18,6 +18,8 @@ export interface OutgoingMail {
   list?: { id: string; unsubscribeUrl: string; unsubscribeMailto: string };
   /** `Auto-Submitted: auto-generated` (RFC 3834 §5), for mails a program sends on its own (sign-up mails). */
   autoSubmitted?: boolean;
+  /** The envelope sender (MAIL FROM), e.g. a VERP address (mail.verp.ts); MAIL_FROM's address when absent. */
+  envelopeFrom?: string;
 }
 
 /**
@@ -49,9 +51,10 @@ export interface MailTransport {
   /**
    * Bulk fast path, present when messages need no signing here: sends a message already rendered by
    * mail.mime.ts (CRLF, no line starting with a dot) from the configured sender to `to`: one Buffer, or the
-   * Buffers it is made of, in order.
+   * Buffers it is made of, in order. `envelopeFrom` is the MAIL FROM (e.g. a VERP address), MAIL_FROM's
+   * address when absent.
    */
-  sendRaw?: (to: string, message: Buffer | readonly Buffer[]) => Promise<SendOutcome>;
+  sendRaw?: (to: string, message: Buffer | readonly Buffer[], envelopeFrom?: string) => Promise<SendOutcome>;
   /** The configured sender, `Name <address>`. */
   readonly from?: string;
   /** SMTP only: opens a session (greeting, TLS, login) and quits, sending nothing. */
@@ -140,7 +143,7 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
     // Never the credentials: only where mail goes.
     description: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`,
     from,
-    ...(pool ? { sendRaw: (to: string, message: Buffer | readonly Buffer[]) => pool.send(envelopeFrom, to, message) } : {}),
+    ...(pool ? { sendRaw: (to: string, message: Buffer | readonly Buffer[], sender?: string) => pool.send(sender ?? envelopeFrom, to, message) } : {}),
     verify: async () => {
       if (pool) return pool.verify();
       try {
@@ -175,6 +178,8 @@ function toNodemailer(from: string, mail: OutgoingMail): SendMailOptions {
     html: mail.html,
     text: mail.text,
     messageId: mail.messageId,
+    // The envelope sender; nodemailer takes the recipients from `to` unless the envelope names them too.
+    ...(mail.envelopeFrom ? { envelope: { from: mail.envelopeFrom, to: mail.to } } : {}),
     ...(mail.autoSubmitted ? { headers: { 'Auto-Submitted': 'auto-generated' } } : {}),
     ...(mail.list
       ? {

@@ -134,6 +134,8 @@ export class SmtpPool {
    * the Buffers it is made of, in order (mail.mime.ts's `renderMimeChunks`), which are written as they are.
    */
   async send(from: string, to: string, message: Buffer | readonly Buffer[]): Promise<SendOutcome> {
+    // Both go into command lines: a CR, LF or angle bracket would let one address inject a command.
+    if (!envelopeAddress.test(from) || !envelopeAddress.test(to)) return { kind: 'permanent', error: 'An envelope address with spaces, control characters or angle brackets was refused', responseCode: 501 };
     let connection: SmtpConnection;
     try {
       connection = await this.acquire();
@@ -293,6 +295,8 @@ export class SmtpPool {
 }
 
 const terminator = Buffer.from('.\r\n');
+/** An address as MAIL FROM and RCPT TO carry it: printable ASCII without angle brackets (RFC 5321 §4.1.2). */
+const envelopeAddress = /^[\x21-\x3b\x3d\x3f-\x7e]+$/;
 const crlfTerminator = Buffer.from('\r\n.\r\n');
 
 /**

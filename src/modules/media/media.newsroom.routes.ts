@@ -2,12 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookH
 import type { Db } from '../../db/index.ts';
 import { scratchDirectory } from '../../scratch.ts';
 import { AppError } from '../../errors.ts';
-import { loadSiteContext } from '../../web/site-context.ts';
-import type { StaticAssets } from '../../web/static-assets.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
-import { csrfField, type NewsroomAuth } from '../users/users.auth.ts';
-import { hasRole } from '../users/users.service.ts';
-import type { UserRow } from '../users/users.table.ts';
+import type { SiteContext } from '../../ui/layout.ts';
+import { csrfField, type NewsroomAuth } from '../users/index.ts';
+import { hasRole } from '../users/index.ts';
+import type { UserRow } from '../users/index.ts';
 import { type MediaInArticles, MediaNewsroomService } from './media.newsroom.service.ts';
 import { libraryPage, mediaPage } from './media.pages.ts';
 import { clipFormSchema, idParamSchema, parseTimecode, uploadFieldsSchema } from './media.schema.ts';
@@ -19,7 +17,8 @@ import { refuseOversizedRequest, registerUploadParser, uploadOf, type UploadLimi
 export interface MediaNewsroomRoutesDeps {
   db: Db;
   siteUrl: string;
-  assets: StaticAssets;
+  /** The publication's settings, sections and assets for a page (the public site loads them). */
+  site: () => Promise<SiteContext>;
   now: () => Date;
   auth: NewsroomAuth;
   storage: MediaStorage;
@@ -73,7 +72,7 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
   });
   registerUploadParser(app, { tmpDir, limits, csrfField });
 
-  const site = (): Promise<SiteContext> => loadSiteContext(deps.db, deps.siteUrl, deps.assets, deps.now());
+  const { site } = deps;
   const signedIn = async (request: FastifyRequest): Promise<UserRow> => {
     const current = await auth.currentUser(request);
     if (!current) throw new AppError('auth.required');
@@ -104,12 +103,12 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
     return parsed.data.id;
   };
 
-  app.get('/newsroom/media', { preHandler: contributor }, async (request, reply) => {
+  app.get('/media', { preHandler: contributor }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     return showLibrary(request, reply, query.deleted === '1' ? { notice: 'Deleted.' } : {});
   });
 
-  app.post('/newsroom/media', { onRequest: uploadGuards, preHandler: contributor }, async (request, reply) => {
+  app.post('/media', { onRequest: uploadGuards, preHandler: contributor }, async (request, reply) => {
     const user = await signedIn(request);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const typedAlt = typeof body.alt === 'string' ? body.alt.slice(0, 500) : '';
@@ -129,19 +128,19 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
     }
   });
 
-  app.get('/newsroom/media/:id', { preHandler: contributor }, async (request, reply) => {
+  app.get('/media/:id', { preHandler: contributor }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const notice = query.uploaded === '1' ? 'Uploaded.' : query.captions === '1' ? 'Captions attached.' : query.clip ? 'Snippet queued: the worker will cut it shortly.' : undefined;
     return showMedia(request, reply, parseId(request.params), notice ? { notice } : {});
   });
 
-  app.post('/newsroom/media/:id/delete', { preHandler: contributor, bodyLimit: 16 * 1024 }, async (request, reply) => {
+  app.post('/media/:id/delete', { preHandler: contributor, bodyLimit: 16 * 1024 }, async (request, reply) => {
     await media.delete(parseId(request.params), await signedIn(request));
     if (wantsJson(request)) return reply.code(204).send();
     return reply.redirect('/newsroom/media?deleted=1', 303);
   });
 
-  app.post('/newsroom/media/:id/captions', { onRequest: uploadGuards, preHandler: contributor }, async (request, reply) => {
+  app.post('/media/:id/captions', { onRequest: uploadGuards, preHandler: contributor }, async (request, reply) => {
     const id = parseId(request.params);
     const user = await signedIn(request);
     try {
@@ -157,7 +156,7 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
     }
   });
 
-  app.post('/newsroom/media/:id/clips', { preHandler: contributor, bodyLimit: 16 * 1024 }, async (request, reply) => {
+  app.post('/media/:id/clips', { preHandler: contributor, bodyLimit: 16 * 1024 }, async (request, reply) => {
     const id = parseId(request.params);
     const user = await signedIn(request);
     const form = clipFormSchema.safeParse(request.body ?? {});
@@ -174,7 +173,7 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
     }
   });
 
-  app.get('/newsroom/media/clips/:id', { preHandler: contributor }, async (request, reply) => {
+  app.get('/media/clips/:id', { preHandler: contributor }, async (request, reply) => {
     const job = await media.clipJob(parseId(request.params));
     return reply.type('application/json; charset=utf-8').send(clipJson(job));
   });

@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Db } from '../../db/index.ts';
 import { inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { hasRole } from '../users/users.service.ts';
-import type { UserRow } from '../users/users.table.ts';
+import { hasRole } from '../users/index.ts';
+import type { UserRow } from '../users/index.ts';
 import { makeCrops, makeVariants, readImageInfo, withoutMetadata } from './media.images.ts';
 import {
   deleteMediaRows,

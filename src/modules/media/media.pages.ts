@@ -1,8 +1,8 @@
-import { html, type SafeHtml } from '../../web/html.ts';
-import { clockDuration, formatDateTime } from '../../web/templates/format.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
-import { csrfInput, newsroomLayout } from '../../web/templates/newsroom.ts';
-import type { UserRow } from '../users/users.table.ts';
+import { html, type SafeHtml } from '../../ui/html.ts';
+import { clockDuration, formatDateTime } from '../../ui/format.ts';
+import type { SiteContext } from '../../ui/layout.ts';
+import { csrfInput, newsroomLayout } from '../../ui/newsroom-layout.ts';
+import type { UserRow } from '../users/index.ts';
 import type { MediaEntry } from './media.newsroom.service.ts';
 import { mediaUrl } from './media.service.ts';
 import type { ClipJobRow, MediaRow, MediaVariantRow } from './media.table.ts';

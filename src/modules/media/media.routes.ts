@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
-import { ifNoneMatchMatches, parseRangeHeader } from '../../web/http-negotiation.ts';
+import { ifNoneMatchMatches, parseRangeHeader } from '../../http/negotiation.ts';
 import { immutableCacheControl, type MediaStorage, type ServableMediaStorage } from './media.storage.ts';
 
 /** Fingerprinted names only: letters, digits, dots, hyphens and underscores, no leading dot. */

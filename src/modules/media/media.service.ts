@@ -55,3 +55,6 @@ export function toVideoView(row: MediaRow, byId: ReadonlyMap<number, MediaRow>, 
     uploadedAt: row.created_at,
   };
 }
+
+/** Reads and the one insert other modules use as the repository does them: the article views, the seed. */
+export { findMediaByIds, findVariantsOfMedia, insertMedia } from './media.repository.ts';

@@ -1,9 +1,9 @@
 import { newClaimantId } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
 import { createRunner, type JobKind, type Outcome, type Settled } from '../../jobs/runner.ts';
-import { escapeHtml } from '../../web/html.ts';
-import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/mail.mime.ts';
-import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
+import { escapeHtml } from '../../ui/html.ts';
+import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks, type Slot } from '../mail/index.ts';
+import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/index.ts';
 import { type IssueTemplate, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
   addHardBounce,
@@ -44,6 +44,8 @@ export interface DeliveryWorkerDeps {
   messageIdDomain: string;
   /** The secret key: Message-IDs carry a tag keyed with it (see createMessageIds). */
   secret: string;
+  /** The envelope sender (MAIL FROM) of a delivery's message, e.g. its VERP address; the transport's own when absent. */
+  envelopeSender?: (deliveryId: number) => string;
   /** Messages in flight at once: also the most that a crash can duplicate. */
   concurrency: number;
   /** Ceiling on messages per second; 0 for none. */
@@ -204,11 +206,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     await rate();
     const links = deps.links(subscriberId);
     const messageId = messageIdFor(`gazette.${delivery.issue_id}.${delivery.id}`);
+    const envelopeFrom = deps.envelopeSender?.(delivery.id);
     let outcome: SendOutcome;
     try {
       if (t.mime && transport.sendRaw && /^[\x21-\x7e]+$/.test(delivery.email)) {
         const message = renderRecipientMessage(t.mime, { from: transport.from ?? '', to: delivery.email, messageId, date: now(), listId: deps.listId, links });
-        outcome = await transport.sendRaw(delivery.email, message);
+        outcome = await transport.sendRaw(delivery.email, message, envelopeFrom);
       } else outcome = await sendComposed();
     } catch (error) {
       outcome = { kind: 'temporary', error: error instanceof Error ? error.message : String(error), serverDown: false };
@@ -223,6 +226,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         text: body.text,
         messageId,
         list: { id: deps.listId, unsubscribeUrl: links.unsubscribeUrl, unsubscribeMailto: links.unsubscribeMailto },
+        ...(envelopeFrom ? { envelopeFrom } : {}),
       });
     }
     switch (outcome.kind) {

@@ -5,11 +5,12 @@ import { type CliCommand, UsageError, wantsHelp } from '../../cli-support.ts';
 import { type Config, loadConfig } from '../../config.ts';
 import { createDb, type Db } from '../../db/index.ts';
 import { migrateToLatest, withMigratedDb } from '../../db/migrate.ts';
-import { createMailTransport, type MailTransport } from '../mail/mail.transport.ts';
+import { createMailTransport, type MailTransport } from '../mail/index.ts';
+import { createVerpSender } from '../mail/index.ts';
 import { createDeliveryWorker, type DeliveryOutcome, type DeliveryWorker } from './delivery.worker.ts';
 
-import { getOrCreateSecretKey } from '../settings/secret.ts';
-import { openEmailHasher } from '../subscribers/subscribers.service.ts';
+import { getOrCreateSecretKey } from '../settings/index.ts';
+import { openEmailHasher } from '../subscribers/index.ts';
 import { createRecipientLinks, listIdFor } from './newsletters.links.ts';
 import { listIssues } from './newsletters.repository.ts';
 import { createIssue, getIssueProgress, type NewsletterDeps, queueIssue, renderIssuePreview, sendTestIssue } from './newsletters.service.ts';
@@ -82,6 +83,8 @@ export async function openDelivery(
     listId: listIdFor(config.siteUrl),
     messageIdDomain: new URL(config.siteUrl).hostname,
     secret,
+    // VERP: each message's bounce comes back naming its delivery (BOUNCE_ADDRESS; src/modules/bounces).
+    ...(config.bounces.address ? { envelopeSender: createVerpSender(secret, config.bounces.address) } : {}),
     concurrency: config.mail.concurrency,
     ratePerSecond: config.mail.ratePerSecond,
     options: { pollMs: config.deliveryPollMs },

@@ -1,6 +1,6 @@
-import { escapeHtml, html, raw } from '../../web/html.ts';
-import { markdownToText, renderMarkdown } from '../../web/markdown.ts';
-import type { ArticleView } from '../articles/articles.service.ts';
+import { escapeHtml, html, raw } from '../../ui/html.ts';
+import { markdownToText, renderMarkdown } from '../../ui/markdown.ts';
+import type { ArticleView } from '../articles/index.ts';
 
 /**
  * Rendering a newsletter issue. An issue is rendered ONCE (HTML and plain text) and stored; the only

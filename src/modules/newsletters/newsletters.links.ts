@@ -1,4 +1,4 @@
-import { createSubscriberTokens } from '../subscribers/subscribers.tokens.ts';
+import { createSubscriberTokens } from '../subscribers/index.ts';
 import type { RecipientLinkSet } from './delivery.worker.ts';
 
 /**

@@ -1,7 +1,7 @@
-import { html, type SafeHtml } from '../../web/html.ts';
-import { barChart, type ChartPoint } from '../../web/templates/charts.ts';
-import { subscriberGrowthChart } from '../subscribers/subscribers.newsroom.pages.ts';
-import { csrfInput } from '../../web/templates/newsroom.ts';
+import { html, type SafeHtml } from '../../ui/html.ts';
+import { barChart, type ChartPoint } from '../../ui/charts.ts';
+import { subscriberGrowthChart } from '../subscribers/index.ts';
+import { csrfInput } from '../../ui/newsroom-layout.ts';
 import type { DeliveryCounts } from './newsletters.repository.ts';
 import type { IssueRow } from './newsletters.table.ts';
 

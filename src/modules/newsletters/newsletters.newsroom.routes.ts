@@ -2,13 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { listPublishedArticles } from '../articles/articles.repository.ts';
-import type { MailTransport } from '../mail/mail.transport.ts';
-import { countSubscribersByStatus } from '../subscribers/subscribers.repository.ts';
-import { normaliseEmail } from '../subscribers/subscribers.schema.ts';
-import { subscriberGrowth } from '../subscribers/subscribers.service.ts';
-import type { NewsroomAuth } from '../users/users.auth.ts';
-import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
+import { listPublishedArticles } from '../articles/index.ts';
+import type { MailTransport } from '../mail/index.ts';
+import { subscriberCountsByStatus } from '../subscribers/index.ts';
+import { normaliseEmail } from '../subscribers/index.ts';
+import { subscriberGrowth } from '../subscribers/index.ts';
+import type { NewsroomAuth } from '../users/index.ts';
+import type { NewsroomPageRenderer } from '../users/index.ts';
 import { composeMain, issueListMain, issueMain, issueProgressJson, sendConfirmMain } from './newsletters.newsroom.pages.ts';
 import { mailPreviewCsp } from './newsletters.routes.ts';
 import {
@@ -80,11 +80,11 @@ function orderedPicks(form: z.infer<typeof composeFormSchema>): { ids: number[];
  * subscribers chart, composing from published articles, the preview, a test copy, sending (after a
  * confirmation showing the recipient count) and the live progress with the history of an issue's sending.
  */
-export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterNewsroomDeps): void {
+export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterNewsroomDeps): Promise<void> {
   const { db, auth, render } = deps;
   const editor = auth.requireRole('editor');
 
-  app.get('/newsroom/newsletters', { preHandler: editor }, async (request, reply) => {
+  app.get('/newsletters', { preHandler: editor }, async (request, reply) => {
     const [issues, growth] = await Promise.all([listIssuesWithCounts(db, 50), subscriberGrowth(db, deps.now(), 30)]);
     return render(request, reply, { title: 'Newsletter', path: '/newsroom/newsletters' }, () => issueListMain(issues, growth));
   });
@@ -94,9 +94,9 @@ export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterN
     return render(request, reply, { title: 'Compose an issue', path: '/newsroom/newsletters/new', status }, ({ csrf }) => composeMain({ csrf, articles, ...form }));
   };
 
-  app.get('/newsroom/newsletters/new', { preHandler: editor }, (request, reply) => composePage(request, reply, { subject: '', picked: new Map() }));
+  app.get('/newsletters/new', { preHandler: editor }, (request, reply) => composePage(request, reply, { subject: '', picked: new Map() }));
 
-  app.post('/newsroom/newsletters', { preHandler: editor, bodyLimit: formBodyLimit }, async (request, reply) => {
+  app.post('/newsletters', { preHandler: editor, bodyLimit: formBodyLimit }, async (request, reply) => {
     const form = composeFormSchema.safeParse(request.body ?? {});
     if (!form.success) throw new AppError('newsletter.no_articles');
     let picked = new Map<number, number | undefined>();
@@ -122,9 +122,9 @@ export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterN
     );
   };
 
-  app.get('/newsroom/newsletters/:id', { preHandler: editor }, (request, reply) => issuePage(request, reply, issueId(request.params)));
+  app.get('/newsletters/:id', { preHandler: editor }, (request, reply) => issuePage(request, reply, issueId(request.params)));
 
-  app.get('/newsroom/newsletters/:id/preview', { preHandler: editor }, async (request, reply) => {
+  app.get('/newsletters/:id/preview', { preHandler: editor }, async (request, reply) => {
     const rendered = await renderStoredIssue(db, deps.siteUrl, issueId(request.params));
     return reply
       .type('text/html; charset=utf-8')
@@ -133,7 +133,7 @@ export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterN
       .send(rendered.html);
   });
 
-  app.post('/newsroom/newsletters/:id/test', { preHandler: editor, bodyLimit: formBodyLimit }, async (request, reply) => {
+  app.post('/newsletters/:id/test', { preHandler: editor, bodyLimit: formBodyLimit }, async (request, reply) => {
     const id = issueId(request.params);
     const form = testFormSchema.safeParse(request.body ?? {});
     const typed = form.success ? form.data.to.replace(/[\x00-\x1f\x7f]/g, '') : '';
@@ -148,22 +148,23 @@ export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterN
     return issuePage(request, reply, id, { error: `The test copy could not be sent: ${outcome.error}`, testTo: address.email }, 502);
   });
 
-  app.get('/newsroom/newsletters/:id/send', { preHandler: editor }, async (request, reply) => {
+  app.get('/newsletters/:id/send', { preHandler: editor }, async (request, reply) => {
     const id = issueId(request.params);
     const { issue } = await getIssueProgress(db, id);
     if (issue.status !== 'draft') return reply.redirect(`/newsroom/newsletters/${id}`, 303);
-    const recipients = (await countSubscribersByStatus(db)).confirmed;
+    const recipients = (await subscriberCountsByStatus(db)).confirmed;
     return render(request, reply, { title: `Send ${issue.subject}`, path: `/newsroom/newsletters/${id}/send` }, ({ csrf }) => sendConfirmMain(csrf, issue, recipients));
   });
 
-  app.post('/newsroom/newsletters/:id/send', { preHandler: editor, bodyLimit: formBodyLimit }, async (request, reply) => {
+  app.post('/newsletters/:id/send', { preHandler: editor, bodyLimit: formBodyLimit }, async (request, reply) => {
     const id = issueId(request.params);
     await sendIssue(db, deps.newsletters, id);
     return reply.redirect(`/newsroom/newsletters/${id}`, 303);
   });
 
-  app.get('/newsroom/newsletters/:id/progress.json', { preHandler: editor }, async (request, reply) => {
+  app.get('/newsletters/:id/progress.json', { preHandler: editor }, async (request, reply) => {
     const progress = await getIssueProgress(db, issueId(request.params));
     return reply.type('application/json; charset=utf-8').send(issueProgressJson(progress.issue, progress.counts));
   });
+  return Promise.resolve();
 }

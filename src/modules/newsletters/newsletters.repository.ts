@@ -1,7 +1,8 @@
 import { PostgresAdapter, sql } from 'kysely';
 import { statusIn, textByKey } from '../../db/conditions.ts';
 import { inChunks } from '../../db/chunks.ts';
-import type { Db } from '../../db/index.ts';
+import { type Db, inTransaction } from '../../db/index.ts';
+import { emitWebhookEvents } from '../webhooks/index.ts';
 import type { DeliveryStatus, IssueRow, NewIssue } from './newsletters.table.ts';
 
 /**
@@ -258,18 +259,33 @@ export async function releaseStaleClaims(db: Db, staleBefore: string, deadWorker
   return Number(result.numUpdatedRows);
 }
 
-/** Marks `sent` the issues being sent that have nothing queued or in flight any more. */
+/**
+ * Marks `sent` the issues being sent that have nothing queued or in flight any more, and queues their
+ * `newsletter.sent` webhook events in the same transaction (so an issue is announced once, whichever worker
+ * finishes it).
+ */
 export async function finishIssues(db: Db, now: string): Promise<number[]> {
-  const rows = await db
-    .updateTable('newsletter_issues')
-    .set({ status: 'sent', finished_at: now })
-    .where('status', '=', 'sending')
-    .where((eb) =>
-      eb.not(eb.exists(eb.selectFrom('deliveries').select('deliveries.id').whereRef('deliveries.issue_id', '=', 'newsletter_issues.id').where(isOpen))),
-    )
-    .returning('id')
-    .execute();
-  return rows.map((r) => r.id);
+  return inTransaction(db, async (trx) => {
+    const rows = await trx
+      .updateTable('newsletter_issues')
+      .set({ status: 'sent', finished_at: now })
+      .where('status', '=', 'sending')
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('deliveries').select('deliveries.id').whereRef('deliveries.issue_id', '=', 'newsletter_issues.id').where(isOpen))),
+      )
+      .returning(['id', 'subject', 'queued_at', 'recipient_count'])
+      .execute();
+    if (rows.length > 0) {
+      const counts = await countDeliveriesByIssue(trx, rows.map((r) => r.id));
+      const events = rows.map((r) => {
+        const c = counts.get(r.id);
+        const issue = { id: String(r.id), subject: r.subject, queued_at: r.queued_at, finished_at: now, recipients: Number(r.recipient_count), sent: c?.sent ?? 0, failed: c?.failed ?? 0, skipped: c?.skipped ?? 0 };
+        return { type: 'newsletter.sent' as const, subject: `newsletter:${r.id}`, data: { newsletter: issue } };
+      });
+      await emitWebhookEvents(trx, events, new Date(now));
+    }
+    return rows.map((r) => r.id);
+  });
 }
 
 export type DeliveryCounts = Record<DeliveryStatus, number>;
@@ -357,4 +373,10 @@ export async function findPublishedSlugs(db: Db, ids: readonly number[]): Promis
   if (ids.length === 0) return new Map();
   const rows = await db.selectFrom('articles').select(['id', 'slug']).where('id', 'in', ids).where('status', '=', 'published').execute();
   return new Map(rows.map((r) => [r.id, r.slug]));
+}
+
+/** A delivery as a bounce or complaint needs it: which issue, which subscriber (null once erased). */
+export async function findDeliveryById(db: Db, id: number): Promise<{ id: number; issue_id: number; subscriber_id: number | null; email: string } | undefined> {
+  const row = await db.selectFrom('deliveries').select(['id', 'issue_id', 'subscriber_id', 'email']).where('id', '=', id).executeTakeFirst();
+  return row && { ...row, id: Number(row.id), issue_id: Number(row.issue_id), subscriber_id: row.subscriber_id === null ? null : Number(row.subscriber_id) };
 }

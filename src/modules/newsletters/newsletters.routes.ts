@@ -21,7 +21,7 @@ export const mailPreviewCsp = "default-src 'none'; img-src 'self' data: https: h
  * The browser preview of a newsletter issue made of published articles, exactly as a reader's mail client
  * would get it. Only published articles can be named, so it shows nothing that is not already public.
  */
-export function newsletterRoutes(app: FastifyInstance, deps: { db: Db; siteUrl: string }): void {
+export function newsletterRoutes(app: FastifyInstance, deps: { db: Db; siteUrl: string }): Promise<void> {
   app.get('/newsletter/preview', async (request, reply) => {
     const query = previewQuerySchema.safeParse(request.query);
     if (!query.success) throw new AppError('request.bad_query', 'Name up to ten published articles: /newsletter/preview?articles=<slug>,<slug>.');
@@ -33,4 +33,5 @@ export function newsletterRoutes(app: FastifyInstance, deps: { db: Db; siteUrl: 
       .header('content-security-policy', mailPreviewCsp)
       .send(preview.html);
   });
+  return Promise.resolve();
 }

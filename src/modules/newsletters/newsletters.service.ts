@@ -1,9 +1,9 @@
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { announceWork } from '../../jobs/wake-ups.ts';
-import { type ArticleView, getPublishedArticle } from '../articles/articles.service.ts';
-import { getSiteSettings } from '../settings/settings.service.ts';
-import type { MailTransport, SendOutcome } from '../mail/mail.transport.ts';
+import { type ArticleView, getPublishedArticle } from '../articles/index.ts';
+import { getSiteSettings } from '../settings/index.ts';
+import type { MailTransport, SendOutcome } from '../mail/index.ts';
 import { composeIssue, personalise, prepareTemplate } from './newsletters.compose.ts';
 import {
   countDeliveries,
@@ -13,6 +13,7 @@ import {
   countSuppressions,
   type DeliveryCounts,
   deliveriesChannel,
+  findDeliveryById,
   findIssue,
   findPublishedSlugs,
   findSuppressedHashes,
@@ -212,4 +213,13 @@ export async function getSendingHistory(db: Db, issueId: number): Promise<{ peri
   if (!span) return { period: 'minute', points: [] };
   const period = Date.parse(span.last) - Date.parse(span.first) < 3 * 60 * 60 * 1000 ? 'minute' : 'hour';
   return { period, points: await countSentPerPeriod(db, issueId, period) };
+}
+
+/**
+ * The delivery a bounce or complaint names (by a signed tag the caller has checked): its issue and
+ * subscriber; undefined when there is no such delivery (its issue deleted).
+ */
+export async function deliveryForBounce(db: Db, deliveryId: number): Promise<{ deliveryId: number; issueId: number; subscriberId: number | null } | undefined> {
+  const row = await findDeliveryById(db, deliveryId);
+  return row && { deliveryId: row.id, issueId: row.issue_id, subscriberId: row.subscriber_id };
 }

@@ -1,6 +1,6 @@
 import { PostgresAdapter, sql } from 'kysely';
 import { type Db, inTransaction } from '../../db/index.ts';
-import type { ArticleRow } from '../articles/articles.table.ts';
+import type { ArticleRow } from '../articles/index.ts';
 
 /**
  * A query already reduced to plain search terms (letters and digits only) by the service. Each term of

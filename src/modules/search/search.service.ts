@@ -1,6 +1,6 @@
 import type { Db } from '../../db/index.ts';
-import { escapeHtml } from '../../web/html.ts';
-import { type ArticleView, hydrateArticles } from '../articles/articles.service.ts';
+import { escapeHtml } from '../../ui/html.ts';
+import { type ArticleView, hydrateArticles } from '../articles/index.ts';
 import { findSearchMatches, searchPublishedArticles } from './search.repository.ts';
 
 /**

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../../db/index.ts';
-import { hasAnyContent } from '../articles/articles.repository.ts';
-import { publishLegalDocument } from '../legal/legal.service.ts';
-import { insertMedia } from '../media/media.repository.ts';
-import { mediaUrl } from '../media/media.service.ts';
-import { FileSystemMediaStorage, type MediaStorage } from '../media/media.storage.ts';
-import type { MediaKind } from '../media/media.table.ts';
-import { updateSiteSettings } from '../settings/settings.service.ts';
+import { hasAnyContent } from '../articles/index.ts';
+import { publishLegalDocument } from '../legal/index.ts';
+import { insertMedia } from '../media/index.ts';
+import { mediaUrl } from '../media/index.ts';
+import { FileSystemMediaStorage, type MediaStorage } from '../media/index.ts';
+import type { MediaKind } from '../media/index.ts';
+import { updateSiteSettings } from '../settings/index.ts';
 import { demoArticles, demoAuthors, demoLegalDocuments, demoPublication, demoTags } from './demo.content.ts';
 
 const assetsDir = path.join(import.meta.dirname, 'assets');

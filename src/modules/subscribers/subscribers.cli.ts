@@ -8,7 +8,7 @@ import { type CliCommand, UsageError, wantsHelp } from '../../cli-support.ts';
 import { loadConfig } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { withMigratedDb } from '../../db/migrate.ts';
-import { getOrCreateSecretKey } from '../settings/secret.ts';
+import { getOrCreateSecretKey } from '../settings/index.ts';
 import { openEmailHasher } from './subscribers.service.ts';
 import { exportCsvStringifier, exportSubscribers, importBatchSize, importSubscribers, type ImportSummary } from './subscribers.csv.ts';
 

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { newClaimantId } from '../../db/claimants.ts';
 import type { Db } from '../../db/index.ts';
 import { createRunner, type JobKind, type Outcome } from '../../jobs/runner.ts';
-import { escapeHtml } from '../../web/html.ts';
-import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks } from '../mail/mail.mime.ts';
-import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/mail.transport.ts';
-import { getSiteSettings } from '../settings/settings.service.ts';
+import { escapeHtml } from '../../ui/html.ts';
+import { createMessageIds, type PreparedMime, prepareMime, renderMimeChunks } from '../mail/index.ts';
+import { type MailTransport, type SendOutcome, serverTroubleLine } from '../mail/index.ts';
+import { getSiteSettings } from '../settings/index.ts';
 import { alreadySubscribedMail, confirmationMail, type MailNames } from './subscribers.pages.ts';
 import {
   claimSubscriberMails,
@@ -87,8 +87,8 @@ export interface SubscriberMailer {
  * Sends subscriber mails from the `subscriber_mails` queue. A sign-up writes its mail's row in its own
  * transaction and wakes the mailer of its process; the mail is claimed (`queued` → `sending`), written from the
  * subscriber's row as it is now, sent, and recorded — `sent`, `queued` again later (4xx, timeout, dropped
- * connection), or `failed` (5xx). A confirmation whose nonce was replaced by a newer sign-up is `skipped`:
- * only the newest link works, so only the newest is sent. The poll picks up retries, and the mails of a
+ * connection), or `failed` (5xx). A confirmation whose nonce is no longer live (the reader confirmed, or
+ * withdrew and signed up again) is `skipped`: its link could do nothing. The poll picks up retries, and the mails of a
  * process that died before sending them; claims make each mail go out once (a crash between the server's
  * reply and the record can repeat one, as for newsletters).
  */
@@ -178,7 +178,7 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   /** The mail's one link, from the subscriber's row as it is now; undefined when there is nothing to send any more. */
   function linkFor(mail: ClaimedSubscriberMail, recipient: MailRecipient): string | undefined {
     if (mail.kind === 'confirm') {
-      // Only the newest link works (a newer sign-up replaced the nonce), and a confirmed reader needs none.
+      // Only a live nonce confirms (see SubscriberService.liveConfirmation), and a confirmed reader needs no link.
       if (recipient.status !== 'pending' || !mail.confirm_nonce || recipient.confirm_nonce !== mail.confirm_nonce || !recipient.confirm_sent_at) return undefined;
       const expires = new Date(Date.parse(recipient.confirm_sent_at) + confirmLinkLifetimeMs);
       return `${deps.siteUrl}/newsletter/confirm?token=${createConfirmToken(deps.secret, recipient.id, mail.confirm_nonce, expires)}`;

@@ -36,6 +36,21 @@ export async function insertSubscriberMails(db: Db, mails: NewSubscriberMail[]):
   return new Map(rows.map((r) => [r.subscriber_id, r.id]));
 }
 
+/**
+ * Skips the still-queued confirmation mails of these subscribers: a newer sign-up's mail, carrying the same
+ * live link, is being queued in the same transaction, so one mail is enough. Mails already being sent go on.
+ */
+export async function skipQueuedConfirmMails(db: Db, subscriberIds: readonly number[]): Promise<void> {
+  if (subscriberIds.length === 0) return;
+  await db
+    .updateTable('subscriber_mails')
+    .set({ status: 'skipped', last_error: 'superseded by a newer sign-up (same link)' })
+    .where('subscriber_id', 'in', subscriberIds)
+    .where('kind', '=', 'confirm')
+    .where(statusIn(['queued']))
+    .execute();
+}
+
 /** A claimed mail with what is needed to write it. */
 export interface ClaimedSubscriberMail {
   id: number;

@@ -1,6 +1,6 @@
-import { html, type SafeHtml } from '../../web/html.ts';
-import { barChart, type ChartPoint } from '../../web/templates/charts.ts';
-import { csrfInput } from '../../web/templates/newsroom.ts';
+import { html, type SafeHtml } from '../../ui/html.ts';
+import { barChart, type ChartPoint } from '../../ui/charts.ts';
+import { csrfInput } from '../../ui/newsroom-layout.ts';
 import { parseConsentDetail } from './subscribers.csv.ts';
 import type { ImportProgress } from './subscribers.imports.ts';
 import type { ConsentEventRow, SubscriberRow, SubscriberStatus } from './subscribers.table.ts';

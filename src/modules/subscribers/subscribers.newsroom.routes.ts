@@ -12,8 +12,8 @@ import { z } from 'zod';
 import type { Db } from '../../db/index.ts';
 import { AppError, isDiskFull } from '../../errors.ts';
 import { scratchDirectory } from '../../scratch.ts';
-import type { NewsroomAuth } from '../users/users.auth.ts';
-import type { NewsroomPageRenderer } from '../users/users.newsroom.ts';
+import type { NewsroomAuth } from '../users/index.ts';
+import type { NewsroomPageRenderer } from '../users/index.ts';
 import { exportCsvStringifier, exportSubscribers } from './subscribers.csv.ts';
 import type { SubscriberStatus } from './subscribers.table.ts';
 import { checkCsvUpload, type SubscriberImports } from './subscribers.imports.ts';
@@ -184,14 +184,14 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
     );
   };
 
-  app.get('/newsroom/subscribers', { preHandler: editor }, async (request, reply) => {
+  app.get('/subscribers', { preHandler: editor }, async (request, reply) => {
     const parsed = listQuerySchema.safeParse(request.query ?? {});
     if (!parsed.success) throw new AppError('request.bad_query');
     const status = parsed.data.status ? (parsed.data.status as SubscriberStatus) : undefined;
     return listPage(request, reply, { query: parsed.data.q, status, before: parsed.data.before });
   });
 
-  app.get('/newsroom/subscribers/export.csv', { preHandler: editor }, async (_request, reply) => {
+  app.get('/subscribers/export.csv', { preHandler: editor }, async (_request, reply) => {
     const csv = exportCsvStringifier();
     const day = deps.now().toISOString().slice(0, 10);
     reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="subscribers-${day}.csv"`);
@@ -205,7 +205,7 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
     return reply.send(csv);
   });
 
-  app.get('/newsroom/subscribers/:id', { preHandler: editor }, async (request, reply) => {
+  app.get('/subscribers/:id', { preHandler: editor }, async (request, reply) => {
     const params = idParamsSchema.safeParse(request.params);
     if (!params.success) throw new AppError('subscriber.not_found');
     const subscriber = await findSubscriberById(db, params.data.id);
@@ -215,7 +215,7 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
   });
 
   // The role is checked on request, before a byte of the upload is spooled; CSRF once the fields are parsed.
-  app.post('/newsroom/subscribers/import', { onRequest: editor, bodyLimit: maxImportBytes + 64 * 1024 }, async (request, reply) => {
+  app.post('/subscribers/import', { onRequest: editor, bodyLimit: maxImportBytes + 64 * 1024 }, async (request, reply) => {
     const current = await auth.currentUser(request);
     if (!current) throw new AppError('auth.required');
     if (!String(request.headers['content-type'] ?? '').startsWith('multipart/form-data')) throw new AppError('subscriber.import_file_required');
@@ -236,7 +236,7 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
     return reply.redirect(`/newsroom/subscribers/imports/${id}`, 303);
   });
 
-  app.get('/newsroom/subscribers/imports/:id', { preHandler: editor }, async (request, reply) => {
+  app.get('/subscribers/imports/:id', { preHandler: editor }, async (request, reply) => {
     const params = importIdSchema.safeParse(request.params);
     if (!params.success) throw new AppError('subscriber.import_not_found');
     const asJson = params.data.id.endsWith('.json');

@@ -1,6 +1,6 @@
-import { html, type SafeHtml } from '../../web/html.ts';
-import { signupBlock } from '../../web/templates/components.ts';
-import { layout, type SiteContext } from '../../web/templates/layout.ts';
+import { html, type SafeHtml } from '../../ui/html.ts';
+import { signupBlock } from '../../ui/components.ts';
+import { layout, type SiteContext } from '../../ui/layout.ts';
 import type { SubscriberRow } from './subscribers.table.ts';
 
 // The pages of sign-up and self-service, and the two mails sign-up sends. Every page is `noindex`: they
@@ -56,6 +56,20 @@ export function confirmedPage(site: SiteContext, manageToken: string): string {
     html`<h1 class="article__headline">You are subscribed</h1>
 <p>Thank you: ${site.settings.newsletterName} will arrive in your inbox. Every mail has a link to unsubscribe.</p>
 <p><a href="/newsletter/me?token=${manageToken}">Your subscription and your data</a></p>`,
+  );
+}
+
+/**
+ * A confirmation link pressed when the address is confirmed already (the reader signed up twice and pressed
+ * both links, or pressed one twice). No manage link: the first confirmation showed it, and every mail has one.
+ */
+export function alreadyConfirmedPage(site: SiteContext): string {
+  return page(
+    site,
+    '/newsletter/confirm',
+    'Already confirmed',
+    html`<h1 class="article__headline">Already confirmed</h1>
+<p>This address is already subscribed to ${site.settings.newsletterName}: there is nothing more to do. Every mail has a link to unsubscribe.</p>`,
   );
 }
 

@@ -1,7 +1,7 @@
 import { textByKey } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
 import type { Database } from '../../db/database.ts';
-import type { ConsentEventRow, NewConsentEvent, NewSubscriber, SubscriberRow, SubscribersTable, SubscriberStatus } from './subscribers.table.ts';
+import type { ConsentEventRow, NewConsentEvent, NewSubscriber, SubscriberRow, SubscribersTable, SubscriberStatus, SuppressionsTable } from './subscribers.table.ts';
 import { type SelectQueryBuilder, sql, type Updateable } from 'kysely';
 
 // SQL for subscribers, their consent events and suppressions. Plain functions taking `db` (or a
@@ -65,7 +65,7 @@ export async function findSuppressed(db: Db, emailHashes: string[]): Promise<Set
   return new Set(rows.map((r) => r.email_hash));
 }
 
-export async function insertSuppression(db: Db, emailHash: string, reason: 'erased' | 'bounced', at: string): Promise<void> {
+export async function insertSuppression(db: Db, emailHash: string, reason: SuppressionsTable['reason'], at: string): Promise<void> {
   await db
     .insertInto('suppressions')
     .values({ email_hash: emailHash, reason, created_at: at })

@@ -118,9 +118,10 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     const kinds = (await site.db.selectFrom('consent_events').select('kind').where('subscriber_id', '=', after?.id ?? -1).orderBy('id').execute()).map((e) => e.kind);
     assert.deepEqual(kinds, ['signup', 'confirmed']);
 
-    // Single use.
+    // Pressed again: confirms nothing more, and says so kindly.
     const again = await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token }).toString() });
-    assert.equal(again.statusCode, 410);
+    assert.equal(again.statusCode, 200);
+    assert.match(again.body, /Already confirmed/);
     const queued = await site.db.selectFrom('subscriber_mails').select('kind').where('subscriber_id', '=', after?.id ?? -1).execute();
     assert.equal(queued.length, 1, 'only the confirmation was queued, so only it is sent');
     assert.equal((await mailsTo('Reader@example.org', 1)).length, 1);
@@ -155,17 +156,14 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     assert.ok(idnMail, 'the confirmation reached the internationalised address');
   });
 
-  it('a second sign-up neither duplicates nor reveals: same page; pending gets a fresh link, confirmed an "already subscribed" mail', async () => {
+  it('a second sign-up neither duplicates nor reveals: same page; pending gets another link, confirmed an "already subscribed" mail', async () => {
     const first = await signup({ source: '/', email: 'twice@example.com', consent: 'yes' });
-    const [mail1] = await mailsTo('twice@example.com', 1);
+    await mailsTo('twice@example.com', 1);
     const second = await signup({ source: '/', email: 'TWICE@example.com', consent: 'yes' });
     assert.equal(second.body, first.body);
     const mails = await mailsTo('twice@example.com', 2);
     assert.equal(mails.length, 2);
     assert.equal(Number((await site.db.selectFrom('subscribers').select((eb) => eb.fn.countAll().as('n')).where('email_key', '=', 'twice@example.com').executeTakeFirstOrThrow()).n), 1);
-    // The older link was replaced by the newer one.
-    const old = await site.app.inject({ url: confirmLink(mail1) });
-    assert.equal(old.statusCode, 410);
     const page = await site.app.inject({ url: confirmLink(mails[1]) });
     const token = /name="token" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
     assert.equal((await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: `token=${token}` })).statusCode, 200);
@@ -175,6 +173,63 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     const all = await mailsTo('twice@example.com', 3);
     assert.match(all[2]?.subject ?? '', /already subscribed/);
     assert.equal((await subscriberRow('twice@example.com'))?.status, 'confirmed');
+  });
+
+  it('signed up twice a minute apart: the FIRST mail\'s link confirms, and the second then says "already confirmed"', async () => {
+    await signup({ source: '/', email: 'impatient@example.com', consent: 'yes' });
+    await mailsTo('impatient@example.com', 1);
+    clock += 60_000;
+    try {
+      await signup({ source: '/', email: 'impatient@example.com', consent: 'yes' });
+      const [firstMail, secondMail] = await mailsTo('impatient@example.com', 2);
+      assert.notEqual(confirmLink(firstMail), confirmLink(secondMail), 'two mails, two links');
+
+      const firstPage = await site.app.inject({ url: confirmLink(firstMail) });
+      assert.equal(firstPage.statusCode, 200);
+      assert.match(firstPage.body, /Confirm my subscription/);
+      const firstToken = /name="token" value="([^"]+)"/.exec(firstPage.body)?.[1] ?? '';
+      const confirmed = await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token: firstToken }).toString() });
+      assert.equal(confirmed.statusCode, 200);
+      assert.match(confirmed.body, /You are subscribed/);
+      assert.equal((await subscriberRow('impatient@example.com'))?.status, 'confirmed');
+
+      // The second mail's link: a friendly page, no button, no error; its button (an old tab) says the same.
+      const secondPage = await site.app.inject({ url: confirmLink(secondMail) });
+      assert.equal(secondPage.statusCode, 200);
+      assert.match(secondPage.body, /Already confirmed/);
+      assert.doesNotMatch(secondPage.body, /<form method="post" action="\/newsletter\/confirm"/);
+      const secondToken = confirmLink(secondMail).split('token=')[1] ?? '';
+      const pressed = await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token: secondToken }).toString() });
+      assert.equal(pressed.statusCode, 200);
+      assert.match(pressed.body, /Already confirmed/);
+      const again = await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token: firstToken }).toString() });
+      assert.equal(again.statusCode, 200, 'the same link pressed twice is no error either');
+
+      const row = await subscriberRow('impatient@example.com');
+      const kinds = (await site.db.selectFrom('consent_events').select('kind').where('subscriber_id', '=', row?.id ?? -1).orderBy('id').execute()).map((e) => e.kind);
+      assert.deepEqual(kinds, ['signup', 'signup', 'confirmed'], 'one confirmation on record');
+    } finally {
+      clock -= 60_000;
+    }
+  });
+
+  it('a link mailed before the reader unsubscribed cannot subscribe them again; the new sign-up\'s link can', async () => {
+    await signup({ source: '/', email: 'changed-mind@example.com', consent: 'yes' });
+    const [before] = await mailsTo('changed-mind@example.com', 1);
+    const row = await subscriberRow('changed-mind@example.com');
+    assert.ok(row);
+    const unsubscribe = createSubscriberToken(await secretOf(site), 'unsubscribe', row.id);
+    assert.equal((await site.app.inject({ method: 'POST', url: `/newsletter/unsubscribe?token=${unsubscribe}`, headers: formType, payload: 'List-Unsubscribe=One-Click' })).statusCode, 200);
+    const stale = await site.app.inject({ url: confirmLink(before) });
+    assert.equal(stale.statusCode, 410);
+    assert.equal((await subscriberRow('changed-mind@example.com'))?.status, 'unsubscribed');
+
+    await signup({ source: '/', email: 'changed-mind@example.com', consent: 'yes' });
+    const [, fresh] = await mailsTo('changed-mind@example.com', 2);
+    assert.equal((await site.app.inject({ url: confirmLink(before) })).statusCode, 410, 'still not the old one');
+    const token = confirmLink(fresh).split('token=')[1] ?? '';
+    assert.equal((await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token }).toString() })).statusCode, 200);
+    assert.equal((await subscriberRow('changed-mind@example.com'))?.status, 'confirmed');
   });
 
   it('answers missing, forged and expired confirmation tokens with a clear 4xx page', async () => {

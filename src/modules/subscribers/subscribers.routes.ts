@@ -2,11 +2,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { loadSiteContext } from '../../web/site-context.ts';
-import type { PageCache } from '../../web/page-cache.ts';
-import type { StaticAssets } from '../../web/static-assets.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
+import type { PageCache } from '../../http/page-cache.ts';
+import type { SiteContext } from '../../ui/layout.ts';
 import {
+  alreadyConfirmedPage,
   checkInboxPage,
   confirmedPage,
   confirmPage,
@@ -22,7 +21,8 @@ import type { SubscriberService } from './subscribers.service.ts';
 export interface SubscriberRoutesDeps {
   db: Db;
   config: Pick<Config, 'siteUrl'>;
-  assets: StaticAssets;
+  /** The publication's settings, sections and assets for a page (the public site loads them). */
+  site: () => Promise<SiteContext>;
   now: () => Date;
   subscribers: SubscriberService;
   /** Keeps the "check your inbox" page rendered (the same for every sign-up) until content changes. */
@@ -48,7 +48,7 @@ function parseToken(schema: typeof tokenQuerySchema, value: unknown): string {
  */
 export function subscriberRoutes(app: FastifyInstance, deps: SubscriberRoutesDeps): Promise<void> {
   const { subscribers } = deps;
-  const site = (): Promise<SiteContext> => loadSiteContext(deps.db, deps.config.siteUrl, deps.assets, deps.now());
+  const { site } = deps;
 
   // RFC 8058 §3.1 lets a one-click POST arrive as multipart/form-data; its body carries nothing we need
   // (the token is in the URL), so it is read and dropped. Scoped to these routes by encapsulation.
@@ -73,13 +73,15 @@ export function subscriberRoutes(app: FastifyInstance, deps: SubscriberRoutesDep
 
   app.get('/newsletter/confirm', async (request, reply) => {
     const token = parseToken(tokenQuerySchema, request.query);
-    await subscribers.checkConfirmToken(token);
+    // A second link pressed after the first confirmed: say so, no button needed.
+    if ((await subscribers.checkConfirmToken(token)) === 'confirmed') return personal(reply).send(alreadyConfirmedPage(await site()));
     return personal(reply).send(confirmPage(await site(), token));
   });
 
   app.post('/newsletter/confirm', async (request, reply) => {
     const token = parseToken(tokenFormSchema, request.body);
-    const subscriberId = await subscribers.confirm(token);
+    const { subscriberId, already } = await subscribers.confirm(token);
+    if (already) return personal(reply).send(alreadyConfirmedPage(await site()));
     return personal(reply).send(confirmedPage(await site(), subscribers.manageToken(subscriberId)));
   });
 

@@ -4,10 +4,11 @@ import type { Config } from '../../config.ts';
 import { createGroupCommit, type GroupCommit } from '../../db/group-commit.ts';
 import { type Db, inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { getLegalDocument } from '../legal/legal.service.ts';
-import { ipSource, RateLimiter, type RateRule } from '../rate-limits/rate-limits.service.ts';
-import type { LegalDocumentRow } from '../legal/legal.table.ts';
-import { getSiteSettings } from '../settings/settings.service.ts';
+import { getLegalDocument } from '../legal/index.ts';
+import { ipSource, RateLimiter, type RateRule } from '../rate-limits/index.ts';
+import type { LegalDocumentRow } from '../legal/index.ts';
+import { getSiteSettings } from '../settings/index.ts';
+import { emitWebhookEvents } from '../webhooks/index.ts';
 import {
   confirmSubscriberByNonce,
   countConfirmedPerDay,
@@ -24,9 +25,19 @@ import {
 } from './subscribers.repository.ts';
 import { normaliseEmail, sameSitePath, type SignupForm } from './subscribers.schema.ts';
 import type { SubscriberMailer } from './subscribers.mailer.ts';
-import { findSubscribersByEmailKeys, insertSubscriberMails, insertSubscribersIfAbsent } from './subscribers.mails.repository.ts';
-import type { ConsentEventRow, NewConsentEvent, NewSubscriberMail, SubscriberRow } from './subscribers.table.ts';
+import { findSubscribersByEmailKeys, insertSubscriberMails, insertSubscribersIfAbsent, skipQueuedConfirmMails } from './subscribers.mails.repository.ts';
+import type { ConsentEventRow, NewConsentEvent, NewSubscriberMail, SubscriberRow, SubscriberStatus } from './subscribers.table.ts';
+import { countSubscribersByStatus } from './subscribers.repository.ts';
 import { createSubscriberToken, emailHash, keyEmailHash, newConfirmNonce, unsubscribeUrl, verifyConfirmToken, verifySubscriberToken } from './subscribers.tokens.ts';
+
+/**
+ * A subscriber's webhook event. It carries the address: an admin who registers an endpoint for subscriber
+ * events hands the list to that system (as Ghost's member webhooks do).
+ */
+function subscriberEvent(type: 'subscriber.confirmed' | 'subscriber.unsubscribed', subscriber: SubscriberRow, at: string) {
+  const status = type === 'subscriber.confirmed' ? 'confirmed' : 'unsubscribed';
+  return { type, subject: `subscriber:${subscriber.id}`, data: { subscriber: { id: String(subscriber.id), email: subscriber.email, status, at } } };
+}
 
 /** Longest user agent kept in a consent record. */
 const maxUserAgentLength = 512;
@@ -87,6 +98,9 @@ export class SignupRateLimiter {
     await this.limits.pruneNow(now.toISOString());
   }
 }
+
+/** What a confirmation link's button would do: confirm a pending address, or nothing for a confirmed one. */
+export type ConfirmLinkState = 'pending' | 'confirmed';
 
 /** The personal data we hold on one subscriber: what "download my data" returns. */
 export interface SubscriberDataExport {
@@ -153,20 +167,35 @@ export class SubscriberService {
     if (mailId !== null) this.deps.mailer?.wake();
   }
 
-  /** Checks a confirmation link without using it (the GET page, which mail scanners may prefetch). */
-  async checkConfirmToken(token: string): Promise<void> {
-    await this.liveConfirmation(token);
+  /**
+   * Checks a confirmation link without using it (the GET page, which mail scanners may prefetch):
+   * `pending` when its button will confirm, `confirmed` when the address is confirmed already (a second
+   * link pressed after the first, which is no error).
+   */
+  async checkConfirmToken(token: string): Promise<ConfirmLinkState> {
+    return (await this.liveConfirmation(token)).state;
   }
 
-  /** Follows a confirmation link: the subscriber becomes `confirmed`, once. Resolves with their id. */
-  async confirm(token: string): Promise<number> {
-    const { subscriber, nonce } = await this.liveConfirmation(token);
+  /**
+   * Follows a confirmation link: the subscriber becomes `confirmed`, once. Resolves with their id, and
+   * whether they were confirmed already (by another link, or by this one pressed twice).
+   */
+  async confirm(token: string): Promise<{ subscriberId: number; already: boolean }> {
+    const link = await this.liveConfirmation(token);
+    const { subscriber } = link;
+    if (link.state === 'confirmed') return { subscriberId: subscriber.id, already: true };
     const at = this.deps.now().toISOString();
-    await inTransaction(this.deps.db, async (trx) => {
-      if (!(await confirmSubscriberByNonce(trx, subscriber.id, nonce, at))) throw new AppError('subscriber.token_used');
+    const confirmed = await inTransaction(this.deps.db, async (trx) => {
+      if (!(await confirmSubscriberByNonce(trx, subscriber.id, link.nonce, at))) return false;
       await insertConsentEvents(trx, [{ subscriber_id: subscriber.id, email_hash: this.emailHash(subscriber.email_key), kind: 'confirmed', created_at: at }]);
+      await emitWebhookEvents(trx, [subscriberEvent('subscriber.confirmed', subscriber, at)], new Date(at));
+      return true;
     });
-    return subscriber.id;
+    if (confirmed) return { subscriberId: subscriber.id, already: false };
+    // Another press of a link to the same address won the race: confirmed already, or used up.
+    const again = await this.liveConfirmation(token);
+    if (again.state === 'confirmed') return { subscriberId: subscriber.id, already: true };
+    throw new AppError('subscriber.token_used');
   }
 
   /**
@@ -208,6 +237,7 @@ export class SubscriberService {
       if (!subscriber) return;
       if (await unsubscribeSubscriber(trx, id, at)) {
         await insertConsentEvents(trx, [{ subscriber_id: id, email_hash: this.emailHash(subscriber.email_key), kind: 'withdrawn', detail: 'unsubscribe link', created_at: at }]);
+        await emitWebhookEvents(trx, [subscriberEvent('subscriber.unsubscribed', subscriber, at)], new Date(at));
       }
     });
   }
@@ -251,13 +281,20 @@ export class SubscriberService {
     return unsubscribeUrl(this.deps.config.siteUrl, this.deps.secret, subscriberId);
   }
 
-  private async liveConfirmation(token: string): Promise<{ subscriber: SubscriberRow; nonce: string }> {
+  /**
+   * What an unexpired, genuine confirmation link can still do. Every link mailed while the address is
+   * pending carries the same nonce (a sign-up again while pending keeps it: see writeSignups), so any of
+   * them confirms; once confirmed, every one of them answers "already confirmed". A link from before the
+   * reader withdrew (its nonce cleared, or replaced by a later sign-up's) is used up.
+   */
+  private async liveConfirmation(token: string): Promise<{ state: 'pending'; subscriber: SubscriberRow; nonce: string } | { state: 'confirmed'; subscriber: SubscriberRow }> {
     const check = verifyConfirmToken(this.deps.secret, token, this.deps.now());
     if (check.kind === 'invalid') throw new AppError('subscriber.bad_token');
     if (check.kind === 'expired') throw new AppError('subscriber.token_expired');
     const subscriber = await findSubscriberById(this.deps.db, check.subscriberId);
-    if (!subscriber || subscriber.confirm_nonce !== check.nonce) throw new AppError('subscriber.token_used');
-    return { subscriber, nonce: check.nonce };
+    if (subscriber?.status === 'confirmed') return { state: 'confirmed', subscriber };
+    if (!subscriber || subscriber.status !== 'pending' || subscriber.confirm_nonce !== check.nonce) throw new AppError('subscriber.token_used');
+    return { state: 'pending', subscriber, nonce: check.nonce };
   }
 
   /** The IP as IP_STORAGE says: full, truncated (IPv4 /24, IPv6 /48) or an HMAC under the secret. */
@@ -320,8 +357,8 @@ type SignupOutcome = number | null | 'rate_limited';
  * Writes a batch of sign-ups in one transaction and resolves with each one's queued mail id (null for a
  * suppressed address: nothing stored, nothing sent; `rate_limited` for one that `admit`, counting the rate
  * limits in this same transaction, refused). Per sign-up, exactly what one sign-up alone would do:
- * a new address becomes a `pending` subscriber; a pending or unsubscribed one gets a fresh nonce (only the
- * newest link works); both get a `signup` consent event and a confirmation mail. A confirmed address only
+ * a new address becomes a `pending` subscriber; a pending one keeps its live nonce (every unexpired link
+ * mailed to it confirms), an unsubscribed one gets a fresh nonce; both get a `signup` consent event and a confirmation mail. A confirmed address only
  * gets an "already subscribed" mail. The legal versions and the form's wording are read inside the same
  * transaction, so each consent event names the documents current when it was committed.
  */
@@ -365,6 +402,7 @@ async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => 
       );
       const events: NewConsentEvent[] = [];
       const mails: NewSubscriberMail[] = [];
+      const resent: number[] = [];
       for (const i of round) {
         const item = items[i]!;
         const row = inserted.get(item.emailKey) ?? known.get(item.emailKey);
@@ -373,8 +411,12 @@ async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => 
           mails.push({ subscriber_id: row.id, kind: 'already_subscribed', confirm_nonce: null, status: 'queued', next_attempt_at: item.at, created_at: item.at });
           continue;
         }
-        // Pending or unsubscribed: a fresh link replaces any older one (only the newest nonce works).
-        if (!inserted.has(item.emailKey)) await updateSubscriber(trx, row.id, { status: 'pending', confirm_nonce: item.nonce, confirm_sent_at: item.at });
+        // Still pending: the new mail carries the live nonce, so the links of earlier mails keep working
+        // (a reader who signed up twice may press either). Unsubscribed: a fresh nonce, so no link mailed
+        // before the withdrawal can confirm.
+        const nonce = row.status === 'pending' && row.confirm_nonce ? row.confirm_nonce : item.nonce;
+        if (!inserted.has(item.emailKey) && nonce === row.confirm_nonce) resent.push(row.id);
+        if (!inserted.has(item.emailKey)) await updateSubscriber(trx, row.id, { status: 'pending', confirm_nonce: nonce, confirm_sent_at: item.at });
         events.push({
           subscriber_id: row.id,
           email_hash: item.emailHash,
@@ -390,9 +432,11 @@ async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => 
           detail: JSON.stringify({ heading: settings.signupHeading, pitch: settings.signupPitch }),
           created_at: item.at,
         });
-        mails.push({ subscriber_id: row.id, kind: 'confirm', confirm_nonce: item.nonce, status: 'queued', next_attempt_at: item.at, created_at: item.at });
+        mails.push({ subscriber_id: row.id, kind: 'confirm', confirm_nonce: nonce, status: 'queued', next_attempt_at: item.at, created_at: item.at });
       }
       await insertConsentEvents(trx, events);
+      // An earlier mail with the same link that has not left yet (the SMTP server was down): send one only.
+      await skipQueuedConfirmMails(trx, resent);
       const mailIds = await insertSubscriberMails(trx, mails);
       for (const i of round) {
         const row = inserted.get(items[i]!.emailKey) ?? known.get(items[i]!.emailKey);
@@ -451,4 +495,9 @@ export async function subscriberGrowth(db: Db, now: Date, days: number): Promise
     const day = new Date(start.getTime() + i * 86_400_000).toISOString().slice(0, 10);
     return { label: day, value: counted.get(day) ?? 0 };
   });
+}
+
+/** How many subscribers are in each status (the newsroom's dashboard). */
+export function subscriberCountsByStatus(db: Db): Promise<Record<SubscriberStatus, number>> {
+  return countSubscribersByStatus(db);
 }

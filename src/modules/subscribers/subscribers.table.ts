@@ -2,7 +2,8 @@ import type { Generated, Insertable, Selectable } from 'kysely';
 
 /** `pending` until the confirmation link is followed; only `confirmed` subscribers receive newsletters. */
 export type SubscriberStatus = 'pending' | 'confirmed' | 'unsubscribed';
-export type ConsentEventKind = 'signup' | 'confirmed' | 'withdrawn' | 'imported' | 'erased';
+/** `bounced` and `complained` come from mail servers (src/modules/bounces), not from the reader's own hand. */
+export type ConsentEventKind = 'signup' | 'confirmed' | 'withdrawn' | 'imported' | 'erased' | 'bounced' | 'complained';
 
 export interface SubscribersTable {
   id: Generated<number>;
@@ -40,7 +41,7 @@ export interface ConsentEventsTable {
 /** Addresses never to be mailed again, kept only as a hash. */
 export interface SuppressionsTable {
   email_hash: string;
-  reason: 'erased' | 'bounced';
+  reason: 'erased' | 'bounced' | 'complained';
   created_at: string;
 }
 

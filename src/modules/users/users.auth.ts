@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { SafeHtml } from '../../ui/html.ts';
 import { AppError } from '../../errors.ts';
 import { hasRole, sessionLifetimeMs, type UserService } from './users.service.ts';
 import type { Role, UserRow } from './users.table.ts';
@@ -9,12 +10,20 @@ export const sessionCookie = 'gz_session';
 /** Before sign-in, the random value the sign-in forms' CSRF tokens are bound to (double-submit, signed). */
 export const visitorCookie = 'gz_csrf';
 /** The form field (or `x-csrf-token` header, for scripts) that carries the CSRF token. */
-export const csrfField = '_csrf';
+import { csrfFieldName as csrfField } from '../../ui/newsroom-layout.ts';
+export { csrfField };
 const newsroomPath = '/newsroom';
 
 export interface CurrentUser {
   user: UserRow;
   sessionId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in newsroom user of this request, looked up once (see `NewsroomAuth.currentUser`). */
+    newsroomUser?: Promise<CurrentUser | null>;
+  }
 }
 
 export interface NewsroomAuth {
@@ -27,6 +36,11 @@ export interface NewsroomAuth {
   requireRole(minimum: Role): preHandlerAsyncHookHandler;
   /** The CSRF token for a form on this page, bound to the session, or, before sign-in, to the visitor cookie. */
   csrfTokenFor(request: FastifyRequest, reply: FastifyReply): Promise<string>;
+  /**
+   * Whether a state-changing request carries a valid CSRF token (form field `_csrf` or header
+   * `x-csrf-token`), bound to its session or, before sign-in, to its visitor cookie.
+   */
+  hasValidCsrfToken(request: FastifyRequest): Promise<boolean>;
   /** Sets the session cookie after a sign-in. */
   setSessionCookie(reply: FastifyReply, token: string): void;
   clearSessionCookie(reply: FastifyReply): void;
@@ -58,14 +72,14 @@ function appendSetCookie(reply: FastifyReply, cookie: string): void {
 export function createNewsroomAuth(deps: { users: UserService; secret: string; secure: boolean }): NewsroomAuth {
   const { users, secret } = deps;
   const attributes = `Path=${newsroomPath}; HttpOnly; SameSite=Lax${deps.secure ? '; Secure' : ''}`;
-  const resolved = new WeakMap<FastifyRequest, Promise<CurrentUser | null>>();
 
+  // Resolved once per request and kept on it (`request.newsroomUser`, decorated by the newsroom plugin).
   const currentUser = (request: FastifyRequest): Promise<CurrentUser | null> => {
-    let found = resolved.get(request);
+    let found = request.newsroomUser;
     if (!found) {
       const token = parseCookies(request.headers.cookie).get(sessionCookie);
       found = token ? users.sessionFor(token).then((s) => (s ? { user: s.user, sessionId: s.session.id } : null)) : Promise.resolve(null);
-      resolved.set(request, found);
+      request.newsroomUser = found;
     }
     return found;
   };
@@ -93,41 +107,40 @@ export function createNewsroomAuth(deps: { users: UserService; secret: string; s
       }
       return csrfToken(secret, `visitor:${visitor}`);
     },
+    hasValidCsrfToken: async (request) => {
+      const body = request.body;
+      const fromBody = body && typeof body === 'object' && csrfField in body ? (body as Record<string, unknown>)[csrfField] : undefined;
+      const header = request.headers['x-csrf-token'];
+      const sent = typeof fromBody === 'string' ? fromBody : typeof header === 'string' ? header : '';
+      if (!sent) return false;
+      const bindings: string[] = [];
+      const current = await currentUser(request);
+      if (current) bindings.push(`session:${current.sessionId}`);
+      const visitor = parseCookies(request.headers.cookie).get(visitorCookie);
+      if (visitor) bindings.push(`visitor:${visitor}`);
+      return bindings.some((binding) => sameToken(sent, csrfToken(secret, binding)));
+    },
     setSessionCookie: (reply, token) => appendSetCookie(reply, `${sessionCookie}=${token}; ${attributes}; Max-Age=${sessionLifetimeMs / 1000}`),
     clearSessionCookie: (reply) => appendSetCookie(reply, `${sessionCookie}=; ${attributes}; Max-Age=0`),
   };
 
 }
 
-/**
- * Hooks for every route under /newsroom, whichever module declares it: responses are never cached (nor
- * their URLs sent on as a Referer), and every state-changing request must carry a valid CSRF token, or it
- * is refused with `auth.csrf` (403) before the route runs.
- */
-export function installNewsroomGuards(app: FastifyInstance, deps: { auth: NewsroomAuth; secret: string }): void {
-  // The route's own path, not the raw URL: the router also answers `//newsroom/x` and `/newsroom/x/`
-  // (ignoreDuplicateSlashes, ignoreTrailingSlash), which must not slip past the guard.
-  const isNewsroom = (request: FastifyRequest) => {
-    const path = request.routeOptions.url ?? request.url.replace(/\/{2,}/g, '/');
-    return path === newsroomPath || path.startsWith(`${newsroomPath}/`) || path.startsWith(`${newsroomPath}?`);
-  };
-
-  app.addHook('onSend', async (request, reply) => {
-    if (isNewsroom(request)) reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-  });
-
-  app.addHook('preHandler', async (request) => {
-    if (!isNewsroom(request) || request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    const body = request.body;
-    const fromBody = body && typeof body === 'object' && csrfField in body ? (body as Record<string, unknown>)[csrfField] : undefined;
-    const header = request.headers['x-csrf-token'];
-    const sent = typeof fromBody === 'string' ? fromBody : typeof header === 'string' ? header : '';
-    if (!sent) throw new AppError('auth.csrf');
-    const bindings: string[] = [];
-    const current = await deps.auth.currentUser(request);
-    if (current) bindings.push(`session:${current.sessionId}`);
-    const visitor = parseCookies(request.headers.cookie).get(visitorCookie);
-    if (visitor) bindings.push(`visitor:${visitor}`);
-    if (!bindings.some((binding) => sameToken(sent, csrfToken(deps.secret, binding)))) throw new AppError('auth.csrf');
-  });
+/** What a screen's template gets: the signed-in user and a CSRF token for its forms. */
+export interface NewsroomPageContext {
+  current: CurrentUser;
+  csrf: string;
 }
+
+/**
+ * Renders a screen in the newsroom's shell for the signed-in user of the request; routes have checked the
+ * role first. The newsroom (src/newsroom) provides it; modules receive it with their routes' options.
+ */
+export type NewsroomPageRenderer = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  meta: { title: string; path: string; scripts?: string[]; status?: number },
+  main: (context: NewsroomPageContext) => SafeHtml,
+) => Promise<FastifyReply>;
+
+

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { escapeHtml } from '../../web/html.ts';
-import type { MailTransport } from '../mail/mail.transport.ts';
+import { escapeHtml } from '../../ui/html.ts';
+import type { MailTransport } from '../mail/index.ts';
 import type { UserService } from './users.service.ts';
 import type { Role, UserRow } from './users.table.ts';
 

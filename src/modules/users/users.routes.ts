@@ -2,27 +2,23 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { loadSiteContext } from '../../web/site-context.ts';
-import type { StaticAssets } from '../../web/static-assets.ts';
-import type { SiteContext } from '../../web/templates/layout.ts';
-import { getSiteSettings } from '../settings/settings.service.ts';
-import type { MailTransport } from '../mail/mail.transport.ts';
-import { listIssuesWithCounts } from '../newsletters/newsletters.service.ts';
-import { countSubscribersByStatus } from '../subscribers/subscribers.repository.ts';
+import type { SiteContext } from '../../ui/layout.ts';
+import { getSiteSettings } from '../settings/index.ts';
+import type { MailTransport } from '../mail/index.ts';
 import type { NewsroomAuth } from './users.auth.ts';
 import { inviteUser } from './users.invites.ts';
-import type { NewsroomPageRenderer } from './users.newsroom.ts';
-import { dashboardMain, signInLinkPage, signInPage, usersMain, type DashboardNewsletter, type UsersView } from './users.pages.ts';
-import { dashboardQuerySchema, inviteFormSchema, linkTokenSchema, passwordFormSchema, roleFormSchema, signInFormSchema, userIdParamsSchema } from './users.schema.ts';
-import { hasRole, ThrottledError, type ClientInfo, type UserService } from './users.service.ts';
+import type { NewsroomPageRenderer } from './users.auth.ts';
+import { signInLinkPage, signInPage, usersMain, type UsersView } from './users.pages.ts';
+import { inviteFormSchema, linkTokenSchema, roleFormSchema, signInFormSchema, userIdParamsSchema } from './users.schema.ts';
+import { ThrottledError, type ClientInfo, type UserService } from './users.service.ts';
 import type { Role } from './users.table.ts';
 import { z } from 'zod';
-import { countArticlesByStatus } from '../articles/articles.editor.repository.ts';
 
 export interface UserRoutesDeps {
   db: Db;
   config: Pick<Config, 'siteUrl'>;
-  assets: StaticAssets;
+  /** The publication's settings, sections and assets for a page (the public site loads them). */
+  site: () => Promise<SiteContext>;
   now: () => Date;
   users: UserService;
   auth: NewsroomAuth;
@@ -51,15 +47,15 @@ function parseLinkToken(value: unknown): string {
  */
 export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<void> {
   const { users, auth } = deps;
-  const site = (): Promise<SiteContext> => loadSiteContext(deps.db, deps.config.siteUrl, deps.assets, deps.now());
+  const { site } = deps;
   const send = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type(htmlType).send(body);
 
-  app.get('/newsroom/sign-in', async (request, reply) => {
+  app.get('/sign-in', async (request, reply) => {
     if (await auth.currentUser(request)) return reply.redirect('/newsroom', 303);
     return send(reply, signInPage(await site(), { csrf: await auth.csrfTokenFor(request, reply) }));
   });
 
-  app.post('/newsroom/sign-in', { bodyLimit: formBodyLimit }, async (request, reply) => {
+  app.post('/sign-in', { bodyLimit: formBodyLimit }, async (request, reply) => {
     const parsed = signInFormSchema.safeParse(request.body ?? {});
     const typed = typeof (request.body as { email?: unknown } | undefined)?.email === 'string' ? String((request.body as { email: string }).email) : '';
     const again = async (status: number, error: string, email: string) =>
@@ -80,69 +76,30 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
     }
   });
 
-  app.get('/newsroom/sign-in/link', async (request, reply) => {
+  app.get('/sign-in/link', async (request, reply) => {
     const token = parseLinkToken(request.query);
     await users.checkSignInLink(token);
     return send(reply, signInLinkPage(await site(), { csrf: await auth.csrfTokenFor(request, reply), token }));
   });
 
-  app.post('/newsroom/sign-in/link', { bodyLimit: formBodyLimit }, async (request, reply) => {
+  app.post('/sign-in/link', { bodyLimit: formBodyLimit }, async (request, reply) => {
     const signedIn = await users.signInWithLink(parseLinkToken(request.body), client(request));
     auth.setSessionCookie(reply, signedIn.token);
     return reply.redirect('/newsroom', 303);
   });
 
-  app.post('/newsroom/sign-out', { bodyLimit: formBodyLimit }, async (request, reply) => {
+  app.post('/sign-out', { bodyLimit: formBodyLimit }, async (request, reply) => {
     const current = await auth.currentUser(request);
     if (current) await users.signOut(current.sessionId);
     auth.clearSessionCookie(reply);
     return reply.redirect('/newsroom/sign-in', 303);
   });
 
-  app.post('/newsroom/sign-out-everywhere', { bodyLimit: formBodyLimit, preHandler: auth.requireRole('contributor') }, async (request, reply) => {
+  app.post('/sign-out-everywhere', { bodyLimit: formBodyLimit, preHandler: auth.requireRole('contributor') }, async (request, reply) => {
     const current = await auth.currentUser(request);
     if (current) await users.signOutEverywhere(current.user.id);
     auth.clearSessionCookie(reply);
     return reply.redirect('/newsroom/sign-in', 303);
-  });
-
-  /** Subscriber counts and the last issue, for editors and admins (the newsletter is theirs). */
-  const newsletterSummary = async (): Promise<DashboardNewsletter> => {
-    const [subscribers, [last]] = await Promise.all([countSubscribersByStatus(deps.db), listIssuesWithCounts(deps.db, 1)]);
-    return {
-      subscribers,
-      lastIssue: last ? { id: last.id, subject: last.subject, status: last.status, sent: last.counts.sent, failed: last.counts.failed, recipients: last.recipient_count } : null,
-    };
-  };
-
-  const dashboard = async (request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; error?: string } = {}, status = 200) => {
-    const current = await auth.currentUser(request);
-    if (!current) throw new AppError('auth.required');
-    const [newsletter, articles] = await Promise.all([hasRole(current.user.role, 'editor') ? newsletterSummary() : null, countArticlesByStatus(deps.db)]);
-    return deps.render(request, reply, { title: 'Dashboard', path: '/newsroom', status }, ({ csrf }) => dashboardMain({ user: current.user, csrf, newsletter, articles, ...extra }));
-  };
-
-  app.get('/newsroom', { preHandler: auth.requireRole('contributor') }, (request, reply) => {
-    const saved = dashboardQuerySchema.safeParse(request.query ?? {}).data?.saved;
-    return dashboard(request, reply, saved === 'password' ? { notice: 'Your password is saved. Your other sessions were signed out.' } : {});
-  });
-
-  app.post('/newsroom/password', { bodyLimit: formBodyLimit, preHandler: auth.requireRole('contributor') }, async (request, reply) => {
-    const current = await auth.currentUser(request);
-    if (!current) throw new AppError('auth.required');
-    const parsed = passwordFormSchema.safeParse(request.body ?? {});
-    try {
-      if (!parsed.success) throw new AppError('user.weak_password');
-      await users.setPassword(current.user.id, current.sessionId, parsed.data.password, parsed.data.repeat, parsed.data.current);
-    } catch (error) {
-      if (error instanceof ThrottledError) reply.header('retry-after', String(error.retryAfterSeconds));
-      if (error instanceof AppError && ['user.weak_password', 'user.password_mismatch', 'user.wrong_password', 'auth.throttled', 'auth.busy'].includes(error.code)) {
-        return dashboard(request, reply, { error: error.message }, error.status);
-      }
-      throw error;
-    }
-    // Post/redirect/get, so a reload does not post the password again.
-    return reply.redirect('/newsroom?saved=password', 303);
   });
 
   const usersPage = async (request: FastifyRequest, reply: FastifyReply, extra: Omit<UsersView, 'csrf' | 'users' | 'me'> = {}, status = 200) => {
@@ -154,13 +111,13 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
 
   const admin = auth.requireRole('admin');
 
-  app.get('/newsroom/users', { preHandler: admin }, (request, reply) => {
+  app.get('/users', { preHandler: admin }, (request, reply) => {
     const done = z.object({ done: z.enum(['role', 'disable', 'enable']) }).safeParse(request.query ?? {}).data?.done;
     const notice = done === 'role' ? 'The role is changed.' : done === 'disable' ? 'The user is disabled and signed out everywhere.' : done === 'enable' ? 'The user can sign in again.' : undefined;
     return usersPage(request, reply, notice ? { notice } : {});
   });
 
-  app.post('/newsroom/users/invite', { preHandler: admin, bodyLimit: formBodyLimit }, async (request, reply) => {
+  app.post('/users/invite', { preHandler: admin, bodyLimit: formBodyLimit }, async (request, reply) => {
     const current = await auth.currentUser(request);
     if (!current) throw new AppError('auth.required');
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -199,7 +156,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
       return reply.redirect(`/newsroom/users?done=${done}`, 303);
     });
   change(
-    '/newsroom/users/:id/role',
+    '/users/:id/role',
     (body) => {
       const parsed = roleFormSchema.safeParse(body ?? {});
       if (!parsed.success) throw new AppError('user.invalid_role');
@@ -207,8 +164,8 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
     },
     'role',
   );
-  change('/newsroom/users/:id/disable', () => ({ disabled: true }), 'disable');
-  change('/newsroom/users/:id/enable', () => ({ disabled: false }), 'enable');
+  change('/users/:id/disable', () => ({ disabled: true }), 'disable');
+  change('/users/:id/enable', () => ({ disabled: false }), 'enable');
 
   return Promise.resolve();
 }

@@ -1,7 +1,7 @@
 import { type Db, inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
-import { normaliseEmail } from '../subscribers/subscribers.schema.ts';
-import { ipSource, RateLimiter } from '../rate-limits/rate-limits.service.ts';
+import { normaliseEmail } from '../../email-address.ts';
+import { ipSource, RateLimiter } from '../rate-limits/index.ts';
 import { decoyHash, hashingIsBusy, hashPassword, maxPasswordLength, minPasswordLength, needsRehash, verifyPassword } from './passwords.ts';
 import * as repo from './users.repository.ts';
 import type { Role, SessionRow, UserRow } from './users.table.ts';

@@ -1,0 +1,10 @@
+// What other parts of Gazette may use of the articles module (docs/ARCHITECTURE.md, "Modules and borders").
+export { ArticleEditor } from './articles.editor.service.ts';
+export { articleRoutes } from './articles.routes.ts';
+export { createScheduledPublisher } from './articles.scheduler.ts';
+export { articleCountsByStatus, countPublishedArticles, getAuthor, getPublishedArticle, getPublishedPage, getTag, hasAnyContent, hydrateArticles, listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from './articles.service.ts';
+export type { ArticlePage, ArticleView } from './articles.service.ts';
+export type { ArticleRow, ArticleStatus, AuthorRow, TagRow } from './articles.table.ts';
+export { listAuthorsWithPostCounts, listTagsWithPostCounts, queryPublishedArticles } from './articles.query.service.ts';
+export type { AuthorWithCount, TagWithCount } from './articles.query.service.ts';
+export type { ArticleCondition, ArticleOrderField, ArticleQuery, ArticleTimeField } from './articles.query.ts';
