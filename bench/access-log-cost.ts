@@ -17,11 +17,12 @@ import { freePort } from './harness.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const article = '/articles/blinken-meets-herzog-ceasefire-push';
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '5' }, runs: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '5' }, runs: { type: 'string', default: '2' } },
+});
 const duration = Number(values.duration);
 const runs = Number(values.runs);
 const ticksPerSecond = 100; // USER_HZ on Linux
-
 
 const cpuSeconds = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -47,13 +48,20 @@ async function measure(logLevel: string): Promise<{ fast: number; fastify: numbe
   const out = openSync(logFile, 'w');
   const child = spawn(process.execPath, ['bin/gazette.js', 'serve'], {
     cwd: root,
-    env: { PATH: process.env.PATH, DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel, WORKER: 'false' },
+    env: {
+      PATH: process.env.PATH,
+      DATA_DIR: dir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: logLevel,
+      WORKER: 'false',
+    },
     stdio: ['ignore', out, out],
   });
   try {
     const base = `http://127.0.0.1:${port}`;
     // Listening once it answers at all (a loaded machine may take many seconds to start it).
-    for (const deadline = Date.now() + 60_000; ; ) {
+    for (const deadline = Date.now() + 60_000; ;) {
       try {
         await fetch(`${base}/robots.txt`);
         break;
@@ -63,7 +71,10 @@ async function measure(logLevel: string): Promise<{ fast: number; fastify: numbe
       }
     }
     const result = { fast: 0, fastify: 0, logBytesPerRequest: 0 };
-    for (const [key, url] of [['fast', `${base}${article}`], ['fastify', `${base}${article}?from=bench`]] as const) {
+    for (const [key, url] of [
+      ['fast', `${base}${article}`],
+      ['fastify', `${base}${article}?from=bench`],
+    ] as const) {
       await fetch(url); // render once; then every request is a cache hit
       await wrk(url); // warm-up
       const before = cpuSeconds(child.pid!);

@@ -53,7 +53,6 @@ interface Options {
   cpuProf: boolean;
 }
 
-
 function parseOptions(argv: string[]): Options | undefined {
   const { values } = parseArgs({
     args: argv,
@@ -86,11 +85,14 @@ function parseOptions(argv: string[]): Options | undefined {
   }
   const whole = (name: string, value: string, min: number): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, not ${JSON.stringify(value)}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new UsageError(`--${name} must be a whole number ≥ ${min}, not ${JSON.stringify(value)}`);
     return n;
   };
   const databases = values.database.split(',').map((d) => d.trim());
-  for (const d of databases) if (d !== 'sqlite' && d !== 'postgres') throw new UsageError(`--database: unknown database ${JSON.stringify(d)} (sqlite or postgres)`);
+  for (const d of databases)
+    if (d !== 'sqlite' && d !== 'postgres')
+      throw new UsageError(`--database: unknown database ${JSON.stringify(d)} (sqlite or postgres)`);
   const options: Options = {
     articles: whole('articles', values.articles, 100),
     databases: databases as Database[],
@@ -99,7 +101,8 @@ function parseOptions(argv: string[]): Options | undefined {
     ceilingS: whole('ceiling', values.ceiling, 1),
     cpuProf: values['cpu-prof'],
   };
-  if (options.warmupPaths >= options.articles / 2) throw new UsageError('--warmup must be under half of --articles, so most of the walk is measured');
+  if (options.warmupPaths >= options.articles / 2)
+    throw new UsageError('--warmup must be under half of --articles, so most of the walk is measured');
   return options;
 }
 
@@ -130,8 +133,14 @@ async function walk(wrk: string, baseUrl: string, paths: readonly string[], conn
   clearInterval(ended);
   const report = child.output();
   const match = /^walk: (\d+) (\d+) ([\d.-]+)$/m.exec(report);
-  if (!match || Number(match[1]) < paths.length) throw new Error(`wrk did not finish the walk of ${paths.length} paths:\n${report}`);
-  return { paths: paths.length, notOk: Number(match[2]), seconds: Number(match[3]), wrk: parseWrk(report, `wrk ${args.join(' ')}`) };
+  if (!match || Number(match[1]) < paths.length)
+    throw new Error(`wrk did not finish the walk of ${paths.length} paths:\n${report}`);
+  return {
+    paths: paths.length,
+    notOk: Number(match[2]),
+    seconds: Number(match[3]),
+    wrk: parseWrk(report, `wrk ${args.join(' ')}`),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -189,10 +198,13 @@ async function benchDatabase(wrk: string, database: Database, options: Options):
       const rss = gazette.process.pid === undefined ? undefined : sampleRss(gazette.process.pid);
       const w = await walk(wrk, baseUrl, measured, options.connections);
       const peak = rss?.stop();
-      console.log(`${fmtInt(w.paths / w.seconds)} cold renders/s, p99 ${fmtMs(w.wrk.p99Ms)} ms, peak RSS ${fmtMb(peak?.peakBytes ?? 0)} MB`);
+      console.log(
+        `${fmtInt(w.paths / w.seconds)} cold renders/s, p99 ${fmtMs(w.wrk.p99Ms)} ms, peak RSS ${fmtMb(peak?.peakBytes ?? 0)} MB`,
+      );
       if (w.notOk > 0) console.log(`    ! ${w.notOk} answers were not 200`);
       const sample = await get(`${baseUrl}${measured[0] ?? ''}`);
-      if (sample.status !== 200 || !sample.body.includes('class="article__headline"')) throw new Error(`Gazette did not answer ${measured[0] ?? ''} with the article (HTTP ${sample.status})`);
+      if (sample.status !== 200 || !sample.body.includes('class="article__headline"'))
+        throw new Error(`Gazette did not answer ${measured[0] ?? ''} with the article (HTTP ${sample.status})`);
       page = sample.body;
       result = { database, walk: w, peakRssBytes: peak?.peakBytes ?? 0, pageBytes: page.length, generateSeconds };
     } finally {
@@ -207,11 +219,20 @@ async function benchDatabase(wrk: string, database: Database, options: Options):
 
 /** Migrates, generates the articles, and returns the published slugs. */
 async function generate(databaseUrl: string, articles: number): Promise<string[]> {
-  const { db } = createDb(databaseUrl.startsWith('sqlite:') ? { kind: 'sqlite', file: databaseUrl.slice('sqlite:'.length) } : { kind: 'postgres', url: databaseUrl });
+  const { db } = createDb(
+    databaseUrl.startsWith('sqlite:')
+      ? { kind: 'sqlite', file: databaseUrl.slice('sqlite:'.length) }
+      : { kind: 'postgres', url: databaseUrl },
+  );
   try {
     await migrateToLatest(db);
     await generateArticles(db, articles);
-    const rows = await db.selectFrom('articles').select('slug').where('status', '=', 'published').orderBy('id').execute();
+    const rows = await db
+      .selectFrom('articles')
+      .select('slug')
+      .where('status', '=', 'published')
+      .orderBy('id')
+      .execute();
     return rows.map((row) => row.slug);
   } finally {
     await db.destroy();
@@ -223,7 +244,15 @@ async function nodeHttpCeiling(wrk: string, page: Buffer, options: Options, labe
   const file = path.join(dir, 'article.html');
   writeFileSync(file, page);
   const port = await freePort();
-  const server = startChild('node:http server', process.execPath, [path.join(rootDir, 'bench/site-static-server.ts'), '--file', file, '--port', String(port), '--host', host]);
+  const server = startChild('node:http server', process.execPath, [
+    path.join(rootDir, 'bench/site-static-server.ts'),
+    '--file',
+    file,
+    '--port',
+    String(port),
+    '--host',
+    host,
+  ]);
   try {
     const url = `http://${host}:${port}/article.html`;
     await waitUntilAnswering(url, server);
@@ -244,8 +273,14 @@ function profileSummary(profileDir: string): string {
   const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) return `No CPU profile was written in ${profileDir}.`;
   const { functions, busyMs, totalMs } = topSelfTime(path.join(profileDir, file), rootDir, 25);
-  const lines = functions.map((f) => `  ${fmtInt(f.selfMs).padStart(8)}  ${(f.busyShare * 100).toFixed(1).padStart(6)}  ${f.name}  ${f.location}`);
-  return [`Gazette CPU profile (start-up, both walks): ${(busyMs / 1000).toFixed(1)} s busy of ${(totalMs / 1000).toFixed(1)} s. Top self time:`, `  ${'self ms'.padStart(8)}  ${'busy %'.padStart(6)}  function`, ...lines].join('\n');
+  const lines = functions.map(
+    (f) => `  ${fmtInt(f.selfMs).padStart(8)}  ${(f.busyShare * 100).toFixed(1).padStart(6)}  ${f.name}  ${f.location}`,
+  );
+  return [
+    `Gazette CPU profile (start-up, both walks): ${(busyMs / 1000).toFixed(1)} s busy of ${(totalMs / 1000).toFixed(1)} s. Top self time:`,
+    `  ${'self ms'.padStart(8)}  ${'busy %'.padStart(6)}  function`,
+    ...lines,
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -256,7 +291,9 @@ const fmtMs = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
 const fmtMb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 function report(results: Measured[], options: Options, busyBefore: number): void {
-  console.log(`\nCold renders: ${options.articles.toLocaleString('en-US')} generated articles, each published one requested once (wrk -t1 -c${options.connections}).\n`);
+  console.log(
+    `\nCold renders: ${options.articles.toLocaleString('en-US')} generated articles, each published one requested once (wrk -t1 -c${options.connections}).\n`,
+  );
   const head = ['database', 'cold renders/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'node:http req/s', 'share', 'targets'];
   const rows = results.map((m) => {
     const rate = m.walk.paths / m.walk.seconds;
@@ -266,13 +303,27 @@ function report(results: Measured[], options: Options, busyBefore: number): void
       m.walk.wrk.p99Ms < targets.maxP99Ms ? '' : `p99 ≥ ${targets.maxP99Ms} ms`,
       m.peakRssBytes / 2 ** 20 < targets.maxRssMb ? '' : `RSS ≥ ${targets.maxRssMb} MB`,
     ].filter((x) => x !== '');
-    return [databaseLabels[m.database], fmtInt(rate), fmtMs(m.walk.wrk.p50Ms), fmtMs(m.walk.wrk.p99Ms), fmtMb(m.peakRssBytes), fmtInt(m.ceiling.requestsPerSec), `${(share * 100).toFixed(1)}%`, misses.length === 0 ? 'met' : `not met: ${misses.join(', ')}`];
+    return [
+      databaseLabels[m.database],
+      fmtInt(rate),
+      fmtMs(m.walk.wrk.p50Ms),
+      fmtMs(m.walk.wrk.p99Ms),
+      fmtMb(m.peakRssBytes),
+      fmtInt(m.ceiling.requestsPerSec),
+      `${(share * 100).toFixed(1)}%`,
+      misses.length === 0 ? 'met' : `not met: ${misses.join(', ')}`,
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ');
   console.log(line(head));
   for (const r of rows) console.log(line(r));
-  console.log(`\nTargets (issue 15): ≥ ${targets.minShareOfNodeHttp * 100}% of node:http sending the same page, p99 < ${targets.maxP99Ms} ms, peak RSS < ${targets.maxRssMb} MB.`);
+  console.log(
+    `\nTargets (issue 15): ≥ ${targets.minShareOfNodeHttp * 100}% of node:http sending the same page, p99 < ${targets.maxP99Ms} ms, peak RSS < ${targets.maxRssMb} MB.`,
+  );
 
   console.log('\nFor the README:\n');
   for (const m of results) {
@@ -282,8 +333,12 @@ function report(results: Measured[], options: Options, busyBefore: number): void
     );
   }
   const busy = Math.round(busyBefore * 100);
-  console.log(`\n${results[0]?.pageBytes.toLocaleString('en-US') ?? '?'}-byte pages; ${machineLine()}; ${availableParallelism()} CPUs.`);
-  console.log(`CPU busy with other work in the second before the run: ${busy}%${busy > 10 ? ' — figures may be low and noisy' : ''}.`);
+  console.log(
+    `\n${results[0]?.pageBytes.toLocaleString('en-US') ?? '?'}-byte pages; ${machineLine()}; ${availableParallelism()} CPUs.`,
+  );
+  console.log(
+    `CPU busy with other work in the second before the run: ${busy}%${busy > 10 ? ' — figures may be low and noisy' : ''}.`,
+  );
   for (const m of results) if (m.profile !== undefined) console.log(`\n${databaseLabels[m.database]}: ${m.profile}`);
 }
 

@@ -13,7 +13,12 @@ export interface GeneratedSubscribers {
 }
 
 /** Inserts `count` subscribers addressed `reader<n>@bench.example` (by default), confirmed. */
-export async function generateSubscribers(db: Db, dialect: Dialect, count: number, options: GeneratedSubscribers = {}): Promise<void> {
+export async function generateSubscribers(
+  db: Db,
+  dialect: Dialect,
+  count: number,
+  options: GeneratedSubscribers = {},
+): Promise<void> {
   if (count <= 0) return;
   const prefix = options.prefix ?? 'reader';
   const domain = options.domain ?? 'bench.example';
@@ -30,5 +35,7 @@ export async function generateSubscribers(db: Db, dialect: Dialect, count: numbe
   }
   await sql`INSERT INTO subscribers (email, email_key, name, status, source, created_at, confirmed_at)
     WITH RECURSIVE seq(n) AS (SELECT ${start} UNION ALL SELECT n + 1 FROM seq WHERE n < ${last})
-    SELECT ${prefix} || n || ${`@${domain}`}, ${prefix} || n || ${`@${domain}`}, NULL, ${status}, 'import', ${now}, ${confirmedAt} FROM seq`.execute(db);
+    SELECT ${prefix} || n || ${`@${domain}`}, ${prefix} || n || ${`@${domain}`}, NULL, ${status}, 'import', ${now}, ${confirmedAt} FROM seq`.execute(
+    db,
+  );
 }

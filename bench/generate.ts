@@ -29,12 +29,16 @@ export function randomSource(seed: number): () => number {
   };
 }
 
-export const functionWords = `the of and to a in that is was for on with as by he it at said his from be have has are an not they
+export const functionWords =
+  `the of and to a in that is was for on with as by he it at said his from be have has are an not they
 this who were had but been their will would which its or after more about two one up new also than other into over
 there year when last first could people so what all can out some no time may only if most years week government just
-we before three like since back state officials told where us made between including while during under city those`.split(/\s+/);
+we before three like since back state officials told where us made between including while during under city those`.split(
+    /\s+/,
+  );
 
-export const newsWords = `ceasefire hostages minister president election council budget parliament coalition agreement talks mediators envoy
+export const newsWords =
+  `ceasefire hostages minister president election council budget parliament coalition agreement talks mediators envoy
 border security police court judge ruling appeal verdict protest strike union workers wages inflation prices market shares
 investors bank interest rates economy growth exports imports trade tariffs energy gas oil electricity climate drought
 flood storm heatwave hospital doctors nurses patients vaccine health school teachers students university research science
@@ -44,9 +48,36 @@ film author novel poetry exhibition artists football league match season coach p
 diplomacy sanctions embassy ambassador summit treaty negotiations proposal deadline vote referendum campaign candidate
 opposition spokesperson statement investigation report inquiry scandal resignation reform pension taxes spending deficit
 refugees migrants aid convoy supplies humanitarian water food shortage crisis emergency rescue fire earthquake village
-region capital north south east west island coast valley mountain desert river farmers harvest wheat tourism hotels`.split(/\s+/);
+region capital north south east west island coast valley mountain desert river farmers harvest wheat tourism hotels`.split(
+    /\s+/,
+  );
 
-const syllables = ['ka', 'lo', 'mir', 'ten', 'sha', 'vel', 'dor', 'ri', 'an', 'bel', 'zu', 'ko', 'mar', 'el', 'ta', 'nis', 'or', 'gal', 'ben', 'ya', 'hu', 'ro', 'sel', 'di'];
+const syllables = [
+  'ka',
+  'lo',
+  'mir',
+  'ten',
+  'sha',
+  'vel',
+  'dor',
+  'ri',
+  'an',
+  'bel',
+  'zu',
+  'ko',
+  'mar',
+  'el',
+  'ta',
+  'nis',
+  'or',
+  'gal',
+  'ben',
+  'ya',
+  'hu',
+  'ro',
+  'sel',
+  'di',
+];
 
 /** The vocabulary, most frequent first: function words, news words, then about 12,000 invented names and terms. */
 export function buildVocabulary(random: () => number): string[] {
@@ -108,7 +139,13 @@ export interface GenerateOptions {
 }
 
 /** Runs `fill(trx, from, to)` for [0, count) in transactions of `transactionSize` rows and batches of `batchSize`. */
-async function inBatches(db: Db, count: number, options: GenerateOptions, defaults: { batchSize: number }, fill: (trx: Db, from: number, to: number) => Promise<void>): Promise<void> {
+async function inBatches(
+  db: Db,
+  count: number,
+  options: GenerateOptions,
+  defaults: { batchSize: number },
+  fill: (trx: Db, from: number, to: number) => Promise<void>,
+): Promise<void> {
   const batchSize = options.batchSize ?? defaults.batchSize;
   const transactionSize = Math.max(batchSize, options.transactionSize ?? 20_000);
   for (let from = 0; from < count; from += transactionSize) {
@@ -137,7 +174,11 @@ const defaultTaxonomy: Taxonomy = { tags: 24, authors: 12 };
  * migration's triggers (SQLite) or generated column (PostgreSQL), as in production. Tags and authors are made
  * once, so a second run adds articles to the same ones.
  */
-export async function generateArticles(db: Db, count: number, options: GenerateOptions & { corpus?: Corpus; taxonomy?: Taxonomy | false; firstNumber?: number } = {}): Promise<void> {
+export async function generateArticles(
+  db: Db,
+  count: number,
+  options: GenerateOptions & { corpus?: Corpus; taxonomy?: Taxonomy | false; firstNumber?: number } = {},
+): Promise<void> {
   const corpus = options.corpus ?? createCorpus();
   const taxonomy = options.taxonomy ?? defaultTaxonomy;
   const first = options.firstNumber ?? 0;
@@ -152,7 +193,10 @@ export async function generateArticles(db: Db, count: number, options: GenerateO
     for (let i = first + from; i < first + to; i++) {
       const at = new Date(start + i * 1_800_000).toISOString();
       const paragraphs = 3 + Math.floor(corpus.random() * 3);
-      const body = Array.from({ length: paragraphs }, () => `${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)}`).join('\n\n');
+      const body = Array.from(
+        { length: paragraphs },
+        () => `${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)} ${corpus.sentence(12, 24)}`,
+      ).join('\n\n');
       rows.push(
         newArticleRow(
           {
@@ -173,9 +217,16 @@ export async function generateArticles(db: Db, count: number, options: GenerateO
     const tags = [];
     const authors = [];
     for (const { id, slug } of inserted.sort((a, b) => a.id - b.id)) {
-      const tagIds = [...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => people.tags[pickTag()] ?? 0))];
+      const tagIds = [
+        ...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => people.tags[pickTag()] ?? 0)),
+      ];
       tags.push(...tagIds.map((tag_id, position) => ({ article_id: id, tag_id, position })));
-      const authorIds = [...new Set([people.authors[pickAuthor()] ?? 0, ...(Number(slug.slice('bench-article-'.length)) % 8 === 0 ? [people.authors[pickAuthor()] ?? 0] : [])])];
+      const authorIds = [
+        ...new Set([
+          people.authors[pickAuthor()] ?? 0,
+          ...(Number(slug.slice('bench-article-'.length)) % 8 === 0 ? [people.authors[pickAuthor()] ?? 0] : []),
+        ]),
+      ];
       authors.push(...authorIds.map((author_id, position) => ({ article_id: id, author_id, position })));
     }
     await trx.insertInto('article_tags').values(tags).execute();
@@ -195,12 +246,34 @@ async function benchTaxonomy(db: Db, taxonomy: Taxonomy): Promise<{ tags: number
     .execute();
   await db
     .insertInto('authors')
-    .values(authorSlugs.map((slug, k) => ({ slug, name: `Bench Author ${k}`, bio: '', email: null, avatar_media_id: null, created_at: at })))
+    .values(
+      authorSlugs.map((slug, k) => ({
+        slug,
+        name: `Bench Author ${k}`,
+        bio: '',
+        email: null,
+        avatar_media_id: null,
+        created_at: at,
+      })),
+    )
     .onConflict((oc) => oc.column('slug').doNothing())
     .execute();
-  const tags = new Map((await db.selectFrom('tags').select(['id', 'slug']).where('slug', 'in', tagSlugs).execute()).map((t) => [t.slug, t.id]));
-  const authors = new Map((await db.selectFrom('authors').select(['id', 'slug']).where('slug', 'in', authorSlugs).execute()).map((a) => [a.slug, a.id]));
-  return { tags: tagSlugs.map((slug) => tags.get(slug) ?? 0), authors: authorSlugs.map((slug) => authors.get(slug) ?? 0) };
+  const tags = new Map(
+    (await db.selectFrom('tags').select(['id', 'slug']).where('slug', 'in', tagSlugs).execute()).map((t) => [
+      t.slug,
+      t.id,
+    ]),
+  );
+  const authors = new Map(
+    (await db.selectFrom('authors').select(['id', 'slug']).where('slug', 'in', authorSlugs).execute()).map((a) => [
+      a.slug,
+      a.id,
+    ]),
+  );
+  return {
+    tags: tagSlugs.map((slug) => tags.get(slug) ?? 0),
+    authors: authorSlugs.map((slug) => authors.get(slug) ?? 0),
+  };
 }
 
 /** The address of generated subscriber `n`. */
@@ -210,7 +283,11 @@ export const benchSubscriberEmail = (n: number) => `reader${n}@bench.example`;
  * Inserts `count` confirmed subscribers, `reader<n>@bench.example` (n from `firstNumber`, 0 by default), each
  * with an `imported` consent event, as `gazette subscribers import` records a list confirmed elsewhere.
  */
-export async function generateSubscribers(db: Db, count: number, options: GenerateOptions & { firstNumber?: number; now?: Date; secretKey?: string | null } = {}): Promise<void> {
+export async function generateSubscribers(
+  db: Db,
+  count: number,
+  options: GenerateOptions & { firstNumber?: number; now?: Date; secretKey?: string | null } = {},
+): Promise<void> {
   // Consent records carry the address hash keyed as the application keys it (its secret, as it finds it).
   const secret = await getOrCreateSecretKey(db, options.secretKey ?? null);
   const at = (options.now ?? new Date()).toISOString();
@@ -220,12 +297,26 @@ export async function generateSubscribers(db: Db, count: number, options: Genera
     const rows = [];
     for (let i = from; i < to; i++) {
       const email = benchSubscriberEmail(first + i);
-      rows.push({ email, email_key: email, name: null, status: 'confirmed' as const, source: 'import' as const, created_at: at, confirmed_at: at });
+      rows.push({
+        email,
+        email_key: email,
+        name: null,
+        status: 'confirmed' as const,
+        source: 'import' as const,
+        created_at: at,
+        confirmed_at: at,
+      });
     }
     const ids = await insertSubscribers(trx, rows);
     await insertConsentEvents(
       trx,
-      rows.map((r) => ({ subscriber_id: ids.get(r.email_key) ?? null, email_hash: emailHash(secret, r.email_key), kind: 'imported' as const, detail, created_at: at })),
+      rows.map((r) => ({
+        subscriber_id: ids.get(r.email_key) ?? null,
+        email_hash: emailHash(secret, r.email_key),
+        kind: 'imported' as const,
+        detail,
+        created_at: at,
+      })),
     );
   });
 }
@@ -235,7 +326,9 @@ async function main(argv: string[]): Promise<number> {
   const [what, countText] = positionals;
   const count = Number(countText);
   if ((what !== 'articles' && what !== 'subscribers') || !Number.isInteger(count) || count < 1) {
-    console.error('Usage: npm run bench:generate -- articles|subscribers N   (into DATABASE_URL, or the SQLite file in DATA_DIR)');
+    console.error(
+      'Usage: npm run bench:generate -- articles|subscribers N   (into DATABASE_URL, or the SQLite file in DATA_DIR)',
+    );
     return 2;
   }
   const config = loadConfig();
@@ -246,16 +339,28 @@ async function main(argv: string[]): Promise<number> {
     const onProgress = (done: number) => process.stderr.write(`  ${done.toLocaleString('en')} ${what}…\n`);
     if (what === 'articles') {
       // Continue the numbering after any generated articles already there, so a second run adds more.
-      const existing = await db.selectFrom('articles').select((eb) => eb.fn.countAll<number>().as('n')).where('slug', 'like', 'bench-article-%').executeTakeFirstOrThrow();
+      const existing = await db
+        .selectFrom('articles')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('slug', 'like', 'bench-article-%')
+        .executeTakeFirstOrThrow();
       await generateArticles(db, count, { onProgress, firstNumber: Number(existing.n) });
-    }
-    else {
+    } else {
       // Continue the numbering after any generated subscribers already there, so a second run adds more.
-      const existing = await db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      await generateSubscribers(db, count, { onProgress, firstNumber: Number(existing.n), secretKey: config.secretKey });
+      const existing = await db
+        .selectFrom('subscribers')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      await generateSubscribers(db, count, {
+        onProgress,
+        firstNumber: Number(existing.n),
+        secretKey: config.secretKey,
+      });
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`${count.toLocaleString('en')} ${what} in ${seconds.toFixed(1)} s (${Math.round(count / seconds).toLocaleString('en')}/s) into ${config.database.kind}`);
+    console.log(
+      `${count.toLocaleString('en')} ${what} in ${seconds.toFixed(1)} s (${Math.round(count / seconds).toLocaleString('en')}/s) into ${config.database.kind}`,
+    );
     return 0;
   } finally {
     await db.destroy();

@@ -106,7 +106,8 @@ export async function runBench(name: string, main: () => Promise<number>): Promi
   try {
     process.exitCode = await main();
   } catch (error) {
-    const badArguments = error instanceof UsageError || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
+    const badArguments =
+      error instanceof UsageError || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
     process.exitCode = badArguments ? 2 : 1;
     console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
@@ -118,7 +119,13 @@ export async function runBench(name: string, main: () => Promise<number>): Promi
 // Small helpers.
 
 export function findExecutable(name: string, preferred: string[] = []): string | undefined {
-  const candidates = [...preferred, ...(process.env.PATH ?? '').split(':').filter((d) => d !== '').map((d) => path.join(d, name))];
+  const candidates = [
+    ...preferred,
+    ...(process.env.PATH ?? '')
+      .split(':')
+      .filter((d) => d !== '')
+      .map((d) => path.join(d, name)),
+  ];
   for (const file of candidates) {
     try {
       accessSync(file, fsConstants.X_OK);
@@ -160,8 +167,14 @@ export async function get(url: string, timeoutMs = 5000): Promise<HttpResponse> 
       res.on('error', reject);
       res.on('end', () => {
         let headerBytes = `HTTP/${res.httpVersion} ${res.statusCode ?? 0} ${res.statusMessage ?? ''}\r\n\r\n`.length;
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headerBytes += `${res.rawHeaders[i] ?? ''}: ${res.rawHeaders[i + 1] ?? ''}\r\n`.length;
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', body: Buffer.concat(chunks), headerBytes });
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+          headerBytes += `${res.rawHeaders[i] ?? ''}: ${res.rawHeaders[i + 1] ?? ''}\r\n`.length;
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: res.headers['content-type'] ?? '',
+          body: Buffer.concat(chunks),
+          headerBytes,
+        });
       });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
@@ -177,7 +190,10 @@ export async function waitUntilAnswering(url: string, child: Child, timeoutMs = 
   const deadline = Date.now() + timeoutMs;
   let lastProblem = '';
   while (Date.now() < deadline) {
-    if (!isRunning(child)) throw new Error(`${child.name} exited before answering (code ${String(child.process.exitCode ?? child.process.signalCode)}):\n${child.output()}`);
+    if (!isRunning(child))
+      throw new Error(
+        `${child.name} exited before answering (code ${String(child.process.exitCode ?? child.process.signalCode)}):\n${child.output()}`,
+      );
     try {
       const response = await get(url, 2000);
       if (response.status === 200) return;
@@ -187,9 +203,10 @@ export async function waitUntilAnswering(url: string, child: Child, timeoutMs = 
     }
     await sleep(100);
   }
-  throw new Error(`${child.name} did not answer ${url} with 200 within ${timeoutMs / 1000} s (last: ${lastProblem}):\n${child.output()}`);
+  throw new Error(
+    `${child.name} did not answer ${url} with 200 within ${timeoutMs / 1000} s (last: ${lastProblem}):\n${child.output()}`,
+  );
 }
-
 
 export function machine(): string[] {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -220,7 +237,6 @@ export async function versionOf(command: string, args: string[]): Promise<string
   return child.output().split('\n')[0]?.trim() ?? '';
 }
 
-
 // ---------------------------------------------------------------------------------------------------------
 // Gazette and its database.
 
@@ -249,7 +265,11 @@ export async function createBenchPostgres(label: string): Promise<{ url: string;
 /** The environment for a benchmark's `gazette serve`: the caller's, less anything that would point it elsewhere. */
 export function gazetteEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(DATABASE_URL|SITE_URL|SEED_DEMO|SMTP_URL|MEDIA_URL|MEDIA_PUBLIC_URL|S3_.*|SIGNUP_LIMIT_.*|WORKER)$/.test(name)) delete env[name];
+  for (const name of Object.keys(env))
+    if (
+      /^(DATABASE_URL|SITE_URL|SEED_DEMO|SMTP_URL|MEDIA_URL|MEDIA_PUBLIC_URL|S3_.*|SIGNUP_LIMIT_.*|WORKER)$/.test(name)
+    )
+      delete env[name];
   return { ...env, HOST: host, LOG_LEVEL: 'warn', ...settings };
 }
 
@@ -258,7 +278,10 @@ export function gazetteEnv(settings: Record<string, string>): NodeJS.ProcessEnv 
  * before the script too (e.g. --cpu-prof).
  */
 export function startGazette(env: NodeJS.ProcessEnv, nodeFlags: string[] = [], name = 'Gazette'): Child {
-  return startChild(name, process.execPath, ['--max-semi-space-size=2', ...nodeFlags, 'bin/gazette.js', 'serve'], { cwd: rootDir, env });
+  return startChild(name, process.execPath, ['--max-semi-space-size=2', ...nodeFlags, 'bin/gazette.js', 'serve'], {
+    cwd: rootDir,
+    env,
+  });
 }
 
 /** Peak and last VmRSS of a process, sampled from /proc/<pid>/status every `everyMs` until stopped. */

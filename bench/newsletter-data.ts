@@ -11,16 +11,32 @@ const paragraph =
   'city a little more than it saves, officials said, but the alternative was to cut off two schools and a clinic. ';
 
 /** A long-read article whose rendered issue is about `htmlBytes` of HTML; stored as a draft issue. */
-export async function createBenchIssue(db: Db, siteUrl: string, htmlBytes = 30_000): Promise<{ id: number; htmlBytes: number }> {
+export async function createBenchIssue(
+  db: Db,
+  siteUrl: string,
+  htmlBytes = 30_000,
+): Promise<{ id: number; htmlBytes: number }> {
   const composed = composeBenchIssue(siteUrl, htmlBytes);
-  const issue = await insertIssue(db, { subject: composed.subject, article_ids: '[]', html: composed.html, text: composed.text, status: 'draft', created_at: new Date().toISOString(), queued_at: null, finished_at: null });
+  const issue = await insertIssue(db, {
+    subject: composed.subject,
+    article_ids: '[]',
+    html: composed.html,
+    text: composed.text,
+    status: 'draft',
+    created_at: new Date().toISOString(),
+    queued_at: null,
+    finished_at: null,
+  });
   return { id: issue.id, htmlBytes: Buffer.byteLength(composed.html) };
 }
 
 /** The issue createBenchIssue stores, composed without a database (the bench measures its message size first). */
 export function composeBenchIssue(siteUrl: string, htmlBytes = 30_000): ComposedIssue {
   const article = (paragraphs: number): ArticleView => {
-    const bodyMarkdown = Array.from({ length: paragraphs }, (_, i) => `${i % 6 === 5 ? '## A heading in the story\n\n' : ''}${paragraph}`).join('\n\n');
+    const bodyMarkdown = Array.from(
+      { length: paragraphs },
+      (_, i) => `${i % 6 === 5 ? '## A heading in the story\n\n' : ''}${paragraph}`,
+    ).join('\n\n');
     const { body_html, body_text } = renderArticleBody(bodyMarkdown);
     return {
       id: 1,
@@ -43,10 +59,22 @@ export function composeBenchIssue(siteUrl: string, htmlBytes = 30_000): Composed
     };
   };
   let paragraphs = 10;
-  let composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', language: 'en', siteUrl, articles: [article(paragraphs)] });
+  let composed = composeIssue({
+    publicationName: 'The Bench Gazette',
+    newsletterName: 'the morning briefing',
+    language: 'en',
+    siteUrl,
+    articles: [article(paragraphs)],
+  });
   while (Buffer.byteLength(composed.html) < htmlBytes) {
     paragraphs++;
-    composed = composeIssue({ publicationName: 'The Bench Gazette', newsletterName: 'the morning briefing', language: 'en', siteUrl, articles: [article(paragraphs)] });
+    composed = composeIssue({
+      publicationName: 'The Bench Gazette',
+      newsletterName: 'the morning briefing',
+      language: 'en',
+      siteUrl,
+      articles: [article(paragraphs)],
+    });
   }
   return composed;
 }

@@ -15,21 +15,27 @@ import { createCorpus, generateArticles } from './generate.ts';
 import { benchQueries } from './search-data.ts';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const option = (name: string, fallback: number) =>
+  Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const usePostgres = args.includes('--postgres');
 const articleCount = option('articles', 100_000);
 const queryCount = option('queries', 400);
 const targetP95Ms = 50;
 const postgresAdminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 const ms = (n: number) => `${n.toFixed(1)} ms`.padStart(9);
 
 async function openDatabase(): Promise<{ db: Db; label: string; cleanup: () => Promise<void> }> {
   if (!usePostgres) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'gazette-bench-search-'));
     const { db } = createDb({ kind: 'sqlite', file: path.join(dir, 'bench.sqlite') });
-    return { db, label: 'SQLite (node:sqlite, FTS5)', cleanup: async () => (await db.destroy(), await rm(dir, { recursive: true, force: true })) };
+    return {
+      db,
+      label: 'SQLite (node:sqlite, FTS5)',
+      cleanup: async () => (await db.destroy(), await rm(dir, { recursive: true, force: true })),
+    };
   }
   const name = `gazette_bench_search_${process.pid}`;
   const admin = new pg.Client({ connectionString: postgresAdminUrl });
@@ -59,12 +65,17 @@ async function main(): Promise<void> {
     await migrateToLatest(db);
     const corpus = createCorpus();
     const loadStart = performance.now();
-    await generateArticles(db, articleCount, { corpus, onProgress: (done) => process.stdout.write(`  ${done.toLocaleString('en-GB')} articles…\n`) });
+    await generateArticles(db, articleCount, {
+      corpus,
+      onProgress: (done) => process.stdout.write(`  ${done.toLocaleString('en-GB')} articles…\n`),
+    });
     const loadSeconds = (performance.now() - loadStart) / 1000;
     // What autovacuum does to a live database after a bulk load: statistics for the planner, and the GIN
     // index's pending list merged (otherwise every search reads it through). This server has autovacuum off.
     if (usePostgres) await (await import('kysely')).sql`VACUUM ANALYZE articles`.execute(db);
-    console.log(`${label}: ${articleCount.toLocaleString('en-GB')} articles inserted and indexed in ${loadSeconds.toFixed(1)} s`);
+    console.log(
+      `${label}: ${articleCount.toLocaleString('en-GB')} articles inserted and indexed in ${loadSeconds.toFixed(1)} s`,
+    );
 
     const queries = benchQueries(corpus, queryCount);
     for (const { q } of queries.slice(0, 30)) await searchArticles(db, q); // warm-up: caches, prepared plans
@@ -83,15 +94,25 @@ async function main(): Promise<void> {
     }
     all.sort((a, b) => a - b);
     console.log(`\n${queries.length} queries (${matched} with results), one at a time, in-process service calls:`);
-    console.log(`${'kind'.padEnd(16)} ${'n'.padStart(4)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'p99'.padStart(9)}`);
+    console.log(
+      `${'kind'.padEnd(16)} ${'n'.padStart(4)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'p99'.padStart(9)}`,
+    );
     for (const [kind, times] of [...byKind.entries()].sort()) {
       times.sort((a, b) => a - b);
-      console.log(`${kind.padEnd(16)} ${String(times.length).padStart(4)} ${ms(percentile(times, 50))} ${ms(percentile(times, 95))} ${ms(percentile(times, 99))}`);
+      console.log(
+        `${kind.padEnd(16)} ${String(times.length).padStart(4)} ${ms(percentile(times, 50))} ${ms(percentile(times, 95))} ${ms(percentile(times, 99))}`,
+      );
     }
     const p95 = percentile(all, 95);
-    console.log(`${'all'.padEnd(16)} ${String(all.length).padStart(4)} ${ms(percentile(all, 50))} ${ms(p95)} ${ms(percentile(all, 99))}`);
-    console.log(`\nsearch, ${articleCount.toLocaleString('en-GB')} articles, ${label}: p95 ${p95.toFixed(1)} ms (target < ${targetP95Ms} ms) ${p95 < targetP95Ms ? 'PASS' : 'FAIL'}`);
-    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+    console.log(
+      `${'all'.padEnd(16)} ${String(all.length).padStart(4)} ${ms(percentile(all, 50))} ${ms(p95)} ${ms(percentile(all, 99))}`,
+    );
+    console.log(
+      `\nsearch, ${articleCount.toLocaleString('en-GB')} articles, ${label}: p95 ${p95.toFixed(1)} ms (target < ${targetP95Ms} ms) ${p95 < targetP95Ms ? 'PASS' : 'FAIL'}`,
+    );
+    console.log(
+      `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+    );
     if (p95 >= targetP95Ms) process.exitCode = 1;
   } finally {
     await cleanup();

@@ -21,7 +21,11 @@ export interface SelfTime {
 }
 
 /** The `limit` functions with the most self time; `rootDir` is stripped from file URLs to keep lines short. */
-export function topSelfTime(profileFile: string, rootDir: string, limit = 12): { functions: SelfTime[]; busyMs: number; totalMs: number } {
+export function topSelfTime(
+  profileFile: string,
+  rootDir: string,
+  limit = 12,
+): { functions: SelfTime[]; busyMs: number; totalMs: number } {
   const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
   const totalHits = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0) || 1;
   const totalMs = (profile.endTime - profile.startTime) / 1000;
@@ -44,7 +48,13 @@ export function topSelfTime(profileFile: string, rootDir: string, limit = 12): {
     .filter((f) => f.name !== '(idle)')
     .sort((a, b) => b.hits - a.hits)
     .slice(0, limit)
-    .map((f) => ({ name: f.name, location: f.location, selfMs: f.hits * msPerHit, share: f.hits / totalHits, busyShare: f.hits / busyHits }));
+    .map((f) => ({
+      name: f.name,
+      location: f.location,
+      selfMs: f.hits * msPerHit,
+      share: f.hits / totalHits,
+      busyShare: f.hits / busyHits,
+    }));
   return { functions, busyMs: busyHits * msPerHit, totalMs };
 }
 

@@ -37,7 +37,8 @@ import { topSelfTime } from './site-profile.ts';
 const articlePath = '/articles/blinken-meets-herzog-ceasefire-push';
 /** The article's headline: proves Gazette answered with the article, not an error page. */
 const articleMarker = 'class="article__headline"';
-const installHint = 'Install the load generator and nginx: apt-get install -y wrk nginx-light (nginx binary at /usr/sbin/nginx).';
+const installHint =
+  'Install the load generator and nginx: apt-get install -y wrk nginx-light (nginx binary at /usr/sbin/nginx).';
 
 /** The targets set for the article page (docs: README, "Performance"). */
 const targets = { minShareOfNodeHttp: 0.6, maxP99Ms: 15, maxRssMb: 150 } as const;
@@ -94,11 +95,17 @@ function parseOptions(argv: string[]): Options | undefined {
   }
   const positive = (name: string, value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive whole number, not ${JSON.stringify(value)}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UsageError(`--${name} must be a positive whole number, not ${JSON.stringify(value)}`);
     return n;
   };
-  const chosen = values.targets.split(',').map((t) => t.trim()).filter((t) => t !== '');
-  for (const t of chosen) if (!(targetNames as readonly string[]).includes(t)) throw new UsageError(`--targets: unknown target ${JSON.stringify(t)} (choose from ${targetNames.join(', ')})`);
+  const chosen = values.targets
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  for (const t of chosen)
+    if (!(targetNames as readonly string[]).includes(t))
+      throw new UsageError(`--targets: unknown target ${JSON.stringify(t)} (choose from ${targetNames.join(', ')})`);
   return {
     durationS: positive('duration', values.duration),
     warmupS: positive('warmup', values.warmup),
@@ -110,20 +117,35 @@ function parseOptions(argv: string[]): Options | undefined {
   };
 }
 
-
 function parseDatabase(value: string): Options['database'] {
-  if (value !== 'sqlite' && value !== 'postgres') throw new UsageError(`--database must be sqlite or postgres, not ${JSON.stringify(value)}`);
+  if (value !== 'sqlite' && value !== 'postgres')
+    throw new UsageError(`--database must be sqlite or postgres, not ${JSON.stringify(value)}`);
   return value;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // wrk.
 
-async function runWrk(wrk: string, url: string, options: Options, durationS: number, latency: boolean): Promise<string> {
-  const args = [`-t${options.threads}`, `-c${options.connections}`, `-d${durationS}s`, ...(latency ? ['--latency'] : []), url];
+async function runWrk(
+  wrk: string,
+  url: string,
+  options: Options,
+  durationS: number,
+  latency: boolean,
+): Promise<string> {
+  const args = [
+    `-t${options.threads}`,
+    `-c${options.connections}`,
+    `-d${durationS}s`,
+    ...(latency ? ['--latency'] : []),
+    url,
+  ];
   const child = startChild('wrk', wrk, args);
   await child.exited;
-  if (child.process.exitCode !== 0) throw new Error(`wrk ${args.join(' ')} failed (exit ${String(child.process.exitCode ?? child.process.signalCode)}):\n${child.output()}`);
+  if (child.process.exitCode !== 0)
+    throw new Error(
+      `wrk ${args.join(' ')} failed (exit ${String(child.process.exitCode ?? child.process.signalCode)}):\n${child.output()}`,
+    );
   return child.output();
 }
 
@@ -136,7 +158,8 @@ async function measure(wrk: string, label: string, url: string, options: Options
   const result = parseWrk(await runWrk(wrk, url, options, options.durationS, true), command);
   console.log(`${fmtInt(result.requestsPerSec)} req/s, p99 ${fmtMs(result.p99Ms)} ms`);
   const { connect, read, write, timeout } = result.socketErrors;
-  if (connect + read + write + timeout > 0) console.log(`    ! socket errors: connect ${connect}, read ${read}, write ${write}, timeout ${timeout}`);
+  if (connect + read + write + timeout > 0)
+    console.log(`    ! socket errors: connect ${connect}, read ${read}, write ${write}, timeout ${timeout}`);
   if (result.non2xx3xx > 0) console.log(`    ! ${result.non2xx3xx} responses were not 2xx or 3xx`);
   return result;
 }
@@ -152,20 +175,29 @@ interface Measured {
 
 function assertSameBytes(label: string, response: HttpResponse, expected: Buffer): void {
   if (response.status !== 200 || !response.body.equals(expected)) {
-    throw new Error(`${label} did not answer 200 with the article's ${expected.length} bytes (got HTTP ${response.status}, ${response.body.length} bytes)`);
+    throw new Error(
+      `${label} did not answer 200 with the article's ${expected.length} bytes (got HTTP ${response.status}, ${response.body.length} bytes)`,
+    );
   }
 }
 
 /** Peak VmRSS of Gazette's process during the warm-up and measured wrk runs of the article page. */
 let gazettePeakRss: { peakBytes: number; samples: number } | undefined;
 
-async function benchGazette(wrk: string, options: Options): Promise<{ html: Buffer; measured: Measured | undefined; profileDir: string | undefined }> {
+async function benchGazette(
+  wrk: string,
+  options: Options,
+): Promise<{ html: Buffer; measured: Measured | undefined; profileDir: string | undefined }> {
   const dataDir = makeTempDir('gazette-bench-site-data-');
   const profileDir = options.cpuProf ? makeTempDir('gazette-bench-site-prof-') : undefined;
   const port = await freePort();
   // A fresh database (a SQLite file in DATA_DIR, or a throw-away PostgreSQL one) seeded with the demo.
   const postgres = options.database === 'postgres' ? await createBenchPostgres('site') : undefined;
-  const env = gazetteEnv({ DATA_DIR: dataDir, PORT: String(port), ...(postgres ? { DATABASE_URL: postgres.url } : {}) });
+  const env = gazetteEnv({
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    ...(postgres ? { DATABASE_URL: postgres.url } : {}),
+  });
   const nodeFlags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const gazette = startGazette(env, nodeFlags);
   try {
@@ -175,12 +207,18 @@ async function benchGazette(wrk: string, options: Options): Promise<{ html: Buff
     const page = await get(url);
     const html = page.body.toString('utf8');
     if (page.status !== 200 || !page.contentType.startsWith('text/html') || !html.includes(articleMarker)) {
-      throw new Error(`Gazette did not answer ${url} with the article (HTTP ${page.status}, ${page.contentType}, ${page.body.length} bytes):\n${html.slice(0, 500)}`);
+      throw new Error(
+        `Gazette did not answer ${url} with the article (HTTP ${page.status}, ${page.contentType}, ${page.body.length} bytes):\n${html.slice(0, 500)}`,
+      );
     }
     let measured: Measured | undefined;
     if (options.targets.includes('gazette')) {
       const rss = gazette.process.pid === undefined ? undefined : sampleRss(gazette.process.pid);
-      measured = { name: 'gazette' as const, result: await measure(wrk, targetLabels.gazette, url, options), headerBytes: page.headerBytes };
+      measured = {
+        name: 'gazette' as const,
+        result: await measure(wrk, targetLabels.gazette, url, options),
+        headerBytes: page.headerBytes,
+      };
       gazettePeakRss = rss?.stop();
     }
     return { html: page.body, measured, profileDir };
@@ -192,7 +230,15 @@ async function benchGazette(wrk: string, options: Options): Promise<{ html: Buff
 
 async function benchNodeHttp(wrk: string, options: Options, htmlFile: string, html: Buffer): Promise<Measured> {
   const port = await freePort();
-  const server = startChild('node:http server', process.execPath, [path.join(rootDir, 'bench/site-static-server.ts'), '--file', htmlFile, '--port', String(port), '--host', host]);
+  const server = startChild('node:http server', process.execPath, [
+    path.join(rootDir, 'bench/site-static-server.ts'),
+    '--file',
+    htmlFile,
+    '--port',
+    String(port),
+    '--host',
+    host,
+  ]);
   try {
     const url = `http://${host}:${port}/article.html`;
     await waitUntilAnswering(url, server);
@@ -256,7 +302,11 @@ http {
     await waitUntilAnswering(url, server);
     const page = await get(url);
     assertSameBytes('nginx', page, html);
-    return { name: 'nginx', result: await measure(wrk, targetLabels.nginx, url, options), headerBytes: page.headerBytes };
+    return {
+      name: 'nginx',
+      result: await measure(wrk, targetLabels.nginx, url, options),
+      headerBytes: page.headerBytes,
+    };
   } finally {
     await stopChild(server);
   }
@@ -267,9 +317,16 @@ http {
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const fmtMs = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
-const fmtShare = (part: number, whole: number | undefined) => (whole === undefined || whole === 0 ? '–' : `${Math.round((part / whole) * 100)}%`);
+const fmtShare = (part: number, whole: number | undefined) =>
+  whole === undefined || whole === 0 ? '–' : `${Math.round((part / whole) * 100)}%`;
 
-function report(results: Measured[], options: Options, html: Buffer, nginxNote: string | undefined, versions: string[]): void {
+function report(
+  results: Measured[],
+  options: Options,
+  html: Buffer,
+  nginxNote: string | undefined,
+  versions: string[],
+): void {
   const byName = new Map(results.map((m) => [m.name, m.result]));
   const nodeRps = byName.get('node')?.requestsPerSec;
   const nginxRps = byName.get('nginx')?.requestsPerSec;
@@ -287,12 +344,17 @@ function report(results: Measured[], options: Options, html: Buffer, nginxNote: 
   const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'vs node:http', 'vs nginx', 'header B'];
   const cells = rows.map((r) => [r.label, r.rps, r.p50, r.p99, r.vsNode, r.vsNginx, r.headers]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ');
-  console.log(`\nResults (${options.connections} connections, ${options.threads} wrk threads, ${options.durationS} s each, run one after another):\n`);
+  const line = (c: string[]) =>
+    c.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ');
+  console.log(
+    `\nResults (${options.connections} connections, ${options.threads} wrk threads, ${options.durationS} s each, run one after another):\n`,
+  );
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const c of cells) console.log(line(c));
-  console.log(`\nResponse body: ${html.length.toLocaleString('en-US')} bytes of HTML, the same bytes from every server (checked); "header B" is the status line and headers.`);
+  console.log(
+    `\nResponse body: ${html.length.toLocaleString('en-US')} bytes of HTML, the same bytes from every server (checked); "header B" is the status line and headers.`,
+  );
   if (nginxNote !== undefined) console.log(nginxNote);
 
   const gazette = byName.get('gazette');
@@ -301,12 +363,18 @@ function report(results: Measured[], options: Options, html: Buffer, nginxNote: 
     if (nodeRps === undefined) console.log('  ≥ 60% of node:http req/s: not measured (node target not run)');
     else {
       const share = gazette.requestsPerSec / nodeRps;
-      console.log(`  ≥ ${targets.minShareOfNodeHttp * 100}% of node:http req/s: ${share >= targets.minShareOfNodeHttp ? 'MET' : 'NOT MET'} (${Math.round(share * 100)}%)`);
+      console.log(
+        `  ≥ ${targets.minShareOfNodeHttp * 100}% of node:http req/s: ${share >= targets.minShareOfNodeHttp ? 'MET' : 'NOT MET'} (${Math.round(share * 100)}%)`,
+      );
     }
-    console.log(`  p99 < ${targets.maxP99Ms} ms: ${gazette.p99Ms < targets.maxP99Ms ? 'MET' : 'NOT MET'} (${fmtMs(gazette.p99Ms)} ms)`);
+    console.log(
+      `  p99 < ${targets.maxP99Ms} ms: ${gazette.p99Ms < targets.maxP99Ms ? 'MET' : 'NOT MET'} (${fmtMs(gazette.p99Ms)} ms)`,
+    );
     if (gazettePeakRss !== undefined) {
       const mb = gazettePeakRss.peakBytes / 2 ** 20;
-      console.log(`  memory, RSS < ${targets.maxRssMb} MB under this load: ${mb < targets.maxRssMb ? 'MET' : 'NOT MET'} (peak VmRSS ${mb.toFixed(0)} MB over ${gazettePeakRss.samples} samples of /proc/<pid>/status, every 100 ms)`);
+      console.log(
+        `  memory, RSS < ${targets.maxRssMb} MB under this load: ${mb < targets.maxRssMb ? 'MET' : 'NOT MET'} (peak VmRSS ${mb.toFixed(0)} MB over ${gazettePeakRss.samples} samples of /proc/<pid>/status, every 100 ms)`,
+      );
     }
   }
 
@@ -314,13 +382,17 @@ function report(results: Measured[], options: Options, html: Buffer, nginxNote: 
   for (const l of [...machine(), ...versions]) console.log(`  ${l}`);
   console.log('  The load generator (wrk) runs on the same machine and shares its CPUs with the server.');
   console.log('\nCommand:');
-  console.log(`  npm run bench:site -- --duration ${options.durationS} --connections ${options.connections} --threads ${options.threads}${options.database === 'postgres' ? ' --database postgres' : ''}${options.cpuProf ? ' --cpu-prof' : ''}`);
-  for (const m of results) console.log(`  ${m.result.command}   # ${targetLabels[m.name]}, after a ${options.warmupS} s warm-up run`);
+  console.log(
+    `  npm run bench:site -- --duration ${options.durationS} --connections ${options.connections} --threads ${options.threads}${options.database === 'postgres' ? ' --database postgres' : ''}${options.cpuProf ? ' --cpu-prof' : ''}`,
+  );
+  for (const m of results)
+    console.log(`  ${m.result.command}   # ${targetLabels[m.name]}, after a ${options.warmupS} s warm-up run`);
 
   console.log('\nMarkdown (README):\n');
   console.log('| Serving the article page | Requests/s | p50 | p99 | vs node:http | vs nginx |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) console.log(`| ${r.label} | ${r.rps} | ${r.p50} ms | ${r.p99} ms | ${r.vsNode} | ${r.vsNginx} |`);
+  for (const r of rows)
+    console.log(`| ${r.label} | ${r.rps} | ${r.p50} ms | ${r.p99} ms | ${r.vsNode} | ${r.vsNginx} |`);
   const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
   console.log(
     `\n${html.length.toLocaleString('en-US')}-byte page, wrk -t${options.threads} -c${options.connections} -d${options.durationS}s on loopback, ` +
@@ -336,9 +408,14 @@ function printProfile(profileDir: string): void {
     return;
   }
   const { functions, busyMs, totalMs } = topSelfTime(path.join(profileDir, file), rootDir);
-  console.log(`\nGazette CPU profile (whole process life: start-up, warm-up and wrk runs): ${(busyMs / 1000).toFixed(1)} s busy of ${(totalMs / 1000).toFixed(1)} s. Top self time:\n`);
+  console.log(
+    `\nGazette CPU profile (whole process life: start-up, warm-up and wrk runs): ${(busyMs / 1000).toFixed(1)} s busy of ${(totalMs / 1000).toFixed(1)} s. Top self time:\n`,
+  );
   console.log(`  ${'self ms'.padStart(8)}  ${'busy %'.padStart(6)}  function`);
-  for (const f of functions) console.log(`  ${fmtInt(f.selfMs).padStart(8)}  ${(f.busyShare * 100).toFixed(1).padStart(6)}  ${f.name}  ${f.location}`);
+  for (const f of functions)
+    console.log(
+      `  ${fmtInt(f.selfMs).padStart(8)}  ${(f.busyShare * 100).toFixed(1).padStart(6)}  ${f.name}  ${f.location}`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -353,14 +430,17 @@ async function main(): Promise<number> {
   }
   const nginx = findExecutable('nginx', ['/usr/sbin/nginx']);
   let nginxNote: string | undefined;
-  if (nginx === undefined && options.targets.includes('nginx')) nginxNote = `nginx not found, so its row is skipped. ${installHint}`;
+  if (nginx === undefined && options.targets.includes('nginx'))
+    nginxNote = `nginx not found, so its row is skipped. ${installHint}`;
 
   // Other work on the machine skews every figure: record how busy it was just before we started.
   const busyBefore = await cpuBusyShare(1000);
   const versions = [await versionOf(wrk, ['-v'])];
   if (nginx !== undefined) versions.push(await versionOf(nginx, ['-v']));
 
-  console.log(`bench:site — the article page ${articlePath}, ${options.connections} connections, ${options.durationS} s per target\n`);
+  console.log(
+    `bench:site — the article page ${articlePath}, ${options.connections} connections, ${options.durationS} s per target\n`,
+  );
   const results: Measured[] = [];
   const gazette = await benchGazette(wrk, options);
   if (gazette.measured) results.push(gazette.measured);
@@ -368,10 +448,13 @@ async function main(): Promise<number> {
   const htmlFile = path.join(htmlDir, 'article.html');
   writeFileSync(htmlFile, gazette.html);
   if (options.targets.includes('node')) results.push(await benchNodeHttp(wrk, options, htmlFile, gazette.html));
-  if (options.targets.includes('nginx') && nginx !== undefined) results.push(await benchNginx(wrk, nginx, options, gazette.html));
+  if (options.targets.includes('nginx') && nginx !== undefined)
+    results.push(await benchNginx(wrk, nginx, options, gazette.html));
 
   const busyPercent = Math.round(busyBefore * 100);
-  versions.push(`CPU busy with other work in the second before the run: ${busyPercent}%${busyPercent > 10 ? ' — figures may be low and noisy' : ''}`);
+  versions.push(
+    `CPU busy with other work in the second before the run: ${busyPercent}%${busyPercent > 10 ? ' — figures may be low and noisy' : ''}`,
+  );
   report(results, options, gazette.html, nginxNote, versions);
   if (gazette.profileDir !== undefined) printProfile(gazette.profileDir);
   return 0;

@@ -7,6 +7,8 @@ if (editorBundleIsFresh() && !process.argv.includes('--force')) {
 } else {
   const report = await buildEditorBundle();
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-  console.log(`Built the article editor’s script: ${kb(report.bytes)}, ${kb(report.gzipBytes)} gzipped (budget ${kb(editorBundleBudgetBytes)}), in ${Math.round(report.milliseconds)} ms.`);
+  console.log(
+    `Built the article editor’s script: ${kb(report.bytes)}, ${kb(report.gzipBytes)} gzipped (budget ${kb(editorBundleBudgetBytes)}), in ${Math.round(report.milliseconds)} ms.`,
+  );
   if (report.gzipBytes > editorBundleBudgetBytes) process.exitCode = 1;
 }

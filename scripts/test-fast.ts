@@ -11,7 +11,9 @@ const slow = /from '(node:child_process|playwright-core|[./]+(test\/)?helpers\/(
 
 const files = allTestFiles();
 const fast = files.filter((file) => !slow.test(readFileSync(path.join(root, file), 'utf8')));
-console.log(`test:fast: ${fast.length} of ${files.length} test files (the others start a browser or a process: npm test runs them).`);
+console.log(
+  `test:fast: ${fast.length} of ${files.length} test files (the others start a browser or a process: npm test runs them).`,
+);
 
 // The test processes inherit the environment.
 process.env.GAZETTE_FAST = '1';

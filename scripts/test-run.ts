@@ -16,7 +16,10 @@ const durationsFile = path.join(root, 'scripts', 'test-durations.json');
 
 /** Every test file, relative to the repository root, sorted by path. */
 export function allTestFiles(): string[] {
-  return globSync(['src/**/*.test.ts', 'test/**/*.test.ts'], { cwd: root, exclude: (name) => name === 'node_modules' }).sort();
+  return globSync(['src/**/*.test.ts', 'test/**/*.test.ts'], {
+    cwd: root,
+    exclude: (name) => name === 'node_modules',
+  }).sort();
 }
 
 /** Seconds a file took in a recorded run, by path; empty if there is no record. */

@@ -15,7 +15,9 @@ function npmRun(script: string): Promise<boolean> {
   return new Promise((resolve) => {
     child.once('close', (code) => {
       process.stdout.write(output);
-      console.log(`npm run ${script}: ${code === 0 ? 'passed' : `failed (exit ${code})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `npm run ${script}: ${code === 0 ? 'passed' : `failed (exit ${code})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       resolve(code === 0);
     });
   });
@@ -26,5 +28,7 @@ const named = args.filter((arg) => !arg.startsWith('--'));
 if (args.includes('--check') && !(await Promise.all([npmRun('typecheck'), npmRun('lint')])).every(Boolean)) {
   process.exitCode = 1;
 } else {
-  process.exitCode = await runTestFiles(longestFirst(named.length > 0 ? named : allTestFiles()), { record: args.includes('--record') });
+  process.exitCode = await runTestFiles(longestFirst(named.length > 0 ? named : allTestFiles()), {
+    record: args.includes('--record'),
+  });
 }

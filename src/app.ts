@@ -1,5 +1,11 @@
 import formbody from '@fastify/formbody';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { PostgresAdapter } from 'kysely';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
@@ -100,7 +106,9 @@ const baseSecurityHeaders = {
 function withMediaOrigin(headers: typeof baseSecurityHeaders, publicUrl: string | null): typeof baseSecurityHeaders {
   if (publicUrl === null) return headers;
   const origin = new URL(publicUrl).origin;
-  const csp = headers['content-security-policy'].replace("img-src 'self'", `img-src 'self' ${origin}`).replace("media-src 'self'", `media-src 'self' ${origin}`);
+  const csp = headers['content-security-policy']
+    .replace("img-src 'self'", `img-src 'self' ${origin}`)
+    .replace("media-src 'self'", `media-src 'self' ${origin}`);
   return { ...headers, 'content-security-policy': csp };
 }
 
@@ -112,7 +120,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const assets = new StaticAssets();
   const pages = new PageCache({ extraHeaders: securityHeaders, maxBytes: config.pageCacheBytes });
   const contentChanges =
-    deps.contentChanges ?? createContentChanges({ db, dialect: db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite' });
+    deps.contentChanges ??
+    createContentChanges({ db, dialect: db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite' });
   contentChanges.subscribe(() => pages.invalidate());
   // The archive's page lists are made from the same content as the pages, and dropped with them.
   const archive = new ArchiveIndex(db);
@@ -127,7 +136,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Fastify 5 ignores a numeric trustProxy (it fails closed, since a hop count trusts whoever connects), so a
   // TRUST_PROXY hop count is given as proxy-addr's (address, hop) function: the nearest `n` hops are believed.
   const hops = config.trustProxy;
-  const trustProxy = typeof hops === 'number' ? (_address: string, hop: number) => hop < hops : typeof hops === 'object' ? [...hops] : hops;
+  const trustProxy =
+    typeof hops === 'number'
+      ? (_address: string, hop: number) => hop < hops
+      : typeof hops === 'object'
+        ? [...hops]
+        : hops;
 
   const app = Fastify({
     // Cached public pages are answered before routing (see PageCache.tryServeRaw); everything else,
@@ -154,7 +168,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // A URL that cannot be decoded (`%zz`, a lone surrogate) is the visitor's mistake: 400, in the site's look.
     frameworkErrors: (error, request, reply) => {
       const code: ErrorCode =
-        error.code === 'FST_ERR_BAD_URL' ? 'request.bad_path' : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'request.uri_too_long' : 'request.bad_query';
+        error.code === 'FST_ERR_BAD_URL'
+          ? 'request.bad_path'
+          : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'request.uri_too_long'
+            : 'request.bad_query';
       void sendError(request, reply, code);
     },
   });
@@ -176,7 +194,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
   };
 
-  const sendError = async (request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message?: string): Promise<FastifyReply> => {
+  const sendError = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    code: ErrorCode,
+    message?: string,
+  ): Promise<FastifyReply> => {
     const { status } = errorCodes[code];
     const text = message ?? errorCodes[code].message;
     reply.code(status).header('cache-control', 'no-store').headers(securityHeaders);
@@ -203,7 +226,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       // Fastify's own 4xx (body too large, bad content type…): keep the status, show our wording.
       reply.code(status);
       const accept = request.headers.accept ?? '';
-      const message = status === 413 ? 'The request is too large.' : status === 415 ? 'That content type is not accepted here.' : 'The request could not be understood.';
+      const message =
+        status === 413
+          ? 'The request is too large.'
+          : status === 415
+            ? 'That content type is not accepted here.'
+            : 'The request could not be understood.';
       reply.header('cache-control', 'no-store');
       if (accept.includes('application/json') && !accept.includes('text/html')) {
         return reply.type('application/json; charset=utf-8').send({ error: { code: 'request.invalid', message } });
@@ -217,7 +245,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (logger) {
     // One access-log line per request that reaches Fastify; the request id comes from the child logger.
     app.addHook('onResponse', async (request, reply) => {
-      request.log.info({ method: request.method, path: loggablePath(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+      request.log.info(
+        {
+          method: request.method,
+          path: loggablePath(request.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request',
+      );
     });
     // Cached pages answered before routing are counted instead, one line a minute (decision 0004).
     const summary = setInterval(() => {
@@ -297,10 +333,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const auth = createNewsroomAuth({ users, secret, secure: config.siteUrl.startsWith('https:') });
   // Every newsroom screen renders in its shell, with the same site context as the public pages.
   const render = newsroomPageRenderer({ site, auth });
-  const imports = new SubscriberImports({ db, now, emailHash, warn: (message, error) => app.log.error({ err: error }, message) });
+  const imports = new SubscriberImports({
+    db,
+    now,
+    emailHash,
+    warn: (message, error) => app.log.error({ err: error }, message),
+  });
   app.addHook('onClose', () => imports.close());
   // Media that articles show is changed under the article editor's rules (permissions, revisions, cache).
-  const articles = new ArticleEditor({ db, now, contentChanged, timeZone: async () => (await getSiteSettings(db)).timeZone });
+  const articles = new ArticleEditor({
+    db,
+    now,
+    contentChanged,
+    timeZone: async () => (await getSiteSettings(db)).timeZone,
+  });
   await app.register(newsroomPlugin, {
     prefix: '/newsroom',
     auth,
@@ -309,10 +355,32 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await newsroom.register(dashboardRoutes, { db, users, auth, render });
       await newsroom.register(articleRoutes, { db, config, site, now, auth, contentChanged });
       await newsroom.register(subscriberNewsroomRoutes, { db, dataDir: config.dataDir, now, auth, render, imports });
-      await newsroom.register(newsletterNewsroomRoutes, { db, siteUrl: config.siteUrl, now, mail, newsletters: { siteUrl: config.siteUrl, emailHash, now }, auth, render });
+      await newsroom.register(newsletterNewsroomRoutes, {
+        db,
+        siteUrl: config.siteUrl,
+        now,
+        mail,
+        newsletters: { siteUrl: config.siteUrl, emailHash, now },
+        auth,
+        render,
+      });
       await newsroom.register(legalRoutes, { db, now, auth, render, contentChanged });
-      await newsroom.register(webhookNewsroomRoutes, { auth, render, webhooks: new WebhookService({ db, sealer, now }) });
-      await newsroom.register(mediaNewsroomRoutes, { db, siteUrl: config.siteUrl, site, now, auth, storage, dataDir: config.dataDir, limits: config.uploadLimits, articles });
+      await newsroom.register(webhookNewsroomRoutes, {
+        auth,
+        render,
+        webhooks: new WebhookService({ db, sealer, now }),
+      });
+      await newsroom.register(mediaNewsroomRoutes, {
+        db,
+        siteUrl: config.siteUrl,
+        site,
+        now,
+        auth,
+        storage,
+        dataDir: config.dataDir,
+        limits: config.uploadLimits,
+        articles,
+      });
     },
   });
 

@@ -12,6 +12,11 @@ export interface CliCommand {
 export class UsageError extends Error {}
 
 export function wantsHelp(args: string[]): boolean {
-  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true });
+  const { values } = parseArgs({
+    args,
+    options: { help: { type: 'boolean', short: 'h' } },
+    strict: false,
+    allowPositionals: true,
+  });
   return values.help === true;
 }

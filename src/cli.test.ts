@@ -12,7 +12,10 @@ import { environmentReference } from './config.ts';
 import { firstAdminHint } from './server.ts';
 
 /** Runs `gazette …` as a user would, with its exit code and both output streams. */
-async function gazette(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function gazette(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return runGazette(args, { LOG_LEVEL: 'info', ...env });
 }
 
@@ -29,7 +32,10 @@ describe('the gazette command', () => {
   });
 
   it('lists its commands with --help, and each command has its own --help', async () => {
-    const [usage, ...own] = await Promise.all([help(), ...['serve', 'migrate'].map((command) => gazette([command, '--help']))]);
+    const [usage, ...own] = await Promise.all([
+      help(),
+      ...['serve', 'migrate'].map((command) => gazette([command, '--help'])),
+    ]);
     assert.equal(usage.code, 0);
     assert.match(usage.stdout, /Usage: gazette <command>/);
     assert.match(usage.stdout, /serve/);
@@ -43,8 +49,16 @@ describe('the gazette command', () => {
   it('--help lists every environment variable with its default, from the schema docs/configuration.md is made from', async () => {
     const usage = await help();
     assert.equal(usage.code, 0);
-    for (const variable of environmentReference()) assert.match(usage.stdout, new RegExp(`^  ${variable.name} +(default|unset)`, 'm'), `${variable.name} is missing`);
-    assert.match(usage.stdout, /^ {2}MEDIA_MAX_IMAGE_BYTES +default 20971520; integer ≥ 1024\n {6}Largest image upload/m);
+    for (const variable of environmentReference())
+      assert.match(
+        usage.stdout,
+        new RegExp(`^  ${variable.name} +(default|unset)`, 'm'),
+        `${variable.name} is missing`,
+      );
+    assert.match(
+      usage.stdout,
+      /^ {2}MEDIA_MAX_IMAGE_BYTES +default 20971520; integer ≥ 1024\n {6}Largest image upload/m,
+    );
     assert.match(usage.stdout, /^ {2}SIGNUP_LIMIT_PER_IP +default 20/m);
     assert.match(usage.stdout, /^ {2}S3_REGION +default AWS_REGION, else us-east-1/m);
   });
@@ -109,11 +123,26 @@ describe('the gazette command', () => {
 
     it('writes JSON lines when its output is not a terminal, and tells a fresh install how to make the first admin', async () => {
       const port = await freePort();
-      const env = { DATA_DIR: path.join(dataDir, 'first-run'), PORT: String(port), SEED_DEMO: 'false', LOG_LEVEL: 'info', LOG_FORMAT: '' };
+      const env = {
+        DATA_DIR: path.join(dataDir, 'first-run'),
+        PORT: String(port),
+        SEED_DEMO: 'false',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: '',
+      };
       const first = await start(env);
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
-      const entries = () => first.stdout().trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; path?: string });
-      await eventually(() => entries().some((e) => e.msg === 'request' && e.path === '/healthz'), () => `the request's log line:\n${first.output()}`, 10_000);
+      const entries = () =>
+        first
+          .stdout()
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { level: number; msg: string; path?: string });
+      await eventually(
+        () => entries().some((e) => e.msg === 'request' && e.path === '/healthz'),
+        () => `the request's log line:\n${first.output()}`,
+        10_000,
+      );
       assert.ok(entries().some((e) => e.level === 30 && e.msg.startsWith('Gazette is serving')));
       const hint = entries().find((e) => e.msg === firstAdminHint);
       assert.ok(hint, first.stdout());
@@ -136,7 +165,11 @@ describe('the gazette command', () => {
       const address = blocker.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       try {
-        const result = await gazette(['serve'], { DATA_DIR: path.join(dataDir, 'busy'), PORT: String(port), LOG_LEVEL: 'silent' });
+        const result = await gazette(['serve'], {
+          DATA_DIR: path.join(dataDir, 'busy'),
+          PORT: String(port),
+          LOG_LEVEL: 'silent',
+        });
         assert.equal(result.code, 1);
         assert.match(result.stderr, /port is already in use/);
       } finally {

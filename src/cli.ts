@@ -28,7 +28,8 @@ const commands: Record<string, CliCommand> = {
     run: migrate,
   },
   invalidate: {
-    summary: 'Tell every web process (and the CDN, with CDN_PURGE_URL) that content changed: cached pages are rendered afresh.',
+    summary:
+      'Tell every web process (and the CDN, with CDN_PURGE_URL) that content changed: cached pages are rendered afresh.',
     usage: 'gazette invalidate',
     run: invalidate,
   },
@@ -51,7 +52,6 @@ function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return `Usage: gazette <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'gazette <command> --help' for a command's options.\n\n${environmentHelp()}`;
 }
-
 
 async function serve(args: string[]): Promise<number> {
   if (wantsHelp(args)) {
@@ -92,7 +92,12 @@ async function invalidate(args: string[]): Promise<number> {
   const config = loadConfig();
   const dialect = config.database.kind;
   return withMigratedDb(config.database, async (db) => {
-    const changes = await startContentChanges(config, { db, dialect, watch: false, log: { info: (line) => console.log(line), warn: (line) => console.error(line) } });
+    const changes = await startContentChanges(config, {
+      db,
+      dialect,
+      watch: false,
+      log: { info: (line) => console.log(line), warn: (line) => console.error(line) },
+    });
     await changes.contentChanged();
     console.log(`Content version ${changes.version}: every web process drops its cached pages.`);
     await changes.stop(); // waits for the CDN purge, when there is one
@@ -102,7 +107,9 @@ async function invalidate(args: string[]): Promise<number> {
 
 async function migrate(args: string[]): Promise<number> {
   if (wantsHelp(args)) {
-    console.log(`Usage: gazette migrate\n\nBring the database schema to the newest migration, then exit.\n${environmentPointer}`);
+    console.log(
+      `Usage: gazette migrate\n\nBring the database schema to the newest migration, then exit.\n${environmentPointer}`,
+    );
     return 0;
   }
   rejectUnknown(args, 'migrate');
@@ -111,7 +118,9 @@ async function migrate(args: string[]): Promise<number> {
   try {
     const result = await migrateToLatest(db);
     const applied = result.results?.filter((r) => r.status === 'Success') ?? [];
-    console.log(applied.length === 0 ? 'The schema is up to date.' : applied.map((r) => `Applied ${r.migrationName}`).join('\n'));
+    console.log(
+      applied.length === 0 ? 'The schema is up to date.' : applied.map((r) => `Applied ${r.migrationName}`).join('\n'),
+    );
   } finally {
     await db.destroy();
   }
@@ -119,7 +128,8 @@ async function migrate(args: string[]): Promise<number> {
 }
 
 function rejectUnknown(args: string[], command: string): void {
-  if (args.length > 0) throw new UsageError(`Unknown argument for '${command}': ${args[0] ?? ''}. Run 'gazette ${command} --help'.`);
+  if (args.length > 0)
+    throw new UsageError(`Unknown argument for '${command}': ${args[0] ?? ''}. Run 'gazette ${command} --help'.`);
 }
 
 /** Runs the command line; resolves with the exit code. Errors become one line, never a stack trace. */
@@ -144,7 +154,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') console.error('gazette: the port is already in use; set PORT to another one.');
-    else if (code === 'EACCES') console.error('gazette: permission denied (a port below 1024, or DATA_DIR not writable).');
+    else if (code === 'EACCES')
+      console.error('gazette: permission denied (a port below 1024, or DATA_DIR not writable).');
     else if (code === 'ECONNREFUSED') console.error('gazette: cannot reach the database named by DATABASE_URL.');
     else console.error(`gazette: ${error instanceof Error ? error.message : String(error)}`);
     return 1;

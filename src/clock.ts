@@ -21,6 +21,7 @@ function readOffset(file: string): number {
     return 0;
   }
   const offset = Number(text);
-  if (!Number.isFinite(offset)) throw new Error(`TEST_CLOCK_FILE ${file} holds “${text}”, not a number of milliseconds`);
+  if (!Number.isFinite(offset))
+    throw new Error(`TEST_CLOCK_FILE ${file} holds “${text}”, not a number of milliseconds`);
   return offset;
 }

@@ -20,7 +20,10 @@ describe('docs/configuration.md', () => {
     const reference = environmentReference();
     assert.ok(reference.length >= 30);
     for (const variable of reference) {
-      assert.ok(variable.description.length > 10, `${variable.name} needs a description in environmentDocs (src/config.ts)`);
+      assert.ok(
+        variable.description.length > 10,
+        `${variable.name} needs a description in environmentDocs (src/config.ts)`,
+      );
       assert.ok(variable.values.length > 0, variable.name);
     }
     const byName = new Map(reference.map((v) => [v.name, v]));

@@ -38,7 +38,9 @@ export function environmentHelp(width = 100): string {
 
 function helpEntry(v: VariableReference, nameWidth: number, width: number): string {
   const facts = `${v.default === null ? 'unset' : `default ${plain(v.default)}`}; ${plain(v.values)}`;
-  return `  ${v.name.padEnd(nameWidth)}  ${facts}\n${wrap(plain(v.description), width - 6).map((line) => `      ${line}`).join('\n')}`;
+  return `  ${v.name.padEnd(nameWidth)}  ${facts}\n${wrap(plain(v.description), width - 6)
+    .map((line) => `      ${line}`)
+    .join('\n')}`;
 }
 
 /** Markdown → terminal text: code spans and emphasis lose their marks. */

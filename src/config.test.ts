@@ -24,19 +24,19 @@ describe('configuration from the environment', () => {
     assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
     assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
     assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
-    assert.deepEqual(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,192.168.1.1, fd00::/8,linklocal,uniquelocal,172.16.0.0/255.240.0.0' }).trustProxy, [
-      'loopback',
-      '10.0.0.0/8',
-      '192.168.1.1',
-      'fd00::/8',
-      'linklocal',
-      'uniquelocal',
-      '172.16.0.0/255.240.0.0',
-    ]);
+    assert.deepEqual(
+      loadConfig({
+        TRUST_PROXY: 'loopback, 10.0.0.0/8,192.168.1.1, fd00::/8,linklocal,uniquelocal,172.16.0.0/255.240.0.0',
+      }).trustProxy,
+      ['loopback', '10.0.0.0/8', '192.168.1.1', 'fd00::/8', 'linklocal', 'uniquelocal', '172.16.0.0/255.240.0.0'],
+    );
   });
 
   it('takes MAIL_FROM as an address or a named one, and defaults to a valid address on the site host or localhost.localdomain', () => {
-    assert.equal(loadConfig({ MAIL_FROM: 'The Judean <news@judean.example>' }).mail.from, 'The Judean <news@judean.example>');
+    assert.equal(
+      loadConfig({ MAIL_FROM: 'The Judean <news@judean.example>' }).mail.from,
+      'The Judean <news@judean.example>',
+    );
     assert.equal(loadConfig({ MAIL_FROM: 'news@judean.example' }).mail.from, 'news@judean.example');
     assert.equal(loadConfig({ SITE_URL: 'https://news.judean.example' }).mail.from, 'newsletter@news.judean.example');
     for (const env of [{}, { SITE_URL: 'http://localhost:3000' }, { SITE_URL: 'http://[::1]:3000' }]) {
@@ -49,7 +49,10 @@ describe('configuration from the environment', () => {
       kind: 'postgres',
       url: 'postgres://postgres@127.0.0.1:5432/news',
     });
-    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.sqlite' }).database, { kind: 'sqlite', file: '/tmp/x.sqlite' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.sqlite' }).database, {
+      kind: 'sqlite',
+      file: '/tmp/x.sqlite',
+    });
   });
 
   for (const [variable, value] of [
@@ -71,7 +74,10 @@ describe('configuration from the environment', () => {
     it(`rejects ${variable}=${value} with one line naming the variable`, () => {
       assert.throws(
         () => loadConfig({ [variable]: value }),
-        (error: unknown) => error instanceof ConfigError && error.message.startsWith(`Invalid ${variable}=`) && !error.message.includes('\n'),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.message.startsWith(`Invalid ${variable}=`) &&
+          !error.message.includes('\n'),
       );
     });
   }
@@ -82,7 +88,9 @@ describe('configuration from the environment', () => {
     for (const NODE_ENV of [undefined, 'production', 'development']) {
       assert.throws(
         () => loadConfig({ TEST_CLOCK_FILE: 'clock', ...(NODE_ENV ? { NODE_ENV } : {}) }),
-        (error: unknown) => error instanceof ConfigError && /^Invalid TEST_CLOCK_FILE="clock": only for Gazette's own tests, with NODE_ENV=test$/.test(error.message),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          /^Invalid TEST_CLOCK_FILE="clock": only for Gazette's own tests, with NODE_ENV=test$/.test(error.message),
       );
     }
   });
@@ -110,7 +118,15 @@ describe('configuration from the environment', () => {
       publicUrl: 'https://cdn.example/judean',
     });
     const aws = loadConfig({ MEDIA_URL: 's3://news-media', AWS_REGION: 'eu-central-1' }).media.storage;
-    assert.deepEqual(aws, { kind: 's3', bucket: 'news-media', prefix: '', endpoint: null, region: 'eu-central-1', forcePathStyle: false, credentials: null });
+    assert.deepEqual(aws, {
+      kind: 's3',
+      bucket: 'news-media',
+      prefix: '',
+      endpoint: null,
+      region: 'eu-central-1',
+      forcePathStyle: false,
+      credentials: null,
+    });
   });
 
   for (const [env, variable] of [
@@ -127,7 +143,10 @@ describe('configuration from the environment', () => {
       assert.throws(
         () => loadConfig(env),
         (error: unknown) =>
-          error instanceof ConfigError && error.message.startsWith(`Invalid ${variable}`) && !error.message.includes('\n') && !error.message.includes('top-secret-value'),
+          error instanceof ConfigError &&
+          error.message.startsWith(`Invalid ${variable}`) &&
+          !error.message.includes('\n') &&
+          !error.message.includes('top-secret-value'),
       );
     });
   }

@@ -38,4 +38,3 @@ export function normaliseEmail(input: string): NormalisedEmail | null {
   if (email.length > maxEmailLength) return null;
   return { email, emailKey: email.toLowerCase() };
 }
-

@@ -17,7 +17,10 @@ interface AccessLine {
 }
 
 /** The demo site on a fresh SQLite database, its log lines pushed to `lines`. */
-async function demoSiteLoggingTo(lines: string[], env: Record<string, string> = {}): Promise<{ site: App; close: () => Promise<void> }> {
+async function demoSiteLoggingTo(
+  lines: string[],
+  env: Record<string, string> = {},
+): Promise<{ site: App; close: () => Promise<void> }> {
   const t: TestDatabase = await createTestDatabase('sqlite');
   await seedDemoPublication(t.db, { dataDir: t.dataDir });
   const config = loadConfig({ DATA_DIR: t.dataDir, SITE_URL: 'http://gazette.test', LOG_LEVEL: 'info', ...env });
@@ -37,7 +40,10 @@ describe('structured logs', () => {
 
   it('writes one JSON access line per request, with the request id echoed in the response', async () => {
     lines.length = 0;
-    const response = await site.app.inject({ url: '/articles/blinken-meets-herzog-ceasefire-push?utm_source=x', headers: { 'x-request-id': 'lb-4f2a.77' } });
+    const response = await site.app.inject({
+      url: '/articles/blinken-meets-herzog-ceasefire-push?utm_source=x',
+      headers: { 'x-request-id': 'lb-4f2a.77' },
+    });
     assert.equal(response.statusCode, 200);
     assert.equal(response.headers['x-request-id'], 'lb-4f2a.77');
     const access = accessLines();
@@ -54,7 +60,10 @@ describe('structured logs', () => {
   it('replaces a missing or unsafe x-request-id by a fresh UUID', async () => {
     for (const given of [undefined, '<script>alert(1)</script>', 'x'.repeat(500), 'two words']) {
       lines.length = 0;
-      const response = await site.app.inject({ url: '/healthz', headers: given === undefined ? {} : { 'x-request-id': given } });
+      const response = await site.app.inject({
+        url: '/healthz',
+        headers: given === undefined ? {} : { 'x-request-id': given },
+      });
       const id = String(response.headers['x-request-id']);
       assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       assert.equal(accessLines()[0]?.reqId, id);
@@ -64,7 +73,10 @@ describe('structured logs', () => {
   it('never writes cookies, authorization headers, tokens in query strings or form bodies', async () => {
     lines.length = 0;
     const secrets = ['TOKENSECRET123', 'COOKIESECRET456', 'BEARERSECRET789', 'PASSWORDSECRET000', 'LINKSECRET111'];
-    const headers = { cookie: `gz_session=${secrets[1]}; gz_csrf=${secrets[1]}`, authorization: `Bearer ${secrets[2]}` };
+    const headers = {
+      cookie: `gz_session=${secrets[1]}; gz_csrf=${secrets[1]}`,
+      authorization: `Bearer ${secrets[2]}`,
+    };
     await site.app.inject({ url: `/newsletter/confirm?token=${secrets[0]}`, headers });
     await site.app.inject({ url: `/newsletter/unsubscribe?token=${secrets[0]}&utm=1`, headers });
     await site.app.inject({ url: `/newsroom/sign-in/link?token=${secrets[4]}`, headers });
@@ -105,10 +117,16 @@ describe('readable logs (LOG_FORMAT=pretty)', () => {
 
   it('writes one line per request: time, level, method, path, status, duration and request id', async () => {
     lines.length = 0;
-    await site.app.inject({ url: '/articles/blinken-meets-herzog-ceasefire-push', headers: { 'x-request-id': 'lb-7' } });
+    await site.app.inject({
+      url: '/articles/blinken-meets-herzog-ceasefire-push',
+      headers: { 'x-request-id': 'lb-7' },
+    });
     const access = lines.filter((l) => l.includes(' GET /articles/'));
     assert.equal(access.length, 1, lines.join(''));
-    assert.match(access[0]!, /^\d\d:\d\d:\d\d INFO  GET \/articles\/blinken-meets-herzog-ceasefire-push 200 [\d.]+ ms \(req lb-7\)\n$/);
+    assert.match(
+      access[0]!,
+      /^\d\d:\d\d:\d\d INFO  GET \/articles\/blinken-meets-herzog-ceasefire-push 200 [\d.]+ ms \(req lb-7\)\n$/,
+    );
   });
 
   it('redacts secrets as the JSON format does', async () => {

@@ -59,13 +59,24 @@ export function chooseLogFormat(setting: Config['logFormat'], outputIsTerminal: 
  */
 export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, destination?: DestinationStream): Logger {
   const format = chooseLogFormat(config.logFormat, destination === undefined && process.stdout.isTTY === true);
-  const stream = format === 'pretty' ? prettyStream(destination ?? process.stdout) : (destination ?? pino.destination({ dest: 1, sync: false }));
+  const stream =
+    format === 'pretty'
+      ? prettyStream(destination ?? process.stdout)
+      : (destination ?? pino.destination({ dest: 1, sync: false }));
   return pino(
     {
       level: config.logLevel,
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ['req.headers.cookie', 'req.headers.authorization', 'headers.cookie', 'headers.authorization', 'res.headers["set-cookie"]', 'authorization', 'cookie'],
+        paths: [
+          'req.headers.cookie',
+          'req.headers.authorization',
+          'headers.cookie',
+          'headers.authorization',
+          'res.headers["set-cookie"]',
+          'authorization',
+          'cookie',
+        ],
         censor: '[redacted]',
       },
       serializers: {
@@ -91,10 +102,19 @@ export function startupLog(logger: Logger | false): (line: string) => void {
 /** Fastify's logger options for this process. */
 export function fastifyLogging(logger: Logger | false) {
   // Typed as Fastify's base logger, so that the app's type does not depend on whether it logs.
-  return logger === false ? { logger: false as const } : { loggerInstance: logger as FastifyBaseLogger, genReqId: requestIdFor };
+  return logger === false
+    ? { logger: false as const }
+    : { loggerInstance: logger as FastifyBaseLogger, genReqId: requestIdFor };
 }
 
-const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const levelNames: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 /** Fields the readable line already shows, or that say nothing on one machine. */
 const shownElsewhere = new Set(['time', 'level', 'msg', 'reqId', 'pid', 'hostname']);

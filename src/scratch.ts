@@ -30,7 +30,14 @@ export async function sweepScratch(dataDir: string, now = Date.now()): Promise<n
     for (const entry of entries) {
       const file = path.join(dir, entry.name);
       const processDir = entry.isDirectory() && entry.name.split(':').length === 3;
-      const gone = processDir ? isDeadLocalClaimant(entry.name) : now - (await stat(file).then((s) => s.mtimeMs, () => now)) > looseFileAgeMs;
+      const gone = processDir
+        ? isDeadLocalClaimant(entry.name)
+        : now -
+            (await stat(file).then(
+              (s) => s.mtimeMs,
+              () => now,
+            )) >
+          looseFileAgeMs;
       if (gone && entry.name !== own) {
         await rm(file, { recursive: true, force: true });
         removed++;

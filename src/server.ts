@@ -17,7 +17,10 @@ import { startBackgroundWork } from './worker.ts';
  * starts watching for content changes made by other processes, and listens. Resolves with a function that
  * shuts everything down gracefully, and the start-up log (for the lines about shutting down).
  */
-export async function startServer(config: Config, startupLines?: (line: string) => void): Promise<{ close: () => Promise<void>; url: string; log: (line: string) => void }> {
+export async function startServer(
+  config: Config,
+  startupLines?: (line: string) => void,
+): Promise<{ close: () => Promise<void>; url: string; log: (line: string) => void }> {
   const logger = config.logLevel === 'silent' ? false : createLogger(config);
   const log = startupLines ?? startupLog(logger);
   const { db, dialect } = createDb(config.database);
@@ -33,9 +36,22 @@ export async function startServer(config: Config, startupLines?: (line: string) 
   }
   const mail = await createMailTransport(config);
   log(`Mail goes to ${mail.description}.`);
-  const contentChanges = await startContentChanges(config, { db, dialect, watch: true, ...(logger ? { log: logger } : {}) });
+  const contentChanges = await startContentChanges(config, {
+    db,
+    dialect,
+    watch: true,
+    ...(logger ? { log: logger } : {}),
+  });
   const now = processClock(config);
-  const { app, startDraining, contentChanged } = await buildApp({ config, db, mail, storage, logger, contentChanges, now });
+  const { app, startDraining, contentChanged } = await buildApp({
+    config,
+    db,
+    mail,
+    storage,
+    logger,
+    contentChanges,
+    now,
+  });
   /** What outlives the app: stopped last, after the app (and its sign-up mailer) has closed. */
   const release = async () => {
     await contentChanges.stop();
@@ -58,7 +74,9 @@ export async function startServer(config: Config, startupLines?: (line: string) 
   log(`Gazette is serving ${url} (listening on ${config.host}:${port}, data in ${config.dataDir})`);
   if (!(await new UserService({ db, siteUrl: url, now: () => new Date() }).hasActiveAdmin())) log(firstAdminHint);
   // The in-process background work (WORKER=false to run `gazette worker` processes instead).
-  const background = config.inProcessWorker ? await startBackgroundWork(config, { db, log, transport: mail, contentChanged, storage, now }) : undefined;
+  const background = config.inProcessWorker
+    ? await startBackgroundWork(config, { db, log, transport: mail, contentChanged, storage, now })
+    : undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

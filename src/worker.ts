@@ -55,12 +55,23 @@ export async function startBackgroundWork(
   const storage = deps.storage ?? (await createMediaStorage(config));
   const closeStorage = deps.storage ? () => undefined : () => storage.close?.();
   const tmpDir = scratchDirectory(config.dataDir);
-  const clips = createClipWorker({ db: deps.db, storage, tmpDir, media: new MediaNewsroomService({ db: deps.db, storage, tmpDir, now: () => new Date() }), log: deps.log });
+  const clips = createClipWorker({
+    db: deps.db,
+    storage,
+    tmpDir,
+    media: new MediaNewsroomService({ db: deps.db, storage, tmpDir, now: () => new Date() }),
+    log: deps.log,
+  });
   const jobs: BackgroundJob[] = [
     { name: 'deliveries', start: () => delivery.worker.start(), stop: () => delivery.worker.stop() },
     { name: 'video-clips', start: () => clips.start(), stop: async () => (await clips.stop(), closeStorage()) },
     // contentChanged records the change and tells every web process to drop its cached pages.
-    createScheduledPublisher({ db: deps.db, contentChanged: deps.contentChanged, log: deps.log, ...(deps.now ? { now: deps.now } : {}) }),
+    createScheduledPublisher({
+      db: deps.db,
+      contentChanged: deps.contentChanged,
+      log: deps.log,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
     // Signed webhook deliveries, queued by the changes that cause them (the outbox rows).
     createWebhookDispatcher({
       db: deps.db,
@@ -96,17 +107,29 @@ export const workerCommand: CliCommand = {
       console.log(workerUsage);
       return 0;
     }
-    if (args.length > 0) throw new UsageError(`Unknown argument for 'worker': ${args[0] ?? ''}. Run 'gazette worker --help'.`);
+    if (args.length > 0)
+      throw new UsageError(`Unknown argument for 'worker': ${args[0] ?? ''}. Run 'gazette worker --help'.`);
     const config = loadConfig();
     const { db, dialect } = createDb(config.database);
     await migrateToLatest(db);
     const transport = await createMailTransport(config);
     const log = (line: string) => console.log(line);
     // A worker has no page cache: it records its changes and tells the web processes (and the CDN).
-    const contentChanges = await startContentChanges(config, { db, dialect, watch: false, log: { info: log, warn: (line) => console.error(line) } });
+    const contentChanges = await startContentChanges(config, {
+      db,
+      dialect,
+      watch: false,
+      log: { info: log, warn: (line) => console.error(line) },
+    });
     const swept = await sweepScratch(config.dataDir);
     if (swept > 0) log(`Removed ${swept} temporary files or folders left by stopped processes.`);
-    const work = await startBackgroundWork(config, { db, transport, log, contentChanged: () => contentChanges.contentChanged(), now: processClock(config) });
+    const work = await startBackgroundWork(config, {
+      db,
+      transport,
+      log,
+      contentChanged: () => contentChanges.contentChanged(),
+      now: processClock(config),
+    });
     console.log(
       `Worker running ${work.jobs.map((job) => job.name).join(', ')}; mail through ${transport.description} (concurrency ${config.mail.concurrency}${config.mail.ratePerSecond > 0 ? `, ${config.mail.ratePerSecond}/s` : ''}).`,
     );

@@ -35,11 +35,17 @@ export function importsOf(file: string, text: string): Edge[] {
       const allTypes =
         !!clause &&
         (clause.isTypeOnly ||
-          (!clause.name && !!named && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly)));
+          (!clause.name &&
+            !!named &&
+            ts.isNamedImports(named) &&
+            named.elements.length > 0 &&
+            named.elements.every((e) => e.isTypeOnly)));
       add(node.moduleSpecifier, allTypes);
     } else if (ts.isExportDeclaration(node)) {
       const named = node.exportClause;
-      const allTypes = node.isTypeOnly || (!!named && ts.isNamedExports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly));
+      const allTypes =
+        node.isTypeOnly ||
+        (!!named && ts.isNamedExports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly));
       add(node.moduleSpecifier, allTypes);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       add(node.arguments[0], false);
@@ -57,7 +63,20 @@ export function partOf(file: string): string {
   return parts.length === 1 ? `root:${parts[0]}` : (parts[0] ?? file);
 }
 
-const kits = new Set(['ui', 'http', 'db', 'jobs', 'content-changes', 'root:config.ts', 'root:errors.ts', 'root:logging.ts', 'root:clock.ts', 'root:scratch.ts', 'root:cli-support.ts', 'root:email-address.ts']);
+const kits = new Set([
+  'ui',
+  'http',
+  'db',
+  'jobs',
+  'content-changes',
+  'root:config.ts',
+  'root:errors.ts',
+  'root:logging.ts',
+  'root:clock.ts',
+  'root:scratch.ts',
+  'root:cli-support.ts',
+  'root:email-address.ts',
+]);
 const consumers = new Set(['site', 'newsroom', 'api']);
 
 /** Every border broken by these edges (paths relative to src/), in words. */
@@ -67,7 +86,11 @@ export function borderProblems(edges: readonly Edge[]): string[] {
   for (const { from, to, typeOnly } of edges) {
     const a = partOf(from);
     const b = partOf(to);
-    if (path.basename(from) === 'index.ts' && /\.(repository|table)\.ts$/.test(to) && !(typeOnly && to.endsWith('.table.ts'))) {
+    if (
+      path.basename(from) === 'index.ts' &&
+      /\.(repository|table)\.ts$/.test(to) &&
+      !(typeOnly && to.endsWith('.table.ts'))
+    ) {
       problems.push(`${from} re-exports ${to}: an entry file offers services, not the repository or tables`);
     }
     if (a === b) continue;
@@ -95,7 +118,8 @@ export function borderProblems(edges: readonly Edge[]): string[] {
     state.set(part, 'open');
     stack.push(part);
     for (const next of [...(runtime.get(part) ?? [])].sort()) {
-      if (state.get(next) === 'open') problems.push(`cycle: ${[...stack.slice(stack.indexOf(next)), next].join(' → ')}`);
+      if (state.get(next) === 'open')
+        problems.push(`cycle: ${[...stack.slice(stack.indexOf(next)), next].join(' → ')}`);
       else if (!state.has(next)) visit(next);
     }
     stack.pop();
@@ -108,7 +132,8 @@ export function borderProblems(edges: readonly Edge[]): string[] {
 /** Source files whose imports count: tests and their fixtures may reach anywhere. */
 function sourceFiles(): string[] {
   return readdirSync(srcDir, { recursive: true, encoding: 'utf8' }).filter(
-    (name) => name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.fixtures.ts') && !name.endsWith('.d.ts'),
+    (name) =>
+      name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.fixtures.ts') && !name.endsWith('.d.ts'),
   );
 }
 
@@ -128,19 +153,50 @@ describe('module borders', () => {
 
   it('finds a cycle, a repository reached from outside, and a kit importing a domain', () => {
     const edges = [
-      ...importsOf(path.join('modules', 'a', 'a.service.ts'), "import { b } from '../b/b.repository.ts';\nimport type { X } from '../../site/x.ts';"),
+      ...importsOf(
+        path.join('modules', 'a', 'a.service.ts'),
+        "import { b } from '../b/b.repository.ts';\nimport type { X } from '../../site/x.ts';",
+      ),
       ...importsOf(path.join('modules', 'b', 'index.ts'), "export { a } from '../a/index.ts';"),
-      ...importsOf(path.join('ui', 'layout.ts'), "import type { T } from '../modules/a/index.ts';\nconst m = await import('../modules/b/index.ts');"),
+      ...importsOf(
+        path.join('ui', 'layout.ts'),
+        "import type { T } from '../modules/a/index.ts';\nconst m = await import('../modules/b/index.ts');",
+      ),
     ];
-    edges.push(...importsOf(path.join('modules', 'c', 'index.ts'), "export { x } from './c.repository.ts';\nexport type { Row } from './c.table.ts';"));
+    edges.push(
+      ...importsOf(
+        path.join('modules', 'c', 'index.ts'),
+        "export { x } from './c.repository.ts';\nexport type { Row } from './c.table.ts';",
+      ),
+    );
     const problems = borderProblems(edges);
-    assert.ok(problems.includes('modules/c/index.ts re-exports modules/c/c.repository.ts: an entry file offers services, not the repository or tables'), problems.join('\n'));
+    assert.ok(
+      problems.includes(
+        'modules/c/index.ts re-exports modules/c/c.repository.ts: an entry file offers services, not the repository or tables',
+      ),
+      problems.join('\n'),
+    );
     assert.ok(!problems.some((p) => p.includes('c.table.ts')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('b.repository.ts: use modules/b/index.ts')), problems.join('\n'));
-    assert.ok(problems.some((p) => p === 'cycle: modules/a → modules/b → modules/a'), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('ui/layout.ts imports modules/a/index.ts: the kit ui')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('modules/a/a.service.ts imports site/x.ts')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('b.repository.ts: use modules/b/index.ts')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p === 'cycle: modules/a → modules/b → modules/a'),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('ui/layout.ts imports modules/a/index.ts: the kit ui')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('modules/a/a.service.ts imports site/x.ts')),
+      problems.join('\n'),
+    );
     // A type-only import makes no runtime edge: no cycle through it.
-    assert.deepEqual(borderProblems(importsOf(path.join('modules', 'b', 'index.ts'), "import type { A } from '../a/index.ts';")), []);
+    assert.deepEqual(
+      borderProblems(importsOf(path.join('modules', 'b', 'index.ts'), "import type { A } from '../a/index.ts';")),
+      [],
+    );
   });
 });

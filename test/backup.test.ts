@@ -18,7 +18,10 @@ const readers = 300;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 async function count(db: Db, table: 'articles' | 'subscribers' | 'consent_events' | 'media'): Promise<number> {
-  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -26,7 +29,13 @@ async function count(db: Db, table: 'articles' | 'subscribers' | 'consent_events
 async function serve(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ url: string; server: GazetteProcess }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = spawnGazette(['serve'], { DATA_DIR: dataDir, PORT: String(port), SITE_URL: url, SECRET_KEY: 'k'.repeat(40), ...env });
+  const server = spawnGazette(['serve'], {
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    SITE_URL: url,
+    SECRET_KEY: 'k'.repeat(40),
+    ...env,
+  });
   await server.waitFor('Gazette is serving');
   return { url, server };
 }
@@ -83,7 +92,10 @@ describe('gazette backup and restore (SQLite)', () => {
     const again = await runGazette(['backup', archive], { DATA_DIR: original });
     assert.equal(again.code, 1);
     assert.match(again.output, /site\.tar\.gz already exists/);
-    assert.ok(acceptedWhenDone < readers, `the backup finished before the send did (${acceptedWhenDone} of ${readers} accepted)`);
+    assert.ok(
+      acceptedWhenDone < readers,
+      `the backup finished before the send did (${acceptedWhenDone} of ${readers} accepted)`,
+    );
 
     // Restored into an empty folder, and served (no worker: the restored queue is not ours to send).
     const restored = path.join(work, 'restored');
@@ -126,14 +138,20 @@ describe('gazette backup and restore (SQLite)', () => {
     for (const name of files) {
       const response = await fetch(`${copy.url}/media/${name}`);
       assert.equal(response.status, 200, name);
-      assert.equal(sha256(new Uint8Array(await response.arrayBuffer())), sha256(await readFile(path.join(original, 'media', name))), name);
+      assert.equal(
+        sha256(new Uint8Array(await response.arrayBuffer())),
+        sha256(await readFile(path.join(original, 'media', name))),
+        name,
+      );
     }
     // Taken mid-send: the copy holds the issue part-sent, consistent with itself.
     const deliveries = await restoredDb.selectFrom('deliveries').select(['status']).execute();
     const sent = deliveries.filter((d) => d.status === 'sent').length;
     assert.equal(deliveries.length, readers, 'one delivery per confirmed reader');
     assert.ok(sent > 0 && sent < deliveries.length, `part-sent in the backup: ${sent} of ${deliveries.length}`);
-    ctx.diagnostic(`backup taken with ${sent} of ${deliveries.length} deliveries recorded sent; ${files.length} media files; ${published.length} articles`);
+    ctx.diagnostic(
+      `backup taken with ${sent} of ${deliveries.length} deliveries recorded sent; ${files.length} media files; ${published.length} articles`,
+    );
   });
 
   it('restore refuses a DATA_DIR that is not empty, leaving it as it was', async () => {
@@ -149,7 +167,9 @@ describe('gazette backup and restore (SQLite)', () => {
 
   it('restore refuses a file that is not a Gazette backup', async () => {
     const plain = path.join(work, 'plain.tar.gz');
-    await create({ file: plain, gzip: true }, [new WriteEntry({ path: 'gazette.sqlite', mode: 0o644 }, 'not a database')]);
+    await create({ file: plain, gzip: true }, [
+      new WriteEntry({ path: 'gazette.sqlite', mode: 0o644 }, 'not a database'),
+    ]);
     const notTar = path.join(work, 'notes.tar.gz');
     await writeFile(notTar, 'just some text\n');
     for (const file of [plain, notTar]) {
@@ -163,7 +183,14 @@ describe('gazette backup and restore (SQLite)', () => {
 
   it('restore refuses an archive with an entry outside its folder, and writes nothing', async () => {
     const evil = path.join(work, 'evil.tar.gz');
-    const manifest = JSON.stringify({ format: 'gazette-backup', version: 1, createdAt: new Date().toISOString(), database: 'sqlite', media: 'included', mediaFiles: 1 });
+    const manifest = JSON.stringify({
+      format: 'gazette-backup',
+      version: 1,
+      createdAt: new Date().toISOString(),
+      database: 'sqlite',
+      media: 'included',
+      mediaFiles: 1,
+    });
     await create({ file: evil, gzip: true, preservePaths: true }, [
       new WriteEntry({ path: 'gazette-backup.json', mode: 0o644 }, manifest),
       new WriteEntry({ path: 'gazette.sqlite', mode: 0o644 }, 'x'),
@@ -180,7 +207,10 @@ describe('gazette backup and restore (SQLite)', () => {
 
   it('backup on PostgreSQL prints the pg_dump command and exits non-zero', async () => {
     const file = path.join(work, 'pg.dump');
-    const run = await runGazette(['backup', file], { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/news', DATA_DIR: path.join(work, 'pg') });
+    const run = await runGazette(['backup', file], {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/news',
+      DATA_DIR: path.join(work, 'pg'),
+    });
     assert.equal(run.code, 1);
     assert.ok(run.output.includes(`pg_dump --format=custom --no-owner --file=${file} "$DATABASE_URL"`), run.output);
     assert.equal(existsSync(file), false);

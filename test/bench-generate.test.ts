@@ -25,8 +25,14 @@ describeEachDatabase('bench/generate.ts', (dialect) => {
     assert.equal(new Set(rows.map((r) => r.slug)).size, 1234);
     assert.equal(rows.filter((r) => r.status === 'draft').length, Math.ceil(1234 / 50));
     // Filed under generated tags and authors, so archives have deep pages; a second run reuses them.
-    const tagged = await t.db.selectFrom('article_tags').select((eb) => eb.fn.count<number>('article_id').distinct().as('n')).executeTakeFirstOrThrow();
-    const bylined = await t.db.selectFrom('article_authors').select((eb) => eb.fn.count<number>('article_id').distinct().as('n')).executeTakeFirstOrThrow();
+    const tagged = await t.db
+      .selectFrom('article_tags')
+      .select((eb) => eb.fn.count<number>('article_id').distinct().as('n'))
+      .executeTakeFirstOrThrow();
+    const bylined = await t.db
+      .selectFrom('article_authors')
+      .select((eb) => eb.fn.count<number>('article_id').distinct().as('n'))
+      .executeTakeFirstOrThrow();
     assert.deepEqual([Number(tagged.n), Number(bylined.n)], [1234, 1234]);
     await generateArticles(t.db, 10, { firstNumber: 1234 });
     assert.equal((await t.db.selectFrom('tags').select('id').execute()).length, 24);
@@ -35,7 +41,10 @@ describeEachDatabase('bench/generate.ts', (dialect) => {
     const sample = rows[7];
     assert.ok(sample);
     const found = await searchArticles(t.db, sample.title);
-    assert.ok(found.results.some((r) => r.article.slug === sample.slug), `${sample.title} → ${found.total} results`);
+    assert.ok(
+      found.results.some((r) => r.article.slug === sample.slug),
+      `${sample.title} → ${found.total} results`,
+    );
   });
 
   it('creates N confirmed subscribers with consent records, and a newsletter queues one delivery to each', async () => {

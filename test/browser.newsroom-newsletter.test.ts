@@ -13,7 +13,15 @@ import { createMailTransport, type MailTransport } from '../src/modules/mail/mai
 import { insertSubscribers } from '../src/modules/newsletters/newsletters.fixtures.ts';
 import { UserService } from '../src/modules/users/users.service.ts';
 import { type BackgroundWork, startBackgroundWork } from '../src/worker.ts';
-import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, type StorageState, type ViewportName } from './helpers/browser.ts';
+import {
+  describeFindings,
+  launchBrowser,
+  newContext,
+  runAxe,
+  signInThroughBrowser,
+  type StorageState,
+  type ViewportName,
+} from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 import { startTestSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
@@ -86,13 +94,28 @@ describe('the newsroom newsletter screens in Chromium', () => {
       smtp.faults.delayMs = 60;
       await page.getByRole('button', { name: 'Send now' }).click();
       await page.waitForURL(`${base}${issuePath}`);
-      work = await startBackgroundWork(site.config, { db: site.db, transport, log: () => {}, contentChanged: site.contentChanged });
+      work = await startBackgroundWork(site.config, {
+        db: site.db,
+        transport,
+        log: () => {},
+        contentChanged: site.contentChanged,
+      });
       const seen = new Set<number>();
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const value = await page.locator('#issue-progress').evaluate((el) => (el as HTMLProgressElement).value).catch(() => -1);
+        const value = await page
+          .locator('#issue-progress')
+          .evaluate((el) => (el as HTMLProgressElement).value)
+          .catch(() => -1);
         if (value >= 0) seen.add(value);
-        if (value === 100 && (await page.locator('[data-count="sent"]').textContent().catch(() => '')) === '12') break;
+        if (
+          value === 100 &&
+          (await page
+            .locator('[data-count="sent"]')
+            .textContent()
+            .catch(() => '')) === '12'
+        )
+          break;
         assert.ok(Date.now() < deadline, `progress stuck at ${[...seen].join(', ')}`);
         await page.waitForTimeout(50);
       }
@@ -112,23 +135,38 @@ describe('the newsroom newsletter screens in Chromium', () => {
     try {
       const page = await signIn(context, 'editor@example.com');
       await page.goto(`${base}/newsroom/subscribers`);
-      await page.getByLabel('Where the list came from and how its readers consented').fill('Paper sign-up sheet, Jerusalem book fair 2026');
-      const rows = ['email,name,status', ...Array.from({ length: 1500 }, (_, i) => `fair${i}@example.net,Fair ${i},`), 'broken-address,,', 'fair1@example.net,,'];
-      await page.getByLabel('CSV file').setInputFiles({ name: 'fair.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+      await page
+        .getByLabel('Where the list came from and how its readers consented')
+        .fill('Paper sign-up sheet, Jerusalem book fair 2026');
+      const rows = [
+        'email,name,status',
+        ...Array.from({ length: 1500 }, (_, i) => `fair${i}@example.net,Fair ${i},`),
+        'broken-address,,',
+        'fair1@example.net,,',
+      ];
+      await page
+        .getByLabel('CSV file')
+        .setInputFiles({ name: 'fair.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
       await page.getByRole('button', { name: 'Import' }).click();
       await page.waitForURL(/\/newsroom\/subscribers\/imports\/\d+$/);
       // The script reloads the page when the import is done; the result then stands on the page.
       await page.locator('[data-result="imported"]').waitFor({ timeout: 30_000 });
       assert.equal(await page.locator('[data-result="imported"]').textContent(), '1500');
       assert.equal(await page.locator('#import-progress').evaluate((el) => (el as HTMLProgressElement).value), 100);
-      assert.deepEqual(await page.locator('table.bad-rows tbody tr td:first-child').allTextContents(), ['1502', '1503']);
+      assert.deepEqual(await page.locator('table.bad-rows tbody tr td:first-child').allTextContents(), [
+        '1502',
+        '1503',
+      ]);
       const consent = await site.db
         .selectFrom('consent_events')
         .innerJoin('subscribers', 'subscribers.id', 'consent_events.subscriber_id')
         .select('consent_events.detail')
         .where('subscribers.email_key', '=', 'fair7@example.net')
         .executeTakeFirstOrThrow();
-      assert.equal((JSON.parse(consent.detail ?? '{}') as { source?: string }).source, 'Paper sign-up sheet, Jerusalem book fair 2026');
+      assert.equal(
+        (JSON.parse(consent.detail ?? '{}') as { source?: string }).source,
+        'Paper sign-up sheet, Jerusalem book fair 2026',
+      );
     } finally {
       await context.close();
     }
@@ -136,7 +174,8 @@ describe('the newsroom newsletter screens in Chromium', () => {
 
   it('passes axe-core (no serious or critical findings) on the subscriber, newsletter and legal screens, light and dark, and saves screenshots', async () => {
     await mkdir(screenshotDir, { recursive: true });
-    const subscriberId = (await site.db.selectFrom('subscribers').select('id').orderBy('id').executeTakeFirstOrThrow()).id;
+    const subscriberId = (await site.db.selectFrom('subscribers').select('id').orderBy('id').executeTakeFirstOrThrow())
+      .id;
     const screens: { name: string; path: string; admin?: boolean }[] = [
       { name: 'dashboard', path: '/newsroom' },
       { name: 'subscribers', path: '/newsroom/subscribers' },
@@ -160,7 +199,9 @@ describe('the newsroom newsletter screens in Chromium', () => {
       };
       try {
         const pages = {
-          editor: sessions.editor ? await contexts.editor.newPage() : await signIn(contexts.editor, 'editor@example.com'),
+          editor: sessions.editor
+            ? await contexts.editor.newPage()
+            : await signIn(contexts.editor, 'editor@example.com'),
           admin: sessions.admin ? await contexts.admin.newPage() : await signIn(contexts.admin, 'admin@example.com'),
         };
         sessions.editor ??= await contexts.editor.storageState();
@@ -169,13 +210,22 @@ describe('the newsroom newsletter screens in Chromium', () => {
           const page = screen.admin ? pages.admin : pages.editor;
           await page.emulateMedia({ colorScheme: 'light' });
           await page.goto(`${base}${screen.path}`);
-          assert.equal(new URL(page.url()).pathname, screen.path, `${screen.name} is shown to the signed-in ${screen.admin ? 'admin' : 'editor'}`);
-          for (const colorScheme of darkScreens.includes(screen.name) ? (['light', 'dark'] as const) : (['light'] as const)) {
+          assert.equal(
+            new URL(page.url()).pathname,
+            screen.path,
+            `${screen.name} is shown to the signed-in ${screen.admin ? 'admin' : 'editor'}`,
+          );
+          for (const colorScheme of darkScreens.includes(screen.name)
+            ? (['light', 'dark'] as const)
+            : (['light'] as const)) {
             await page.emulateMedia({ colorScheme });
             const serious = (await runAxe(page)).filter((f) => f.impact === 'serious' || f.impact === 'critical');
-            if (serious.length > 0) found.push(`${screen.path} (${viewport}, ${colorScheme}):\n${describeFindings(serious)}`);
+            if (serious.length > 0)
+              found.push(`${screen.path} (${viewport}, ${colorScheme}):\n${describeFindings(serious)}`);
             if (viewport === 'phone') {
-              const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+              const overflow = await page.evaluate(
+                () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+              );
               if (overflow > 0) {
                 const wide = await page.evaluate(() =>
                   Array.from(document.querySelectorAll('main *'))
@@ -187,7 +237,12 @@ describe('the newsroom newsletter screens in Chromium', () => {
               }
             }
             if (colorScheme === 'light' || ['subscribers', 'issue'].includes(screen.name)) {
-              await page.screenshot({ path: path.join(screenshotDir, `newsroom-newsletter-${screen.name}-${viewport}-${colorScheme}.png`), fullPage: true, scale: 'css', animations: 'disabled' });
+              await page.screenshot({
+                path: path.join(screenshotDir, `newsroom-newsletter-${screen.name}-${viewport}-${colorScheme}.png`),
+                fullPage: true,
+                scale: 'css',
+                animations: 'disabled',
+              });
             }
           }
         }

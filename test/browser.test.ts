@@ -9,7 +9,14 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { describeFindings, launchBrowser, newContext, runAxe, viewports, type ViewportName } from './helpers/browser.ts';
+import {
+  describeFindings,
+  launchBrowser,
+  newContext,
+  runAxe,
+  viewports,
+  type ViewportName,
+} from './helpers/browser.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 
 const articlePath = '/articles/blinken-meets-herzog-ceasefire-push';
@@ -72,7 +79,11 @@ describe('the public site in Chromium', () => {
       await page.waitForFunction(
         () => {
           const video = document.querySelector<HTMLVideoElement>('.article__video video');
-          return video !== null && (video.readyState >= HTMLMediaElement.HAVE_METADATA || video.networkState === HTMLMediaElement.NETWORK_NO_SOURCE);
+          return (
+            video !== null &&
+            (video.readyState >= HTMLMediaElement.HAVE_METADATA ||
+              video.networkState === HTMLMediaElement.NETWORK_NO_SOURCE)
+          );
         },
         null,
         { timeout: 15_000 },
@@ -83,12 +94,20 @@ describe('the public site in Chromium', () => {
         width: v.videoWidth,
         source: v.currentSrc,
       }));
-      assert.ok(video.readyState >= 1, `video metadata did not load (readyState ${video.readyState}, source ${video.source || 'none'})`);
+      assert.ok(
+        video.readyState >= 1,
+        `video metadata did not load (readyState ${video.readyState}, source ${video.source || 'none'})`,
+      );
       assert.ok(Math.abs(video.duration - 6) < 0.5, `video lasts ${video.duration} s, expected about 6 s`);
       assert.ok(video.width > 0, 'the video has a picture size');
 
-      const ranged = videoResponses.filter((r) => r.status === 206 && /^bytes \d+-\d+\/\d+$/.test(r.contentRange ?? ''));
-      assert.ok(ranged.length > 0, `no 206 Partial Content with a Content-Range for the video; saw ${JSON.stringify(videoResponses)}`);
+      const ranged = videoResponses.filter(
+        (r) => r.status === 206 && /^bytes \d+-\d+\/\d+$/.test(r.contentRange ?? ''),
+      );
+      assert.ok(
+        ranged.length > 0,
+        `no 206 Partial Content with a Content-Range for the video; saw ${JSON.stringify(videoResponses)}`,
+      );
 
       const caption = await page.locator('.article__video figcaption').innerText();
       assert.match(caption, /^Video snippet from the meeting between Blinken and Pres\. Herzog\b/);
@@ -99,10 +118,21 @@ describe('the public site in Chromium', () => {
         if (element?.track.mode === 'disabled') element.track.mode = 'hidden';
         return element !== null;
       });
-      if (present) await page.waitForFunction(() => (document.querySelector<HTMLTrackElement>('.article__video track')?.readyState ?? 0) >= HTMLTrackElement.LOADED, null, { timeout: 10_000 });
+      if (present)
+        await page.waitForFunction(
+          () =>
+            (document.querySelector<HTMLTrackElement>('.article__video track')?.readyState ?? 0) >=
+            HTMLTrackElement.LOADED,
+          null,
+          { timeout: 10_000 },
+        );
       const track = await page.evaluate(() => {
         const element = document.querySelector<HTMLTrackElement>('.article__video track');
-        return { present: element !== null, readyState: element?.readyState ?? -1, cues: element?.track.cues?.length ?? 0 };
+        return {
+          present: element !== null,
+          readyState: element?.readyState ?? -1,
+          cues: element?.track.cues?.length ?? 0,
+        };
       });
       assert.ok(track.present, 'the video has a <track>');
       assert.equal(track.readyState, 2, `captions track readyState ${track.readyState} (2 = loaded, 3 = error)`);
@@ -163,7 +193,11 @@ describe('the public site in Chromium', () => {
           });
       });
       assert.ok(measures.length >= 3, 'the article has long paragraphs to measure');
-      for (const measure of measures) assert.ok(measure >= 60 && measure <= 75, `a line holds ~${measure} characters; want 60–75 (${measures.join(', ')})`);
+      for (const measure of measures)
+        assert.ok(
+          measure >= 60 && measure <= 75,
+          `a line holds ~${measure} characters; want 60–75 (${measures.join(', ')})`,
+        );
     } finally {
       await context.close();
     }
@@ -182,7 +216,10 @@ describe('the public site in Chromium', () => {
         }));
         // A mobile browser widens its layout viewport to fit overflowing content, so innerWidth alone would hide it.
         const phoneWidth = viewports.phone.viewport.width;
-        assert.ok(scrollWidth <= phoneWidth && innerWidth <= phoneWidth, `${pagePath}: page is ${scrollWidth}px wide (viewport ${innerWidth}px) on a ${phoneWidth}px phone`);
+        assert.ok(
+          scrollWidth <= phoneWidth && innerWidth <= phoneWidth,
+          `${pagePath}: page is ${scrollWidth}px wide (viewport ${innerWidth}px) on a ${phoneWidth}px phone`,
+        );
       }
     } finally {
       await context.close();
@@ -202,16 +239,35 @@ describe('the public site in Chromium', () => {
           text: getComputedStyle(document.body).color,
           signup: getComputedStyle(document.querySelector('.signup') ?? document.body).backgroundColor,
         }));
-        seen[colorScheme] = { body: luminance(colours.page), text: luminance(colours.text), signup: colours.signup, page: colours.page };
-        assert.notEqual(luminance(colours.signup), null, `${colorScheme}: the sign-up block has no background of its own`);
-        assert.notEqual(colours.signup, colours.page, `${colorScheme}: the sign-up block's background is the page's (${colours.page})`);
+        seen[colorScheme] = {
+          body: luminance(colours.page),
+          text: luminance(colours.text),
+          signup: colours.signup,
+          page: colours.page,
+        };
+        assert.notEqual(
+          luminance(colours.signup),
+          null,
+          `${colorScheme}: the sign-up block has no background of its own`,
+        );
+        assert.notEqual(
+          colours.signup,
+          colours.page,
+          `${colorScheme}: the sign-up block's background is the page's (${colours.page})`,
+        );
       }
     } finally {
       await context.close();
     }
     const { light, dark } = seen;
-    assert.ok(light?.body !== null && light?.body !== undefined && light.body > 0.8, `light page background is ${light?.page}`);
-    assert.ok(dark?.body !== null && dark?.body !== undefined && dark.body < 0.05, `dark page background is ${dark?.page}, not dark`);
+    assert.ok(
+      light?.body !== null && light?.body !== undefined && light.body > 0.8,
+      `light page background is ${light?.page}`,
+    );
+    assert.ok(
+      dark?.body !== null && dark?.body !== undefined && dark.body < 0.05,
+      `dark page background is ${dark?.page}, not dark`,
+    );
     assert.ok((dark?.text ?? 0) > 0.5, 'dark mode sets light text');
   });
 
@@ -223,15 +279,27 @@ describe('the public site in Chromium', () => {
       assert.equal(response?.status(), 200);
       assert.match(await page.locator('h1.article__headline').innerText(), /Blinken presses for hostage deal/);
       assert.ok((await page.locator('.article__body p').count()) >= 5, 'the article body is rendered');
-      assert.match(await page.locator('.article__body').innerText(), /Secretary of State Antony Blinken told Israeli President Isaac Herzog/);
-      assert.equal(await page.locator('.article__video video[controls] source[src$=".mp4"]').count(), 1, 'the video with its source');
+      assert.match(
+        await page.locator('.article__body').innerText(),
+        /Secretary of State Antony Blinken told Israeli President Isaac Herzog/,
+      );
+      assert.equal(
+        await page.locator('.article__video video[controls] source[src$=".mp4"]').count(),
+        1,
+        'the video with its source',
+      );
       const form = page.locator('form.signup__form[method="post"][action="/newsletter/subscribe"]');
       assert.equal(await form.count(), 1, 'the sign-up form posts without JavaScript');
       assert.ok(await form.locator('input[type="email"][name="email"]').isVisible(), 'an email field');
-      assert.ok(await form.locator('input[type="checkbox"][name="consent"][required]').isVisible(), 'a required consent box');
+      assert.ok(
+        await form.locator('input[type="checkbox"][name="consent"][required]').isVisible(),
+        'a required consent box',
+      );
       assert.ok(await form.locator('button[type="submit"]').isVisible(), 'a submit button');
       // Styled without scripts: the wordmark is big and serif.
-      const wordmark = await page.locator('.masthead__title').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+      const wordmark = await page
+        .locator('.masthead__title')
+        .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
       assert.ok(wordmark >= 32, `wordmark is ${wordmark}px`);
     } finally {
       await context.close();

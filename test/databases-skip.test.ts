@@ -14,8 +14,11 @@ const suite = 'src/modules/users/users.service.test.ts'; // a small describeEach
 
 function runSuite(env: NodeJS.ProcessEnv): Promise<{ code: number; tap: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--test', '--test-reporter=tap', suite], { cwd: root, env: { PATH: process.env.PATH, ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code) : 0, tap: stdout + stderr }),
+    execFile(
+      process.execPath,
+      ['--test', '--test-reporter=tap', suite],
+      { cwd: root, env: { PATH: process.env.PATH, ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, tap: stdout + stderr }),
     );
   });
 }

@@ -23,7 +23,14 @@ function prose(markdown: string): string {
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function anchorsOf(markdown: string): Set<string> {
   const headings = [...prose(markdown).matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1] ?? '');
-  return new Set(headings.map((h) => h.toLowerCase().replace(/[^\p{L}\p{N}\p{M} _-]/gu, '').replace(/ /g, '-')));
+  return new Set(
+    headings.map((h) =>
+      h
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+        .replace(/ /g, '-'),
+    ),
+  );
 }
 
 describe('documentation links', () => {
@@ -35,7 +42,10 @@ describe('documentation links', () => {
         const resolved = target === '' ? file : path.resolve(path.dirname(file), target);
         assert.ok(existsSync(resolved), `${path.relative(root, file)} links to ${link}, which does not exist`);
         if (anchor && resolved.endsWith('.md')) {
-          assert.ok(anchorsOf(readFileSync(resolved, 'utf8')).has(anchor), `${path.relative(root, file)} links to ${link}: no such heading`);
+          assert.ok(
+            anchorsOf(readFileSync(resolved, 'utf8')).has(anchor),
+            `${path.relative(root, file)} links to ${link}: no such heading`,
+          );
         }
       }
     });

@@ -48,7 +48,12 @@ describe('graceful shutdown', () => {
   it('serve: a request in flight at SIGTERM completes with 200, /readyz turns 503 while draining, then the process exits 0', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const server = gazette(['serve'], { PORT: String(port), SITE_URL: base, WORKER: 'false', SHUTDOWN_DELAY_MS: '800' });
+    const server = gazette(['serve'], {
+      PORT: String(port),
+      SITE_URL: base,
+      WORKER: 'false',
+      SHUTDOWN_DELAY_MS: '800',
+    });
     await server.waitFor('Gazette is serving');
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
 
@@ -60,8 +65,14 @@ describe('graceful shutdown', () => {
     socket.on('data', (d: Buffer) => (response += d.toString()));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     // `Expect: 100-continue` makes the server say when it has read the headers: from then on it is in flight.
-    socket.write(`POST /newsletter/subscribe HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
-    await eventually(() => response.startsWith('HTTP/1.1 100 Continue\r\n\r\n'), () => `100 Continue from serve (got ${JSON.stringify(response)})`, 10_000);
+    socket.write(
+      `POST /newsletter/subscribe HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    await eventually(
+      () => response.startsWith('HTTP/1.1 100 Continue\r\n\r\n'),
+      () => `100 Continue from serve (got ${JSON.stringify(response)})`,
+      10_000,
+    );
     socket.write(body.slice(0, 10));
 
     server.child.kill('SIGTERM');
@@ -72,7 +83,15 @@ describe('graceful shutdown', () => {
     assert.equal((await fetch(`${base}/healthz`)).status, 200, 'still alive while draining');
 
     // After the delay it stops accepting new connections, but waits for the sign-up.
-    await eventually(() => fetch(`${base}/healthz`).then(() => false, () => true), 'serve to refuse new connections once closing', 10_000);
+    await eventually(
+      () =>
+        fetch(`${base}/healthz`).then(
+          () => false,
+          () => true,
+        ),
+      'serve to refuse new connections once closing',
+      10_000,
+    );
     assert.equal(server.child.exitCode, null, 'still waiting for the request in flight');
 
     socket.write(body.slice(10));
@@ -80,7 +99,11 @@ describe('graceful shutdown', () => {
     assert.match(response, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
     assert.match(response, /[Cc]heck your inbox/);
     assert.deepEqual(await server.exited, { code: 0, signal: null });
-    const stored = await t.db.selectFrom('subscribers').select('status').where('email_key', '=', 'late.reader@example.test').executeTakeFirst();
+    const stored = await t.db
+      .selectFrom('subscribers')
+      .select('status')
+      .where('email_key', '=', 'late.reader@example.test')
+      .executeTakeFirst();
     assert.equal(stored?.status, 'pending', 'the sign-up that was in flight is recorded');
   });
 
@@ -90,7 +113,9 @@ describe('graceful shutdown', () => {
     smtp.faults.delayMs = 20;
     const queued = gazette(['newsletter', 'send', demoArticles[0]!.slug]);
     assert.equal((await queued.exited).code, 0, queued.output());
-    const issueId = (await t.db.selectFrom('newsletter_issues').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+    const issueId = (
+      await t.db.selectFrom('newsletter_issues').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()
+    ).id;
 
     const worker = gazette(['worker'], { SEND_CONCURRENCY: '8' });
     await new Promise<void>((resolve) => {
@@ -108,7 +133,12 @@ describe('graceful shutdown', () => {
 
     smtp.faults.delayMs = 0;
     const second = gazette(['worker']);
-    await eventually(async () => (await countDeliveriesByStatus(t.db, issueId)).sent === 400, 'the second worker to send the rest', 30_000, 50);
+    await eventually(
+      async () => (await countDeliveriesByStatus(t.db, issueId)).sent === 400,
+      'the second worker to send the rest',
+      30_000,
+      50,
+    );
     second.child.kill('SIGTERM');
     assert.equal((await second.exited).code, 0);
     assert.deepEqual(smtp.duplicates(), [], 'nobody twice');

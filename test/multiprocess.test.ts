@@ -29,7 +29,8 @@ async function clientPortsOf(pid: number, remotePort: number): Promise<Set<numbe
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1)) {
       const [, local = '', remote = '', , , , , , , inode = ''] = line.trim().split(/\s+/);
-      if (inodes.has(inode) && parseInt(remote.split(':')[1] ?? '', 16) === remotePort) ports.add(parseInt(local.split(':')[1] ?? '', 16));
+      if (inodes.has(inode) && parseInt(remote.split(':')[1] ?? '', 16) === remotePort)
+        ports.add(parseInt(local.split(':')[1] ?? '', 16));
     }
   }
   return ports;
@@ -41,7 +42,6 @@ async function clientPortsOf(pid: number, remotePort: number): Promise<Set<numbe
  * sockets, kill -9.
  */
 describeOnPostgres('two web processes and two workers on one PostgreSQL database', () => {
-
   let t: TestDatabase;
   let sink: SmtpSink;
   let env: NodeJS.ProcessEnv;
@@ -97,7 +97,11 @@ describeOnPostgres('two web processes and two workers on one PostgreSQL database
     const original = await headline(b);
     assert.equal(await headline(b), original); // the second answer comes from b's page cache
     assert.equal(await headline(a), original);
-    await t.db.updateTable('articles').set({ title: 'Ceasefire talks resume after a night of calls' }).where('slug', '=', article).execute();
+    await t.db
+      .updateTable('articles')
+      .set({ title: 'Ceasefire talks resume after a night of calls' })
+      .where('slug', '=', article)
+      .execute();
     assert.equal(await headline(b), original, 'cached: an unannounced edit is not seen');
 
     // The editor's process records the change (here `gazette invalidate`, as the newsroom's save does in-process).
@@ -107,7 +111,11 @@ describeOnPostgres('two web processes and two workers on one PostgreSQL database
     for (const base of [b, a]) {
       // The NOTIFY arrives in milliseconds; the rest is re-rendering the page, slow on an overloaded machine.
       const left = 5000 - (Date.now() - announced);
-      await eventually(async () => (await headline(base)) === 'Ceasefire talks resume after a night of calls', `${base} to show the new headline within 5 s`, Math.max(left, 0));
+      await eventually(
+        async () => (await headline(base)) === 'Ceasefire talks resume after a night of calls',
+        `${base} to show the new headline within 5 s`,
+        Math.max(left, 0),
+      );
     }
     ctx.diagnostic(`both web processes showed the edit ${Date.now() - announced} ms after the change was recorded`);
     const ready = await Promise.all([a, b].map(async (base) => (await fetch(`${base}/readyz`)).status));
@@ -126,7 +134,9 @@ describeOnPostgres('two web processes and two workers on one PostgreSQL database
     const queued = gazette(['newsletter', 'send', article]);
     assert.equal((await queued.exited).code, 0, queued.output());
     assert.match(queued.output(), new RegExp(`queued to ${readers} confirmed subscribers`));
-    const issueId = (await t.db.selectFrom('newsletter_issues').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+    const issueId = (
+      await t.db.selectFrom('newsletter_issues').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()
+    ).id;
     lap('queue');
 
     const started = Date.now();
@@ -143,7 +153,11 @@ describeOnPostgres('two web processes and two workers on one PostgreSQL database
     });
     await frozen;
     sink.onAccepted = undefined;
-    await eventually(async () => (await countDeliveriesByStatus(t.db, issueId)).sent >= sink.total(), 'everything accepted so far to be recorded as sent', 30_000);
+    await eventually(
+      async () => (await countDeliveriesByStatus(t.db, issueId)).sent >= sink.total(),
+      'everything accepted so far to be recorded as sent',
+      30_000,
+    );
     const claimsOfFirst = async () =>
       Number(
         (
@@ -165,21 +179,36 @@ describeOnPostgres('two web processes and two workers on one PostgreSQL database
     first.child.kill('SIGKILL');
     assert.equal((await first.exited).signal, 'SIGKILL');
     // Thawing answers only connections still open: the sink must have seen the killed worker's close.
-    await eventually(() => !sink.openClientPorts().some((port) => portsOfFirst.has(port)), 'the sink to see the killed worker\'s connections close', 10_000, 10);
+    await eventually(
+      () => !sink.openClientPorts().some((port) => portsOfFirst.has(port)),
+      "the sink to see the killed worker's connections close",
+      10_000,
+      10,
+    );
     sink.thaw();
-    ctx.diagnostic(`kill -9 at ${sink.total()} accepted, with ${claimedByFirst.n} deliveries claimed by the killed worker`);
+    ctx.diagnostic(
+      `kill -9 at ${sink.total()} accepted, with ${claimedByFirst.n} deliveries claimed by the killed worker`,
+    );
     assert.ok(Number(claimedByFirst.n) > 0, 'the killed worker held claims');
 
     // Restarted, as a supervisor would: it returns the dead worker's claims to the queue and joins in.
     const restarted = gazette(['worker']);
     // Generous: the send took 215–260 s on a 2-core machine shared with other work (load average ~11).
-    await eventually(async () => (await findIssue(t.db, issueId))?.status === 'sent', 'the issue to be sent', 480_000, 200);
+    await eventually(
+      async () => (await findIssue(t.db, issueId))?.status === 'sent',
+      'the issue to be sent',
+      480_000,
+      200,
+    );
     const seconds = (Date.now() - started) / 1000;
     lap('send');
     for (const worker of [second, restarted]) worker.child.kill('SIGTERM');
     assert.equal((await second.exited).code, 0, second.output());
     assert.equal((await restarted.exited).code, 0, restarted.output());
-    assert.match(restarted.output() + second.output(), /Returned \d+ deliveries claimed by stopped workers to the queue/);
+    assert.match(
+      restarted.output() + second.output(),
+      /Returned \d+ deliveries claimed by stopped workers to the queue/,
+    );
 
     assert.equal(sink.accepted.size, readers, 'nobody lost');
     assert.deepEqual(sink.duplicates(), [], 'nobody twice');
@@ -193,9 +222,12 @@ describeOnPostgres('two web processes and two workers on one PostgreSQL database
       .where('issue_id', '=', issueId)
       .groupBy('claimed_by')
       .execute();
-    const share = (pid: number | undefined) => byWorker.filter((r) => r.claimed_by?.includes(`:${pid}:`)).reduce((n, r) => n + Number(r.n), 0);
+    const share = (pid: number | undefined) =>
+      byWorker.filter((r) => r.claimed_by?.includes(`:${pid}:`)).reduce((n, r) => n + Number(r.n), 0);
     const shares = [first, second, restarted].map((w) => share(w.child.pid));
     assert.ok(shares[0]! > 0 && shares[1]! > 0, `both workers sent: ${shares.join(' / ')}`);
-    ctx.diagnostic(`${readers} messages in ${seconds.toFixed(1)} s (${Math.round(readers / seconds)}/s); sent by first (killed) / second / restarted worker: ${shares.join(' / ')}; ${timings.join(', ')}`);
+    ctx.diagnostic(
+      `${readers} messages in ${seconds.toFixed(1)} s (${Math.round(readers / seconds)}/s); sent by first (killed) / second / restarted worker: ${shares.join(' / ')}; ${timings.join(', ')}`,
+    );
   });
 });

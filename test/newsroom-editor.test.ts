@@ -10,7 +10,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { UserService } from '../src/modules/users/users.service.ts';
 import { ensureEditorBundle } from '../src/ui/editor-bundle.ts';
-import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, type ViewportName } from './helpers/browser.ts';
+import {
+  describeFindings,
+  launchBrowser,
+  newContext,
+  runAxe,
+  signInThroughBrowser,
+  type ViewportName,
+} from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 
@@ -36,7 +43,12 @@ describe('the article editor in Chromium', () => {
     await ensureEditorBundle(); // `npm install` built it; a changed source is rebuilt here, as `npm start` does
     site = await createTestSite();
     base = await site.listen();
-    await new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() }).createUser({ email, role: 'editor', name: 'Dana Desk', password: testPassword });
+    await new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() }).createUser({
+      email,
+      role: 'editor',
+      name: 'Dana Desk',
+      password: testPassword,
+    });
     browser = await launchBrowser();
     await mkdir(screenshotDir, { recursive: true });
   });
@@ -54,12 +66,18 @@ describe('the article editor in Chromium', () => {
       await Promise.all([page.waitForURL(`${base}/newsroom/articles/new`), page.click('text=New article')]);
 
       await page.fill('#title', 'Night buses return to the harbour line');
-      assert.equal(await page.textContent('[data-slug-preview]'), 'night-buses-return-to-the-harbour-line', 'the address follows the title');
+      assert.equal(
+        await page.textContent('[data-slug-preview]'),
+        'night-buses-return-to-the-harbour-line',
+        'the address follows the title',
+      );
       await page.fill('#standfirst', 'After a year without them, late workers have a way home again.');
       // The body is the rich editor (Markdown shortcuts as one types); the preview opens below it.
       const body = page.getByRole('textbox', { name: 'Article body' });
       await body.click();
-      await page.keyboard.type('## What changes\nBuses run **every 20 minutes** after midnight.\n<script>window.hacked = true</script>');
+      await page.keyboard.type(
+        '## What changes\nBuses run **every 20 minutes** after midnight.\n<script>window.hacked = true</script>',
+      );
       await page.getByText('Preview as readers will see it').click();
       // The live preview: rendered and sanitised by the server, without a page load.
       await page.waitForSelector('[data-preview] strong:text("every 20 minutes")', { timeout: 10_000 });
@@ -125,9 +143,16 @@ describe('the article editor in Chromium', () => {
           ['editor', '/newsroom/articles/new'],
         ] as const) {
           await page.goto(base + url);
-          const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.scrollingElement?.scrollWidth ?? Infinity, innerWidth: window.innerWidth }));
+          const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+            scrollWidth: document.scrollingElement?.scrollWidth ?? Infinity,
+            innerWidth: window.innerWidth,
+          }));
           assert.ok(scrollWidth <= innerWidth, `${url}: ${scrollWidth}px wide on a ${innerWidth}px screen`);
-          if (viewport === 'phone' || name === 'list') await page.screenshot({ path: path.join(screenshotDir, `newsroom-editor-${name}-${viewport}.png`), fullPage: true });
+          if (viewport === 'phone' || name === 'list')
+            await page.screenshot({
+              path: path.join(screenshotDir, `newsroom-editor-${name}-${viewport}.png`),
+              fullPage: true,
+            });
         }
       } finally {
         await context.close();

@@ -33,7 +33,15 @@ async function gazette(env: NodeJS.ProcessEnv, args: string[], stdin?: string): 
 /** `YYYY-MM-DDTHH:MM` of an instant in the publication's time zone: what a datetime-local field holds. */
 function localMinute(at: Date): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(at)
       .map((p) => [p.type, p.value]),
   );
@@ -55,15 +63,38 @@ describe('the whole newsroom path in Chromium, against gazette serve', () => {
     clockFile = path.join(dataDir, 'clock');
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SITE_URL: base, NODE_ENV: 'test', TEST_CLOCK_FILE: clockFile };
+    env = {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SITE_URL: base,
+      NODE_ENV: 'test',
+      TEST_CLOCK_FILE: clockFile,
+    };
     await gazette(env, ['migrate']);
-    await gazette(env, ['user', 'add', 'admin@example.com', '--role', 'admin', '--password-stdin'], `${testPassword}\n`);
-    await gazette(env, ['user', 'add', 'writer@example.com', '--role', 'contributor', '--password-stdin'], `${testPassword}\n`);
+    await gazette(
+      env,
+      ['user', 'add', 'admin@example.com', '--role', 'admin', '--password-stdin'],
+      `${testPassword}\n`,
+    );
+    await gazette(
+      env,
+      ['user', 'add', 'writer@example.com', '--role', 'contributor', '--password-stdin'],
+      `${testPassword}\n`,
+    );
     server = spawnGazette(['serve'], env);
-    await eventually(async () => {
-      if (server?.child.exitCode !== null) throw new Error(`gazette serve exited:\n${server?.output()}`);
-      return fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
-    }, () => `gazette serve to be ready:\n${server?.output()}`, 60_000, 100);
+    await eventually(
+      async () => {
+        if (server?.child.exitCode !== null) throw new Error(`gazette serve exited:\n${server?.output()}`);
+        return fetch(`${base}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+      },
+      () => `gazette serve to be ready:\n${server?.output()}`,
+      60_000,
+      100,
+    );
     browser = await launchBrowser();
     await mkdir(screenshotDir, { recursive: true });
   });
@@ -94,8 +125,15 @@ describe('the whole newsroom path in Chromium, against gazette serve', () => {
       await page.getByLabel('Start').fill('3');
       await page.getByLabel('End').fill('9');
       await page.getByRole('button', { name: 'Cut the snippet' }).click();
-      await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-clip-job]')?.dataset.status === 'done', null, { timeout: 90_000 });
-      await Promise.all([page.waitForURL(/\/newsroom\/media\/\d+$/), page.locator('[data-clip-job]').first().getByRole('link', { name: 'Open the snippet' }).click()]);
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-clip-job]')?.dataset.status === 'done',
+        null,
+        { timeout: 90_000 },
+      );
+      await Promise.all([
+        page.waitForURL(/\/newsroom\/media\/\d+$/),
+        page.locator('[data-clip-job]').first().getByRole('link', { name: 'Open the snippet' }).click(),
+      ]);
       const snippetId = /(\d+)$/.exec(page.url())?.[1] ?? '';
 
       // The article around the snippet, scheduled for a minute far enough ahead that only the test clock
@@ -120,22 +158,47 @@ describe('the whole newsroom path in Chromium, against gazette serve', () => {
       // the page (cached before as a 404 or not) shows it.
       await setServerClock(publishAt);
       const reader = await context.newPage();
-      await eventually(async () => (await fetch(articleUrl)).status === 200, () => `the article published for ${publishAt.toISOString()}:\n${server?.output()}`, 30_000, 250);
-      await reader.goto(articleUrl);
-      assert.equal(await reader.locator('h1').first().textContent(), 'Port authority answers questions on the night closures');
-      const published = await reader.locator('script[type="application/ld+json"]').evaluateAll((scripts) =>
-        scripts.map((s) => JSON.parse(s.textContent ?? '{}') as { '@type'?: string; datePublished?: string }).find((d) => d['@type'] === 'NewsArticle')?.datePublished,
+      await eventually(
+        async () => (await fetch(articleUrl)).status === 200,
+        () => `the article published for ${publishAt.toISOString()}:\n${server?.output()}`,
+        30_000,
+        250,
       );
-      assert.ok(published && new Date(published).getTime() >= publishAt.getTime(), `published at ${published ?? 'no date'}, not before ${publishAt.toISOString()}`);
-      assert.match((await reader.locator('.article__video figcaption').textContent()) ?? '', /The key exchange from the port authority briefing/);
-      const clipUrl = await reader.locator('.article__video video source, .article__video video[src]').first().evaluate((el) => (el as HTMLSourceElement).src);
+      await reader.goto(articleUrl);
+      assert.equal(
+        await reader.locator('h1').first().textContent(),
+        'Port authority answers questions on the night closures',
+      );
+      const published = await reader
+        .locator('script[type="application/ld+json"]')
+        .evaluateAll(
+          (scripts) =>
+            scripts
+              .map((s) => JSON.parse(s.textContent ?? '{}') as { '@type'?: string; datePublished?: string })
+              .find((d) => d['@type'] === 'NewsArticle')?.datePublished,
+        );
+      assert.ok(
+        published && new Date(published).getTime() >= publishAt.getTime(),
+        `published at ${published ?? 'no date'}, not before ${publishAt.toISOString()}`,
+      );
+      assert.match(
+        (await reader.locator('.article__video figcaption').textContent()) ?? '',
+        /The key exchange from the port authority briefing/,
+      );
+      const clipUrl = await reader
+        .locator('.article__video video source, .article__video video[src]')
+        .first()
+        .evaluate((el) => (el as HTMLSourceElement).src);
       const clip = path.join(dataDir, 'clip.mp4');
       const bytes = Buffer.from(await (await fetch(clipUrl)).arrayBuffer());
       await writeFile(clip, bytes);
       const seconds = await probeDuration(clip);
       assert.ok(Math.abs(seconds - 6) < 0.6, `the snippet on the page lasts ${seconds} s, expected about 6 s`);
       await reader.goto(base);
-      assert.match((await reader.locator('main').textContent()) ?? '', /Port authority answers questions on the night closures/);
+      assert.match(
+        (await reader.locator('main').textContent()) ?? '',
+        /Port authority answers questions on the night closures/,
+      );
       await reader.screenshot({ path: path.join(screenshotDir, 'newsroom-path-published-home-desktop.png') });
     } finally {
       await context.close();
@@ -153,7 +216,10 @@ describe('the whole newsroom path in Chromium, against gazette serve', () => {
       await page.keyboard.type('Notes for the editor.');
       assert.equal(await page.getByRole('button', { name: 'Publish now' }).count(), 0);
       assert.equal(await page.getByRole('button', { name: 'Schedule' }).count(), 0);
-      await Promise.all([page.waitForURL(/\/newsroom\/articles\/\d+\?saved=/), page.getByRole('button', { name: 'Save draft' }).click()]);
+      await Promise.all([
+        page.waitForURL(/\/newsroom\/articles\/\d+\?saved=/),
+        page.getByRole('button', { name: 'Save draft' }).click(),
+      ]);
       const editUrl = new URL(page.url()).pathname;
       await page.screenshot({ path: path.join(screenshotDir, 'newsroom-path-contributor-phone.png'), fullPage: true });
 
@@ -161,12 +227,19 @@ describe('the whole newsroom path in Chromium, against gazette serve', () => {
       const refused = await page.evaluate(async (url) => {
         const form = new FormData(document.querySelector('form.editor') ?? document.forms[0]);
         form.set('action', 'publish');
-        const response = await fetch(url, { method: 'POST', body: new URLSearchParams(form as unknown as Record<string, string>) });
+        const response = await fetch(url, {
+          method: 'POST',
+          body: new URLSearchParams(form as unknown as Record<string, string>),
+        });
         return { status: response.status, text: await response.text() };
       }, editUrl);
       assert.equal(refused.status, 403);
       assert.match(refused.text, /not publish|draft/i);
-      assert.equal((await fetch(`${base}/articles/draft-from-the-contributor-desk`)).status, 404, 'still not on the site');
+      assert.equal(
+        (await fetch(`${base}/articles/draft-from-the-contributor-desk`)).status,
+        404,
+        'still not on the site',
+      );
     } finally {
       await context.close();
     }

@@ -14,7 +14,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeJpeg } from '../src/modules/media/media.fixtures.ts';
 import { UserService } from '../src/modules/users/users.service.ts';
 import { ensureEditorBundle } from '../src/ui/editor-bundle.ts';
-import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, type ViewportName } from './helpers/browser.ts';
+import {
+  describeFindings,
+  launchBrowser,
+  newContext,
+  runAxe,
+  signInThroughBrowser,
+  type ViewportName,
+} from './helpers/browser.ts';
 import { testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 
@@ -68,7 +75,12 @@ describe('the rich article editor in Chromium', () => {
     base = await site.listen();
     const users = new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() });
     await users.createUser({ email: editorEmail, role: 'editor', name: 'Dana Desk', password: testPassword });
-    await users.createUser({ email: contributorEmail, role: 'contributor', name: 'Sam Stringer', password: testPassword });
+    await users.createUser({
+      email: contributorEmail,
+      role: 'contributor',
+      name: 'Sam Stringer',
+      password: testPassword,
+    });
     browser = await launchBrowser();
     jpeg = await makeJpeg(1600, 900);
     await mkdir(screenshotDir, { recursive: true });
@@ -155,7 +167,10 @@ describe('the rich article editor in Chromium', () => {
       );
       let markdown = await postedBody(page);
       assert.match(markdown, /^## From the council$/m);
-      assert.match(markdown, /\*\*Bold claim\*\* and \*an aside\* with \[the report\]\(https:\/\/example\.org\/report\)/);
+      assert.match(
+        markdown,
+        /\*\*Bold claim\*\* and \*an aside\* with \[the report\]\(https:\/\/example\.org\/report\)/,
+      );
       assert.match(markdown, /^- Point one\n- Point two$/m);
       assert.match(markdown, /^Plain end\.$/m);
       assert.doesNotMatch(markdown, /pixel|tracker|script|pwned|style|span|docs-internal/i);
@@ -175,7 +190,10 @@ describe('the rich article editor in Chromium', () => {
         'Next steps\n· Tenders open\n· Works begin\n1. Consult\n2. Decide',
       );
       markdown = await postedBody(page);
-      assert.match(markdown, /^## Next steps\n\n- \*\*Tenders\*\* open\n- \*Works\* begin\n\n1\. Consult\n2\. Decide$/m);
+      assert.match(
+        markdown,
+        /^## Next steps\n\n- \*\*Tenders\*\* open\n- \*Works\* begin\n\n1\. Consult\n2\. Decide$/m,
+      );
       assert.doesNotMatch(markdown, /·|Mso|o:p/);
 
       // An image dropped onto the body: the card asks for its alt text, then uploads it.
@@ -186,12 +204,24 @@ describe('the rich article editor in Chromium', () => {
         const transfer = new DataTransfer();
         transfer.items.add(new File([bytes], 'harbour.jpg', { type: 'image/jpeg' }));
         const box = element.getBoundingClientRect();
-        element.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true, clientX: box.left + 20, clientY: box.bottom - 10 }));
+        element.dispatchEvent(
+          new DragEvent('drop', {
+            dataTransfer: transfer,
+            bubbles: true,
+            cancelable: true,
+            clientX: box.left + 20,
+            clientY: box.bottom - 10,
+          }),
+        );
       }, image);
       const dialog = page.getByRole('dialog', { name: 'Insert an image' });
       await dialog.waitFor();
       await dialog.getByRole('button', { name: 'Insert image' }).click();
-      assert.match((await dialog.getByRole('alert').textContent()) ?? '', /alt text/i, 'no alt text: the dialog says so');
+      assert.match(
+        (await dialog.getByRole('alert').textContent()) ?? '',
+        /alt text/i,
+        'no alt text: the dialog says so',
+      );
       await dialog.getByLabel('Alt text', { exact: true }).fill('Fishing boats in the harbour at dawn');
       await dialog.getByLabel('Caption').fill('The harbour at dawn.');
       await dialog.getByRole('button', { name: 'Insert image' }).click();
@@ -233,15 +263,25 @@ describe('the rich article editor in Chromium', () => {
       await embed.waitFor({ state: 'detached' });
 
       markdown = await postedBody(page);
-      assert.match(markdown, /```\{image\}\nsrc: \/media\/[^\n]+\nalt: Fishing boats in the harbour at dawn\ncaption: The harbour at dawn\.\n```/);
+      assert.match(
+        markdown,
+        /```\{image\}\nsrc: \/media\/[^\n]+\nalt: Fishing boats in the harbour at dawn\ncaption: The harbour at dawn\.\n```/,
+      );
       assert.match(markdown, /```\{gallery\}\ncaption: Market day\.\n\nsrc: \/media\//);
       assert.match(markdown, /```\{video\}\nsrc: \/media\/[^\n]+\.mp4\ncaption: The briefing, in six seconds\.\n```/);
       assert.match(markdown, /```\{pullquote\}\ntext: We have waited long enough\.\ncite: A ferry captain\n```/);
       assert.match(markdown, /```\{embed\}\nurl: https:\/\/youtu\.be\/dQw4w9WgXcQ\n```/);
       await page.screenshot({ path: path.join(screenshotDir, 'rich-editor-cards-desktop.png'), fullPage: true });
 
-      await Promise.all([page.waitForURL(/\?saved=published$/), page.getByRole('button', { name: 'Publish now' }).click()]);
-      const stored = await site.db.selectFrom('articles').select(['body_markdown']).where('slug', '=', 'council-approves-the-harbour-plan').executeTakeFirstOrThrow();
+      await Promise.all([
+        page.waitForURL(/\?saved=published$/),
+        page.getByRole('button', { name: 'Publish now' }).click(),
+      ]);
+      const stored = await site.db
+        .selectFrom('articles')
+        .select(['body_markdown'])
+        .where('slug', '=', 'council-approves-the-harbour-plan')
+        .executeTakeFirstOrThrow();
       assert.match(stored.body_markdown, /srcset: \/media\/[^\n]+ 480w/, 'the server wrote in the responsive sizes');
       assert.match(stored.body_markdown, /poster: \/media\//, 'and the video’s poster frame');
 
@@ -249,27 +289,47 @@ describe('the rich article editor in Chromium', () => {
       assert.equal((await reader.goto(`${base}/articles/council-approves-the-harbour-plan`))?.status(), 200);
       const article = reader.locator('.article__body');
       assert.equal(await article.locator('h2').first().textContent(), 'From the council');
-      assert.deepEqual(await article.locator(':scope > ul li').allTextContents(), ['Point one', 'Point two', 'Tenders open', 'Works begin']);
+      assert.deepEqual(await article.locator(':scope > ul li').allTextContents(), [
+        'Point one',
+        'Point two',
+        'Tenders open',
+        'Works begin',
+      ]);
       assert.deepEqual(await article.locator(':scope > ol li').allTextContents(), ['Consult', 'Decide']);
       assert.equal(await article.locator('a[href="https://example.org/report"]').textContent(), 'the report');
       const figure = article.locator('figure.article-figure');
       assert.equal(await figure.locator('img').getAttribute('alt'), 'Fishing boats in the harbour at dawn');
       assert.match((await figure.locator('img').getAttribute('srcset')) ?? '', /^\/media\/\S+ 480w, /);
       assert.equal(await figure.locator('figcaption').textContent(), 'The harbour at dawn.');
-      assert.deepEqual(await article.locator('figure.article-gallery img').evaluateAll((imgs) => imgs.map((i) => [i.getAttribute('alt'), Boolean(i.getAttribute('srcset'))])), [
-        ['Fruit stalls at the market', true],
-        ['A fishmonger weighing sardines', true],
-      ]);
+      assert.deepEqual(
+        await article
+          .locator('figure.article-gallery img')
+          .evaluateAll((imgs) => imgs.map((i) => [i.getAttribute('alt'), Boolean(i.getAttribute('srcset'))])),
+        [
+          ['Fruit stalls at the market', true],
+          ['A fishmonger weighing sardines', true],
+        ],
+      );
       assert.equal(await article.locator('figure.article-video video source[type="video/mp4"]').count(), 1);
       assert.equal(await article.locator('figure.article-video video track[kind="captions"]').count(), 1);
       assert.match((await article.locator('figure.article-video video').getAttribute('poster')) ?? '', /^\/media\//);
       assert.equal(await article.locator('figure.pull-quote blockquote').textContent(), 'We have waited long enough.');
-      assert.equal(await article.locator('a.embed-card__link').getAttribute('href'), 'https://www.youtube.com/watch?v=dQw4w9WgXcQ');
-      assert.equal(await reader.locator('script:not([type="application/ld+json"])').count(), 0, 'no script on the reader’s page');
+      assert.equal(
+        await article.locator('a.embed-card__link').getAttribute('href'),
+        'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+      );
+      assert.equal(
+        await reader.locator('script:not([type="application/ld+json"])').count(),
+        0,
+        'no script on the reader’s page',
+      );
       assert.equal(await reader.locator('iframe').count(), 0, 'no third-party frame');
       const html = await reader.content();
       assert.doesNotMatch(html, /tracker\.example|pwned/);
-      await reader.screenshot({ path: path.join(screenshotDir, 'rich-editor-published-article-desktop.png'), fullPage: true });
+      await reader.screenshot({
+        path: path.join(screenshotDir, 'rich-editor-published-article-desktop.png'),
+        fullPage: true,
+      });
       assert.deepEqual(pageErrors, []);
     } finally {
       await context.close();
@@ -324,7 +384,10 @@ describe('the rich article editor in Chromium', () => {
       ];
       for (const [markdown, message] of cases) {
         await page.fill('#body', `Intro.\n\n${markdown}`);
-        const response = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Save draft' }).click()]).then(([r]) => r);
+        const response = await Promise.all([
+          page.waitForResponse((r) => r.request().method() === 'POST'),
+          page.getByRole('button', { name: 'Save draft' }).click(),
+        ]).then(([r]) => r);
         assert.equal(response.status(), 400, markdown);
         assert.match((await page.locator('#body-error').textContent()) ?? '', message);
         assert.equal(await page.locator('#body').inputValue(), `Intro.\n\n${markdown}`, 'what was typed comes back');
@@ -332,7 +395,10 @@ describe('the rich article editor in Chromium', () => {
       await page.fill('#body', 'Intro.\n\n```{pullquote}\ntext: Said plainly.\n```');
       await Promise.all([page.waitForURL(/\?saved=saved$/), page.getByRole('button', { name: 'Save draft' }).click()]);
       assert.match(await page.locator('#body').inputValue(), /```\{pullquote\}\ntext: Said plainly\.\n```/);
-      await page.screenshot({ path: path.join(screenshotDir, 'rich-editor-no-javascript-desktop.png'), fullPage: true });
+      await page.screenshot({
+        path: path.join(screenshotDir, 'rich-editor-no-javascript-desktop.png'),
+        fullPage: true,
+      });
     } finally {
       await context.close();
     }
@@ -353,7 +419,10 @@ describe('the rich article editor in Chromium', () => {
           headers: { accept: 'application/json', 'x-csrf-token': token },
           body: new URLSearchParams(form as unknown as Record<string, string>),
         });
-        return { status: response.status, json: (await response.json()) as { error: { code: string; message: string } } };
+        return {
+          status: response.status,
+          json: (await response.json()) as { error: { code: string; message: string } },
+        };
       });
       assert.equal(refused.status, 403);
       assert.equal(refused.json.error.code, 'article.html_card_forbidden');
@@ -372,7 +441,12 @@ describe('the rich article editor in Chromium', () => {
         const status = document.getElementById('autosave-status');
         const seen: string[] = [];
         (window as unknown as { autosaveStates: string[] }).autosaveStates = seen;
-        if (status) new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+        if (status)
+          new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, {
+            childList: true,
+            characterData: true,
+            subtree: true,
+          });
       });
       await page.fill('#title', 'Two tabs and a tunnel');
       await bodyOf(page).click();
@@ -394,7 +468,10 @@ describe('the rich article editor in Chromium', () => {
       await bodyOf(other).click();
       await other.keyboard.press('Control+End');
       await other.keyboard.type(' From tab two.');
-      await Promise.all([other.waitForURL(/\?saved=saved$/), other.getByRole('button', { name: 'Save draft' }).click()]);
+      await Promise.all([
+        other.waitForURL(/\?saved=saved$/),
+        other.getByRole('button', { name: 'Save draft' }).click(),
+      ]);
 
       await page.keyboard.type(' More from tab one.');
       const conflict = page.locator('#editor-conflict');
@@ -420,7 +497,11 @@ describe('the rich article editor in Chromium', () => {
       const page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));
       await signInThroughBrowser(page, base, editorEmail);
-      const rows = await site.db.selectFrom('articles').select(['id', 'body_markdown']).where('created_by_user_id', 'is', null).execute();
+      const rows = await site.db
+        .selectFrom('articles')
+        .select(['id', 'body_markdown'])
+        .where('created_by_user_id', 'is', null)
+        .execute();
       assert.ok(rows.length >= 4, 'the demo articles');
       for (const row of rows) {
         await page.goto(`${base}/newsroom/articles/${row.id}`);
@@ -433,7 +514,11 @@ describe('the rich article editor in Chromium', () => {
         const original = row.body_markdown.replace(/\s+$/, '');
         const posted = await postedBody(page);
         assert.equal(posted.slice(0, original.length), original, `article ${row.id}: its Markdown is as it was`);
-        assert.match(posted.slice(original.length), /^\n\n(Added\.|\*Added\.\*)$/, `article ${row.id}: and the new paragraph follows it`);
+        assert.match(
+          posted.slice(original.length),
+          /^\n\n(Added\.|\*Added\.\*)$/,
+          `article ${row.id}: and the new paragraph follows it`,
+        );
       }
       assert.deepEqual(pageErrors, []);
     } finally {
@@ -476,7 +561,10 @@ describe('the rich article editor in Chromium', () => {
         await bodyOf(page).click();
         await page.keyboard.type('## A heading\nSome **text**.');
         assert.equal(await seriousFindings(page), '', 'editor: no serious or critical axe findings');
-        const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.scrollingElement?.scrollWidth ?? Infinity, innerWidth: window.innerWidth }));
+        const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+          scrollWidth: document.scrollingElement?.scrollWidth ?? Infinity,
+          innerWidth: window.innerWidth,
+        }));
         assert.ok(scrollWidth <= innerWidth, `${scrollWidth}px wide on a ${innerWidth}px screen`);
         await page.screenshot({ path: path.join(screenshotDir, `rich-editor-${viewport}.png`), fullPage: true });
         await page.getByRole('button', { name: 'Insert image' }).click();

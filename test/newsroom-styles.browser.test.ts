@@ -26,7 +26,12 @@ describe('the newsroom stylesheet in Chromium', () => {
   before(async () => {
     site = await createTestSite();
     base = await site.listen();
-    await new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() }).createUser({ email: 'editor@example.com', role: 'editor', name: 'Eda Editor', password: testPassword });
+    await new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() }).createUser({
+      email: 'editor@example.com',
+      role: 'editor',
+      name: 'Eda Editor',
+      password: testPassword,
+    });
     await insertSubscribers(site.db, 5, 'confirmed');
     browser = await launchBrowser();
     await mkdir(screenshotDir, { recursive: true });
@@ -38,7 +43,12 @@ describe('the newsroom stylesheet in Chromium', () => {
   });
 
   async function shoot(page: Page, name: string, viewport: ViewportName): Promise<void> {
-    await page.screenshot({ path: path.join(screenshotDir, `newsroom-styles-${name}-${viewport}.png`), fullPage: true, scale: 'css', animations: 'disabled' });
+    await page.screenshot({
+      path: path.join(screenshotDir, `newsroom-styles-${name}-${viewport}.png`),
+      fullPage: true,
+      scale: 'css',
+      animations: 'disabled',
+    });
   }
 
   for (const viewport of ['desktop', 'phone'] as const) {
@@ -50,14 +60,21 @@ describe('the newsroom stylesheet in Chromium', () => {
         await signInThroughBrowser(page, base, 'editor@example.com');
 
         await page.goto(`${base}/newsroom/media`);
-        const grid = await page.locator('ul.media-grid').evaluate((el) => ({ display: getComputedStyle(el).display, listStyle: getComputedStyle(el).listStyleType }));
+        const grid = await page
+          .locator('ul.media-grid')
+          .evaluate((el) => ({ display: getComputedStyle(el).display, listStyle: getComputedStyle(el).listStyleType }));
         assert.deepEqual(grid, { display: 'grid', listStyle: 'none' });
-        const thumbs = await page.locator('.media-grid__thumb').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().width));
+        const thumbs = await page
+          .locator('.media-grid__thumb')
+          .evaluateAll((els) => els.map((el) => el.getBoundingClientRect().width));
         assert.ok(thumbs.length >= 2, `${thumbs.length} thumbnails`);
         // Desktop: several to a row (14rem columns); phone: one to a row, inside the screen.
         const widest = viewport === 'desktop' ? 400 : width;
         for (const w of thumbs) assert.ok(w > 100 && w <= widest, `a ${w}px thumbnail on a ${width}px ${viewport}`);
-        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'the library scrolls sideways');
+        assert.ok(
+          await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+          'the library scrolls sideways',
+        );
         await shoot(page, 'media', viewport);
 
         await page.goto(`${base}/newsroom/newsletters/new`);
@@ -65,9 +82,14 @@ describe('the newsroom stylesheet in Chromium', () => {
         await page.locator('input[name="articles"]').nth(0).check();
         await page.getByRole('button', { name: 'Save and preview' }).click();
         await page.waitForURL(/\/newsroom\/newsletters\/\d+$/);
-        const frame = await page.locator('iframe.mail-preview').evaluate((el) => el.getBoundingClientRect().toJSON() as { width: number; height: number });
+        const frame = await page
+          .locator('iframe.mail-preview')
+          .evaluate((el) => el.getBoundingClientRect().toJSON() as { width: number; height: number });
         assert.ok(frame.height >= 500, `preview frame ${frame.width}×${frame.height}`);
-        assert.ok(viewport === 'desktop' ? frame.width >= 600 : frame.width >= width * 0.8 && frame.width <= width, `preview frame ${frame.width}×${frame.height}`);
+        assert.ok(
+          viewport === 'desktop' ? frame.width >= 600 : frame.width >= width * 0.8 && frame.width <= width,
+          `preview frame ${frame.width}×${frame.height}`,
+        );
         await shoot(page, 'issue', viewport);
 
         await page.goto(`${base}/newsroom/subscribers`);

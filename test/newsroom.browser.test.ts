@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser, submitSignInForm } from './helpers/browser.ts';
+import {
+  describeFindings,
+  launchBrowser,
+  newContext,
+  runAxe,
+  signInThroughBrowser,
+  submitSignInForm,
+} from './helpers/browser.ts';
 import { signInAs, testPassword } from './helpers/newsroom.ts';
 import { createTestSite, type TestSite } from './helpers/site.ts';
 import { UserService } from '../src/modules/users/users.service.ts';
@@ -22,7 +29,12 @@ describe('newsroom defences in Chromium', () => {
     base = await site.listen();
     browser = await launchBrowser();
     const users = new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() });
-    await users.createUser({ email: 'guarded@example.com', role: 'editor', name: 'Gil Guarded', password: testPassword });
+    await users.createUser({
+      email: 'guarded@example.com',
+      role: 'editor',
+      name: 'Gil Guarded',
+      password: testPassword,
+    });
     await users.createUser({ email: 'editor@example.com', role: 'editor', name: 'Eda Editor', password: testPassword });
   });
 
@@ -37,10 +49,18 @@ describe('newsroom defences in Chromium', () => {
       const page = await context.newPage();
       for (let attempt = 1; attempt <= 5; attempt++) {
         await submitSignInForm(page, base, 'guarded@example.com', `a wrong guess, number ${attempt}`);
-        assert.match(await page.getByRole('alert').innerText(), /not right|incorrect|wrong/i, `attempt ${attempt} is told the password is wrong`);
+        assert.match(
+          await page.getByRole('alert').innerText(),
+          /not right|incorrect|wrong/i,
+          `attempt ${attempt} is told the password is wrong`,
+        );
       }
       await submitSignInForm(page, base, 'guarded@example.com', testPassword);
-      assert.equal(new URL(page.url()).pathname, '/newsroom/sign-in', 'the right password does not get in while throttled');
+      assert.equal(
+        new URL(page.url()).pathname,
+        '/newsroom/sign-in',
+        'the right password does not get in while throttled',
+      );
       assert.match(await page.getByRole('alert').innerText(), /too many|try again/i);
     } finally {
       await context.close();
@@ -85,16 +105,36 @@ describe('newsroom defences in Chromium', () => {
   it('has no serious or critical axe-core findings on the newsroom pages other tests do not visit, phone and desktop', async () => {
     // Content for those pages: an article with two revisions, a subscriber, an image.
     const admin = await signInAs(site, 'admin', 'axe-admin@example.com');
-    const created = await admin.post('/newsroom/articles', { title: 'Revisions for the audit', body: 'First words.', action: 'save' });
+    const created = await admin.post('/newsroom/articles', {
+      title: 'Revisions for the audit',
+      body: 'First words.',
+      action: 'save',
+    });
     const id = Number(/\/newsroom\/articles\/(\d+)/.exec(String(created.headers.location))?.[1]);
     const row = await site.db.selectFrom('articles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    await admin.post(`/newsroom/articles/${id}`, { title: row.title, slug: row.slug, standfirst: '', body: 'Second words.', revision: String(row.revision), action: 'save' });
-    const revisions = await site.db.selectFrom('article_revisions').select('id').where('article_id', '=', id).orderBy('id').execute();
+    await admin.post(`/newsroom/articles/${id}`, {
+      title: row.title,
+      slug: row.slug,
+      standfirst: '',
+      body: 'Second words.',
+      revision: String(row.revision),
+      action: 'save',
+    });
+    const revisions = await site.db
+      .selectFrom('article_revisions')
+      .select('id')
+      .where('article_id', '=', id)
+      .orderBy('id')
+      .execute();
     assert.equal(revisions.length, 2);
     await generateSubscribers(site.db, 1);
     const subscriber = await site.db.selectFrom('subscribers').select('id').executeTakeFirstOrThrow();
     const image = await site.db.selectFrom('media').select('id').where('kind', '=', 'image').executeTakeFirstOrThrow();
-    const hook = await admin.post('/newsroom/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['post.published', 'page.*'], allow_private: '1' });
+    const hook = await admin.post('/newsroom/webhooks', {
+      url: 'http://127.0.0.1:9/hook',
+      events: ['post.published', 'page.*'],
+      allow_private: '1',
+    });
     assert.equal(hook.statusCode, 200);
     const pages = [
       '/newsroom/webhooks',

@@ -16,8 +16,22 @@ describeEachDatabase('rate limits shared by two web processes', (dialect) => {
 
   before(async () => {
     t = await createTestDatabase(dialect);
-    await new UserService({ db: t.db, siteUrl: 'http://gazette.test', now: () => new Date() }).createUser({ email: 'shared@example.com', role: 'admin', password: testPassword });
-    const env = { DATABASE_URL: t.url, DATA_DIR: t.dataDir, SITE_URL: 'http://gazette.test', SECRET_KEY: 'k'.repeat(40), SEED_DEMO: 'false', LOG_LEVEL: 'warn', WORKER: 'false', SIGNUP_LIMIT_PER_IP: '4', SIGNUP_LIMIT_PER_ADDRESS: '3' };
+    await new UserService({ db: t.db, siteUrl: 'http://gazette.test', now: () => new Date() }).createUser({
+      email: 'shared@example.com',
+      role: 'admin',
+      password: testPassword,
+    });
+    const env = {
+      DATABASE_URL: t.url,
+      DATA_DIR: t.dataDir,
+      SITE_URL: 'http://gazette.test',
+      SECRET_KEY: 'k'.repeat(40),
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      WORKER: 'false',
+      SIGNUP_LIMIT_PER_IP: '4',
+      SIGNUP_LIMIT_PER_ADDRESS: '3',
+    };
     const ports = [await freePort(), await freePort()];
     while (ports[1] === ports[0]) ports[1] = await freePort();
     const servers = ports.map((port) => spawnGazette(['serve'], { ...env, PORT: String(port) }));
@@ -38,7 +52,9 @@ describeEachDatabase('rate limits shared by two web processes', (dialect) => {
     }).then(async (response) => (await response.text(), response.status));
 
   it('counts sign-ups per IP across both processes: 4 of 8 simultaneous ones pass, not 4 on each', async () => {
-    const statuses = await Promise.all(Array.from({ length: 8 }, (_, i) => signup(bases[i % 2] ?? '', `reader${i}@example.com`)));
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => signup(bases[i % 2] ?? '', `reader${i}@example.com`)),
+    );
     assert.deepEqual([...statuses].sort(), [200, 200, 200, 200, 429, 429, 429, 429]);
     assert.equal((await t.db.selectFrom('subscribers').select('id').execute()).length, 4);
   });
@@ -54,9 +70,15 @@ describeEachDatabase('rate limits shared by two web processes', (dialect) => {
         headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ _csrf: csrf, email: 'shared@example.com', password }).toString(),
       }).then(async (response) => (await response.text(), response.status));
-    const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => guess(bases[i % 2] ?? '', `wrong guess ${i} here`)));
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => guess(bases[i % 2] ?? '', `wrong guess ${i} here`)),
+    );
     assert.equal(statuses.filter((s) => s === 401).length, 5, statuses.join(' '));
     assert.equal(statuses.filter((s) => s === 429).length, 7, statuses.join(' '));
-    assert.equal(await guess(bases[1] ?? '', testPassword), 429, 'the right password waits for the window, on either process');
+    assert.equal(
+      await guess(bases[1] ?? '', testPassword),
+      429,
+      'the right password waits for the window, on either process',
+    );
   });
 });

@@ -30,7 +30,14 @@ describe('temporary files left by a killed process', () => {
     await utimes(path.join(dataDir, 'imports', 'old.csv'), twoHoursAgo, twoHoursAgo);
     await writeFile(path.join(dataDir, 'imports', 'fresh.csv'), 'email\n');
 
-    const server = spawnGazette(['serve'], { DATA_DIR: dataDir, SEED_DEMO: 'false', PORT: '0', LOG_LEVEL: 'silent', SITE_URL: 'http://gazette.test', SHUTDOWN_DELAY_MS: '0' });
+    const server = spawnGazette(['serve'], {
+      DATA_DIR: dataDir,
+      SEED_DEMO: 'false',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      SITE_URL: 'http://gazette.test',
+      SHUTDOWN_DELAY_MS: '0',
+    });
     await server.waitFor('Gazette is serving');
     await server.stop();
     const output = server.output();

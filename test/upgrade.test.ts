@@ -18,7 +18,10 @@ import { eventually } from './helpers/eventually.ts';
  * commit, three migrations with earlier timestamps landed, which is the upgrade most likely to break.
  */
 const fixture = path.join(import.meta.dirname, 'fixtures', 'upgrade-20261125190000');
-const migrationNames = (await readdir(path.join(import.meta.dirname, '..', 'src', 'db', 'migrations'))).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+const migrationNames = (await readdir(path.join(import.meta.dirname, '..', 'src', 'db', 'migrations')))
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort();
 
 describeEachDatabase('today’s gazette serve on a data folder from an older Gazette', (dialect) => {
   let dataDir: string;
@@ -28,7 +31,11 @@ describeEachDatabase('today’s gazette serve on a data folder from an older Gaz
   let server: GazetteProcess | undefined;
   let base: string;
   /** What the old code stored, read before today's code touches it. */
-  let before_: { articles: { slug: string; title: string }[]; subscribers: { email: string; status: string }[]; consentEvents: number };
+  let before_: {
+    articles: { slug: string; title: string }[];
+    subscribers: { email: string; status: string }[];
+    consentEvents: number;
+  };
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'gazette-upgrade-'));
@@ -44,19 +51,40 @@ describeEachDatabase('today’s gazette serve on a data folder from an older Gaz
       await client.end();
       env = { DATA_DIR: dataDir, DATABASE_URL: empty.url };
     }
-    db = createDb(dialect === 'sqlite' ? { kind: 'sqlite', file: path.join(dataDir, 'gazette.sqlite') } : { kind: 'postgres', url: env.DATABASE_URL! }).db;
+    db = createDb(
+      dialect === 'sqlite'
+        ? { kind: 'sqlite', file: path.join(dataDir, 'gazette.sqlite') }
+        : { kind: 'postgres', url: env.DATABASE_URL! },
+    ).db;
     before_ = {
-      articles: await db.selectFrom('articles').select(['slug', 'title']).where('status', '=', 'published').orderBy('slug').execute(),
+      articles: await db
+        .selectFrom('articles')
+        .select(['slug', 'title'])
+        .where('status', '=', 'published')
+        .orderBy('slug')
+        .execute(),
       subscribers: await db.selectFrom('subscribers').select(['email', 'status']).orderBy('id').execute(),
       consentEvents: (await db.selectFrom('consent_events').select('id').execute()).length,
     };
     const queued = await db.selectFrom('deliveries').select('id').where('status', '=', 'queued').execute();
-    assert.ok(before_.articles.length >= 3 && before_.subscribers.length === 5 && before_.consentEvents === 5 && queued.length === 2, 'the fixture holds what the script put in it');
+    assert.ok(
+      before_.articles.length >= 3 &&
+        before_.subscribers.length === 5 &&
+        before_.consentEvents === 5 &&
+        queued.length === 2,
+      'the fixture holds what the script put in it',
+    );
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // The old SECRET_KEY, so that links signed then still verify; SEED_DEMO=false: everything served is the fixture's.
-    server = spawnGazette(['serve'], { ...env, PORT: String(port), SITE_URL: base, SECRET_KEY: 'fixture-secret-key-fixture-secret-key', SEED_DEMO: 'false' });
+    server = spawnGazette(['serve'], {
+      ...env,
+      PORT: String(port),
+      SITE_URL: base,
+      SECRET_KEY: 'fixture-secret-key-fixture-secret-key',
+      SEED_DEMO: 'false',
+    });
     await server.waitFor('Gazette is serving');
   });
   after(async () => {
@@ -67,7 +95,10 @@ describeEachDatabase('today’s gazette serve on a data folder from an older Gaz
   });
 
   it('runs every newer migration (also the three with older timestamps) and is ready', async () => {
-    const ran = (await db.selectFrom('kysely_migration' as never).select('name' as never).execute()) as { name: string }[];
+    const ran = (await db
+      .selectFrom('kysely_migration' as never)
+      .select('name' as never)
+      .execute()) as { name: string }[];
     assert.deepEqual(ran.map((r) => r.name).sort(), migrationNames);
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
   });
@@ -88,7 +119,13 @@ describeEachDatabase('today’s gazette serve on a data folder from an older Gaz
     assert.equal(run.code, 0, run.output);
     const lines = (await readFile(file, 'utf8')).trim().split('\n').slice(1);
     assert.deepEqual(
-      lines.map((line) => line.split(',').slice(0, 3).filter((_, i) => i !== 1).join(',')),
+      lines.map((line) =>
+        line
+          .split(',')
+          .slice(0, 3)
+          .filter((_, i) => i !== 1)
+          .join(','),
+      ),
       before_.subscribers.map((s) => `${s.email},${s.status}`),
     );
     assert.equal((await db.selectFrom('consent_events').select('id').execute()).length, before_.consentEvents);
@@ -99,7 +136,13 @@ describeEachDatabase('today’s gazette serve on a data folder from an older Gaz
     assert.equal(link.code, 0, link.output);
     assert.match(link.output, /\/newsroom\/sign-in\/link\?token=/);
     // Today's in-process worker delivers the old queue (to the outbox: no SMTP_URL).
-    await eventually(async () => (await db.selectFrom('newsletter_issues').select('status').executeTakeFirstOrThrow()).status === 'sent', 'the old issue to be sent', 20_000, 50);
+    await eventually(
+      async () =>
+        (await db.selectFrom('newsletter_issues').select('status').executeTakeFirstOrThrow()).status === 'sent',
+      'the old issue to be sent',
+      20_000,
+      50,
+    );
     const outbox = await readdir(path.join(dataDir, 'outbox'));
     assert.equal(outbox.filter((f) => f.endsWith('.eml')).length, 2, 'one mail to each confirmed subscriber');
   });

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/index.ts';
-import { type ArticleCondition, type ArticleOrderField, type ArticleView, listAuthorsWithPostCounts, listTagsWithPostCounts, queryPublishedArticles } from '../modules/articles/index.ts';
+import {
+  type ArticleCondition,
+  type ArticleOrderField,
+  type ArticleView,
+  listAuthorsWithPostCounts,
+  listTagsWithPostCounts,
+  queryPublishedArticles,
+} from '../modules/articles/index.ts';
 import type { AuthorWithCount, TagWithCount } from '../modules/articles/index.ts';
 import type { IntegrationService } from '../modules/integrations/index.ts';
 import { getSiteSettings } from '../modules/settings/index.ts';
@@ -32,7 +39,13 @@ const querySchema = z.object({
 });
 type ApiQuery = z.infer<typeof querySchema>;
 
-const list = (value: string | undefined) => new Set((value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+const list = (value: string | undefined) =>
+  new Set(
+    (value ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
 
 interface Paging {
   page: number;
@@ -43,18 +56,37 @@ function paging(query: ApiQuery): Paging {
   const limitText = query.limit ?? String(defaultLimit);
   const limit = limitText === 'all' ? maxLimit : Number(limitText);
   const page = Number(query.page ?? '1');
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new GhostApiError('ValidationError', 'Validation error, cannot list resources.', 'limit must be a positive number or "all".');
-  if (!Number.isSafeInteger(page) || page < 1) throw new GhostApiError('ValidationError', 'Validation error, cannot list resources.', 'page must be a positive number.');
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new GhostApiError(
+      'ValidationError',
+      'Validation error, cannot list resources.',
+      'limit must be a positive number or "all".',
+    );
+  if (!Number.isSafeInteger(page) || page < 1)
+    throw new GhostApiError(
+      'ValidationError',
+      'Validation error, cannot list resources.',
+      'page must be a positive number.',
+    );
   return { page, limit: Math.min(limit, maxLimit) };
 }
 
 function pagination({ page, limit }: Paging, total: number) {
   const pages = Math.max(1, Math.ceil(total / limit));
-  return { pagination: { page, limit, pages, total, next: page < pages ? page + 1 : null, prev: page > 1 ? page - 1 : null } };
+  return {
+    pagination: { page, limit, pages, total, next: page < pages ? page + 1 : null, prev: page > 1 ? page - 1 : null },
+  };
 }
 
 /** Ghost's Open Graph and Twitter card overrides: Gazette has none (pages use the title and standfirst). */
-const noSocialCards = { og_image: null, og_title: null, og_description: null, twitter_image: null, twitter_title: null, twitter_description: null };
+const noSocialCards = {
+  og_image: null,
+  og_title: null,
+  og_description: null,
+  twitter_image: null,
+  twitter_title: null,
+  twitter_description: null,
+};
 
 const orderFields = new Set<ArticleOrderField>(['published_at', 'updated_at', 'created_at', 'title', 'slug', 'id']);
 
@@ -64,7 +96,11 @@ function postOrder(order: string | undefined): { field: ArticleOrderField; direc
     const [field = '', direction = 'asc', extra] = part.trim().split(/\s+/);
     const dir = direction.toLowerCase();
     if (!orderFields.has(field as ArticleOrderField) || (dir !== 'asc' && dir !== 'desc') || extra !== undefined) {
-      throw new GhostApiError('BadRequestError', 'Invalid order', `Gazette orders posts by ${[...orderFields].join(', ')}, each asc or desc.`);
+      throw new GhostApiError(
+        'BadRequestError',
+        'Invalid order',
+        `Gazette orders posts by ${[...orderFields].join(', ')}, each asc or desc.`,
+      );
     }
     return { field: field as ArticleOrderField, direction: dir };
   });
@@ -88,7 +124,10 @@ function plaintext(html: string): string {
     .replace(/<\/(p|h[1-6]|li|blockquote|figure|pre)>/gi, '\n\n')
     .replace(/<br\s*\/?>/gi, '\n')
     .replace(/<[^>]+>/g, '')
-    .replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? '')
+    .replace(
+      /&(amp|lt|gt|quot|#39);/g,
+      (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? '',
+    )
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
@@ -119,10 +158,21 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
           ? new GhostApiError('NotFoundError', 'Resource not found')
           : new GhostApiError('InternalServerError', 'The server has encountered an error.');
     if (ghost.status >= 500) request.log.error({ err: error }, 'Content API request failed');
-    return reply.code(ghost.status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(ghostErrorBody(ghost));
+    return reply
+      .code(ghost.status)
+      .header('cache-control', 'no-store')
+      .type('application/json; charset=utf-8')
+      .send(ghostErrorBody(ghost));
   });
   app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).type('application/json; charset=utf-8').send(ghostErrorBody(new GhostApiError('NotFoundError', 'Resource not found', 'There is no such Content API resource.'))),
+    reply
+      .code(404)
+      .type('application/json; charset=utf-8')
+      .send(
+        ghostErrorBody(
+          new GhostApiError('NotFoundError', 'Resource not found', 'There is no such Content API resource.'),
+        ),
+      ),
   );
 
   app.options('/*', (_request, reply) =>
@@ -139,9 +189,14 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
     if (!parsed.success) throw new GhostApiError('BadRequestError', 'The query string is not valid.');
     const key = parsed.data.key;
     if (key === undefined || key === '') {
-      throw new GhostApiError('UnauthorizedError', 'Authorization failed', 'Unable to determine the authenticated integration. Check the supplied Content API Key.');
+      throw new GhostApiError(
+        'UnauthorizedError',
+        'Authorization failed',
+        'Unable to determine the authenticated integration. Check the supplied Content API Key.',
+      );
     }
-    if (!(await deps.integrations.forContentKey(key))) throw new GhostApiError('UnauthorizedError', 'Unknown Content API Key', 'Unknown Content API Key');
+    if (!(await deps.integrations.forContentKey(key)))
+      throw new GhostApiError('UnauthorizedError', 'Unknown Content API Key', 'Unknown Content API Key');
     return parsed.data;
   };
 
@@ -185,7 +240,9 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
     const text = plaintext(html);
     const words = text.split(/\s+/).filter(Boolean).length;
     const tags = v.tags.map((t) => tagObject({ ...t, posts: 0 }, new Set()));
-    const authors = v.authors.map((a) => authorObject({ id: a.id, slug: a.slug, name: a.name, bio: a.bio, image: null, posts: 0 }, new Set()));
+    const authors = v.authors.map((a) =>
+      authorObject({ id: a.id, slug: a.slug, name: a.name, bio: a.bio, image: null, posts: 0 }, new Set()),
+    );
     return {
       id: String(v.id),
       uuid: uuidFor('post', v.id),
@@ -223,7 +280,12 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
   };
 
   const browsePosts = async (query: ApiQuery, where: ArticleCondition, paged: Paging) => {
-    const { articles, total } = await queryPublishedArticles(db, { where, order: postOrder(query.order), limit: paged.limit, offset: (paged.page - 1) * paged.limit });
+    const { articles, total } = await queryPublishedArticles(db, {
+      where,
+      order: postOrder(query.order),
+      limit: paged.limit,
+      offset: (paged.page - 1) * paged.limit,
+    });
     const include = list(query.include);
     const formats = list(query.formats);
     const fields = list(query.fields);
@@ -242,8 +304,12 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
     if (posts.length === 0) throw new GhostApiError('NotFoundError', 'Resource not found', 'Post not found.');
     return { posts };
   };
-  app.get<{ Params: { id: string } }>('/posts/:id', (request) => readPost(request, { field: 'id', in: /^\d{1,15}$/.test(request.params.id) ? [Number(request.params.id)] : [] }));
-  app.get<{ Params: { slug: string } }>('/posts/slug/:slug', (request) => readPost(request, { field: 'slug', in: [request.params.slug] }));
+  app.get<{ Params: { id: string } }>('/posts/:id', (request) =>
+    readPost(request, { field: 'id', in: /^\d{1,15}$/.test(request.params.id) ? [Number(request.params.id)] : [] }),
+  );
+  app.get<{ Params: { slug: string } }>('/posts/slug/:slug', (request) =>
+    readPost(request, { field: 'slug', in: [request.params.slug] }),
+  );
 
   /** Tags and authors: small, bounded lists, filtered and paged in memory. */
   const browseList = async <T extends { id: number; slug: string }>(
@@ -256,10 +322,17 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
     const include = list(query.include);
     const fields = list(query.fields);
     const match = matchesFilter(query.filter);
-    const items = (await load()).filter((item) => (select ? select(item) : true)).map((item) => shape(item, include)).filter((object) => match(object));
+    const items = (await load())
+      .filter((item) => (select ? select(item) : true))
+      .map((item) => shape(item, include))
+      .filter((object) => match(object));
     return { query, items: items.map((o) => pick(o, fields)) };
   };
-  const resource = <T extends { id: number; slug: string }>(name: 'tags' | 'authors', load: () => Promise<T[]>, shape: (item: T, include: Set<string>) => Record<string, unknown>) => {
+  const resource = <T extends { id: number; slug: string }>(
+    name: 'tags' | 'authors',
+    load: () => Promise<T[]>,
+    shape: (item: T, include: Set<string>) => Record<string, unknown>,
+  ) => {
     app.get(`/${name}`, async (request) => {
       const { query, items } = await browseList(request, load, shape);
       const paged = paging(query);
@@ -268,11 +341,20 @@ export function ghostContentRoutes(app: FastifyInstance, deps: GhostContentDeps)
     });
     const read = async (request: FastifyRequest, select: (item: T) => boolean) => {
       const { items } = await browseList(request, load, shape, select);
-      if (items.length === 0) throw new GhostApiError('NotFoundError', 'Resource not found', `${name === 'tags' ? 'Tag' : 'Author'} not found.`);
+      if (items.length === 0)
+        throw new GhostApiError(
+          'NotFoundError',
+          'Resource not found',
+          `${name === 'tags' ? 'Tag' : 'Author'} not found.`,
+        );
       return { [name]: items.slice(0, 1) };
     };
-    app.get<{ Params: { id: string } }>(`/${name}/:id`, (request) => read(request, (item) => String(item.id) === request.params.id));
-    app.get<{ Params: { slug: string } }>(`/${name}/slug/:slug`, (request) => read(request, (item) => item.slug === request.params.slug));
+    app.get<{ Params: { id: string } }>(`/${name}/:id`, (request) =>
+      read(request, (item) => String(item.id) === request.params.id),
+    );
+    app.get<{ Params: { slug: string } }>(`/${name}/slug/:slug`, (request) =>
+      read(request, (item) => item.slug === request.params.slug),
+    );
   };
   resource('tags', () => listTagsWithPostCounts(db), tagObject);
   resource('authors', () => listAuthorsWithPostCounts(db), authorObject);

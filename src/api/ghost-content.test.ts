@@ -39,9 +39,20 @@ describe('the Ghost Content API with the official client', () => {
     // More posts than one capped page holds, so that `limit=all` and the walk through pages mean something.
     const at = Date.parse('2020-01-01T00:00:00Z');
     for (let i = 0; i < 110; i++) {
-      await site.db.insertInto('articles').values(newArticleRow({ slug: `archive-${i}`, title: `Archive piece ${i}`, body_markdown: `Paragraph **${i}**.` }, new Date(at + i * 60_000).toISOString())).execute();
+      await site.db
+        .insertInto('articles')
+        .values(
+          newArticleRow(
+            { slug: `archive-${i}`, title: `Archive piece ${i}`, body_markdown: `Paragraph **${i}**.` },
+            new Date(at + i * 60_000).toISOString(),
+          ),
+        )
+        .execute();
     }
-    await site.db.insertInto('articles').values(newArticleRow({ slug: 'still-a-draft', title: 'Draft', status: 'draft' }, new Date().toISOString())).execute();
+    await site.db
+      .insertInto('articles')
+      .values(newArticleRow({ slug: 'still-a-draft', title: 'Draft', status: 'draft' }, new Date().toISOString()))
+      .execute();
     url = await site.listen();
     const added = await runGazette(['integration', 'add', 'Front-end starter'], env());
     assert.equal(added.code, 0, added.output);
@@ -55,18 +66,40 @@ describe('the Ghost Content API with the official client', () => {
   after(() => site.close());
 
   const published = async () =>
-    (await site.db.selectFrom('articles').select(['id', 'slug']).where('status', '=', 'published').orderBy('published_at', 'desc').orderBy('id', 'desc').execute()).map((r) => String(r.id));
+    (
+      await site.db
+        .selectFrom('articles')
+        .select(['id', 'slug'])
+        .where('status', '=', 'published')
+        .orderBy('published_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute()
+    ).map((r) => String(r.id));
 
   it('browses posts with authors and tags included, newest first, in Ghost’s envelope', async () => {
     const posts = (await api.posts.browse({ limit: 5, include: 'authors,tags' })) as Browse<Post>;
     assert.equal(posts.length, 5);
     const all = await published();
-    assert.deepEqual(posts.map((p) => p.id), all.slice(0, 5));
-    assert.deepEqual(posts.meta.pagination, { page: 1, limit: 5, pages: Math.ceil(all.length / 5), total: all.length, next: 2, prev: null });
+    assert.deepEqual(
+      posts.map((p) => p.id),
+      all.slice(0, 5),
+    );
+    assert.deepEqual(posts.meta.pagination, {
+      page: 1,
+      limit: 5,
+      pages: Math.ceil(all.length / 5),
+      total: all.length,
+      next: 2,
+      prev: null,
+    });
     const withByline = posts.find((p) => (p.authors?.length ?? 0) > 0);
     assert.ok(withByline, 'the demo posts have bylines');
     assert.equal(withByline.primary_author?.slug, withByline.authors?.[0]?.slug);
-    assert.ok(posts.every((p) => Array.isArray(p.tags) && typeof p.html === 'string' && p.url.startsWith('http://gazette.test/articles/')));
+    assert.ok(
+      posts.every(
+        (p) => Array.isArray(p.tags) && typeof p.html === 'string' && p.url.startsWith('http://gazette.test/articles/'),
+      ),
+    );
   });
 
   it('walks every page, each post once; limit=all is capped at 100', async () => {
@@ -96,20 +129,42 @@ describe('the Ghost Content API with the official client', () => {
     const [first, second] = [...new Set(tagged.map((t) => t.slug))];
     assert.ok(first && second, 'the demo has two tags in use');
     const ids = (slugs: string[]) => new Set(tagged.filter((t) => slugs.includes(t.slug)).map((t) => String(t.id)));
-    const browse = async (filter: string) => ((await api.posts.browse({ filter, limit: 'all' })) as Browse<Post>).map((p) => p.id);
+    const browse = async (filter: string) =>
+      ((await api.posts.browse({ filter, limit: 'all' })) as Browse<Post>).map((p) => p.id);
 
     assert.deepEqual(new Set(await browse(`tag:${first}`)), ids([first]));
     assert.deepEqual(new Set(await browse(`tags:[${first},${second}]`)), ids([first, second]));
     assert.deepEqual(new Set(await browse(`tag:${first},tag:${second}`)), ids([first, second]));
     const both = [...ids([first])].filter((id) => ids([second]).has(id));
     assert.deepEqual(new Set(await browse(`tag:${first}+tag:${second}`)), new Set(both));
-    assert.deepEqual(await browse('slug:archive-7'), [String((await site.db.selectFrom('articles').select('id').where('slug', '=', 'archive-7').executeTakeFirstOrThrow()).id)]);
-    assert.equal((await browse("published_at:<'2020-01-01 00:10:00'")).length, 10, 'the ten archive pieces before 00:10 UTC');
-    assert.equal((await browse("published_at:>'2020-01-01T00:00:00Z'+slug:-archive-109+slug:~'nothing'").catch((e: Error) => e.name)), 'BadRequestError', '~ is refused');
+    assert.deepEqual(await browse('slug:archive-7'), [
+      String(
+        (await site.db.selectFrom('articles').select('id').where('slug', '=', 'archive-7').executeTakeFirstOrThrow())
+          .id,
+      ),
+    ]);
+    assert.equal(
+      (await browse("published_at:<'2020-01-01 00:10:00'")).length,
+      10,
+      'the ten archive pieces before 00:10 UTC',
+    );
+    assert.equal(
+      await browse("published_at:>'2020-01-01T00:00:00Z'+slug:-archive-109+slug:~'nothing'").catch(
+        (e: Error) => e.name,
+      ),
+      'BadRequestError',
+      '~ is refused',
+    );
     assert.equal((await browse('featured:true')).length, 0);
     assert.equal((await browse('visibility:public')).length, 100);
     const author = await site.db.selectFrom('authors').select(['slug', 'id']).orderBy('id').executeTakeFirstOrThrow();
-    const byAuthor = await site.db.selectFrom('article_authors').innerJoin('articles', 'articles.id', 'article_authors.article_id').select('articles.id').where('author_id', '=', author.id).where('status', '=', 'published').execute();
+    const byAuthor = await site.db
+      .selectFrom('article_authors')
+      .innerJoin('articles', 'articles.id', 'article_authors.article_id')
+      .select('articles.id')
+      .where('author_id', '=', author.id)
+      .where('status', '=', 'published')
+      .execute();
     assert.deepEqual(new Set(await browse(`author:${author.slug}`)), new Set(byAuthor.map((r) => String(r.id))));
     assert.deepEqual(new Set(await browse(`authors:[${author.slug}]`)), new Set(byAuthor.map((r) => String(r.id))));
     const some = (await published()).slice(0, 2);
@@ -123,27 +178,45 @@ describe('the Ghost Content API with the official client', () => {
     assert.equal(bySlug.plaintext, 'Paragraph 3.');
     const byId = (await api.posts.read({ id: bySlug.id })) as Post;
     assert.equal(byId.slug, 'archive-3');
-    await assert.rejects(api.posts.read({ slug: 'no-such-post' }), (error: Error & { response?: { status: number } }) => {
-      assert.equal(error.name, 'NotFoundError');
-      assert.equal(error.response?.status, 404);
-      return true;
-    });
+    await assert.rejects(
+      api.posts.read({ slug: 'no-such-post' }),
+      (error: Error & { response?: { status: number } }) => {
+        assert.equal(error.name, 'NotFoundError');
+        assert.equal(error.response?.status, 404);
+        return true;
+      },
+    );
     await assert.rejects(api.posts.read({ slug: 'still-a-draft' }), { name: 'NotFoundError' });
   });
 
   it('lists tags and authors with count.posts, reads them by slug, and answers settings', async () => {
-    const tags = (await api.tags.browse({ include: 'count.posts', limit: 'all' })) as Browse<{ slug: string; count: { posts: number } }>;
+    const tags = (await api.tags.browse({ include: 'count.posts', limit: 'all' })) as Browse<{
+      slug: string;
+      count: { posts: number };
+    }>;
     const counts = new Map<string, number>();
-    const rows = await site.db.selectFrom('article_tags').innerJoin('tags', 'tags.id', 'article_tags.tag_id').innerJoin('articles', 'articles.id', 'article_tags.article_id').select('tags.slug').where('articles.status', '=', 'published').execute();
+    const rows = await site.db
+      .selectFrom('article_tags')
+      .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+      .innerJoin('articles', 'articles.id', 'article_tags.article_id')
+      .select('tags.slug')
+      .where('articles.status', '=', 'published')
+      .execute();
     for (const r of rows) counts.set(r.slug, (counts.get(r.slug) ?? 0) + 1);
     for (const tag of tags) assert.equal(tag.count.posts, counts.get(tag.slug) ?? 0, tag.slug);
     const [firstTag] = tags;
     assert.ok(firstTag);
     assert.equal(((await api.tags.read({ slug: firstTag.slug })) as { slug: string }).slug, firstTag.slug);
     const filtered = (await api.tags.browse({ filter: `slug:${firstTag.slug}` })) as Browse<{ slug: string }>;
-    assert.deepEqual(filtered.map((t) => t.slug), [firstTag.slug]);
+    assert.deepEqual(
+      filtered.map((t) => t.slug),
+      [firstTag.slug],
+    );
 
-    const authors = (await api.authors.browse({ include: 'count.posts' })) as Browse<{ slug: string; count: { posts: number } }>;
+    const authors = (await api.authors.browse({ include: 'count.posts' })) as Browse<{
+      slug: string;
+      count: { posts: number };
+    }>;
     assert.ok(authors.length > 0 && authors.every((a) => a.count.posts > 0));
     const [firstAuthor] = authors;
     assert.ok(firstAuthor);
@@ -161,11 +234,20 @@ describe('the Ghost Content API with the official client', () => {
     assert.equal(((await api.tiers.browse()) as unknown[]).length, 0);
     assert.equal(((await api.newsletters.browse()) as unknown[]).length, 0);
 
-    const response = await fetch(`${url}/ghost/api/content/recommendations/?key=${key}`, { headers: { origin: 'https://theme.example', 'accept-version': 'v4.2' } });
+    const response = await fetch(`${url}/ghost/api/content/recommendations/?key=${key}`, {
+      headers: { origin: 'https://theme.example', 'accept-version': 'v4.2' },
+    });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('access-control-allow-origin'), '*');
     assert.deepEqual(((await response.json()) as { recommendations: unknown[] }).recommendations, []);
-    const preflight = await fetch(`${url}/ghost/api/content/posts/`, { method: 'OPTIONS', headers: { origin: 'https://theme.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'accept-version' } });
+    const preflight = await fetch(`${url}/ghost/api/content/posts/`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://theme.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'accept-version',
+      },
+    });
     assert.equal(preflight.status, 204);
     assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /GET/);
     const bad = await fetch(`${url}/ghost/api/content/posts/?key=${key}&filter=${encodeURIComponent('tag:(')}`);
@@ -178,7 +260,9 @@ describe('the Ghost Content API with the official client', () => {
   });
 
   it('refuses an unknown key and, once revoked, the integration’s key', async () => {
-    await assert.rejects(GhostContentAPI({ url, key: 'ab'.repeat(13), version: 'v5.0' }).posts.browse(), { name: 'UnauthorizedError' });
+    await assert.rejects(GhostContentAPI({ url, key: 'ab'.repeat(13), version: 'v5.0' }).posts.browse(), {
+      name: 'UnauthorizedError',
+    });
     const revoked = await runGazette(['integration', 'revoke', '1'], env());
     assert.equal(revoked.code, 0, revoked.output);
     await assert.rejects(api.posts.browse(), (error: Error & { response?: { status: number } }) => {

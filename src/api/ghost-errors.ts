@@ -27,6 +27,18 @@ export class GhostApiError extends Error {
 
 export function ghostErrorBody(error: GhostApiError) {
   return {
-    errors: [{ message: error.message, context: error.context, type: error.type, details: null, property: null, help: null, code: null, id: randomUUID(), ghostErrorCode: null }],
+    errors: [
+      {
+        message: error.message,
+        context: error.context,
+        type: error.type,
+        details: null,
+        property: null,
+        help: null,
+        code: null,
+        id: randomUUID(),
+        ghostErrorCode: null,
+      },
+    ],
   };
 }

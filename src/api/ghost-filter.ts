@@ -21,7 +21,7 @@ export function parseFilter(filter: string): Json {
   try {
     return nql(filter).parse();
   } catch (error) {
-    refuse(error instanceof Error ? error.message.split('\n')[0] ?? 'invalid filter' : 'invalid filter');
+    refuse(error instanceof Error ? (error.message.split('\n')[0] ?? 'invalid filter') : 'invalid filter');
   }
 }
 
@@ -65,13 +65,20 @@ function operation(value: unknown): [string, unknown] {
 function fieldCondition(key: string, value: unknown): ArticleCondition {
   const [op, operand] = operation(value);
   if (op === '$regex') refuse(`“contains” filters (~) are not supported on ${key}`);
-  const list = op === '$in' || op === '$nin' ? (Array.isArray(operand) ? operand : refuse(`${op} needs a list`)) : [operand];
+  const list =
+    op === '$in' || op === '$nin' ? (Array.isArray(operand) ? operand : refuse(`${op} needs a list`)) : [operand];
   const negate = op === '$ne' || op === '$nin';
   const membership = op === '$eq' || op === '$ne' || op === '$in' || op === '$nin';
   const wrap = (c: ArticleCondition): ArticleCondition => (negate ? { not: c } : c);
 
   // Fields every Gazette article has the same value of.
-  const constant: Record<string, unknown> = { featured: false, visibility: 'public', status: 'published', type: 'post', page: false };
+  const constant: Record<string, unknown> = {
+    featured: false,
+    visibility: 'public',
+    status: 'published',
+    type: 'post',
+    page: false,
+  };
   if (Object.hasOwn(constant, key)) {
     if (!membership) refuse(`${key} takes no comparison`);
     const holds = list.some((v) => v === constant[key]);
@@ -79,7 +86,10 @@ function fieldCondition(key: string, value: unknown): ArticleCondition {
   }
   if (timeKeys.has(key)) {
     const time = (v: unknown) => {
-      const ms = typeof v === 'string' ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v.replace(' ', 'T') : `${v.replace(' ', 'T')}Z`) : NaN;
+      const ms =
+        typeof v === 'string'
+          ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v.replace(' ', 'T') : `${v.replace(' ', 'T')}Z`)
+          : NaN;
       return Number.isNaN(ms) ? refuse(`${key} needs a date, like '2024-01-31'`) : new Date(ms).toISOString();
     };
     const field = key as ArticleTimeField;
@@ -88,12 +98,20 @@ function fieldCondition(key: string, value: unknown): ArticleCondition {
     refuse(`${key} takes one date`);
   }
   if (!membership) refuse(`${key} cannot be compared with ${op}`);
-  const strings = () => list.map((v) => (typeof v === 'string' || typeof v === 'number' ? String(v) : refuse(`${key} needs text`)));
-  if (key === 'id') return wrap({ field: 'id', in: strings().map(Number).filter((n) => Number.isSafeInteger(n)) });
+  const strings = () =>
+    list.map((v) => (typeof v === 'string' || typeof v === 'number' ? String(v) : refuse(`${key} needs text`)));
+  if (key === 'id')
+    return wrap({
+      field: 'id',
+      in: strings()
+        .map(Number)
+        .filter((n) => Number.isSafeInteger(n)),
+    });
   if (key === 'slug' || key === 'title') return wrap({ field: key, in: strings() });
   if (tagKeys.has(key)) return wrap({ field: 'tag', in: strings() });
   if (authorKeys.has(key)) return wrap({ field: 'author', in: strings() });
   if (key === 'primary_tag' || key === 'primary_tag.slug') return wrap({ field: 'primary_tag', in: strings() });
-  if (key === 'primary_author' || key === 'primary_author.slug') return wrap({ field: 'primary_author', in: strings() });
+  if (key === 'primary_author' || key === 'primary_author.slug')
+    return wrap({ field: 'primary_author', in: strings() });
   refuse(`Gazette cannot filter posts by ${key}`);
 }

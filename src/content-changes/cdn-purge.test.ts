@@ -7,7 +7,6 @@ import { runGazette } from '../../test/helpers/gazette-process.ts';
 import { createCdnPurger } from './cdn-purge.ts';
 import { createContentChanges } from './content-changes.ts';
 
-
 interface Received {
   method: string;
   url: string;
@@ -27,7 +26,12 @@ describe('CDN purge on publish (CDN_PURGE_URL)', () => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
-        received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: JSON.parse(body || '{}') as Received['body'] });
+        received.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: JSON.parse(body || '{}') as Received['body'],
+        });
         res.writeHead(statuses.shift() ?? 200).end('ok');
       });
     });
@@ -43,14 +47,23 @@ describe('CDN purge on publish (CDN_PURGE_URL)', () => {
 
   const recorder = () => {
     const lines: string[] = [];
-    return { lines, log: { info: (m: string) => void lines.push(`info ${m}`), warn: (m: string) => void lines.push(`warn ${m}`) } };
+    return {
+      lines,
+      log: { info: (m: string) => void lines.push(`info ${m}`), warn: (m: string) => void lines.push(`warn ${m}`) },
+    };
   };
-
 
   it('`gazette invalidate` POSTs the change to CDN_PURGE_URL with its authorization, and never prints the secret', async () => {
     const t = await createTestDatabase('sqlite');
     try {
-      const env = { DATABASE_URL: t.url, DATA_DIR: t.dataDir, SITE_URL: 'https://news.example.test', CDN_PURGE_URL: url, CDN_PURGE_AUTHORIZATION: 'Bearer s3cret-purge-token', LOG_LEVEL: 'info' };
+      const env = {
+        DATABASE_URL: t.url,
+        DATA_DIR: t.dataDir,
+        SITE_URL: 'https://news.example.test',
+        CDN_PURGE_URL: url,
+        CDN_PURGE_AUTHORIZATION: 'Bearer s3cret-purge-token',
+        LOG_LEVEL: 'info',
+      };
       const { code, stdout, stderr } = await runGazette(['invalidate'], env);
       assert.equal(code, 0, stderr);
       assert.match(stdout, /Content version 1: every web process drops its cached pages/);
@@ -60,7 +73,10 @@ describe('CDN purge on publish (CDN_PURGE_URL)', () => {
       assert.equal(purge?.url, '/purge?key=k1');
       assert.equal(purge?.headers.authorization, 'Bearer s3cret-purge-token');
       assert.equal(purge?.headers['content-type'], 'application/json');
-      assert.deepEqual({ ...purge?.body, changedAt: undefined }, { event: 'content.changed', site: 'https://news.example.test', version: 1, purge: 'all', changedAt: undefined });
+      assert.deepEqual(
+        { ...purge?.body, changedAt: undefined },
+        { event: 'content.changed', site: 'https://news.example.test', version: 1, purge: 'all', changedAt: undefined },
+      );
       assert.ok(!`${stdout}${stderr}`.includes('s3cret'), 'the authorization is never printed');
       assert.ok(!`${stdout}${stderr}`.includes('key=k1'), 'nor the query string of the purge URL');
     } finally {
@@ -75,7 +91,10 @@ describe('CDN purge on publish (CDN_PURGE_URL)', () => {
     purger.purge(7);
     await eventually(() => lines.length > 0, 'a purge to be logged', 5000);
     assert.equal(received.length, 3);
-    assert.deepEqual(received.map((r) => r.body.version), [7, 7, 7]);
+    assert.deepEqual(
+      received.map((r) => r.body.version),
+      [7, 7, 7],
+    );
     assert.match(lines[0] ?? '', /^info Purged the CDN \(http:\/\/127\.0\.0\.1:\d+\/purge\) for content version 7/);
     await purger.stop();
   });
@@ -88,7 +107,15 @@ describe('CDN purge on publish (CDN_PURGE_URL)', () => {
     const address = closed.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const cdn = createCdnPurger({ url: `http://127.0.0.1:${port}/purge`, authorization: 'Bearer never-logged', siteUrl: 'https://x.test', delayMs: 0, retryBaseMs: 10, attempts: 3, log });
+    const cdn = createCdnPurger({
+      url: `http://127.0.0.1:${port}/purge`,
+      authorization: 'Bearer never-logged',
+      siteUrl: 'https://x.test',
+      delayMs: 0,
+      retryBaseMs: 10,
+      attempts: 3,
+      log,
+    });
     const changes = createContentChanges({ db: t.db, dialect: 'sqlite', cdn });
     try {
       await changes.start();
@@ -96,7 +123,12 @@ describe('CDN purge on publish (CDN_PURGE_URL)', () => {
       await changes.contentChanged();
       assert.ok(Date.now() - started < 500, 'recorded without waiting for the CDN');
       await eventually(() => lines.some((l) => l.startsWith('warn')), 'the failure to be logged', 5000);
-      assert.match(lines.join('\n'), new RegExp(`Could not purge the CDN \\(http://127\\.0\\.0\\.1:${port}/purge\\) for content version 1 after 3 attempt\\(s\\): ECONNREFUSED`));
+      assert.match(
+        lines.join('\n'),
+        new RegExp(
+          `Could not purge the CDN \\(http://127\\.0\\.0\\.1:${port}/purge\\) for content version 1 after 3 attempt\\(s\\): ECONNREFUSED`,
+        ),
+      );
       assert.ok(!lines.join('\n').includes('never-logged'));
     } finally {
       await changes.stop();
@@ -111,7 +143,10 @@ describe('CDN purge on publish (CDN_PURGE_URL)', () => {
     await eventually(() => lines.length > 0, 'a purge to be logged', 5000);
     // What is checked is that nothing more is sent afterwards: an absence, so time passing is the point.
     await new Promise((resolve) => setTimeout(resolve, 150));
-    assert.deepEqual(received.map((r) => r.body.version), [10]);
+    assert.deepEqual(
+      received.map((r) => r.body.version),
+      [10],
+    );
     await purger.stop();
   });
 });

@@ -70,8 +70,17 @@ export function createCdnPurger(options: CdnPurgeOptions): CdnPurger {
     try {
       const response = await fetch(options.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(options.authorization ? { authorization: options.authorization } : {}) },
-        body: JSON.stringify({ event: 'content.changed', site: options.siteUrl, version, purge: 'all', changedAt: now().toISOString() }),
+        headers: {
+          'content-type': 'application/json',
+          ...(options.authorization ? { authorization: options.authorization } : {}),
+        },
+        body: JSON.stringify({
+          event: 'content.changed',
+          site: options.siteUrl,
+          version,
+          purge: 'all',
+          changedAt: now().toISOString(),
+        }),
         signal: AbortSignal.timeout(timeoutMs),
         redirect: 'error',
       });
@@ -99,7 +108,11 @@ export function createCdnPurger(options: CdnPurgeOptions): CdnPurger {
         await sleep(retryBaseMs * 4 ** (attempt - 1));
       }
       if (failure === undefined) log(`Purged the CDN (${target}) for content version ${version}.`, 'info');
-      else log(`Could not purge the CDN (${target}) for content version ${version} after ${attempt} attempt(s): ${failure}. Its copies expire by s-maxage.`, 'warn');
+      else
+        log(
+          `Could not purge the CDN (${target}) for content version ${version} after ${attempt} attempt(s): ${failure}. Its copies expire by s-maxage.`,
+          'warn',
+        );
       // Changes that arrived meanwhile need one more purge; anything older is covered.
       if (wanted === version) wanted = 0;
       if (stopped) break;

@@ -39,7 +39,11 @@ describeEachDatabase('content changes across processes', (dialect) => {
     }
     webChanges = createContentChanges({ db: t.db, dialect, watch: true, ...(listenUrl ? { listenUrl } : {}) });
     await webChanges.start();
-    web = await buildApp({ config: loadConfig({ DATA_DIR: t.dataDir, SITE_URL: 'http://gazette.test' }), db: t.db, contentChanges: webChanges });
+    web = await buildApp({
+      config: loadConfig({ DATA_DIR: t.dataDir, SITE_URL: 'http://gazette.test' }),
+      db: t.db,
+      contentChanges: webChanges,
+    });
     other = createContentChanges({ db: otherDb, dialect });
     await other.start();
   });
@@ -65,11 +69,21 @@ describeEachDatabase('content changes across processes', (dialect) => {
     return started;
   };
 
-  const waitForHeadline = (title: string, withinMs: number) => eventually(async () => (await headline()) === title, `the web process to show “${title}” within ${withinMs} ms`, withinMs, 25);
+  const waitForHeadline = (title: string, withinMs: number) =>
+    eventually(
+      async () => (await headline()) === title,
+      `the web process to show “${title}” within ${withinMs} ms`,
+      withinMs,
+      25,
+    );
 
   it('an edit recorded by another process reaches this process’s cached page within a second or two', async (ctx) => {
     const original = await headline();
-    await otherDb.updateTable('articles').set({ title: 'Edited without telling anyone' }).where('slug', '=', slug).execute();
+    await otherDb
+      .updateTable('articles')
+      .set({ title: 'Edited without telling anyone' })
+      .where('slug', '=', slug)
+      .execute();
     assert.equal(await headline(), original, 'the page is cached: an edit nobody announced is not seen');
 
     const started = await editElsewhere('Edited and announced');
@@ -96,11 +110,17 @@ describeEachDatabase('content changes across processes', (dialect) => {
       await editElsewhere('Edited while the listener was away');
       await waitForHeadline('Edited while the listener was away', 3000);
       // And notifications flow again, once the listener has run LISTEN on its new connection.
-      await eventually(async () => {
-        const listening = await sql<{ n: number }>`
-          SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`.execute(otherDb);
-        return listening.rows[0]?.n === 1;
-      }, 'the listener to LISTEN again', 5000);
+      await eventually(
+        async () => {
+          const listening = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`.execute(
+            otherDb,
+          );
+          return listening.rows[0]?.n === 1;
+        },
+        'the listener to LISTEN again',
+        5000,
+      );
       const started = await editElsewhere('Edited after the reconnection');
       await waitForHeadline('Edited after the reconnection', 1000);
       assert.ok(Date.now() - started < 1000);

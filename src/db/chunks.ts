@@ -12,6 +12,7 @@ export const inListChunkSize = 1000;
  */
 export async function inChunks<T, R>(values: readonly T[], query: (chunk: T[]) => Promise<readonly R[]>): Promise<R[]> {
   const rows: R[] = [];
-  for (let start = 0; start < values.length; start += inListChunkSize) rows.push(...(await query(values.slice(start, start + inListChunkSize))));
+  for (let start = 0; start < values.length; start += inListChunkSize)
+    rows.push(...(await query(values.slice(start, start + inListChunkSize))));
   return rows;
 }

@@ -29,7 +29,10 @@ export function isDeadLocalClaimant(claimantId: string): boolean {
  * by its function, then leave the set and `held` (the claims in hand). Throws the database's own error while
  * it cannot, so the caller sends nothing more until they are written.
  */
-export async function settleOwedWrites(writes: [Set<number> | Map<number, unknown>, (ids: number[]) => Promise<unknown>][], held: Set<number>): Promise<void> {
+export async function settleOwedWrites(
+  writes: [Set<number> | Map<number, unknown>, (ids: number[]) => Promise<unknown>][],
+  held: Set<number>,
+): Promise<void> {
   for (const [owed, write] of writes) {
     if (owed.size === 0) continue;
     const ids = [...owed.keys()];

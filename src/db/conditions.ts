@@ -15,5 +15,8 @@ export function statusIn<S extends string>(statuses: readonly S[]) {
  * Message-ID, or new hash), so a group of rows is still written by one statement.
  */
 export function textByKey(column: 'id' | 'email_hash', values: ReadonlyMap<number | string, string>) {
-  return sql<string>`CASE ${sql.ref(column)} ${sql.join([...values].map(([key, value]) => sql`WHEN ${key} THEN ${value}`), sql` `)} END`;
+  return sql<string>`CASE ${sql.ref(column)} ${sql.join(
+    [...values].map(([key, value]) => sql`WHEN ${key} THEN ${value}`),
+    sql` `,
+  )} END`;
 }

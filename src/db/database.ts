@@ -13,7 +13,8 @@ import type { IntegrationsTables } from '../modules/integrations/integrations.ta
 
 /** Every table, as Kysely sees it; each module declares its own tables in its `*.table.ts`. */
 export interface Database
-  extends ArticlesTables,
+  extends
+    ArticlesTables,
     MediaTables,
     LegalTables,
     SettingsTables,

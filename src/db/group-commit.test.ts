@@ -5,9 +5,15 @@ import { createGroupCommit } from './group-commit.ts';
 describe('group commit', () => {
   it('writes what arrives together as one batch, and answers each caller with its own result', async () => {
     const batches: number[][] = [];
-    const commit = createGroupCommit((items: number[]) => (batches.push(items), Promise.resolve(items.map((n) => n * 10))), { maxBatch: 100 });
+    const commit = createGroupCommit(
+      (items: number[]) => (batches.push(items), Promise.resolve(items.map((n) => n * 10))),
+      { maxBatch: 100 },
+    );
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => commit.add(i)));
-    assert.deepEqual(results, Array.from({ length: 40 }, (_, i) => i * 10));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 40 }, (_, i) => i * 10),
+    );
     assert.deepEqual(batches, [Array.from({ length: 40 }, (_, i) => i)]);
   });
 

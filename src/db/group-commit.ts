@@ -25,7 +25,10 @@ interface Pending<T, R> {
  * `write` receives a batch and must return one result per item, in order, from inside one transaction it
  * opens itself (so that the caller's repositories stay plain functions taking `db`).
  */
-export function createGroupCommit<T, R>(write: (items: T[]) => Promise<R[]>, options: { maxBatch: number }): GroupCommit<T, R> {
+export function createGroupCommit<T, R>(
+  write: (items: T[]) => Promise<R[]>,
+  options: { maxBatch: number },
+): GroupCommit<T, R> {
   let queue: Pending<T, R>[] = [];
   let running: Promise<void> | undefined;
   let scheduled = false;
@@ -33,7 +36,8 @@ export function createGroupCommit<T, R>(write: (items: T[]) => Promise<R[]>, opt
   async function writeBatch(batch: Pending<T, R>[]): Promise<void> {
     try {
       const results = await write(batch.map((p) => p.item));
-      if (results.length !== batch.length) throw new Error(`group commit: ${results.length} results for ${batch.length} items`);
+      if (results.length !== batch.length)
+        throw new Error(`group commit: ${results.length} results for ${batch.length} items`);
       batch.forEach((p, i) => p.resolve(results[i] as R));
     } catch (error) {
       if (batch.length === 1) {

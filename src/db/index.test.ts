@@ -24,7 +24,11 @@ describeEachDatabase('the database connection', (dialect) => {
       await admin.end();
       assert.ok((killed.rows[0]?.n ?? 0) >= 1, 'an idle connection was closed by the server');
       // The pool hears of it (an 'error' event, which would end the process without the listener that warns).
-      await eventually(() => warn.mock.calls.some((call) => /PostgreSQL closed an idle connection/.test(String(call.arguments[0]))), 'the pool to report the closed connection', 5000);
+      await eventually(
+        () => warn.mock.calls.some((call) => /PostgreSQL closed an idle connection/.test(String(call.arguments[0]))),
+        'the pool to report the closed connection',
+        5000,
+      );
       const row = await sql<{ n: number }>`SELECT 41 + 1 AS n`.execute(t.db);
       assert.equal(Number(row.rows[0]?.n), 42);
     });

@@ -20,7 +20,9 @@ export function createDb(database: Config['database']): { db: Db; dialect: Diale
   const pool = new pg.Pool({ connectionString: database.url, max: 10 });
   // An idle connection that PostgreSQL closes (a restart, a failover, an administrator) is dropped by the
   // pool, which opens a new one when next needed. Without a listener the 'error' event would end the process.
-  pool.on('error', (error) => console.warn(`PostgreSQL closed an idle connection (${error.message}); a new one will be opened when needed.`));
+  pool.on('error', (error) =>
+    console.warn(`PostgreSQL closed an idle connection (${error.message}); a new one will be opened when needed.`),
+  );
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
 

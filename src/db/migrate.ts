@@ -11,13 +11,19 @@ const migrationFolder = path.join(import.meta.dirname, 'migrations');
  * has run a later name than three it still needs: Kysely then refuses ("corrupted migrations") unless told
  * to run the missing ones. Each migration is idempotent and stands alone, so the order does not matter.
  */
-const newMigrator = (db: Db) => new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }), allowUnorderedMigrations: true });
+const newMigrator = (db: Db) =>
+  new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder }),
+    allowUnorderedMigrations: true,
+  });
 
 /** Brings the schema to the newest migration. Safe to run on every start and from several processes. */
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   const migrator = newMigrator(db);
   const result = await migrator.migrateToLatest();
-  if (result.error) throw result.error instanceof Error ? result.error : new Error('migration failed', { cause: result.error });
+  if (result.error)
+    throw result.error instanceof Error ? result.error : new Error('migration failed', { cause: result.error });
   return result;
 }
 

@@ -60,7 +60,9 @@ export class PostgresListener {
       void client.end().catch(() => {});
       if (this.#stopped) return;
       const name = this.#handlers.name.charAt(0).toUpperCase() + this.#handlers.name.slice(1);
-      this.#handlers.log.warn(`${name} lost PostgreSQL (${error?.message ?? 'connection ended'}); reconnecting in ${this.#retryMs} ms.`);
+      this.#handlers.log.warn(
+        `${name} lost PostgreSQL (${error?.message ?? 'connection ended'}); reconnecting in ${this.#retryMs} ms.`,
+      );
       this.#timer = setTimeout(() => void this.#connect(), this.#retryMs);
       this.#timer.unref();
       this.#retryMs = Math.min(10_000, this.#retryMs * 2);

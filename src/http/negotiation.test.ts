@@ -133,7 +133,10 @@ describe('content coding, ETags and conditional requests by RFC 9110', () => {
       assert.equal(answer.headers['content-encoding'], 'br', sheet);
       assert.match(String(answer.headers['content-type']), /^text\/css/);
       assert.match(String(answer.headers['cache-control']), /immutable/);
-      assert.ok(answer.body.length < decoded(answer).length / 3, `${sheet}: ${answer.body.length} of ${decoded(answer).length} bytes`);
+      assert.ok(
+        answer.body.length < decoded(answer).length / 3,
+        `${sheet}: ${answer.body.length} of ${decoded(answer).length} bytes`,
+      );
     }
   });
 });

@@ -19,7 +19,8 @@ const minimumCompressedSize = 1024;
  */
 export function chooseContentCoding(acceptEncoding: string | undefined, byteLength: number): ContentCoding {
   if (acceptEncoding === undefined) return 'identity';
-  const preferred: ContentCoding[] = byteLength > minimumCompressedSize ? ['br', 'gzip', 'identity'] : ['identity', 'br', 'gzip'];
+  const preferred: ContentCoding[] =
+    byteLength > minimumCompressedSize ? ['br', 'gzip', 'identity'] : ['identity', 'br', 'gzip'];
   const chosen = new Negotiator({ headers: { 'accept-encoding': acceptEncoding } }).encoding(preferred, { preferred });
   return chosen === 'br' || chosen === 'gzip' ? chosen : 'identity';
 }
@@ -58,7 +59,12 @@ export function codingEtag(etag: string, coding: ContentCoding): string {
  * `Vary: Accept-Encoding`, 304 when If-None-Match matches that ETag, else the body in that coding. The
  * caller sets the other headers (type, caching) first.
  */
-export function sendNegotiated(request: FastifyRequest, reply: FastifyReply, entry: CompressibleBody, etag: string): FastifyReply {
+export function sendNegotiated(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  entry: CompressibleBody,
+  etag: string,
+): FastifyReply {
   const coding = chooseContentCoding(request.headers['accept-encoding'], entry.body.length);
   const codedEtag = codingEtag(etag, coding);
   reply.header('etag', codedEtag).header('vary', 'Accept-Encoding');
@@ -102,7 +108,8 @@ const bytesRangePattern = /^(\d{1,15})-(\d{0,15})$|^-(\d{1,15})$/;
 export function parseRangeHeader(range: string | undefined, size: number): RangeRequest {
   if (range === undefined) return { kind: 'whole' };
   const equals = range.indexOf('=');
-  if (equals < 0 || range.slice(0, equals).trim().toLowerCase() !== 'bytes') return equals < 0 ? { kind: 'unsatisfiable' } : { kind: 'whole' };
+  if (equals < 0 || range.slice(0, equals).trim().toLowerCase() !== 'bytes')
+    return equals < 0 ? { kind: 'unsatisfiable' } : { kind: 'whole' };
   const specs = range
     .slice(equals + 1)
     .split(',')

@@ -6,7 +6,11 @@ import { generateArticles } from '../../bench/generate.ts';
 import { createTestSite, type TestSite } from '../../test/helpers/site.ts';
 
 /** A GET over a real socket, with the raw response headers and bytes. */
-function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -18,7 +22,8 @@ function get(url: string, headers: Record<string, string> = {}, method = 'GET'):
   });
 }
 
-const withoutDate = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'date' && k !== 'keep-alive' && k !== 'connection'));
+const withoutDate = (headers: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'date' && k !== 'keep-alive' && k !== 'connection'));
 
 describe('cached pages over HTTP', () => {
   let site: TestSite;
@@ -56,7 +61,11 @@ describe('cached pages over HTTP', () => {
   it('shows new content once the cache is invalidated', async () => {
     const url = `${base}/articles/gaza-aid-corridor-explainer`;
     await get(url);
-    await site.db.updateTable('articles').set({ title: 'A corrected headline' }).where('slug', '=', 'gaza-aid-corridor-explainer').execute();
+    await site.db
+      .updateTable('articles')
+      .set({ title: 'A corrected headline' })
+      .where('slug', '=', 'gaza-aid-corridor-explainer')
+      .execute();
     assert.doesNotMatch((await get(url)).body.toString(), /A corrected headline/, 'still cached');
     site.pages.invalidate();
     assert.match((await get(url)).body.toString(), /A corrected headline/);
@@ -88,7 +97,9 @@ describe('the page cache under a byte budget', () => {
     // Every generated article once (every 50th is a draft: 404, never cached), each in another coding, so
     // the compressed forms made on demand count too; the hot page read again every few pages.
     for (let n = 1; n < 200; n++) {
-      const response = await get(`${base}/articles/bench-article-${n}`, { 'accept-encoding': ['br', 'gzip', 'identity'][n % 3] ?? '' });
+      const response = await get(`${base}/articles/bench-article-${n}`, {
+        'accept-encoding': ['br', 'gzip', 'identity'][n % 3] ?? '',
+      });
       assert.equal(response.status, n % 50 === 0 ? 404 : 200);
       assert.ok(site.pages.bytes <= site.pages.maxBytes, `${site.pages.bytes} bytes held after page ${n}`);
       largest = Math.max(largest, site.pages.size);
@@ -99,7 +110,11 @@ describe('the page cache under a byte budget', () => {
     assert.ok(site.pages.bytes > site.pages.maxBytes * 0.8, `${site.pages.bytes} bytes held`);
 
     // The hot page, used all along, is still cached (it shows the old headline); the first walked page is not.
-    await site.db.updateTable('articles').set({ title: 'A quietly changed headline' }).where('slug', 'in', ['blinken-meets-herzog-ceasefire-push', 'bench-article-1']).execute();
+    await site.db
+      .updateTable('articles')
+      .set({ title: 'A quietly changed headline' })
+      .where('slug', 'in', ['blinken-meets-herzog-ceasefire-push', 'bench-article-1'])
+      .execute();
     assert.doesNotMatch((await get(`${base}${hot}`)).body.toString(), /A quietly changed headline/);
     assert.match((await get(`${base}/articles/bench-article-1`)).body.toString(), /A quietly changed headline/);
   });
@@ -116,8 +131,15 @@ describe('the page cache under a byte budget', () => {
   });
 
   it('never keeps a page larger than the whole budget, and still serves it', async () => {
-    const long = Array.from({ length: 15_000 }, (_, i) => `Paragraph ${i} of a very long record of proceedings, kept whole for the archive.`).join('\n\n');
-    await site.db.updateTable('articles').set({ body_markdown: long, body_html: null, body_text: null }).where('slug', '=', 'bench-article-2').execute();
+    const long = Array.from(
+      { length: 15_000 },
+      (_, i) => `Paragraph ${i} of a very long record of proceedings, kept whole for the archive.`,
+    ).join('\n\n');
+    await site.db
+      .updateTable('articles')
+      .set({ body_markdown: long, body_html: null, body_text: null })
+      .where('slug', '=', 'bench-article-2')
+      .execute();
     const response = await get(`${base}/articles/bench-article-2`);
     assert.equal(response.status, 200);
     assert.ok(response.body.length > site.pages.maxBytes, `${response.body.length} bytes`);

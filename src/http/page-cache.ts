@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { chooseContentCoding, codingEtag, type CompressibleBody, type ContentCoding, encodedBody, ifNoneMatchMatches, sendNegotiated } from './negotiation.ts';
+import {
+  chooseContentCoding,
+  codingEtag,
+  type CompressibleBody,
+  type ContentCoding,
+  encodedBody,
+  ifNoneMatchMatches,
+  sendNegotiated,
+} from './negotiation.ts';
 
 /** A rendered response kept in memory: the body once, and its compressed forms made on first demand. */
 interface CachedResponse extends CompressibleBody {
@@ -101,7 +109,12 @@ export class PageCache {
   }
 
   /** Sends the cached page for `key`, rendering it first if needed. Handles ETag/304 and gzip/brotli. */
-  async serve(request: FastifyRequest, reply: FastifyReply, key: string, render: () => Promise<RenderedPage>): Promise<FastifyReply> {
+  async serve(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    key: string,
+    render: () => Promise<RenderedPage>,
+  ): Promise<FastifyReply> {
     const cached = this.#entries.get(key);
     const entry = cached && cached.expiresAt > Date.now() ? cached : await this.#fill(key, render);
     const path = request.raw.url;
@@ -123,7 +136,10 @@ export class PageCache {
    */
   async body(key: string, render: () => Promise<string>): Promise<Buffer> {
     const cached = this.#entries.get(key);
-    const entry = cached && cached.expiresAt > Date.now() ? cached : await this.#fill(key, async () => ({ body: await render(), contentType: 'text/html; charset=utf-8' }));
+    const entry =
+      cached && cached.expiresAt > Date.now()
+        ? cached
+        : await this.#fill(key, async () => ({ body: await render(), contentType: 'text/html; charset=utf-8' }));
     if (this.#entries.get(key) === entry) this.#use(entry);
     return entry.body;
   }
@@ -148,7 +164,10 @@ export class PageCache {
       return true;
     }
     const body = this.#encoded(entry, coding);
-    const headers = coding === 'identity' ? { ...entry.headers, etag, 'content-length': body.length } : { ...entry.headers, etag, 'content-encoding': coding, 'content-length': body.length };
+    const headers =
+      coding === 'identity'
+        ? { ...entry.headers, etag, 'content-length': body.length }
+        : { ...entry.headers, etag, 'content-encoding': coding, 'content-length': body.length };
     res.writeHead(200, headers);
     if (req.method === 'HEAD') res.end();
     else res.end(body);
@@ -240,7 +259,12 @@ export class PageCache {
 /** Browsers revalidate after a minute; a CDN may serve a stale copy while it revalidates. */
 export const publicPageCacheControl = 'public, max-age=60, s-maxage=300, stale-while-revalidate=600';
 
-function toCached(key: string, page: RenderedPage, expiresAt: number, extraHeaders: OutgoingHttpHeaders): CachedResponse {
+function toCached(
+  key: string,
+  page: RenderedPage,
+  expiresAt: number,
+  extraHeaders: OutgoingHttpHeaders,
+): CachedResponse {
   const body = Buffer.from(page.body);
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   const cacheControl = page.cacheControl ?? publicPageCacheControl;
@@ -250,7 +274,12 @@ function toCached(key: string, page: RenderedPage, expiresAt: number, extraHeade
     etag,
     contentType: page.contentType,
     cacheControl,
-    headers: { ...extraHeaders, 'content-type': page.contentType, 'cache-control': cacheControl, vary: 'Accept-Encoding' },
+    headers: {
+      ...extraHeaders,
+      'content-type': page.contentType,
+      'cache-control': cacheControl,
+      vary: 'Accept-Encoding',
+    },
     expiresAt,
     paths: [],
     bytes: body.length + 2 * key.length + entryOverheadBytes,

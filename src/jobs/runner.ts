@@ -65,12 +65,21 @@ export interface JobKind<T extends Claimed, R = undefined, P = undefined> {
   /** Who holds claims now: a read, so that the sweep is skipped when nobody else does. */
   listClaimants?(): Promise<string[]>;
   /** Returns to the queue claims not renewed since `staleBefore`, and every claim of `deadClaimants`, but `keep`. */
-  sweep?(c: { claimant: string; now: Date; staleBefore: Date; deadClaimants: readonly string[]; keep: readonly number[] }): Promise<void>;
+  sweep?(c: {
+    claimant: string;
+    now: Date;
+    staleBefore: Date;
+    deadClaimants: readonly string[];
+    keep: readonly number[];
+  }): Promise<void>;
   /**
    * After every round, an empty one too, once its batch is run and recorded (e.g. announce that readers'
    * pages changed, or mark an issue whose queue is empty as sent). `full`: the batch was `batchSize` long.
    */
-  afterRound?(settled: readonly Settled<T, R>[], round: { claimed: number; full: boolean; stopping: boolean }): Promise<void>;
+  afterRound?(
+    settled: readonly Settled<T, R>[],
+    round: { claimed: number; full: boolean; stopping: boolean },
+  ): Promise<void>;
   /** The log line of a pause (default: `<reason>; <name> wait <s> s (nothing is lost).`). */
   describePause?(reason: string, seconds: number): string;
 }
@@ -176,13 +185,17 @@ interface Batch<T extends Claimed, R, P> {
  * dependency is down, wake-up, group commit of records, the owed-writes rule and the drain on stop. The job
  * kind owns its table and what an item means.
  */
-export function createRunner<T extends Claimed, R = undefined, P = undefined>(kind: JobKind<T, R, P>, deps: RunnerDeps = {}): Runner {
+export function createRunner<T extends Claimed, R = undefined, P = undefined>(
+  kind: JobKind<T, R, P>,
+  deps: RunnerDeps = {},
+): Runner {
   const options: RunnerOptions = { claimant: newClaimantId(), ...defaults, ...deps.options };
   const claimant = options.claimant;
   const now = () => deps.now?.() ?? new Date();
   const log = deps.log ?? { info: () => {}, warn: () => {} };
   const lanes = Math.max(1, options.lanes);
-  const prefetching = options.prefetch && options.leaseMs > 0 && kind.release !== undefined && options.batchSize > lanes;
+  const prefetching =
+    options.prefetch && options.leaseMs > 0 && kind.release !== undefined && options.batchSize > lanes;
   /**
    * Items of the batch in hand not yet taken by a lane when the next claim starts: half the batch. The claim
    * and `prepare` then have the time the lanes take for that half (a claim of 1,000 deliveries with its
@@ -222,7 +235,9 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
    * one write each, at a fraction of the commits.
    */
   const recordOne =
-    options.recordGroupMs === undefined ? (entry: Settled<T, R>) => recordEach([entry]) : createRecordGroup(recordEach, options.recordGroupMs, () => activeLanes);
+    options.recordGroupMs === undefined
+      ? (entry: Settled<T, R>) => recordEach([entry])
+      : createRecordGroup(recordEach, options.recordGroupMs, () => activeLanes);
 
   /** Writes what is owed; throws (with the database's own error) while it still cannot. */
   function settleOwed(): Promise<void> {
@@ -246,7 +261,13 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
       if (!claimants.some((c) => c !== claimant) && !(claimants.includes(claimant) && held.size === 0)) return;
       dead = claimants.filter((c) => c !== claimant && isDeadLocalClaimant(c));
     }
-    await kind.sweep({ claimant, now: at, staleBefore: new Date(at.getTime() - options.leaseMs), deadClaimants: dead, keep: [...held] });
+    await kind.sweep({
+      claimant,
+      now: at,
+      staleBefore: new Date(at.getTime() - options.leaseMs),
+      deadClaimants: dead,
+      keep: [...held],
+    });
   }
 
   /**
@@ -254,7 +275,11 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
    * (see `prefetchAt`), until a claim comes back short, or a pause, a stop or an error ends it. Resolves with
    * what the round did, and whether its last claim was full (more may be waiting).
    */
-  async function runRound(first: T[], claimedAt: Date, prefetch: boolean): Promise<{ summary: RoundSummary; full: boolean }> {
+  async function runRound(
+    first: T[],
+    claimedAt: Date,
+    prefetch: boolean,
+  ): Promise<{ summary: RoundSummary; full: boolean }> {
     const summary: RoundSummary = { claimed: 0, done: 0, skipped: 0, retry: 0, failed: 0, paused: 0, released: 0 };
     /** Every batch of the round in claim order; lanes take items from `batches[current]` and on. */
     const batches: Batch<T, R, P>[] = [];
@@ -270,7 +295,15 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
     const open = async (items: T[], at: Date) => {
       summary.claimed += items.length;
       full = items.length === options.batchSize;
-      const batch: Batch<T, R, P> = { items, next: 0, unsettled: items.length, ctx: undefined, recorded: [], ended: false, prefetched: false };
+      const batch: Batch<T, R, P> = {
+        items,
+        next: 0,
+        unsettled: items.length,
+        ctx: undefined,
+        recorded: [],
+        ended: false,
+        prefetched: false,
+      };
       for (const item of items) held.add(item.id);
       batches.push(batch);
       if (items.length === 0) return;
@@ -287,7 +320,12 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
       try {
         const at = now();
         await sweep(at);
-        const items = await kind.claim({ claimant, now: at, limit: options.batchSize, staleBefore: new Date(at.getTime() - options.leaseMs) });
+        const items = await kind.claim({
+          claimant,
+          now: at,
+          limit: options.batchSize,
+          staleBefore: new Date(at.getTime() - options.leaseMs),
+        });
         await open(items, at);
       } catch (error) {
         failure ??= error;
@@ -300,13 +338,21 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
     const take = async (): Promise<[Batch<T, R, P>, T] | undefined> => {
       for (;;) {
         if (paused !== undefined || stopping || failure !== undefined) return undefined;
-        while (current < batches.length - 1 && (batches[current]?.next ?? 0) >= (batches[current]?.items.length ?? 0)) current++;
+        while (current < batches.length - 1 && (batches[current]?.next ?? 0) >= (batches[current]?.items.length ?? 0))
+          current++;
         const batch = batches[current];
         const item = batch?.ctx ? batch.items[batch.next] : undefined;
         if (batch && item) {
           batch.next++;
           const left = batch.items.length - batch.next;
-          if (prefetch && !batch.prefetched && batch.items.length === options.batchSize && left <= prefetchAt && owedRecords.size === 0 && owedRelease.size === 0) {
+          if (
+            prefetch &&
+            !batch.prefetched &&
+            batch.items.length === options.batchSize &&
+            left <= prefetchAt &&
+            owedRecords.size === 0 &&
+            owedRelease.size === 0
+          ) {
             batch.prefetched = true;
             claiming = claimNext();
           }
@@ -326,7 +372,9 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
     const end = (batch: Batch<T, R, P>) => {
       batch.ended = true;
       const round = { claimed: batch.items.length, full: batch.items.length === options.batchSize, stopping };
-      ended = ended.then(() => kind.afterRound?.(batch.recorded, round)).catch((error: unknown) => void (failure ??= error));
+      ended = ended
+        .then(() => kind.afterRound?.(batch.recorded, round))
+        .catch((error: unknown) => void (failure ??= error));
     };
 
     await open(first, claimedAt);
@@ -366,7 +414,8 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
               held.delete(item.id);
               batch.recorded.push(entry);
               summary[outcome.kind]++;
-              if ((outcome.kind === 'retry' || outcome.kind === 'failed') && outcome.pause !== undefined) paused ??= outcome.pause;
+              if ((outcome.kind === 'retry' || outcome.kind === 'failed') && outcome.pause !== undefined)
+                paused ??= outcome.pause;
             } catch (error) {
               failure ??= error;
               owedRecords.set(item.id, entry);
@@ -389,11 +438,16 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
       pauseMs = Math.min(options.pauseMaxMs, pauseMs === 0 ? options.pauseBaseMs : pauseMs * 2);
       pausedUntil = Date.now() + pauseMs;
       const seconds = Math.round(pauseMs / 100) / 10;
-      log.warn(kind.describePause?.(paused, seconds) ?? `${paused}; ${kind.name.toLowerCase()} wait ${seconds} s (nothing is lost).`);
+      log.warn(
+        kind.describePause?.(paused, seconds) ??
+          `${paused}; ${kind.name.toLowerCase()} wait ${seconds} s (nothing is lost).`,
+      );
     } else pauseMs = 0;
     // What the lanes did not finish (a pause, a stop, an error) goes back untouched, due after the pause.
     const unfinished = batches.filter((b) => !b.ended);
-    const unsent = unfinished.flatMap((b) => b.items.map((i) => i.id)).filter((id) => held.has(id) && !owedRecords.has(id));
+    const unsent = unfinished
+      .flatMap((b) => b.items.map((i) => i.id))
+      .filter((id) => held.has(id) && !owedRecords.has(id));
     if (unsent.length > 0 && kind.release) {
       try {
         await kind.release(unsent, { claimant, dueAt: new Date(now().getTime() + pauseMs) });
@@ -416,7 +470,12 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
     await settleOwed();
     const at = now();
     await sweep(at);
-    const items = await kind.claim({ claimant, now: at, limit: options.batchSize, staleBefore: new Date(at.getTime() - options.leaseMs) });
+    const items = await kind.claim({
+      claimant,
+      now: at,
+      limit: options.batchSize,
+      staleBefore: new Date(at.getTime() - options.leaseMs),
+    });
     return runRound(items, at, prefetch);
   }
 
@@ -465,7 +524,12 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
       if (loop) return;
       stopping = false;
       abort = new AbortController();
-      if (kind.channel) listener = listenForWork(kind.channel, wake, { listenUrl: deps.listenUrl, name: `the ${kind.name.toLowerCase()} wake-up listener`, log });
+      if (kind.channel)
+        listener = listenForWork(kind.channel, wake, {
+          listenUrl: deps.listenUrl,
+          name: `the ${kind.name.toLowerCase()} wake-up listener`,
+          log,
+        });
       loop = run().finally(() => (loop = undefined));
     },
     async stop() {
@@ -488,7 +552,11 @@ export function createRunner<T extends Claimed, R = undefined, P = undefined>(ki
  * touched); 10 ms gathers ~15 rows at 1,500 messages/s. A failed write rejects every outcome in it: each
  * becomes owed. Items arriving while a group is written go in the next one.
  */
-function createRecordGroup<E>(write: (entries: E[]) => Promise<void>, groupMs: number, waitingLanes: () => number): (entry: E) => Promise<void> {
+function createRecordGroup<E>(
+  write: (entries: E[]) => Promise<void>,
+  groupMs: number,
+  waitingLanes: () => number,
+): (entry: E) => Promise<void> {
   let pending: E[] = [];
   let flush: Promise<void> | undefined;
   let flushSoon: (() => void) | undefined;

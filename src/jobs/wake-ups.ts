@@ -27,11 +27,22 @@ export interface WorkListener {
  * when any process announces it: a connection of its own LISTENs, reconnecting after an error, and calls
  * `onWork` on every (re)connection too, since a notification sent while it was away is lost.
  */
-export function listenForWork(channel: string, onWork: () => void, options: { listenUrl?: string | undefined; name: string; log: ListenerLog }): WorkListener {
+export function listenForWork(
+  channel: string,
+  onWork: () => void,
+  options: { listenUrl?: string | undefined; name: string; log: ListenerLog },
+): WorkListener {
   let wakes = inProcess.get(channel);
   if (!wakes) inProcess.set(channel, (wakes = new Set()));
   wakes.add(onWork);
-  const listener = options.listenUrl ? new PostgresListener(options.listenUrl, channel, { name: options.name, onNotify: onWork, onConnect: onWork, log: options.log }) : undefined;
+  const listener = options.listenUrl
+    ? new PostgresListener(options.listenUrl, channel, {
+        name: options.name,
+        onNotify: onWork,
+        onConnect: onWork,
+        log: options.log,
+      })
+    : undefined;
   // Never rejects: a failed first connection is logged and retried in the background.
   void listener?.start();
   return {

@@ -37,7 +37,8 @@ ${options.notice ? html`<p class="newsroom__notice" role="status">${options.noti
 <section class="dashboard__card" aria-labelledby="dashboard-articles" data-dashboard="articles">
   <h2 id="dashboard-articles">Articles</h2>
   <dl class="facts">${articleStatuses.map(
-    ([status, label]) => html`<dt>${label}</dt><dd data-count="${status}"><a href="/newsroom/articles?status=${status}">${(options.articles.get(status) ?? 0).toLocaleString('en')}</a></dd>`,
+    ([status, label]) =>
+      html`<dt>${label}</dt><dd data-count="${status}"><a href="/newsroom/articles?status=${status}">${(options.articles.get(status) ?? 0).toLocaleString('en')}</a></dd>`,
   )}</dl>
   <p><a href="/newsroom/articles/new">New article</a> · <a href="/newsroom/articles">All articles</a></p>
 </section>
@@ -74,8 +75,12 @@ ${options.error ? html`<p class="newsroom__error" role="alert" id="password-erro
 <form class="newsroom__form" method="post" action="/newsroom/password">
   ${csrfInput(options.csrf)}
   <input type="text" name="username" autocomplete="username" value="${user.email}" hidden>
-  ${user.password_hash ? html`<label for="current-password">Current password</label>
-  <input id="current-password" name="current" type="password" autocomplete="current-password" required maxlength="1024">` : ''}
+  ${
+    user.password_hash
+      ? html`<label for="current-password">Current password</label>
+  <input id="current-password" name="current" type="password" autocomplete="current-password" required maxlength="1024">`
+      : ''
+  }
   <label for="new-password">New password (at least 12 characters)</label>
   <input id="new-password" name="password" type="password" autocomplete="new-password" required minlength="12" maxlength="1024"${options.error ? html` aria-describedby="password-error"` : ''}>
   <label for="repeat-password">The same again</label>
@@ -83,4 +88,3 @@ ${options.error ? html`<p class="newsroom__error" role="alert" id="password-erro
   <button class="newsroom__button" type="submit">Save the password</button>
 </form>`;
 }
-

@@ -25,7 +25,20 @@ export function newsroomPageRenderer(deps: NewsroomPageDeps): NewsroomPageRender
     if (!current) throw new AppError('auth.required');
     const csrf = await deps.auth.csrfTokenFor(request, reply);
     const site = await deps.site();
-    const body = newsroomLayout(site, { title: meta.title, path: meta.path, user: current.user, csrf, ...(meta.scripts ? { scripts: meta.scripts } : {}) }, main({ current, csrf }));
-    return reply.code(meta.status ?? 200).type('text/html; charset=utf-8').send(body);
+    const body = newsroomLayout(
+      site,
+      {
+        title: meta.title,
+        path: meta.path,
+        user: current.user,
+        csrf,
+        ...(meta.scripts ? { scripts: meta.scripts } : {}),
+      },
+      main({ current, csrf }),
+    );
+    return reply
+      .code(meta.status ?? 200)
+      .type('text/html; charset=utf-8')
+      .send(body);
   };
 }

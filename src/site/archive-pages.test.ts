@@ -6,14 +6,30 @@ import { createTestSite, type TestSite } from '../../test/helpers/site.ts';
 /** The archive's deep pages over HTTP: the right twelve articles, and links that lead on and back. */
 describe('deep archive pages', () => {
   let site: TestSite;
-  const slugsOf = (body: string) => [...body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)].map((m) => m[1]);
+  const slugsOf = (body: string) =>
+    [...body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)].map((m) => m[1]);
   /** Every published slug of a listing, newest first, worked out from the rows. */
   const listing = async (filter: { tag?: string; author?: string }): Promise<string[]> => {
-    let query = site.db.selectFrom('articles').select(['articles.id', 'articles.slug', 'articles.published_at']).where('articles.status', '=', 'published');
-    if (filter.tag) query = query.innerJoin('article_tags', 'article_tags.article_id', 'articles.id').innerJoin('tags', 'tags.id', 'article_tags.tag_id').where('tags.slug', '=', filter.tag);
-    if (filter.author) query = query.innerJoin('article_authors', 'article_authors.article_id', 'articles.id').innerJoin('authors', 'authors.id', 'article_authors.author_id').where('authors.slug', '=', filter.author);
+    let query = site.db
+      .selectFrom('articles')
+      .select(['articles.id', 'articles.slug', 'articles.published_at'])
+      .where('articles.status', '=', 'published');
+    if (filter.tag)
+      query = query
+        .innerJoin('article_tags', 'article_tags.article_id', 'articles.id')
+        .innerJoin('tags', 'tags.id', 'article_tags.tag_id')
+        .where('tags.slug', '=', filter.tag);
+    if (filter.author)
+      query = query
+        .innerJoin('article_authors', 'article_authors.article_id', 'articles.id')
+        .innerJoin('authors', 'authors.id', 'article_authors.author_id')
+        .where('authors.slug', '=', filter.author);
     const rows = await query.execute();
-    return rows.sort((a, b) => (a.published_at === b.published_at ? b.id - a.id : (b.published_at ?? '') < (a.published_at ?? '') ? -1 : 1)).map((r) => r.slug);
+    return rows
+      .sort((a, b) =>
+        a.published_at === b.published_at ? b.id - a.id : (b.published_at ?? '') < (a.published_at ?? '') ? -1 : 1,
+      )
+      .map((r) => r.slug);
   };
 
   before(async () => {
@@ -54,7 +70,11 @@ describe('deep archive pages', () => {
 
   it('shifts every page by one when an article is published (the index drops with the pages)', async () => {
     const before = slugsOf((await site.app.inject({ url: '/page/50' })).body);
-    await site.db.updateTable('articles').set({ status: 'published', published_at: new Date().toISOString() }).where('slug', '=', 'bench-article-650').execute();
+    await site.db
+      .updateTable('articles')
+      .set({ status: 'published', published_at: new Date().toISOString() })
+      .where('slug', '=', 'bench-article-650')
+      .execute();
     await site.contentChanged();
     const after = slugsOf((await site.app.inject({ url: '/page/50' })).body);
     assert.deepEqual(after.slice(1), before.slice(0, 11));

@@ -4,11 +4,17 @@ import { after, before, describe, it } from 'node:test';
 import { createTestSite, type TestSite } from '../../test/helpers/site.ts';
 
 /** Sends a raw request line over a real socket (no client normalises it) and reads the status and body. */
-async function rawRequest(base: string, target: string, headers: string[] = []): Promise<{ status: number; body: string }> {
+async function rawRequest(
+  base: string,
+  target: string,
+  headers: string[] = [],
+): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.write(`GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\n${headers.map((h) => `${h}\r\n`).join('')}Connection: close\r\n\r\n`);
+      socket.write(
+        `GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\n${headers.map((h) => `${h}\r\n`).join('')}Connection: close\r\n\r\n`,
+      );
     });
     let data = '';
     socket.setEncoding('latin1');
@@ -69,7 +75,13 @@ describe('bad input from visitors', () => {
   });
 
   it('ignores odd and unknown query strings on pages instead of failing', async () => {
-    for (const query of ['?utm_source=newsletter', '?a[b][c]=1&&&=&x', '?%zz=1', `?q=${encodeURIComponent(hostile)}`, '?page=-1']) {
+    for (const query of [
+      '?utm_source=newsletter',
+      '?a[b][c]=1&&&=&x',
+      '?%zz=1',
+      `?q=${encodeURIComponent(hostile)}`,
+      '?page=-1',
+    ]) {
       const res = await fetch(`${base}/articles/blinken-meets-herzog-ceasefire-push${query}`);
       assert.equal(res.status, 200, query);
       assert.doesNotMatch(await res.text(), /<script>alert/);
@@ -77,18 +89,28 @@ describe('bad input from visitors', () => {
   });
 
   it('never reflects what a visitor sends unescaped', async () => {
-    for (const target of [`/articles/${encodeURIComponent(hostile)}`, `/${encodeURIComponent(hostile)}`, `/terms?version=${encodeURIComponent(hostile)}`]) {
+    for (const target of [
+      `/articles/${encodeURIComponent(hostile)}`,
+      `/${encodeURIComponent(hostile)}`,
+      `/terms?version=${encodeURIComponent(hostile)}`,
+    ]) {
       const res = await rawRequest(base, target);
       assert.ok(res.status >= 400 && res.status < 500, `${target}: ${res.status}`);
       assert.doesNotMatch(res.body, /<script>alert/);
     }
-    const json = await fetch(`${base}/articles/${encodeURIComponent(hostile)}`, { headers: { accept: 'application/json' } });
+    const json = await fetch(`${base}/articles/${encodeURIComponent(hostile)}`, {
+      headers: { accept: 'application/json' },
+    });
     assert.doesNotMatch(await json.text(), /<script>/);
   });
 
   it('answers methods a page does not support with a 4xx, not a 5xx', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
-      const res = await fetch(`${base}/articles/blinken-meets-herzog-ceasefire-push`, { method, body: method === 'DELETE' ? null : 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await fetch(`${base}/articles/blinken-meets-herzog-ceasefire-push`, {
+        method,
+        body: method === 'DELETE' ? null : 'x=1',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       assert.ok(res.status >= 400 && res.status < 500, `${method}: ${res.status}`);
     }
   });

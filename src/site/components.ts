@@ -9,11 +9,17 @@ export function bylines(article: ArticleView): SafeHtml {
   const links = article.authors.map((a) => html`<a href="/authors/${a.slug}" rel="author">${a.name}</a>`);
   if (links.length === 0) return html``;
   const last = links.pop();
-  return links.length === 0 ? html`By ${last}` : html`By ${links.map((l, i) => (i === 0 ? l : html`, ${l}`))} and ${last}`;
+  return links.length === 0
+    ? html`By ${last}`
+    : html`By ${links.map((l, i) => (i === 0 ? l : html`, ${l}`))} and ${last}`;
 }
 
 /** A story in a list: kicker, headline, standfirst, byline and time. */
-export function storyCard(article: ArticleView, settings: PublicationSettings, options: { lead?: boolean; headingLevel?: 2 | 3 } = {}): SafeHtml {
+export function storyCard(
+  article: ArticleView,
+  settings: PublicationSettings,
+  options: { lead?: boolean; headingLevel?: 2 | 3 } = {},
+): SafeHtml {
   const kicker = article.tags[0];
   const level = options.headingLevel ?? 3;
   const headline = html`<a href="/articles/${article.slug}">${article.title}</a>`;
@@ -21,7 +27,9 @@ export function storyCard(article: ArticleView, settings: PublicationSettings, o
   ${
     article.image
       ? html`<a class="story__media" href="/articles/${article.slug}" tabindex="-1" aria-hidden="true">${image(article.image, { eager: options.lead ?? false, alt: '', sizes: options.lead ? '(max-width: 48rem) 100vw, 50vw' : '(max-width: 40rem) 100vw, 25vw' })}${
-          article.video?.durationSeconds ? html`<span class="story__duration">▶ ${clockDuration(article.video.durationSeconds)}</span>` : ''
+          article.video?.durationSeconds
+            ? html`<span class="story__duration">▶ ${clockDuration(article.video.durationSeconds)}</span>`
+            : ''
         }</a>`
       : ''
   }
@@ -37,4 +45,3 @@ export function storyCard(article: ArticleView, settings: PublicationSettings, o
   </div>
 </article>`;
 }
-

@@ -11,7 +11,11 @@ export const feedContentTypes: Record<FeedFormat, string> = {
 };
 
 /** feedsmith is loaded on the first feed request, not at start-up (it is the costliest import: cold start, issue 5). */
-export async function renderFeed(format: FeedFormat, site: SiteContext, articles: readonly ArticleView[]): Promise<string> {
+export async function renderFeed(
+  format: FeedFormat,
+  site: SiteContext,
+  articles: readonly ArticleView[],
+): Promise<string> {
   const { generateAtomFeed, generateJsonFeed, generateRssFeed } = await import('feedsmith');
   const { settings, siteUrl } = site;
   const home = `${siteUrl}/`;
@@ -20,9 +24,19 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
     url: `${siteUrl}/articles/${a.slug}`,
     html: a.bodyHtml,
     imageUrl: a.image ? siteUrl + a.image.url : undefined,
-    video: a.video ? { url: siteUrl + a.video.url, type: a.video.mimeType, length: a.video.byteSize, seconds: a.video.durationSeconds } : undefined,
+    video: a.video
+      ? {
+          url: siteUrl + a.video.url,
+          type: a.video.mimeType,
+          length: a.video.byteSize,
+          seconds: a.video.durationSeconds,
+        }
+      : undefined,
   }));
-  const updated = articles.reduce((latest, a) => (a.updatedAt > latest ? a.updatedAt : latest), articles[0]?.updatedAt ?? site.now.toISOString());
+  const updated = articles.reduce(
+    (latest, a) => (a.updatedAt > latest ? a.updatedAt : latest),
+    articles[0]?.updatedAt ?? site.now.toISOString(),
+  );
   switch (format) {
     case 'rss':
       return generateRssFeed({
@@ -42,11 +56,25 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
           categories: article.tags.map((t) => ({ name: t.name, domain: `${siteUrl}/tags/${t.slug}` })),
           dc: { creators: article.authors.map((p) => p.name) },
           content: { encoded: html },
-          ...(imageUrl && article.image ? { enclosures: [{ url: imageUrl, length: article.image.byteSize, type: article.image.mimeType }] } : {}),
+          ...(imageUrl && article.image
+            ? { enclosures: [{ url: imageUrl, length: article.image.byteSize, type: article.image.mimeType }] }
+            : {}),
           // RSS readers take one enclosure per item (the RSS Advisory Board's profile), so the image keeps it
           // and the video goes in Media RSS, which feed readers and aggregators read for video.
           ...(video
-            ? { media: { contents: [{ url: video.url, type: video.type, fileSize: video.length, medium: 'video', ...(video.seconds ? { duration: Math.round(video.seconds) } : {}) }] } }
+            ? {
+                media: {
+                  contents: [
+                    {
+                      url: video.url,
+                      type: video.type,
+                      fileSize: video.length,
+                      medium: 'video',
+                      ...(video.seconds ? { duration: Math.round(video.seconds) } : {}),
+                    },
+                  ],
+                },
+              }
             : {}),
         })),
       });
@@ -67,7 +95,10 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
           updated: new Date(article.updatedAt),
           published: new Date(article.publishedAt),
           // RFC 4287 §4.2.7.2: rel="enclosure" is related content that may be large, with its length.
-          links: [{ href: url, rel: 'alternate', type: 'text/html' }, ...(video ? [{ href: video.url, rel: 'enclosure', type: video.type, length: video.length }] : [])],
+          links: [
+            { href: url, rel: 'alternate', type: 'text/html' },
+            ...(video ? [{ href: video.url, rel: 'enclosure', type: video.type, length: video.length }] : []),
+          ],
           authors: article.authors.map((p) => ({ name: p.name, uri: `${siteUrl}/authors/${p.slug}` })),
           categories: article.tags.map((t) => ({ term: t.slug, label: t.name })),
           summary: { value: article.standfirst },
@@ -94,7 +125,16 @@ export async function renderFeed(format: FeedFormat, site: SiteContext, articles
             tags: article.tags.map((t) => t.name),
             ...(imageUrl ? { image: imageUrl } : {}),
             ...(video
-              ? { attachments: [{ url: video.url, mime_type: video.type, size_in_bytes: video.length, ...(video.seconds ? { duration_in_seconds: video.seconds } : {}) }] }
+              ? {
+                  attachments: [
+                    {
+                      url: video.url,
+                      mime_type: video.type,
+                      size_in_bytes: video.length,
+                      ...(video.seconds ? { duration_in_seconds: video.seconds } : {}),
+                    },
+                  ],
+                }
               : {}),
           })),
         }),

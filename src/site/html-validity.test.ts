@@ -17,11 +17,22 @@ describe('html-validate', () => {
   });
   after(() => site.close());
 
-  for (const url of ['/', '/articles/blinken-meets-herzog-ceasefire-push', '/articles/gaza-aid-corridor-explainer', '/tags/diplomacy', '/authors/eitan-marcus', '/terms', '/privacy', '/no-such-page']) {
+  for (const url of [
+    '/',
+    '/articles/blinken-meets-herzog-ceasefire-push',
+    '/articles/gaza-aid-corridor-explainer',
+    '/tags/diplomacy',
+    '/authors/eitan-marcus',
+    '/terms',
+    '/privacy',
+    '/no-such-page',
+  ]) {
     it(`reports no errors on ${url}`, async () => {
       const res = await site.app.inject({ url });
       const report = await validator.validateString(res.body);
-      const errors = report.results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId} (line ${m.line}): ${m.message}`));
+      const errors = report.results.flatMap((r) =>
+        r.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId} (line ${m.line}): ${m.message}`),
+      );
       assert.deepEqual(errors, []);
     });
   }

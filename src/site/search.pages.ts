@@ -4,7 +4,8 @@ import { formatDate } from '../ui/format.ts';
 import { layout, type SiteContext } from '../ui/layout.ts';
 import { maxQueryLength, rankingLimit, type SearchResult, type SearchResults } from '../modules/search/index.ts';
 
-const searchHref = (query: string, page: number) => `/search?${new URLSearchParams(page > 1 ? { q: query, page: String(page) } : { q: query }).toString()}`;
+const searchHref = (query: string, page: number) =>
+  `/search?${new URLSearchParams(page > 1 ? { q: query, page: String(page) } : { q: query }).toString()}`;
 
 function resultItem(result: SearchResult, site: SiteContext) {
   const article: ArticleView = result.article;
@@ -21,7 +22,11 @@ function resultItem(result: SearchResult, site: SiteContext) {
 export function searchPage(site: SiteContext, found: SearchResults): string {
   const { query, total, page, pageCount } = found;
   const count =
-    found.order === 'newest' ? `More than ${rankingLimit.toLocaleString('en-GB')} results, newest first,` : total === 1 ? '1 result' : `${total.toLocaleString('en-GB')} results`;
+    found.order === 'newest'
+      ? `More than ${rankingLimit.toLocaleString('en-GB')} results, newest first,`
+      : total === 1
+        ? '1 result'
+        : `${total.toLocaleString('en-GB')} results`;
   const main = html`<header class="archive-header search-header">
   <h1 class="archive-header__title">Search</h1>
   <form class="search-form" role="search" aria-label="Search articles" action="/search" method="get">
@@ -44,5 +49,9 @@ ${
 </nav>`
     : ''
 }`;
-  return layout(site, { title: 'Search', description: `Search ${site.settings.publicationName}`, path: '/search', robots: 'noindex' }, main);
+  return layout(
+    site,
+    { title: 'Search', description: `Search ${site.settings.publicationName}`, path: '/search', robots: 'noindex' },
+    main,
+  );
 }

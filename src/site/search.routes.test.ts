@@ -23,7 +23,10 @@ describe('GET /search', () => {
     assert.match(res.body, /1 result for “Herzog”/);
     assert.match(res.body, /<mark>Herzog<\/mark>/);
     assert.match(res.body, /<a href="\/articles\/blinken-meets-herzog-ceasefire-push">Blinken presses/);
-    assert.match(res.body, /<input class="search-form__input" id="search-query" name="q" type="search" maxlength="200" value="Herzog"/);
+    assert.match(
+      res.body,
+      /<input class="search-form__input" id="search-query" name="q" type="search" maxlength="200" value="Herzog"/,
+    );
     // The page cache never answers it: a second request renders afresh with the same result.
     assert.equal((await get('/search?q=Herzog')).headers['cache-control'], 'no-store');
   });
@@ -46,7 +49,18 @@ describe('GET /search', () => {
   });
 
   it('answers hostile queries with no results and no error', async () => {
-    for (const q of ['"', '*', 'AND OR NOT', ')(', '-', '\'; DROP TABLE articles; --', 'NEAR(', '^', '\u2028', 'x'.repeat(1500)]) {
+    for (const q of [
+      '"',
+      '*',
+      'AND OR NOT',
+      ')(',
+      '-',
+      "'; DROP TABLE articles; --",
+      'NEAR(',
+      '^',
+      '\u2028',
+      'x'.repeat(1500),
+    ]) {
       const res = await get(`/search?q=${encodeURIComponent(q)}`);
       assert.equal(res.statusCode, 200, JSON.stringify(q));
       assert.doesNotMatch(res.body, /class="search-result"/, JSON.stringify(q));
@@ -77,7 +91,12 @@ describe('GET /search', () => {
     const at = new Date().toISOString();
     await site.db
       .insertInto('articles')
-      .values(newArticleRow({ slug: 'secret-draft', title: 'Herzog secret draft platypus', body_markdown: 'platypus', status: 'draft' }, at))
+      .values(
+        newArticleRow(
+          { slug: 'secret-draft', title: 'Herzog secret draft platypus', body_markdown: 'platypus', status: 'draft' },
+          at,
+        ),
+      )
       .execute();
     for (const q of ['platypus', 'Herzog', 'secret']) {
       const res = await get(`/search?q=${q}`);
@@ -87,24 +106,55 @@ describe('GET /search', () => {
 
   it('has a search form in the masthead of every page', async () => {
     const res = await get('/');
-    assert.match(res.body, /<form class="masthead__search" role="search" aria-label="Site search" action="\/search" method="get">/);
+    assert.match(
+      res.body,
+      /<form class="masthead__search" role="search" aria-label="Site search" action="\/search" method="get">/,
+    );
     assert.match(res.body, /<label class="visually-hidden" for="masthead-search">Search articles<\/label>/);
   });
 
   it('is valid HTML with results, without results and empty', async () => {
-    const validator = new HtmlValidate({ extends: ['html-validate:standard', 'html-validate:a11y', 'html-validate:document'], rules: { 'no-inline-style': 'error' } });
+    const validator = new HtmlValidate({
+      extends: ['html-validate:standard', 'html-validate:a11y', 'html-validate:document'],
+      rules: { 'no-inline-style': 'error' },
+    });
     for (const url of ['/search?q=the', '/search?q=herzog', '/search?q=nothingmatches', '/search']) {
       const report = await validator.validateString((await get(url)).body);
-      const errors = report.results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId} (line ${m.line}): ${m.message}`));
+      const errors = report.results.flatMap((r) =>
+        r.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId} (line ${m.line}): ${m.message}`),
+      );
       assert.deepEqual(errors, [], url);
     }
   });
 
   it('says "more than 1,000 results, newest first" past the ranking limit, and pages them', async () => {
     const at = '2026-01-01T00:00:00.000Z';
-    const base = { standfirst: '', body_markdown: 'tapir', status: 'published' as const, feature_image_id: null, video_id: null, video_caption: null, seo_title: null, seo_description: null, correction_note: null, scheduled_at: null, published_at: at, updated_at: at, created_at: at };
+    const base = {
+      standfirst: '',
+      body_markdown: 'tapir',
+      status: 'published' as const,
+      feature_image_id: null,
+      video_id: null,
+      video_caption: null,
+      seo_title: null,
+      seo_description: null,
+      correction_note: null,
+      scheduled_at: null,
+      published_at: at,
+      updated_at: at,
+      created_at: at,
+    };
     for (let from = 0; from < 1001; from += 500) {
-      await site.db.insertInto('articles').values(Array.from({ length: Math.min(500, 1001 - from) }, (_, i) => ({ ...base, slug: `tapir-${from + i}`, title: `Tapir ${from + i}` }))).execute();
+      await site.db
+        .insertInto('articles')
+        .values(
+          Array.from({ length: Math.min(500, 1001 - from) }, (_, i) => ({
+            ...base,
+            slug: `tapir-${from + i}`,
+            title: `Tapir ${from + i}`,
+          })),
+        )
+        .execute();
     }
     const res = await get('/search?q=tapir');
     assert.match(res.body, /More than 1,000 results, newest first, for “tapir” – page 1 of 100/);

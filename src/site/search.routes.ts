@@ -25,14 +25,22 @@ const searchQuerySchema = z.object({
     .union([z.string(), z.array(z.string())])
     .optional()
     .transform((p) => (Array.isArray(p) ? p[0] : p))
-    .pipe(z.string().regex(/^[1-9]\d{0,5}$/).transform(Number).pipe(z.number().max(maxPage)).optional()),
+    .pipe(
+      z
+        .string()
+        .regex(/^[1-9]\d{0,5}$/)
+        .transform(Number)
+        .pipe(z.number().max(maxPage))
+        .optional(),
+    ),
 });
 
 /** `GET /search?q=…&page=N`: full-text search of published articles. Never cached: every query differs. */
 export function searchRoutes(app: FastifyInstance, deps: SearchRoutesDeps): Promise<void> {
   app.get('/search', async (request, reply) => {
     const parsed = searchQuerySchema.safeParse(request.query);
-    if (!parsed.success) throw new AppError('request.bad_query', `The page must be a whole number from 1 to ${maxPage}.`);
+    if (!parsed.success)
+      throw new AppError('request.bad_query', `The page must be a whole number from 1 to ${maxPage}.`);
     const { q, page = 1 } = parsed.data;
     const [site, found] = await Promise.all([deps.site(), searchArticles(deps.db, q, page)]);
     return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(searchPage(site, found));

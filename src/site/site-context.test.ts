@@ -5,7 +5,8 @@ import { createTestSite, type TestSite } from '../../test/helpers/site.ts';
 /** Settings and the masthead's sections are read once and kept until content changes, on every kind of page. */
 describe('the shared page context', () => {
   let site: TestSite;
-  const sectionsOf = (body: string) => [...body.matchAll(/<li><a href="\/tags\/([a-z0-9-]+)">([^<]+)<\/a><\/li>/g)].map((m) => m[2]);
+  const sectionsOf = (body: string) =>
+    [...body.matchAll(/<li><a href="\/tags\/([a-z0-9-]+)">([^<]+)<\/a><\/li>/g)].map((m) => m[2]);
   before(async () => {
     site = await createTestSite();
   });
@@ -15,7 +16,11 @@ describe('the shared page context', () => {
     const home = await site.app.inject({ url: '/' });
     assert.ok(sectionsOf(home.body).includes('Diplomacy'), sectionsOf(home.body).join(', '));
     await site.db.updateTable('tags').set({ name: 'Foreign affairs' }).where('slug', '=', 'diplomacy').execute();
-    await site.db.updateTable('settings').set({ value: JSON.stringify('The Evening Judean') }).where('key', '=', 'publicationName').execute();
+    await site.db
+      .updateTable('settings')
+      .set({ value: JSON.stringify('The Evening Judean') })
+      .where('key', '=', 'publicationName')
+      .execute();
     await site.contentChanged();
     for (const url of ['/', '/privacy', '/articles/blinken-meets-herzog-ceasefire-push', '/no-such-page']) {
       const page = await site.app.inject({ url });

@@ -43,7 +43,9 @@ export class SiteContextSource {
         siteUrl: this.#siteUrl,
         sections: tags.slice(0, mastheadSections),
         assets: this.#assets,
-        logo: settings.logoUrl ? { url: settings.logoUrl, width: settings.logoWidth, height: settings.logoHeight } : null,
+        logo: settings.logoUrl
+          ? { url: settings.logoUrl, width: settings.logoWidth, height: settings.logoHeight }
+          : null,
       };
     })();
     // A failed read (the database down for a moment) is not kept: the next page reads again.

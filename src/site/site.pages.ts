@@ -25,7 +25,16 @@ ${
 ${listing.total === 0 ? html`<p class="empty">Nothing has been published yet.</p>` : ''}
 ${pagination('', listing.page, listing.pageCount)}
 ${signupBlock(site.settings, { sourcePath: path })}`;
-  return layout(site, { title: site.settings.publicationName, description: site.settings.description, path, head: listingHead(site, path, listing) }, main);
+  return layout(
+    site,
+    {
+      title: site.settings.publicationName,
+      description: site.settings.description,
+      path,
+      head: listingHead(site, path, listing),
+    },
+    main,
+  );
 }
 
 /** A tag's or an author's archive. */
@@ -48,7 +57,16 @@ export function archivePage(
 ${listing.total === 0 ? html`<p class="empty">No published articles yet.</p>` : ''}
 ${pagination(basePath, listing.page, listing.pageCount)}`;
   const title = listing.page > 1 ? `${name} – page ${listing.page}` : name;
-  return layout(site, { title, description: description || `${name} – ${site.settings.publicationName}`, path, head: listingHead(site, path, listing) }, main);
+  return layout(
+    site,
+    {
+      title,
+      description: description || `${name} – ${site.settings.publicationName}`,
+      path,
+      head: listingHead(site, path, listing),
+    },
+    main,
+  );
 }
 
 /** The article page: headline, standfirst, bylines and times, video snippet, body, tags, sign-up. */
@@ -94,9 +112,9 @@ export function articlePage(site: SiteContext, article: ArticleView): string {
   }
   ${
     article.authors.length
-      ? html`<section class="article__authors" aria-label="About the authors">${article.authors
-          .map((a) => html`<p><a href="/authors/${a.slug}">${a.name}</a>${a.bio ? html` – ${a.bio}` : ''}</p>`)
-          }</section>`
+      ? html`<section class="article__authors" aria-label="About the authors">${article.authors.map(
+          (a) => html`<p><a href="/authors/${a.slug}">${a.name}</a>${a.bio ? html` – ${a.bio}` : ''}</p>`,
+        )}</section>`
       : ''
   }
 </article>
@@ -126,12 +144,17 @@ export function legalPage(site: SiteContext, doc: LegalDocumentRow, path: string
   </header>
   <div class="article__body prose">${raw(renderMarkdown(doc.body_markdown))}</div>
 </article>`;
-  return layout(site, { title: doc.title, description: `${doc.title} of ${site.settings.publicationName}`, path }, main);
+  return layout(
+    site,
+    { title: doc.title, description: `${doc.title} of ${site.settings.publicationName}`, path },
+    main,
+  );
 }
 
 /** 404, 400, 500…: in the site's look, with a way back, and never a stack trace. */
 export function errorPage(site: SiteContext, status: number, message: string): string {
-  const heading = status === 404 ? 'Page not found' : status >= 500 ? 'Something went wrong' : 'That request could not be handled';
+  const heading =
+    status === 404 ? 'Page not found' : status >= 500 ? 'Something went wrong' : 'That request could not be handled';
   const main = html`<section class="error-page">
   <p class="error-page__status">Error ${status}</p>
   <h1 class="article__headline">${heading}</h1>

@@ -23,7 +23,10 @@ describe('the public site', () => {
     const headlines = [...res.body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)].map((m) => m[1]);
     const expected = [...demoArticles].sort((a, b) => a.hoursAgo - b.hoursAgo).map((a) => a.slug);
     assert.deepEqual(headlines, expected);
-    assert.match(res.body, /<section class="lead"[^>]*>\s*<article class="story story--lead">\s*<a class="story__media"[^>]*><img src="\/media\/blinken-herzog-snippet\.[0-9a-f]{12}\.jpg"/);
+    assert.match(
+      res.body,
+      /<section class="lead"[^>]*>\s*<article class="story story--lead">\s*<a class="story__media"[^>]*><img src="\/media\/blinken-herzog-snippet\.[0-9a-f]{12}\.jpg"/,
+    );
     assert.match(res.body, /<p class="masthead__title"><a href="\/" rel="home">The Judean<\/a>/);
   });
 
@@ -40,19 +43,28 @@ describe('the public site', () => {
     assert.deepEqual(times.slice(0, 2), [published, updated], 'published and updated times');
     assert.match(body, /Updated <time/);
     // The video snippet, as on the seed page: poster, metadata preload, captions track, caption.
-    assert.match(body, /<figure class="article__video">\s*<video controls preload="metadata" playsinline poster="\/media\/[^"]+\.jpg"/);
+    assert.match(
+      body,
+      /<figure class="article__video">\s*<video controls preload="metadata" playsinline poster="\/media\/[^"]+\.jpg"/,
+    );
     assert.match(body, /<source src="\/media\/blinken-herzog-snippet\.[0-9a-f]{12}\.mp4" type="video\/mp4">/);
     assert.match(body, /<track kind="captions" src="\/media\/[^"]+\.vtt" srclang="en" label="Captions" default>/);
     assert.match(body, /<figcaption>Video snippet from the meeting between Blinken and Pres\. Herzog/);
     for (const tagSlug of lead.tagSlugs) assert.match(body, new RegExp(`<a href="/tags/${tagSlug}">`));
     // The sign-up closes the article: heading, email field, required unticked consent with both links.
     const signup = body.slice(body.indexOf('<section class="signup"'));
-    assert.ok(body.indexOf('<section class="signup"') > body.indexOf('<div class="article__body'), 'sign-up after the body');
+    assert.ok(
+      body.indexOf('<section class="signup"') > body.indexOf('<div class="article__body'),
+      'sign-up after the body',
+    );
     assert.match(signup, /<h2 id="signup-heading" class="signup__heading">Sign up for The Judean newsletter<\/h2>/);
     assert.match(signup, /<input class="signup__input" id="signup-email" name="email" type="email" required/);
     assert.match(signup, /<input id="signup-consent" name="consent" type="checkbox" value="yes" required>/);
     assert.doesNotMatch(signup, /checked/);
-    assert.match(signup, /I agree with the <a href="\/terms">Terms and conditions<\/a> and the <a href="\/privacy">Privacy policy<\/a>/);
+    assert.match(
+      signup,
+      /I agree with the <a href="\/terms">Terms and conditions<\/a> and the <a href="\/privacy">Privacy policy<\/a>/,
+    );
   });
 
   it('lists a tag’s articles on its page, and an author’s on theirs', async () => {
@@ -60,15 +72,28 @@ describe('the public site', () => {
       const res = await get(`/tags/${tag.slug}`);
       assert.equal(res.statusCode, 200, tag.slug);
       assert.match(res.body, new RegExp(`<h1 class="archive-header__title">${tag.name}</h1>`));
-      const listed = [...res.body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)].map((m) => m[1]).sort();
-      const expected = demoArticles.filter((a) => a.tagSlugs.includes(tag.slug)).map((a) => a.slug).sort();
+      const listed = [...res.body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)]
+        .map((m) => m[1])
+        .sort();
+      const expected = demoArticles
+        .filter((a) => a.tagSlugs.includes(tag.slug))
+        .map((a) => a.slug)
+        .sort();
       assert.deepEqual(listed, expected, tag.slug);
     }
     for (const author of demoAuthors) {
       const res = await get(`/authors/${author.slug}`);
       assert.equal(res.statusCode, 200);
-      const listed = [...res.body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)].map((m) => m[1]).sort();
-      assert.deepEqual(listed, demoArticles.filter((a) => a.authorSlugs.includes(author.slug)).map((a) => a.slug).sort());
+      const listed = [...res.body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)]
+        .map((m) => m[1])
+        .sort();
+      assert.deepEqual(
+        listed,
+        demoArticles
+          .filter((a) => a.authorSlugs.includes(author.slug))
+          .map((a) => a.slug)
+          .sort(),
+      );
     }
   });
 
@@ -102,7 +127,10 @@ describe('the public site', () => {
     const gz = await site.app.inject({ url: `/articles/${lead.slug}`, headers: { 'accept-encoding': 'gzip' } });
     assert.equal(gz.headers['content-encoding'], 'gzip');
     assert.equal(gunzipSync(gz.rawPayload).toString(), first.body);
-    const br = await site.app.inject({ url: `/articles/${lead.slug}`, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    const br = await site.app.inject({
+      url: `/articles/${lead.slug}`,
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
     assert.equal(br.headers['content-encoding'], 'br');
     assert.equal(brotliDecompressSync(br.rawPayload).toString(), first.body);
     assert.equal(first.headers.vary, 'Accept-Encoding');
@@ -127,12 +155,17 @@ describe('the public site', () => {
       assert.match(res.body, /<meta name="robots" content="noindex">/);
     }
     const json = await get('/articles/no-such-story', { accept: 'application/json' });
-    assert.deepEqual(JSON.parse(json.body), { error: { code: 'article.not_found', message: 'There is no article at this address.' } });
+    assert.deepEqual(JSON.parse(json.body), {
+      error: { code: 'article.not_found', message: 'There is no article at this address.' },
+    });
   });
 
   it('serves the stylesheet under a fingerprinted name with a year of immutable caching', async () => {
     const home = await get('/');
-    const href = /<link rel="stylesheet" href="(\/assets\/site\.[0-9a-f]{10}\.css)" integrity="sha384-[A-Za-z0-9+/=]+">/.exec(home.body)?.[1];
+    const href =
+      /<link rel="stylesheet" href="(\/assets\/site\.[0-9a-f]{10}\.css)" integrity="sha384-[A-Za-z0-9+/=]+">/.exec(
+        home.body,
+      )?.[1];
     assert.ok(href);
     const css = await get(href);
     assert.equal(css.statusCode, 200);
@@ -146,7 +179,11 @@ describe('pagination', () => {
   it('pages the home and tag archives twelve at a time, newest first, with prev/next links', async () => {
     const site = await createTestSite();
     try {
-      const tag = await site.db.selectFrom('tags').select('id').where('slug', '=', 'analysis').executeTakeFirstOrThrow();
+      const tag = await site.db
+        .selectFrom('tags')
+        .select('id')
+        .where('slug', '=', 'analysis')
+        .executeTakeFirstOrThrow();
       for (let i = 1; i <= 20; i++) {
         const at = new Date(Date.UTC(2020, 0, i)).toISOString(); // older than every demo article
         const { id } = await site.db
@@ -156,7 +193,8 @@ describe('pagination', () => {
           .executeTakeFirstOrThrow();
         await site.db.insertInto('article_tags').values({ article_id: id, tag_id: tag.id, position: 0 }).execute();
       }
-      const slugsOf = (body: string) => [...body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)].map((m) => m[1]);
+      const slugsOf = (body: string) =>
+        [...body.matchAll(/class="story__headline"><a href="\/articles\/([^"]+)"/g)].map((m) => m[1]);
       const first = await site.app.inject({ url: '/' });
       assert.equal(slugsOf(first.body).length, 12);
       assert.match(first.body, /<a rel="next" href="\/page\/2">/);
@@ -164,7 +202,10 @@ describe('pagination', () => {
       const second = await site.app.inject({ url: '/page/2' });
       assert.equal(second.statusCode, 200);
       // 5 demo + 20 archive = 25: page 2 holds the 13th to the 24th, newest first.
-      assert.deepEqual(slugsOf(second.body), Array.from({ length: 12 }, (_, k) => `archive-${20 - (k + 12 - 5)}`));
+      assert.deepEqual(
+        slugsOf(second.body),
+        Array.from({ length: 12 }, (_, k) => `archive-${20 - (k + 12 - 5)}`),
+      );
       assert.match(second.body, /<a rel="prev" href="\/">/);
       assert.match(second.body, /Page 2 of 3/);
       assert.equal((await site.app.inject({ url: '/page/3' })).statusCode, 200);

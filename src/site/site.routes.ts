@@ -2,7 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../errors.ts';
-import { countPublishedArticles, listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from '../modules/articles/index.ts';
+import {
+  countPublishedArticles,
+  listAuthorsWithArticles,
+  listPublishedArticles,
+  listTagsInUse,
+} from '../modules/articles/index.ts';
 import { getAuthor, getPublishedArticle, getTag, hydrateArticles } from '../modules/articles/index.ts';
 import type { ArchiveIndex } from '../modules/articles/index.ts';
 import { getLegalDocument } from '../modules/legal/index.ts';
@@ -41,9 +46,21 @@ export interface SiteRoutesDeps {
 }
 
 /** Slugs are lowercase words joined by hyphens; anything else cannot name a page. */
-const slugSchema = z.string().max(200).regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
-const pageNumberSchema = z.string().regex(/^[1-9]\d{0,5}$/).transform(Number);
-const legalQuerySchema = z.object({ version: z.string().regex(/^[1-9]\d{0,5}$/).transform(Number).optional() });
+const slugSchema = z
+  .string()
+  .max(200)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
+const pageNumberSchema = z
+  .string()
+  .regex(/^[1-9]\d{0,5}$/)
+  .transform(Number);
+const legalQuerySchema = z.object({
+  version: z
+    .string()
+    .regex(/^[1-9]\d{0,5}$/)
+    .transform(Number)
+    .optional(),
+});
 /** `articles-3.xml`: a section and a page number. */
 const numberedSitemapSchema = z
   .string()
@@ -74,7 +91,9 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<
   const home = async (request: FastifyRequest, reply: FastifyReply, page: number) =>
     html(request, reply, `home:${page}`, async () => homePage(await context(), await archive.page({}, page)));
   app.get('/', (request, reply) => home(request, reply, 1));
-  app.get<{ Params: { page: string } }>('/page/:page', (request, reply) => home(request, reply, parseOr404(pageNumberSchema, request.params.page)));
+  app.get<{ Params: { page: string } }>('/page/:page', (request, reply) =>
+    home(request, reply, parseOr404(pageNumberSchema, request.params.page)),
+  );
 
   app.get<{ Params: { slug: string } }>('/articles/:slug', async (request, reply) => {
     const slug = parseOr404(slugSchema, request.params.slug);
@@ -94,7 +113,11 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<
     },
     authors: async (slug: string, page: number) => {
       const author = await getAuthor(db, slug);
-      return archivePage(await context(), { kind: 'author', author }, await archive.page({ authorId: author.id }, page));
+      return archivePage(
+        await context(),
+        { kind: 'author', author },
+        await archive.page({ authorId: author.id }, page),
+      );
     },
   };
   for (const [section, render] of Object.entries(archives)) {
@@ -102,7 +125,9 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<
       const slug = parseOr404(slugSchema, slugParam);
       return html(request, reply, `${section}:${slug}:${page}`, () => render(slug, page));
     };
-    app.get<{ Params: { slug: string } }>(`/${section}/:slug`, (request, reply) => archive(request, reply, request.params.slug, 1));
+    app.get<{ Params: { slug: string } }>(`/${section}/:slug`, (request, reply) =>
+      archive(request, reply, request.params.slug, 1),
+    );
     app.get<{ Params: { slug: string; page: string } }>(`/${section}/:slug/page/:page`, (request, reply) =>
       archive(request, reply, request.params.slug, parseOr404(pageNumberSchema, request.params.page)),
     );
@@ -111,7 +136,8 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<
   for (const kind of ['terms', 'privacy'] as const satisfies LegalKind[]) {
     app.get(`/${kind}`, async (request, reply) => {
       const query = legalQuerySchema.safeParse(request.query);
-      if (!query.success) throw new AppError('request.bad_query', 'The version must be a whole number, such as ?version=1.');
+      if (!query.success)
+        throw new AppError('request.bad_query', 'The version must be a whole number, such as ?version=1.');
       const version = query.data.version;
       return html(request, reply, `legal:${kind}:${version ?? 'current'}`, async () => {
         const [doc, current] = await Promise.all([getLegalDocument(db, kind, version), getLegalDocument(db, kind)]);
@@ -136,10 +162,16 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<
   const hour = () => Math.floor(deps.now().getTime() / 3600_000);
   const newsSince = () => new Date(deps.now().getTime() - newsSitemapWindowMs).toISOString();
   const sitemapCounts = async () => {
-    const [articles, tags, authors, news] = await Promise.all([countPublishedArticles(db, {}), listTagsInUse(db), listAuthorsWithArticles(db), countPublishedArticles(db, { since: newsSince() })]);
+    const [articles, tags, authors, news] = await Promise.all([
+      countPublishedArticles(db, {}),
+      listTagsInUse(db),
+      listAuthorsWithArticles(db),
+      countPublishedArticles(db, { since: newsSince() }),
+    ]);
     return { articles, tags: tags.length, authors: authors.length, news };
   };
-  const numberedPaths = (section: SitemapSection, count: number) => Array.from({ length: sitemapPageCount(section, count) }, (_, i) => sitemapPath(section, i + 1));
+  const numberedPaths = (section: SitemapSection, count: number) =>
+    Array.from({ length: sitemapPageCount(section, count) }, (_, i) => sitemapPath(section, i + 1));
   const xml = (request: FastifyRequest, reply: FastifyReply, key: string, render: () => Promise<string>) =>
     pages.serve(request, reply, key, async () => ({ body: await render(), contentType: xmlType }));
 
@@ -147,12 +179,17 @@ export function siteRoutes(app: FastifyInstance, deps: SiteRoutesDeps): Promise<
     xml(request, reply, `sitemap:${hour()}`, async () => {
       const counts = await sitemapCounts();
       const sections = ['articles', 'tags', 'authors', 'news'] as const;
-      return renderSitemapIndex(deps.siteUrl, [pagesSitemapPath, ...sections.flatMap((section) => numberedPaths(section, counts[section]))]);
+      return renderSitemapIndex(deps.siteUrl, [
+        pagesSitemapPath,
+        ...sections.flatMap((section) => numberedPaths(section, counts[section])),
+      ]);
     }),
   );
   // Kept for Search Console entries made when it was one file: the news files only.
   app.get('/news-sitemap.xml', (request, reply) =>
-    xml(request, reply, `news-sitemap:${hour()}`, async () => renderSitemapIndex(deps.siteUrl, numberedPaths('news', (await sitemapCounts()).news))),
+    xml(request, reply, `news-sitemap:${hour()}`, async () =>
+      renderSitemapIndex(deps.siteUrl, numberedPaths('news', (await sitemapCounts()).news)),
+    ),
   );
   app.get('/sitemaps/pages.xml', (request, reply) =>
     xml(request, reply, 'sitemap:pages', async () => {

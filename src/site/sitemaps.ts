@@ -20,7 +20,8 @@ export const sitemapPath = (section: SitemapSection, page: number): string => `/
 export const pagesSitemapPath = '/sitemaps/pages.xml';
 
 /** How many numbered files a section of `count` entries takes. */
-export const sitemapPageCount = (section: SitemapSection, count: number): number => Math.ceil(count / (section === 'news' ? newsSitemapUrlLimit : sitemapUrlLimit));
+export const sitemapPageCount = (section: SitemapSection, count: number): number =>
+  Math.ceil(count / (section === 'news' ? newsSitemapUrlLimit : sitemapUrlLimit));
 
 // The sitemap library is loaded on the first sitemap request, not at start-up (cold start, issue 5).
 async function toXml(hostname: string, items: SitemapItemLoose[], news: boolean): Promise<string> {
@@ -32,13 +33,19 @@ async function toXml(hostname: string, items: SitemapItemLoose[], news: boolean)
 /** A sitemap index (sitemaps.org): the absolute URL of each of `paths`. */
 export async function renderSitemapIndex(siteUrl: string, paths: readonly string[]): Promise<string> {
   const { SitemapIndexStream, streamToPromise } = await import('sitemap');
-  return (await streamToPromise(Readable.from(paths.map((p) => ({ url: siteUrl + p }))).pipe(new SitemapIndexStream()))).toString('utf8');
+  return (
+    await streamToPromise(Readable.from(paths.map((p) => ({ url: siteUrl + p }))).pipe(new SitemapIndexStream()))
+  ).toString('utf8');
 }
 
 /** The home page and the legal documents. */
 export async function renderPagesSitemap(site: SiteContext, newestUpdatedAt: string | undefined): Promise<string> {
   const { EnumChangefreq } = await import('sitemap');
-  return toXml(site.siteUrl, [{ url: '/', changefreq: EnumChangefreq.HOURLY, lastmod: newestUpdatedAt }, { url: '/terms' }, { url: '/privacy' }], false);
+  return toXml(
+    site.siteUrl,
+    [{ url: '/', changefreq: EnumChangefreq.HOURLY, lastmod: newestUpdatedAt }, { url: '/terms' }, { url: '/privacy' }],
+    false,
+  );
 }
 
 /** One numbered file of articles, with their images. */
@@ -52,8 +59,16 @@ export async function renderArticlesSitemap(site: SiteContext, articles: readonl
 }
 
 /** One numbered file of tag or author archives. */
-export async function renderArchivesSitemap(site: SiteContext, section: 'tags' | 'authors', slugs: readonly string[]): Promise<string> {
-  return toXml(site.siteUrl, slugs.map((slug) => ({ url: `/${section}/${slug}` })), false);
+export async function renderArchivesSitemap(
+  site: SiteContext,
+  section: 'tags' | 'authors',
+  slugs: readonly string[],
+): Promise<string> {
+  return toXml(
+    site.siteUrl,
+    slugs.map((slug) => ({ url: `/${section}/${slug}` })),
+    false,
+  );
 }
 
 /** Google News sitemap: only articles published in the last two days, as Google asks. */

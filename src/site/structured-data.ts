@@ -9,7 +9,14 @@ function publisher(site: SiteContext): Record<string, unknown> {
     name: site.settings.publicationName,
     url: `${site.siteUrl}/`,
     ...(site.logo
-      ? { logo: { '@type': 'ImageObject', url: site.siteUrl + site.logo.url, width: site.logo.width, height: site.logo.height } }
+      ? {
+          logo: {
+            '@type': 'ImageObject',
+            url: site.siteUrl + site.logo.url,
+            width: site.logo.width,
+            height: site.logo.height,
+          },
+        }
       : {}),
   };
 }
@@ -81,7 +88,13 @@ export function listingHead(site: SiteContext, path: string, listing: ArticlePag
   const pageHref = (n: number) => site.siteUrl + (n === 1 ? base || '/' : `${base}/page/${n}`);
   const website =
     path === '/'
-      ? jsonLdScript({ '@context': 'https://schema.org', '@type': 'WebSite', name: site.settings.publicationName, url: `${site.siteUrl}/`, publisher: publisher(site) })
+      ? jsonLdScript({
+          '@context': 'https://schema.org',
+          '@type': 'WebSite',
+          name: site.settings.publicationName,
+          url: `${site.siteUrl}/`,
+          publisher: publisher(site),
+        })
       : null;
   return html`<meta property="og:type" content="website">
 <meta property="og:site_name" content="${site.settings.publicationName}">

@@ -176,8 +176,11 @@ export function recogniseEmbed(text: string): EmbedLink | null {
   const path = url.pathname;
   const id = (pattern: RegExp) => pattern.exec(path)?.[1];
   if (host === 'youtube.com' || host === 'youtube-nocookie.com') {
-    const video = (path === '/watch' ? url.searchParams.get('v') : null) ?? id(/^\/(?:shorts|embed|live)\/([\w-]{6,20})\/?$/);
-    return video && /^[\w-]{6,20}$/.test(video) ? { provider: 'YouTube', url: `https://www.youtube.com/watch?v=${video}`, what: 'video' } : null;
+    const video =
+      (path === '/watch' ? url.searchParams.get('v') : null) ?? id(/^\/(?:shorts|embed|live)\/([\w-]{6,20})\/?$/);
+    return video && /^[\w-]{6,20}$/.test(video)
+      ? { provider: 'YouTube', url: `https://www.youtube.com/watch?v=${video}`, what: 'video' }
+      : null;
   }
   if (host === 'youtu.be') {
     const video = id(/^\/([\w-]{6,20})\/?$/);
@@ -193,11 +196,19 @@ export function recogniseEmbed(text: string): EmbedLink | null {
   }
   if (host === 'instagram.com') {
     const match = /^\/(p|reel)\/([\w-]{5,40})\/?$/.exec(path);
-    return match ? { provider: 'Instagram', url: `https://www.instagram.com/${match[1]}/${match[2]}/`, what: match[1] === 'reel' ? 'video' : 'post' } : null;
+    return match
+      ? {
+          provider: 'Instagram',
+          url: `https://www.instagram.com/${match[1]}/${match[2]}/`,
+          what: match[1] === 'reel' ? 'video' : 'post',
+        }
+      : null;
   }
   if (host === 'tiktok.com') {
     const match = /^\/(@[\w.-]{1,40})\/video\/(\d{5,25})\/?$/.exec(path);
-    return match ? { provider: 'TikTok', url: `https://www.tiktok.com/${match[1]}/video/${match[2]}`, what: 'video' } : null;
+    return match
+      ? { provider: 'TikTok', url: `https://www.tiktok.com/${match[1]}/video/${match[2]}`, what: 'video' }
+      : null;
   }
   return null;
 }

@@ -70,7 +70,9 @@ export function barChart(options: BarChartOptions): SafeHtml {
       html`<rect x="${fmt(padding.left + i * slot + (slot - barWidth) / 2)}" y="${fmt(y(p.value))}" width="${fmt(barWidth)}" height="${fmt(padding.top + plotHeight - y(p.value))}"><title>${p.label}: ${p.value}</title></rect>`,
   )}</g>
 <g class="chart__labels">${points.map((p, i) =>
-    i % labelEvery === 0 ? html`<text class="chart__tick" x="${fmt(padding.left + i * slot + slot / 2)}" y="${height - 8}" text-anchor="middle">${short(p.label)}</text>` : '',
+    i % labelEvery === 0
+      ? html`<text class="chart__tick" x="${fmt(padding.left + i * slot + slot / 2)}" y="${height - 8}" text-anchor="middle">${short(p.label)}</text>`
+      : '',
   )}</g>
 </svg>
 <details class="chart__data"><summary>The numbers</summary>

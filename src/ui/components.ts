@@ -9,10 +9,16 @@ export { image, type ImageView } from './media-markup.ts';
  * The newsletter sign-up that closes every article (and the home page). It posts without JavaScript;
  * nothing is pre-ticked, and the consent checkbox is required.
  */
-export function signupBlock(settings: PublicationSettings, options: { sourcePath: string; error?: string; email?: string; invalid?: 'email' | 'consent' }): SafeHtml {
+export function signupBlock(
+  settings: PublicationSettings,
+  options: { sourcePath: string; error?: string; email?: string; invalid?: 'email' | 'consent' },
+): SafeHtml {
   const errorId = 'signup-error';
   // The field the error is about is the one marked invalid and described by the message.
-  const invalidIf = (field: 'email' | 'consent') => (options.error && (options.invalid ?? 'email') === field ? html` aria-invalid="true" aria-describedby="${errorId}"` : '');
+  const invalidIf = (field: 'email' | 'consent') =>
+    options.error && (options.invalid ?? 'email') === field
+      ? html` aria-invalid="true" aria-describedby="${errorId}"`
+      : '';
   return html`<section class="signup" id="newsletter" aria-labelledby="signup-heading">
   <h2 id="signup-heading" class="signup__heading">${settings.signupHeading}</h2>
   <p class="signup__pitch">${settings.signupPitch}</p>

@@ -21,7 +21,10 @@ function cssProblems(css: string, from: string): string[] {
   }
   const problems: string[] = [];
   root.walkRules((rule) => {
-    if (rule.parent?.type === 'rule') problems.push(`${from}:${rule.source?.start?.line ?? '?'}: "${rule.selector}" is nested in "${(rule.parent as { selector?: string }).selector ?? ''}" (an unclosed block?)`);
+    if (rule.parent?.type === 'rule')
+      problems.push(
+        `${from}:${rule.source?.start?.line ?? '?'}: "${rule.selector}" is nested in "${(rule.parent as { selector?: string }).selector ?? ''}" (an unclosed block?)`,
+      );
   });
   return problems;
 }
@@ -34,13 +37,18 @@ describe('stylesheets', () => {
   it('every .css file under src parses without errors', () => {
     const files = readdirSync(srcDir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.css'));
     assert.ok(files.includes(path.join('ui', 'assets', 'site.css')), `found ${files.join(', ')}`);
-    const problems = files.flatMap((name) => cssProblems(readFileSync(path.join(srcDir, name), 'utf8'), path.join(srcDir, name)));
+    const problems = files.flatMap((name) =>
+      cssProblems(readFileSync(path.join(srcDir, name), 'utf8'), path.join(srcDir, name)),
+    );
     assert.deepEqual(problems, []);
   });
 
   it('reports an unclosed block and a rule swallowed by one', () => {
     assert.match(cssProblems('.a {\n  color: red;\n\n.b {\n  color: blue;\n}\n', 'x.css').join('\n'), /Unclosed block/);
-    assert.match(cssProblems('.a {\n  color: red;\n\n.b {\n  color: blue;\n}\n}\n', 'x.css').join('\n'), /"\.b" is nested in "\.a"/);
+    assert.match(
+      cssProblems('.a {\n  color: red;\n\n.b {\n  color: blue;\n}\n}\n', 'x.css').join('\n'),
+      /"\.b" is nested in "\.a"/,
+    );
   });
 
   describe('as served', () => {

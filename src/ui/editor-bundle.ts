@@ -99,21 +99,32 @@ export async function buildEditorBundle(): Promise<BundleReport> {
     rmSync(temporary, { force: true });
   }
   const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules'));
-  return { bytes: output.contents.byteLength, gzipBytes: gzipSync(output.contents, { level: 9 }).byteLength, milliseconds: performance.now() - started, inputs };
+  return {
+    bytes: output.contents.byteLength,
+    gzipBytes: gzipSync(output.contents, { level: 9 }).byteLength,
+    milliseconds: performance.now() - started,
+    inputs,
+  };
 }
 
 /**
  * Builds the bundle if it is missing or stale; `gazette serve` calls it before reading the assets. A failed
  * build (a read-only install, say) is reported and the newsroom goes on with the plain Markdown form.
  */
-export async function ensureEditorBundle(log: (message: string) => void = () => {}): Promise<'fresh' | 'built' | 'failed'> {
+export async function ensureEditorBundle(
+  log: (message: string) => void = () => {},
+): Promise<'fresh' | 'built' | 'failed'> {
   if (editorBundleIsFresh()) return 'fresh';
   try {
     const report = await buildEditorBundle();
-    log(`Built the article editor's script: ${Math.round(report.gzipBytes / 1024)} KB gzipped, in ${Math.round(report.milliseconds)} ms.`);
+    log(
+      `Built the article editor's script: ${Math.round(report.gzipBytes / 1024)} KB gzipped, in ${Math.round(report.milliseconds)} ms.`,
+    );
     return 'built';
   } catch (error) {
-    log(`Could not build the article editor's script (${error instanceof Error ? error.message : String(error)}); the editor falls back to the Markdown form.`);
+    log(
+      `Could not build the article editor's script (${error instanceof Error ? error.message : String(error)}); the editor falls back to the Markdown form.`,
+    );
     return 'failed';
   }
 }

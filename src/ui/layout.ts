@@ -62,7 +62,13 @@ function mastheadDateFormat(locale: string, timeZone: string): Intl.DateTimeForm
   const key = `${locale} ${timeZone}`;
   let format = dateFormats.get(key);
   if (!format) {
-    format = new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+    format = new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, {
+      timeZone,
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+    });
     if (dateFormats.size < 100) dateFormats.set(key, format);
   }
   return format;
@@ -73,7 +79,8 @@ export function layout(site: SiteContext, meta: PageMeta, main: SafeHtml): strin
   const { settings } = site;
   const indexable = !meta.robots?.includes('noindex');
   const canonical = site.siteUrl + meta.path;
-  const fullTitle = meta.title === settings.publicationName ? meta.title : `${meta.title} – ${settings.publicationName}`;
+  const fullTitle =
+    meta.title === settings.publicationName ? meta.title : `${meta.title} – ${settings.publicationName}`;
   const today = mastheadDateFormat(settings.locale, settings.timeZone).format(site.now);
   return html`<!doctype html>
 <html lang="${settings.locale}">
@@ -111,9 +118,9 @@ ${meta.head}
   <p class="masthead__tagline">${settings.description}</p>
   ${
     site.sections.length > 0
-      ? html`<nav class="sections" aria-label="Sections"><ul>${site.sections
-          .map((tag) => html`<li><a href="/tags/${tag.slug}">${tag.name}</a></li>`)
-          }</ul></nav>`
+      ? html`<nav class="sections" aria-label="Sections"><ul>${site.sections.map(
+          (tag) => html`<li><a href="/tags/${tag.slug}">${tag.name}</a></li>`,
+        )}</ul></nav>`
       : ''
   }
 </header>
@@ -162,6 +169,9 @@ const openGraphLocales = new Map<string, string>();
 
 /** JSON for a `<script type="application/ld+json">`: `<` is escaped so text can never close the element. */
 export function jsonLdScript(data: unknown): SafeHtml {
-  const json = JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const json = JSON.stringify(data)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
   return raw(`<script type="application/ld+json">${json}</script>`);
 }

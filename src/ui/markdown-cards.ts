@@ -1,5 +1,12 @@
 import sanitizeHtml from 'sanitize-html';
-import { type CardImage, type CardKind, imagesOf, mediaPathPattern, parseFields, recogniseEmbed } from './article-cards.ts';
+import {
+  type CardImage,
+  type CardKind,
+  imagesOf,
+  mediaPathPattern,
+  parseFields,
+  recogniseEmbed,
+} from './article-cards.ts';
 import { html, type SafeHtml } from './html.ts';
 import { image, videoFigure } from './media-markup.ts';
 
@@ -12,10 +19,53 @@ import { image, videoFigure } from './media-markup.ts';
 /** Tags the raw HTML card may hold: the body's own, plus the structural ones an editor may want. */
 export const htmlCardPolicy: sanitizeHtml.IOptions = {
   allowedTags: [
-    'h2', 'h3', 'h4', 'p', 'blockquote', 'ul', 'ol', 'li', 'a', 'strong', 'em', 'b', 'i', 'code', 'pre', 'hr',
-    'br', 'figure', 'figcaption', 'img', 'table', 'caption', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td', 'sup', 'sub',
-    'abbr', 'cite', 'q', 'del', 'ins', 's', 'small', 'mark', 'dl', 'dt', 'dd', 'div', 'span', 'section', 'aside',
-    'details', 'summary',
+    'h2',
+    'h3',
+    'h4',
+    'p',
+    'blockquote',
+    'ul',
+    'ol',
+    'li',
+    'a',
+    'strong',
+    'em',
+    'b',
+    'i',
+    'code',
+    'pre',
+    'hr',
+    'br',
+    'figure',
+    'figcaption',
+    'img',
+    'table',
+    'caption',
+    'thead',
+    'tbody',
+    'tfoot',
+    'tr',
+    'th',
+    'td',
+    'sup',
+    'sub',
+    'abbr',
+    'cite',
+    'q',
+    'del',
+    'ins',
+    's',
+    'small',
+    'mark',
+    'dl',
+    'dt',
+    'dd',
+    'div',
+    'span',
+    'section',
+    'aside',
+    'details',
+    'summary',
   ],
   allowedAttributes: {
     a: ['href', 'title', 'rel'],
@@ -38,13 +88,27 @@ function isStoredFile(src: string): boolean {
 
 /** `srcset` entries only of stored files with a width (`/media/x.webp 480w, …`); anything else drops it. */
 function safeSrcset(srcset: string): string {
-  const entries = srcset.split(',').map((e) => e.trim()).filter(Boolean);
-  return entries.length > 0 && entries.every((entry) => /^\/media\/[A-Za-z0-9._~%-]+ [1-9]\d{0,5}w$/.test(entry)) ? entries.join(', ') : '';
+  const entries = srcset
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  return entries.length > 0 && entries.every((entry) => /^\/media\/[A-Za-z0-9._~%-]+ [1-9]\d{0,5}w$/.test(entry))
+    ? entries.join(', ')
+    : '';
 }
 
 function cardImage(img: CardImage, sizes: string): SafeHtml {
   const srcset = safeSrcset(img.srcset);
-  return image({ url: img.src, width: img.width, height: img.height, alt: img.decorative ? '' : img.alt, ...(srcset ? { srcset } : {}) }, { sizes });
+  return image(
+    {
+      url: img.src,
+      width: img.width,
+      height: img.height,
+      alt: img.decorative ? '' : img.alt,
+      ...(srcset ? { srcset } : {}),
+    },
+    { sizes },
+  );
 }
 
 function imageCard(body: string): SafeHtml | '' {
@@ -72,9 +136,20 @@ function videoCard(body: string, lang: string): SafeHtml | '' {
   const poster = fields.poster && isStoredFile(fields.poster) ? { url: fields.poster } : null;
   const captions = fields.captions && isStoredFile(fields.captions) ? { url: fields.captions } : null;
   const number = (value: string | undefined) => (value && /^[1-9]\d{0,6}$/.test(value) ? Number(value) : null);
-  const captionLang = fields['captions-lang'] && /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(fields['captions-lang']) ? fields['captions-lang'] : lang;
+  const captionLang =
+    fields['captions-lang'] && /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(fields['captions-lang'])
+      ? fields['captions-lang']
+      : lang;
   return videoFigure(
-    { url: src, mimeType: type, width: number(fields.width), height: number(fields.height), durationSeconds: number(fields.duration), poster, captions },
+    {
+      url: src,
+      mimeType: type,
+      width: number(fields.width),
+      height: number(fields.height),
+      durationSeconds: number(fields.duration),
+      poster,
+      captions,
+    },
     { caption: fields.caption ?? '', lang: captionLang, className: 'article-video' },
   );
 }
@@ -142,7 +217,8 @@ export function htmlCardProblems(body: string): string[] {
         for (const [name, value] of Object.entries(attribs)) {
           if (/^on/i.test(name)) problems.add('event handlers (on… attributes)');
           else if (name === 'style') problems.add('style attributes');
-          else if ((name === 'href' || name === 'src') && !safeLink(value)) problems.add(`a ${name} that is not an http, https or mailto link`);
+          else if ((name === 'href' || name === 'src') && !safeLink(value))
+            problems.add(`a ${name} that is not an http, https or mailto link`);
         }
         return { tagName, attribs };
       },

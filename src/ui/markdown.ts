@@ -35,9 +35,40 @@ marked.use({ extensions: [cardExtension] });
 /** Tags and attributes an article body may carry; anything else (script, iframe, on* handlers) is dropped. */
 const bodyPolicy: sanitizeHtml.IOptions = {
   allowedTags: [
-    'h2', 'h3', 'h4', 'p', 'blockquote', 'ul', 'ol', 'li', 'a', 'strong', 'em', 'b', 'i', 'code', 'pre', 'hr',
-    'br', 'figure', 'figcaption', 'img', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'sup', 'sub', 'abbr', 'cite', 'q',
-    'del', 'ins', 's',
+    'h2',
+    'h3',
+    'h4',
+    'p',
+    'blockquote',
+    'ul',
+    'ol',
+    'li',
+    'a',
+    'strong',
+    'em',
+    'b',
+    'i',
+    'code',
+    'pre',
+    'hr',
+    'br',
+    'figure',
+    'figcaption',
+    'img',
+    'table',
+    'thead',
+    'tbody',
+    'tr',
+    'th',
+    'td',
+    'sup',
+    'sub',
+    'abbr',
+    'cite',
+    'q',
+    'del',
+    'ins',
+    's',
   ],
   allowedAttributes: {
     a: ['href', 'title', 'rel'],
@@ -84,7 +115,8 @@ export function findCards(markdown: string): BodyCard[] {
   const cards: BodyCard[] = [];
   const top = new Set(marked.lexer(markdown));
   void marked.walkTokens([...top], (token) => {
-    if (token.type === 'gazetteCard') cards.push({ kind: token.kind as CardKind, body: String(token.body), topLevel: top.has(token) });
+    if (token.type === 'gazetteCard')
+      cards.push({ kind: token.kind as CardKind, body: String(token.body), topLevel: top.has(token) });
   });
   return cards;
 }
@@ -129,7 +161,11 @@ const inlineRenderings = new Map<string, string>();
 /** Plain text of a Markdown document, for descriptions and feeds' summaries. */
 export function markdownToText(markdown: string): string {
   // A video card's fallback link ("Download the video") is for old browsers, not part of the text.
-  return sanitizeHtml(renderMarkdown(markdown), { allowedTags: [], allowedAttributes: {}, nonTextTags: ['style', 'script', 'textarea', 'option', 'noscript', 'video'] })
+  return sanitizeHtml(renderMarkdown(markdown), {
+    allowedTags: [],
+    allowedAttributes: {},
+    nonTextTags: ['style', 'script', 'textarea', 'option', 'noscript', 'video'],
+  })
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -18,7 +18,10 @@ export interface ImageView {
  * `<img>` with its intrinsic size (no layout shift) and lazy loading below the fold; with `srcset` when the
  * image has responsive sizes, `sizes` saying how wide it shows (the reading column unless told).
  */
-export function image(media: ImageView, options: { eager?: boolean; className?: string; alt?: string; sizes?: string } = {}): SafeHtml {
+export function image(
+  media: ImageView,
+  options: { eager?: boolean; className?: string; alt?: string; sizes?: string } = {},
+): SafeHtml {
   return html`<img src="${media.url}"${media.srcset ? html` srcset="${media.srcset}" sizes="${options.sizes ?? '(max-width: 48rem) 100vw, 48rem'}"` : ''} alt="${options.alt ?? media.alt}"${
     media.width && media.height ? html` width="${media.width}" height="${media.height}"` : ''
   } ${options.eager ? html`fetchpriority="high"` : html`loading="lazy"`} decoding="async"${options.className ? html` class="${options.className}"` : ''}>`;
@@ -39,7 +42,10 @@ export interface VideoFigureView {
  * A video in a `<figure>`: the native player (no script), its poster frame, WebVTT captions on by default,
  * a download link for browsers without the format, and the caption with the running time.
  */
-export function videoFigure(video: VideoFigureView, options: { caption: string; lang: string; className: string }): SafeHtml {
+export function videoFigure(
+  video: VideoFigureView,
+  options: { caption: string; lang: string; className: string },
+): SafeHtml {
   return html`<figure class="${options.className}">
     <video controls preload="metadata" playsinline${video.poster ? html` poster="${video.poster.url}"` : ''}${
       video.width && video.height ? html` width="${video.width}" height="${video.height}"` : ''

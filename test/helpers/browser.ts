@@ -75,12 +75,20 @@ export async function submitSignInForm(page: Page, base: string, email: string, 
   await page.goto(`${base}/newsroom/sign-in`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await Promise.all([page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame()), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([
+    page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame()),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
   await page.waitForLoadState('domcontentloaded');
 }
 
 /** Signs `email` in through the form (the test password unless given); fails unless it lands on the dashboard. */
-export async function signInThroughBrowser(page: Page, base: string, email: string, password = testPassword): Promise<void> {
+export async function signInThroughBrowser(
+  page: Page,
+  base: string,
+  email: string,
+  password = testPassword,
+): Promise<void> {
   await submitSignInForm(page, base, email, password);
   assert.equal(new URL(page.url()).pathname, '/newsroom', `${email} signs in (at ${page.url()})`);
 }
@@ -106,7 +114,9 @@ export async function runAxe(page: Page): Promise<AxeFinding[]> {
 
 /** One line per finding, for assertion messages: `color-contrast (serious): .kicker a, .story__meta`. */
 export function describeFindings(findings: AxeFinding[]): string {
-  return findings.map((f) => `${f.id} (${f.impact ?? 'n/a'}): ${f.help} → ${f.targets.slice(0, 8).join(', ')}`).join('\n');
+  return findings
+    .map((f) => `${f.id} (${f.impact ?? 'n/a'}): ${f.help} → ${f.targets.slice(0, 8).join(', ')}`)
+    .join('\n');
 }
 
 declare global {

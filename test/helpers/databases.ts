@@ -39,7 +39,13 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     const file = path.join(dataDir, 'test.sqlite');
     const { db } = createDb({ kind: 'sqlite', file });
     await migrateToLatest(db);
-    return { db, dialect, dataDir, url: `sqlite:${file}`, drop: async () => (await db.destroy(), await rm(dataDir, { recursive: true, force: true })) };
+    return {
+      db,
+      dialect,
+      dataDir,
+      url: `sqlite:${file}`,
+      drop: async () => (await db.destroy(), await rm(dataDir, { recursive: true, force: true })),
+    };
   }
   const empty = await createEmptyPostgresDatabase();
   const { db } = createDb({ kind: 'postgres', url: empty.url });
@@ -61,7 +67,8 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
  * The `skip` option of a scale test (thousands of rows, a flood of requests): skipped by `npm run test:fast`
  * (GAZETTE_FAST=1, see scripts/test-fast.ts), run by `npm test`.
  */
-export const skipInFastRun: string | false = process.env.GAZETTE_FAST === '1' ? 'a scale test: npm test runs it, test:fast does not' : false;
+export const skipInFastRun: string | false =
+  process.env.GAZETTE_FAST === '1' ? 'a scale test: npm test runs it, test:fast does not' : false;
 
 /** A new, empty PostgreSQL database (no migrations run): its URL, and how to drop it. */
 export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -86,7 +93,11 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
 /**
  * Declares `suite` once per database: SQLite always, PostgreSQL when reachable (see `describeOnPostgres`).
  */
-export function describeEachDatabase(name: string, suite: (dialect: Dialect) => void, options: { skip?: string | false } = {}): void {
+export function describeEachDatabase(
+  name: string,
+  suite: (dialect: Dialect) => void,
+  options: { skip?: string | false } = {},
+): void {
   describe(`${name} [sqlite]`, options, () => suite('sqlite'));
   describeOnPostgres(`${name} [postgres]`, () => suite('postgres'), options);
 }
@@ -100,7 +111,8 @@ export function describeOnPostgres(name: string, suite: () => void, options: { s
   describe(name, options, async () => {
     postgresReachable ??= canReachPostgres();
     if (await postgresReachable) return suite();
-    if (process.env.GAZETTE_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
+    if (process.env.GAZETTE_REQUIRE_POSTGRES === '1')
+      throw new Error(`PostgreSQL is required (GAZETTE_REQUIRE_POSTGRES=1) but ${postgresAdminUrl} is not reachable`);
     // Reachability is only known once the suite runs, so the skip is a test of its own inside it.
     it('on PostgreSQL', { skip: `PostgreSQL at ${postgresAdminUrl} is not reachable` }, () => {});
   });

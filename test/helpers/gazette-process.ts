@@ -37,13 +37,16 @@ export function spawnGazette(args: string[], env: NodeJS.ProcessEnv, options: { 
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
   child.stdout?.on('data', (d: Buffer) => (collect(d), (stdout += d.toString())));
   child.stderr?.on('data', (d: Buffer) => (collect(d), (stderr += d.toString())));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const printed = (text: string | RegExp) => (typeof text === 'string' ? output.includes(text) : text.test(output));
   const waitFor = async (text: string | RegExp, ms = 30_000) => {
     await eventually(
       () => {
         if (printed(text)) return true;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gazette ${args.join(' ')} exited before printing “${String(text)}”:\n${output}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`gazette ${args.join(' ')} exited before printing “${String(text)}”:\n${output}`);
         return false;
       },
       () => `“${String(text)}” from gazette ${args.join(' ')}:\n${output}`,

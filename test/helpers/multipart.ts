@@ -14,7 +14,10 @@ export interface MultipartFile {
  * the file. Written out here rather than by `new Response(formData)` so the bytes are exactly these (the
  * platform's encoder rewrites newlines in values) and the call stays synchronous.
  */
-export function multipart(fields: Record<string, string>, file?: MultipartFile): { payload: Buffer; contentType: string } {
+export function multipart(
+  fields: Record<string, string>,
+  file?: MultipartFile,
+): { payload: Buffer; contentType: string } {
   const boundary = `----gazette${randomBytes(8).toString('hex')}`;
   const parts: Buffer[] = [];
   for (const [name, value] of Object.entries(fields)) {

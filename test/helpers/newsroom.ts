@@ -50,7 +50,8 @@ export interface NewsroomClient {
 
 function encodeForm(form: Record<string, string | string[]>): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(form)) for (const v of Array.isArray(value) ? value : [value]) params.append(key, v);
+  for (const [key, value] of Object.entries(form))
+    for (const v of Array.isArray(value) ? value : [value]) params.append(key, v);
   return params.toString();
 }
 
@@ -62,7 +63,11 @@ export function clientFor(site: Pick<TestSite, 'app'>, jar = new CookieJar()): O
       const { form, ...rest } = options;
       const response = await site.app.inject({
         ...rest,
-        headers: { ...(rest.headers ?? {}), cookie: jar.header(), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        headers: {
+          ...(rest.headers ?? {}),
+          cookie: jar.header(),
+          ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
         ...(form ? { payload: encodeForm(form) } : {}),
       } as InjectOptions);
       jar.store(response);
@@ -75,16 +80,33 @@ export function clientFor(site: Pick<TestSite, 'app'>, jar = new CookieJar()): O
  * Creates a user with `role` (unless one with that email exists) and signs them in through the real
  * sign-in form. Each call gets its own session.
  */
-export async function signInAs(site: TestSite, role: Role, email = `${role}@example.com`, name = `Test ${role}`): Promise<NewsroomClient> {
+export async function signInAs(
+  site: TestSite,
+  role: Role,
+  email = `${role}@example.com`,
+  name = `Test ${role}`,
+): Promise<NewsroomClient> {
   const users = new UserService({ db: site.db, siteUrl: site.config.siteUrl, now: () => new Date() });
-  const existing = await site.db.selectFrom('users').select('id').where('email_key', '=', email.toLowerCase()).executeTakeFirst();
+  const existing = await site.db
+    .selectFrom('users')
+    .select('id')
+    .where('email_key', '=', email.toLowerCase())
+    .executeTakeFirst();
   if (!existing) await users.createUser({ email, role, name, password: testPassword });
   const client = clientFor(site);
   const page = await client.request({ method: 'GET', url: '/newsroom/sign-in' });
-  const signIn = await client.request({ method: 'POST', url: '/newsroom/sign-in', form: { _csrf: csrfFrom(page.body), email, password: testPassword } });
+  const signIn = await client.request({
+    method: 'POST',
+    url: '/newsroom/sign-in',
+    form: { _csrf: csrfFrom(page.body), email, password: testPassword },
+  });
   assert.equal(signIn.statusCode, 303, `${email} signs in`);
   const dashboard = await client.request({ method: 'GET', url: '/newsroom' });
   assert.equal(dashboard.statusCode, 200);
   const csrf = csrfFrom(dashboard.body);
-  return { ...client, csrf, post: (url, form) => client.request({ method: 'POST', url, form: { _csrf: csrf, ...form } }) };
+  return {
+    ...client,
+    csrf,
+    post: (url, form) => client.request({ method: 'POST', url, form: { _csrf: csrf, ...form } }),
+  };
 }

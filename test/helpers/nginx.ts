@@ -13,7 +13,6 @@ export interface Nginx {
   stop: () => Promise<void>;
 }
 
-
 /**
  * A real nginx reverse proxy in front of `upstream`, configured as the README advises: it appends the peer's
  * address to X-Forwarded-For and sets X-Forwarded-Proto. Everything it writes (pid, error log, temp
@@ -50,7 +49,9 @@ http {
 }
 `;
   await writeFile(temp('nginx.conf'), config);
-  const child = spawn(nginxBinary, ['-p', dir, '-e', temp('error.log'), '-c', temp('nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(nginxBinary, ['-p', dir, '-e', temp('error.log'), '-c', temp('nginx.conf')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -59,7 +60,10 @@ http {
   await eventually(
     () => {
       if (child.exitCode !== null) throw new Error(`nginx exited: ${output}`);
-      return fetch(url, { method: 'HEAD' }).then(() => true, () => false);
+      return fetch(url, { method: 'HEAD' }).then(
+        () => true,
+        () => false,
+      );
     },
     () => `nginx to start: ${output}`,
     10_000,

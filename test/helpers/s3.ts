@@ -22,10 +22,17 @@ export interface LocalS3 {
  */
 export async function startLocalS3(bucket = 'gazette-media'): Promise<LocalS3> {
   const directory = await mkdtemp(path.join(tmpdir(), 'gazette-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
   const writes: string[] = [];
   server.on('event', (event) => {
-    for (const record of event.Records) if (record.eventName.startsWith('ObjectCreated')) writes.push(record.s3.object.key);
+    for (const record of event.Records)
+      if (record.eventName.startsWith('ObjectCreated')) writes.push(record.s3.object.key);
   });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;

@@ -28,7 +28,9 @@ export interface TestSite {
  * A real Gazette site on a fresh SQLite database in a temporary DATA_DIR, seeded with the demo publication
  * as a first start would be. Tests talk to it through `app.inject()` or, after `listen()`, over HTTP.
  */
-export async function createTestSite(options: { seed?: boolean; now?: () => Date; env?: Record<string, string> } = {}): Promise<TestSite> {
+export async function createTestSite(
+  options: { seed?: boolean; now?: () => Date; env?: Record<string, string> } = {},
+): Promise<TestSite> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gazette-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', SITE_URL: 'http://gazette.test', ...options.env });
   const { db } = createDb(config.database);
@@ -37,7 +39,12 @@ export async function createTestSite(options: { seed?: boolean; now?: () => Date
   // The configured storage (MEDIA_URL in `env` selects S3), shared by the seed and the app.
   const storage = await createMediaStorage(config);
   if (options.seed !== false) await seedDemoPublication(db, { storage, now: seededAt });
-  const { app, pages, contentChanged } = await buildApp({ config, db, storage, ...(options.now ? { now: options.now } : {}) });
+  const { app, pages, contentChanged } = await buildApp({
+    config,
+    db,
+    storage,
+    ...(options.now ? { now: options.now } : {}),
+  });
   return {
     app,
     db,

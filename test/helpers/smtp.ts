@@ -44,10 +44,18 @@ export interface SmtpFaults {
   delayMs: number;
 }
 
-export async function startTestSmtpServer(options: { keepRaw?: boolean; auth?: { user: string; pass: string } } = {}): Promise<TestSmtpServer> {
+export async function startTestSmtpServer(
+  options: { keepRaw?: boolean; auth?: { user: string; pass: string } } = {},
+): Promise<TestSmtpServer> {
   const accepted = new Map<string, number>();
   const messages: { to: string; raw: Buffer }[] = [];
-  const faults: SmtpFaults = { temporary: new Map(), permanent: new Set(), hang: new Map(), drop: new Map(), delayMs: 0 };
+  const faults: SmtpFaults = {
+    temporary: new Map(),
+    permanent: new Set(),
+    hang: new Map(),
+    drop: new Map(),
+    delayMs: 0,
+  };
   let frozen = false;
   let isDown = false;
   let total = 0;
@@ -69,7 +77,8 @@ export async function startTestSmtpServer(options: { keepRaw?: boolean; auth?: {
       authMethods: ['PLAIN', 'LOGIN'],
       disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
       onAuth(auth, _session, callback) {
-        if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return callback(null, { user: auth.username });
+        if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass)
+          return callback(null, { user: auth.username });
         callback(Object.assign(new Error('Invalid credentials'), { responseCode: 535 }));
       },
       logger: false,
@@ -116,7 +125,8 @@ export async function startTestSmtpServer(options: { keepRaw?: boolean; auth?: {
     });
 
   const stop = async (s: SMTPServer) => {
-    for (const connection of (s as unknown as { connections: Set<{ _socket?: { destroy(): void } }> }).connections) connection._socket?.destroy();
+    for (const connection of (s as unknown as { connections: Set<{ _socket?: { destroy(): void } }> }).connections)
+      connection._socket?.destroy();
     await new Promise<void>((resolve) => s.server.close(() => resolve()));
   };
 
@@ -158,14 +168,16 @@ export async function startTestSmtpServer(options: { keepRaw?: boolean; auth?: {
 }
 
 function connectionAlive(server: SMTPServer, session: SMTPServerSession): boolean {
-  for (const connection of (server as unknown as { connections: Set<{ id: string; _socket?: { destroyed: boolean } }> }).connections) {
+  for (const connection of (server as unknown as { connections: Set<{ id: string; _socket?: { destroyed: boolean } }> })
+    .connections) {
     if (connection.id === session.id) return connection._socket?.destroyed === false;
   }
   return false;
 }
 
 function destroyConnection(server: SMTPServer, session: SMTPServerSession): void {
-  for (const connection of (server as unknown as { connections: Set<{ id: string; _socket?: { destroy(): void } }> }).connections) {
+  for (const connection of (server as unknown as { connections: Set<{ id: string; _socket?: { destroy(): void } }> })
+    .connections) {
     if (connection.id === session.id) connection._socket?.destroy();
   }
 }

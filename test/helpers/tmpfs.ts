@@ -13,7 +13,10 @@ const run = promisify(execFile);
  */
 export async function mountTmpfs(dir: string, size: string): Promise<(() => Promise<void>) | null> {
   await mkdir(dir, { recursive: true });
-  const mounted = await run('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir]).then(() => true, () => false);
+  const mounted = await run('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir]).then(
+    () => true,
+    () => false,
+  );
   return mounted ? async () => void (await run('umount', ['-l', dir])) : null;
 }
 
@@ -23,7 +26,14 @@ export async function fillDisk(file: string): Promise<void> {
   try {
     for (const size of [1024 * 1024, 4096, 1]) {
       const chunk = Buffer.alloc(size);
-      for (;;) if (await handle.write(chunk).then(() => false, (e: NodeJS.ErrnoException) => (e.code === 'ENOSPC' ? true : Promise.reject(e)))) break;
+      for (;;)
+        if (
+          await handle.write(chunk).then(
+            () => false,
+            (e: NodeJS.ErrnoException) => (e.code === 'ENOSPC' ? true : Promise.reject(e)),
+          )
+        )
+          break;
     }
   } finally {
     await handle.close().catch(() => {});
@@ -31,7 +41,9 @@ export async function fillDisk(file: string): Promise<void> {
 }
 
 /** A new temporary directory with a small tmpfs on it, when one can be mounted; `remove` unmounts and deletes it. */
-export async function tmpfsDirectory(size: string): Promise<{ dir: string; mounted: boolean; remove: () => Promise<void> }> {
+export async function tmpfsDirectory(
+  size: string,
+): Promise<{ dir: string; mounted: boolean; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'gazette-full-'));
   const unmount = await mountTmpfs(dir, size);
   return {

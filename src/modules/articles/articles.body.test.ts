@@ -22,7 +22,12 @@ describe('article bodies rendered at save', () => {
     assert.ok(match?.[1], `redirected to the article: ${String(response.headers.location)}`);
     return Number(match[1]);
   };
-  const stored = () => site.db.selectFrom('articles').select(['body_html', 'body_text', 'revision', 'title', 'slug']).where('id', '=', id).executeTakeFirstOrThrow();
+  const stored = () =>
+    site.db
+      .selectFrom('articles')
+      .select(['body_html', 'body_text', 'revision', 'title', 'slug'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
   const get = (url: string) => site.app.inject({ method: 'GET', url });
   /** The JSON-LD NewsArticle of an article page. */
   const jsonLd = (page: string): Record<string, unknown> => {
@@ -53,13 +58,17 @@ describe('article bodies rendered at save', () => {
     assert.equal(row.body_text, 'The first timetable runs hourly.');
     const page = await get(`/articles/${slug}`);
     assert.equal(page.statusCode, 200);
-    assert.match(page.body, /<div class="article__body prose"><p>The first <strong>timetable<\/strong> runs hourly.<\/p>/);
+    assert.match(
+      page.body,
+      /<div class="article__body prose"><p>The first <strong>timetable<\/strong> runs hourly.<\/p>/,
+    );
     assert.doesNotMatch(page.body, /alert\(/);
   });
 
   it('re-renders the stored HTML on an edit, and every reader-facing output shows the new text', async () => {
     // Warm what readers are served from memory, so the edit must also reach the cached copies.
-    for (const url of [`/articles/${slug}`, '/feed.xml', '/feed.json', '/atom.xml']) assert.equal((await get(url)).statusCode, 200);
+    for (const url of [`/articles/${slug}`, '/feed.xml', '/feed.json', '/atom.xml'])
+      assert.equal((await get(url)).statusCode, 200);
     const before = await stored();
     idFrom(
       await editor.post(`/newsroom/articles/${id}`, {
@@ -73,20 +82,35 @@ describe('article bodies rendered at save', () => {
     );
     const row = await stored();
     assert.match(row.body_html ?? '', /<em>half hour<\/em>/);
-    assert.equal(row.body_text, 'Boats now leave every half hour, says the port authority. Winter Fewer boats from November.');
+    assert.equal(
+      row.body_text,
+      'Boats now leave every half hour, says the port authority. Winter Fewer boats from November.',
+    );
 
     const page = await get(`/articles/${slug}`);
-    assert.match(page.body, /Boats now leave every <em>half hour<\/em>, says the <a href="https:\/\/port.example\/ferries">port authority<\/a>/);
+    assert.match(
+      page.body,
+      /Boats now leave every <em>half hour<\/em>, says the <a href="https:\/\/port.example\/ferries">port authority<\/a>/,
+    );
     assert.match(page.body, /<h2>Winter<\/h2>/);
     assert.doesNotMatch(page.body, /first <strong>timetable/);
     // Without a standfirst the descriptions come from the body's text.
-    assert.match(page.body, /<meta name="description" content="Boats now leave every half hour, says the port authority\. Winter Fewer boats from November\.">/);
+    assert.match(
+      page.body,
+      /<meta name="description" content="Boats now leave every half hour, says the port authority\. Winter Fewer boats from November\.">/,
+    );
     const ld = jsonLd(page.body);
-    assert.equal(ld.description, 'Boats now leave every half hour, says the port authority. Winter Fewer boats from November.');
+    assert.equal(
+      ld.description,
+      'Boats now leave every half hour, says the port authority. Winter Fewer boats from November.',
+    );
     assert.match(page.body, /<meta property="og:description" content="Boats now leave every half hour/);
 
     const rss = (await get('/feed.xml')).body;
-    assert.match(rss, /Boats now leave every &lt;em&gt;half hour&lt;\/em&gt;|<!\[CDATA\[<p>Boats now leave every <em>half hour<\/em>/);
+    assert.match(
+      rss,
+      /Boats now leave every &lt;em&gt;half hour&lt;\/em&gt;|<!\[CDATA\[<p>Boats now leave every <em>half hour<\/em>/,
+    );
     const feed = JSON.parse((await get('/feed.json')).body) as { items: { url: string; content_html: string }[] };
     const item = feed.items.find((i) => i.url.endsWith(`/articles/${slug}`));
     assert.match(item?.content_html ?? '', /<p>Boats now leave every <em>half hour<\/em>/);
@@ -107,16 +131,36 @@ describe('article bodies rendered at save', () => {
     const at = new Date(Date.now() - 3600_000).toISOString();
     await site.db
       .insertInto('articles')
-      .values(newArticleRow({ slug: 'from-an-older-version', title: 'From an older version', body_markdown: 'Written *before* the upgrade.' }, at))
+      .values(
+        newArticleRow(
+          {
+            slug: 'from-an-older-version',
+            title: 'From an older version',
+            body_markdown: 'Written *before* the upgrade.',
+          },
+          at,
+        ),
+      )
       .execute();
-    const before = await site.db.selectFrom('articles').select(['body_html', 'body_text']).where('slug', '=', 'from-an-older-version').executeTakeFirstOrThrow();
+    const before = await site.db
+      .selectFrom('articles')
+      .select(['body_html', 'body_text'])
+      .where('slug', '=', 'from-an-older-version')
+      .executeTakeFirstOrThrow();
     assert.deepEqual({ ...before }, { body_html: null, body_text: null });
     await site.contentChanged();
     // A listing never needs the body, and leaves it for the article page.
     assert.match((await get('/')).body, /From an older version/);
     const page = await get('/articles/from-an-older-version');
     assert.match(page.body, /<p>Written <em>before<\/em> the upgrade.<\/p>/);
-    const after = await site.db.selectFrom('articles').select(['body_html', 'body_text']).where('slug', '=', 'from-an-older-version').executeTakeFirstOrThrow();
-    assert.deepEqual({ ...after }, { body_html: '<p>Written <em>before</em> the upgrade.</p>\n', body_text: 'Written before the upgrade.' });
+    const after = await site.db
+      .selectFrom('articles')
+      .select(['body_html', 'body_text'])
+      .where('slug', '=', 'from-an-older-version')
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(
+      { ...after },
+      { body_html: '<p>Written <em>before</em> the upgrade.</p>\n', body_text: 'Written before the upgrade.' },
+    );
   });
 });

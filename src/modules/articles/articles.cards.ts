@@ -1,5 +1,13 @@
 import type { Db } from '../../db/index.ts';
-import { type CardFields, type CardKind, cardMarkdown, formatFields, mediaPathPattern, parseFields, recogniseEmbed } from '../../ui/article-cards.ts';
+import {
+  type CardFields,
+  type CardKind,
+  cardMarkdown,
+  formatFields,
+  mediaPathPattern,
+  parseFields,
+  recogniseEmbed,
+} from '../../ui/article-cards.ts';
 import { htmlCardProblems } from '../../ui/markdown-cards.ts';
 import { findCards, rewriteCards } from '../../ui/markdown.ts';
 import { findMediaByFileNames, findMediaByIds, findVariantsOfMedia, toMediaView, toVideoView } from '../media/index.ts';
@@ -56,7 +64,9 @@ function short(text: string): string {
 async function loadFiles(db: Db, sources: string[]): Promise<Map<string, StoredFile>> {
   const rows = await findMediaByFileNames(db, sources.filter((src) => mediaPathPattern.test(src)).map(fileNameOf));
   const byId = new Map(rows.map((row) => [row.id, row]));
-  const extra = rows.flatMap((row) => [row.poster_media_id, row.captions_media_id]).filter((id): id is number => id !== null && !byId.has(id));
+  const extra = rows
+    .flatMap((row) => [row.poster_media_id, row.captions_media_id])
+    .filter((id): id is number => id !== null && !byId.has(id));
   for (const row of await findMediaByIds(db, extra)) byId.set(row.id, row);
   const variants = await findVariantsOfMedia(db, [...byId.keys()]);
   const files = new Map<string, StoredFile>();
@@ -80,16 +90,35 @@ async function loadFiles(db: Db, sources: string[]): Promise<Map<string, StoredF
 /** An image group checked, and written in a fixed order with its sizes from the library. */
 function checkImage(group: CardFields, files: Map<string, StoredFile>, what: string): CardFields {
   const src = (group.src ?? '').trim();
-  if (src === '') throw new CardProblem('article.card_invalid', `${what} has no image: upload one or choose one from the media library.`);
+  if (src === '')
+    throw new CardProblem(
+      'article.card_invalid',
+      `${what} has no image: upload one or choose one from the media library.`,
+    );
   if (!mediaPathPattern.test(src)) {
-    throw new CardProblem('article.card_invalid', `${what} points at ${short(src)}. Images in an article must be uploaded (the card’s “Upload” or the media library), so that no other site is loaded by readers’ browsers.`);
+    throw new CardProblem(
+      'article.card_invalid',
+      `${what} points at ${short(src)}. Images in an article must be uploaded (the card’s “Upload” or the media library), so that no other site is loaded by readers’ browsers.`,
+    );
   }
   const file = files.get(src);
-  if (!file || file.kind !== 'image') throw new CardProblem('article.card_invalid', `${what} shows ${short(src)}, which is not an image in the media library (deleted?). Choose another.`);
+  if (!file || file.kind !== 'image')
+    throw new CardProblem(
+      'article.card_invalid',
+      `${what} shows ${short(src)}, which is not an image in the media library (deleted?). Choose another.`,
+    );
   const decorative = group.decorative === 'yes';
-  if (!decorative && (group.alt ?? '').trim() === '') throw new CardProblem('article.card_invalid', `${what} needs alt text (what the image shows), or to be marked decorative.`);
+  if (!decorative && (group.alt ?? '').trim() === '')
+    throw new CardProblem(
+      'article.card_invalid',
+      `${what} needs alt text (what the image shows), or to be marked decorative.`,
+    );
   // Any other field the card holds is kept, after the known ones.
-  const rest = Object.fromEntries(Object.entries(group).filter(([key]) => !['src', 'alt', 'decorative', 'caption', 'width', 'height', 'srcset'].includes(key)));
+  const rest = Object.fromEntries(
+    Object.entries(group).filter(
+      ([key]) => !['src', 'alt', 'decorative', 'caption', 'width', 'height', 'srcset'].includes(key),
+    ),
+  );
   const { caption } = group;
   return {
     src,
@@ -105,9 +134,17 @@ function checkImage(group: CardFields, files: Map<string, StoredFile>, what: str
 
 function checkVideo(group: CardFields, files: Map<string, StoredFile>, locale: string): CardFields {
   const src = (group.src ?? '').trim();
-  if (!mediaPathPattern.test(src)) throw new CardProblem('article.card_invalid', `A video card must show a video from the media library${src ? `, not ${short(src)}` : ''}.`);
+  if (!mediaPathPattern.test(src))
+    throw new CardProblem(
+      'article.card_invalid',
+      `A video card must show a video from the media library${src ? `, not ${short(src)}` : ''}.`,
+    );
   const file = files.get(src);
-  if (!file || file.kind !== 'video') throw new CardProblem('article.card_invalid', `The video card’s ${short(src)} is not a video in the media library (deleted?). Choose another.`);
+  if (!file || file.kind !== 'video')
+    throw new CardProblem(
+      'article.card_invalid',
+      `The video card’s ${short(src)} is not a video in the media library (deleted?). Choose another.`,
+    );
   const { caption } = group;
   return {
     src,
@@ -130,15 +167,28 @@ export async function checkCards(body: string, check: CardCheck): Promise<string
   const cards = findCards(body);
   if (cards.length === 0) return body;
 
-  const keptHtml = new Set(findCards(check.previousBody).filter((c) => c.kind === 'html').map((c) => c.body.trim()));
+  const keptHtml = new Set(
+    findCards(check.previousBody)
+      .filter((c) => c.kind === 'html')
+      .map((c) => c.body.trim()),
+  );
   const sources: string[] = [];
   for (const card of cards) {
     const groups = parseFields(card.body);
-    if (card.kind === 'image' || card.kind === 'gallery' || card.kind === 'video') sources.push(...groups.map((g) => (g.src ?? '').trim()));
+    if (card.kind === 'image' || card.kind === 'gallery' || card.kind === 'video')
+      sources.push(...groups.map((g) => (g.src ?? '').trim()));
     if (card.kind === 'html') {
-      if (!check.mayUseHtml && !keptHtml.has(card.body.trim())) throw new CardProblem('article.html_card_forbidden', 'Only editors may add or change HTML cards. Remove the HTML card, or ask an editor to add it.');
+      if (!check.mayUseHtml && !keptHtml.has(card.body.trim()))
+        throw new CardProblem(
+          'article.html_card_forbidden',
+          'Only editors may add or change HTML cards. Remove the HTML card, or ask an editor to add it.',
+        );
       const problems = htmlCardProblems(card.body);
-      if (problems.length > 0) throw new CardProblem('article.card_invalid', `The HTML card holds ${problems.join(', ')}, which readers’ pages do not allow. Remove ${problems.length === 1 ? 'it' : 'them'} and save again.`);
+      if (problems.length > 0)
+        throw new CardProblem(
+          'article.card_invalid',
+          `The HTML card holds ${problems.join(', ')}, which readers’ pages do not allow. Remove ${problems.length === 1 ? 'it' : 'them'} and save again.`,
+        );
     }
     if (card.kind === 'embed') {
       const url = (groups[0]?.url ?? '').trim();
@@ -151,7 +201,8 @@ export async function checkCards(body: string, check: CardCheck): Promise<string
         );
       }
     }
-    if (card.kind === 'pullquote' && !(groups[0]?.text ?? '').trim()) throw new CardProblem('article.card_invalid', 'A pull quote card has no quote: type it, or remove the card.');
+    if (card.kind === 'pullquote' && !(groups[0]?.text ?? '').trim())
+      throw new CardProblem('article.card_invalid', 'A pull quote card has no quote: type it, or remove the card.');
   }
 
   const files = await loadFiles(check.db, sources);
@@ -163,8 +214,12 @@ export async function checkCards(body: string, check: CardCheck): Promise<string
       case 'gallery': {
         const own = groups.filter((g) => g.src === undefined);
         const images = groups.filter((g) => g.src !== undefined);
-        if (images.length === 0) throw new CardProblem('article.card_invalid', 'A gallery card has no images: add some, or remove the card.');
-        return formatFields([...own.slice(0, 1), ...images.map((g, i) => checkImage(g, files, `Image ${i + 1} of a gallery`))]);
+        if (images.length === 0)
+          throw new CardProblem('article.card_invalid', 'A gallery card has no images: add some, or remove the card.');
+        return formatFields([
+          ...own.slice(0, 1),
+          ...images.map((g, i) => checkImage(g, files, `Image ${i + 1} of a gallery`)),
+        ]);
       }
       case 'video':
         return formatFields([checkVideo(groups[0] ?? {}, files, check.locale)]);

@@ -1,22 +1,43 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/index.ts';
 import type { MediaKind } from '../media/index.ts';
-import type { ArticleRow, ArticleStatus, ArticlesTable, AuthorRow, RevisionEvent, RevisionRow, TagRow } from './articles.table.ts';
+import type {
+  ArticleRow,
+  ArticleStatus,
+  ArticlesTable,
+  AuthorRow,
+  RevisionEvent,
+  RevisionRow,
+  TagRow,
+} from './articles.table.ts';
 
 // The newsroom's queries on articles: listing every status, writing with a revision check, history, and the
 // scheduled publisher's claim. The reader's queries stay in articles.repository.ts.
 
-export type NewsroomArticleRow = Pick<ArticleRow, 'id' | 'slug' | 'title' | 'status' | 'updated_at' | 'scheduled_at' | 'published_at' | 'revision'>;
+export type NewsroomArticleRow = Pick<
+  ArticleRow,
+  'id' | 'slug' | 'title' | 'status' | 'updated_at' | 'scheduled_at' | 'published_at' | 'revision'
+>;
 
 /** Articles for the newsroom list, most recently changed first. */
-export async function listNewsroomArticles(db: Db, filter: { status?: ArticleStatus | undefined }, limit = 200): Promise<NewsroomArticleRow[]> {
-  let query = db.selectFrom('articles').select(['id', 'slug', 'title', 'status', 'updated_at', 'scheduled_at', 'published_at', 'revision']);
+export async function listNewsroomArticles(
+  db: Db,
+  filter: { status?: ArticleStatus | undefined },
+  limit = 200,
+): Promise<NewsroomArticleRow[]> {
+  let query = db
+    .selectFrom('articles')
+    .select(['id', 'slug', 'title', 'status', 'updated_at', 'scheduled_at', 'published_at', 'revision']);
   if (filter.status) query = query.where('status', '=', filter.status);
   return query.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
 
 export async function countArticlesByStatus(db: Db): Promise<Map<ArticleStatus, number>> {
-  const rows = await db.selectFrom('articles').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+  const rows = await db
+    .selectFrom('articles')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('status')
+    .execute();
   return new Map(rows.map((row) => [row.status, Number(row.n)]));
 }
 
@@ -39,15 +60,26 @@ export async function findSlugOwner(db: Db, slug: string, exceptId: number | nul
 export async function slugsStartingWith(db: Db, base: string): Promise<Set<string>> {
   const pattern = `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const [current, old] = await Promise.all([
-    db.selectFrom('articles').select('slug').where(sql<boolean>`slug LIKE ${pattern} ESCAPE '\\'`).execute(),
-    db.selectFrom('article_slug_redirects').select('old_slug as slug').where(sql<boolean>`old_slug LIKE ${pattern} ESCAPE '\\'`).execute(),
+    db
+      .selectFrom('articles')
+      .select('slug')
+      .where(sql<boolean>`slug LIKE ${pattern} ESCAPE '\\'`)
+      .execute(),
+    db
+      .selectFrom('article_slug_redirects')
+      .select('old_slug as slug')
+      .where(sql<boolean>`old_slug LIKE ${pattern} ESCAPE '\\'`)
+      .execute(),
   ]);
   return new Set([...current, ...old].map((row) => row.slug));
 }
 
 export type ArticleValues = Omit<ArticlesTable, 'id' | 'revision' | 'created_at' | 'created_by_user_id'>;
 
-export async function insertArticle(db: Db, values: ArticleValues & { created_at: string; created_by_user_id: number | null }): Promise<number> {
+export async function insertArticle(
+  db: Db,
+  values: ArticleValues & { created_at: string; created_by_user_id: number | null },
+): Promise<number> {
   const row = await db.insertInto('articles').values(values).returning('id').executeTakeFirstOrThrow();
   return row.id;
 }
@@ -56,7 +88,12 @@ export async function insertArticle(db: Db, values: ArticleValues & { created_at
  * Writes an article only if it is still at `expectedRevision`, and bumps the revision: of two saves from the
  * same starting point only the first lands. Returns the new revision, or null when someone saved meanwhile.
  */
-export async function updateArticleAtRevision(db: Db, id: number, expectedRevision: number, values: Partial<ArticleValues>): Promise<number | null> {
+export async function updateArticleAtRevision(
+  db: Db,
+  id: number,
+  expectedRevision: number,
+  values: Partial<ArticleValues>,
+): Promise<number | null> {
   const result = await db
     .updateTable('articles')
     .set({ ...values, revision: expectedRevision + 1 })
@@ -69,24 +106,40 @@ export async function updateArticleAtRevision(db: Db, id: number, expectedRevisi
 export async function replaceArticleAuthors(db: Db, articleId: number, authorIds: readonly number[]): Promise<void> {
   await db.deleteFrom('article_authors').where('article_id', '=', articleId).execute();
   if (authorIds.length > 0) {
-    await db.insertInto('article_authors').values(authorIds.map((author_id, position) => ({ article_id: articleId, author_id, position }))).execute();
+    await db
+      .insertInto('article_authors')
+      .values(authorIds.map((author_id, position) => ({ article_id: articleId, author_id, position })))
+      .execute();
   }
 }
 
 export async function replaceArticleTags(db: Db, articleId: number, tagIds: readonly number[]): Promise<void> {
   await db.deleteFrom('article_tags').where('article_id', '=', articleId).execute();
   if (tagIds.length > 0) {
-    await db.insertInto('article_tags').values(tagIds.map((tag_id, position) => ({ article_id: articleId, tag_id, position }))).execute();
+    await db
+      .insertInto('article_tags')
+      .values(tagIds.map((tag_id, position) => ({ article_id: articleId, tag_id, position })))
+      .execute();
   }
 }
 
 export async function authorIdsOf(db: Db, articleId: number): Promise<number[]> {
-  const rows = await db.selectFrom('article_authors').select('author_id').where('article_id', '=', articleId).orderBy('position').execute();
+  const rows = await db
+    .selectFrom('article_authors')
+    .select('author_id')
+    .where('article_id', '=', articleId)
+    .orderBy('position')
+    .execute();
   return rows.map((row) => row.author_id);
 }
 
 export async function tagIdsOf(db: Db, articleId: number): Promise<number[]> {
-  const rows = await db.selectFrom('article_tags').select('tag_id').where('article_id', '=', articleId).orderBy('position').execute();
+  const rows = await db
+    .selectFrom('article_tags')
+    .select('tag_id')
+    .where('article_id', '=', articleId)
+    .orderBy('position')
+    .execute();
   return rows.map((row) => row.tag_id);
 }
 
@@ -101,11 +154,19 @@ export async function addSlugRedirect(db: Db, oldSlug: string, articleId: number
 
 /** An article taking back one of its own old slugs no longer redirects from it. */
 export async function removeSlugRedirect(db: Db, slug: string, articleId: number): Promise<void> {
-  await db.deleteFrom('article_slug_redirects').where('old_slug', '=', slug).where('article_id', '=', articleId).execute();
+  await db
+    .deleteFrom('article_slug_redirects')
+    .where('old_slug', '=', slug)
+    .where('article_id', '=', articleId)
+    .execute();
 }
 
 /** Which of `articleIds` are the user's own: started by them, or bylined to the author profile with their address. */
-export async function ownArticleIds(db: Db, articleIds: readonly number[], user: { id: number; email_key: string }): Promise<Set<number>> {
+export async function ownArticleIds(
+  db: Db,
+  articleIds: readonly number[],
+  user: { id: number; email_key: string },
+): Promise<Set<number>> {
   if (articleIds.length === 0) return new Set();
   const rows = await db
     .selectFrom('articles')
@@ -135,14 +196,20 @@ export type MediaUseRow = Pick<ArticleRow, 'id' | 'slug' | 'title' | 'status' | 
  * Articles, in any status, that show one of these media rows (feature image or video) or link one of these
  * stored files in their body, by id.
  */
-export async function findArticlesUsingMedia(db: Db, mediaIds: readonly number[], fileNames: readonly string[]): Promise<MediaUseRow[]> {
+export async function findArticlesUsingMedia(
+  db: Db,
+  mediaIds: readonly number[],
+  fileNames: readonly string[],
+): Promise<MediaUseRow[]> {
   if (mediaIds.length === 0 && fileNames.length === 0) return [];
   return db
     .selectFrom('articles')
     .select(['id', 'slug', 'title', 'status', 'revision'])
     .where((eb) =>
       eb.or([
-        ...(mediaIds.length > 0 ? [eb('feature_image_id', 'in', [...mediaIds]), eb('video_id', 'in', [...mediaIds])] : []),
+        ...(mediaIds.length > 0
+          ? [eb('feature_image_id', 'in', [...mediaIds]), eb('video_id', 'in', [...mediaIds])]
+          : []),
         // A fingerprinted name is unique, so finding it in the text is finding a link to the file.
         ...fileNames.map((name) => eb('body_markdown', 'like', `%/media/${name}%`)),
       ]),
@@ -151,13 +218,21 @@ export async function findArticlesUsingMedia(db: Db, mediaIds: readonly number[]
     .execute();
 }
 
-export async function isOwnArticle(db: Db, articleId: number, user: { id: number; email_key: string }): Promise<boolean> {
+export async function isOwnArticle(
+  db: Db,
+  articleId: number,
+  user: { id: number; email_key: string },
+): Promise<boolean> {
   return (await ownArticleIds(db, [articleId], user)).has(articleId);
 }
 
 /** The author profile linked to a newsroom user by email address, if any. */
 export async function findAuthorByEmail(db: Db, emailKey: string): Promise<AuthorRow | undefined> {
-  return db.selectFrom('authors').selectAll().where(sql<string>`lower(email)`, '=', emailKey).executeTakeFirst();
+  return db
+    .selectFrom('authors')
+    .selectAll()
+    .where(sql<string>`lower(email)`, '=', emailKey)
+    .executeTakeFirst();
 }
 
 export async function listAllTags(db: Db): Promise<TagRow[]> {
@@ -170,7 +245,11 @@ export async function listAllAuthors(db: Db): Promise<AuthorRow[]> {
 
 export async function existingIds(db: Db, table: 'tags' | 'authors', ids: readonly number[]): Promise<Set<number>> {
   if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom(table).select('id').where('id', 'in', [...ids]).execute();
+  const rows = await db
+    .selectFrom(table)
+    .select('id')
+    .where('id', 'in', [...ids])
+    .execute();
   return new Set(rows.map((row) => row.id));
 }
 
@@ -184,7 +263,11 @@ export async function findTagIdBySlugOrName(db: Db, slug: string, name: string):
 }
 
 export async function insertTag(db: Db, tag: { slug: string; name: string; created_at: string }): Promise<number> {
-  const row = await db.insertInto('tags').values({ ...tag, description: '' }).returning('id').executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('tags')
+    .values({ ...tag, description: '' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return row.id;
 }
 
@@ -202,7 +285,14 @@ export async function listMediaChoices(db: Db, kind: 'image' | 'video', limit = 
   return db
     .selectFrom('media')
     .leftJoin('media as poster', 'poster.id', 'media.poster_media_id')
-    .select(['media.id', 'media.kind', 'media.file_name', 'media.original_name', 'media.alt_text', 'poster.file_name as poster_file_name'])
+    .select([
+      'media.id',
+      'media.kind',
+      'media.file_name',
+      'media.original_name',
+      'media.alt_text',
+      'poster.file_name as poster_file_name',
+    ])
     .where('media.kind', '=', kind)
     .orderBy('media.id', 'desc')
     .limit(limit)
@@ -210,14 +300,25 @@ export async function listMediaChoices(db: Db, kind: 'image' | 'video', limit = 
 }
 
 export async function mediaIdIsKind(db: Db, id: number, kind: 'image' | 'video'): Promise<boolean> {
-  const row = await db.selectFrom('media').select('id').where('id', '=', id).where('kind', '=', kind).executeTakeFirst();
+  const row = await db
+    .selectFrom('media')
+    .select('id')
+    .where('id', '=', id)
+    .where('kind', '=', kind)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
 export type NewRevision = Omit<RevisionRow, 'id'>;
 
 /** Everything about the article now, as a revision row to insert (`event`, `by` and `at` given). */
-export async function snapshotOf(db: Db, articleId: number, event: RevisionEvent, by: string, at: string): Promise<NewRevision> {
+export async function snapshotOf(
+  db: Db,
+  articleId: number,
+  event: RevisionEvent,
+  by: string,
+  at: string,
+): Promise<NewRevision> {
   const [article, authors, tags] = await Promise.all([
     db.selectFrom('articles').selectAll().where('id', '=', articleId).executeTakeFirstOrThrow(),
     authorIdsOf(db, articleId),
@@ -256,16 +357,32 @@ export async function replaceRevision(db: Db, id: number, revision: NewRevision)
 }
 
 export async function latestRevision(db: Db, articleId: number): Promise<RevisionRow | undefined> {
-  return db.selectFrom('article_revisions').selectAll().where('article_id', '=', articleId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('article_revisions')
+    .selectAll()
+    .where('article_id', '=', articleId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /** An article's revisions, newest first. */
 export async function listRevisions(db: Db, articleId: number): Promise<RevisionRow[]> {
-  return db.selectFrom('article_revisions').selectAll().where('article_id', '=', articleId).orderBy('id', 'desc').execute();
+  return db
+    .selectFrom('article_revisions')
+    .selectAll()
+    .where('article_id', '=', articleId)
+    .orderBy('id', 'desc')
+    .execute();
 }
 
 export async function findRevision(db: Db, articleId: number, revisionId: number): Promise<RevisionRow | undefined> {
-  return db.selectFrom('article_revisions').selectAll().where('article_id', '=', articleId).where('id', '=', revisionId).executeTakeFirst();
+  return db
+    .selectFrom('article_revisions')
+    .selectAll()
+    .where('article_id', '=', articleId)
+    .where('id', '=', revisionId)
+    .executeTakeFirst();
 }
 
 /** Scheduled articles whose time has come, oldest first. */
@@ -286,7 +403,13 @@ export async function findDueScheduled(db: Db, nowIso: string, limit = 50): Prom
  * so of several workers racing for it exactly one changes the row (and records the `published` revision in
  * the same transaction). True for the winner.
  */
-export async function claimScheduledPublication(db: Db, articleId: number, nowIso: string, by: string, published?: (trx: Db) => Promise<void>): Promise<boolean> {
+export async function claimScheduledPublication(
+  db: Db,
+  articleId: number,
+  nowIso: string,
+  by: string,
+  published?: (trx: Db) => Promise<void>,
+): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     // The UPDATE comes first, so on SQLite the transaction takes the write lock at once (and waits for it
     // under busy_timeout) instead of failing to upgrade a read snapshot.

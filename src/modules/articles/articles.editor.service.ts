@@ -9,7 +9,14 @@ import { CardProblem, checkCards } from './articles.cards.ts';
 import * as repo from './articles.editor.repository.ts';
 import { articleEventFor, emitArticleEvents } from './articles.events.ts';
 import { findAuthorsOfArticles } from './articles.repository.ts';
-import { type ArticleForm, type ArticleFormField, type EditorAction, slugify, utcToZoned, zonedToUtc } from './articles.schema.ts';
+import {
+  type ArticleForm,
+  type ArticleFormField,
+  type EditorAction,
+  slugify,
+  utcToZoned,
+  zonedToUtc,
+} from './articles.schema.ts';
 import type { ArticleRow, ArticleStatus, AuthorRow, RevisionEvent, RevisionRow, TagRow } from './articles.table.ts';
 
 export type EditorUser = Pick<UserRow, 'id' | 'email' | 'email_key' | 'name' | 'role'>;
@@ -76,7 +83,11 @@ const eventFor: Record<Exclude<EditorAction, 'preview'>, RevisionEvent> = {
 };
 
 /** Who may do what to an article: every rule of the editor is checked here, on the server. */
-export function editPermission(user: Pick<EditorUser, 'role'>, article: Pick<ArticleRow, 'status'>, own: boolean): ErrorCode | null {
+export function editPermission(
+  user: Pick<EditorUser, 'role'>,
+  article: Pick<ArticleRow, 'status'>,
+  own: boolean,
+): ErrorCode | null {
   if (hasRole(user.role, 'editor')) return null;
   if (!own) return 'article.not_yours';
   if (user.role === 'contributor' && article.status !== 'draft') return 'article.contributor_locked';
@@ -105,11 +116,21 @@ export class ArticleEditor {
   /** The newsroom's list; `editable` says whether this user may open each article. */
   async list(user: EditorUser, status: ArticleStatus | undefined) {
     const { db } = this.#deps;
-    const [rows, counts] = await Promise.all([repo.listNewsroomArticles(db, { status }), repo.countArticlesByStatus(db)]);
+    const [rows, counts] = await Promise.all([
+      repo.listNewsroomArticles(db, { status }),
+      repo.countArticlesByStatus(db),
+    ]);
     const ids = rows.map((row) => row.id);
-    const [authors, own] = await Promise.all([findAuthorsOfArticles(db, ids), hasRole(user.role, 'editor') ? null : repo.ownArticleIds(db, ids, user)]);
+    const [authors, own] = await Promise.all([
+      findAuthorsOfArticles(db, ids),
+      hasRole(user.role, 'editor') ? null : repo.ownArticleIds(db, ids, user),
+    ]);
     return {
-      rows: rows.map((row) => ({ ...row, authors: authors.get(row.id) ?? [], editable: editPermission(user, row, own?.has(row.id) ?? true) === null })),
+      rows: rows.map((row) => ({
+        ...row,
+        authors: authors.get(row.id) ?? [],
+        editable: editPermission(user, row, own?.has(row.id) ?? true) === null,
+      })),
       counts,
     };
   }
@@ -151,11 +172,18 @@ export class ArticleEditor {
    * Creates (id null) or saves an article from the form, then applies `action`. `autosave` records an
    * `autosaved` revision (folded with the previous autosave) and never changes the status.
    */
-  async save(user: EditorUser, id: number | null, form: ArticleForm, options: { autosave?: boolean } = {}): Promise<SaveResult> {
+  async save(
+    user: EditorUser,
+    id: number | null,
+    form: ArticleForm,
+    options: { autosave?: boolean } = {},
+  ): Promise<SaveResult> {
     const { db } = this.#deps;
-    const action: Exclude<EditorAction, 'preview'> = options.autosave || form.action === 'preview' ? 'save' : form.action;
+    const action: Exclude<EditorAction, 'preview'> =
+      options.autosave || form.action === 'preview' ? 'save' : form.action;
     if (action !== 'save' && !canPublish(user)) throw new AppError('article.publish_forbidden');
-    if (form.new_tags.length > 0 && !hasRole(user.role, 'editor')) throw new ArticleFieldError('article.tag_forbidden', 'new_tags');
+    if (form.new_tags.length > 0 && !hasRole(user.role, 'editor'))
+      throw new ArticleFieldError('article.tag_forbidden', 'new_tags');
 
     const existing = id === null ? undefined : await repo.findArticleById(db, id);
     if (id !== null && !existing) throw new AppError('article.not_found');
@@ -182,20 +210,35 @@ export class ArticleEditor {
       form.scheduled_at !== utcToZoned(existing.scheduled_at, timeZone);
     if (action === 'schedule' || moved) {
       const at = form.scheduled_at === '' ? null : zonedToUtc(form.scheduled_at, timeZone);
-      if (at === null) throw new ArticleFieldError('article.bad_schedule', 'scheduled_at', 'Please give the date and time to publish at.');
+      if (at === null)
+        throw new ArticleFieldError(
+          'article.bad_schedule',
+          'scheduled_at',
+          'Please give the date and time to publish at.',
+        );
       if (Date.parse(at) <= nowDate.getTime()) throw new ArticleFieldError('article.bad_schedule', 'scheduled_at');
       scheduledAt = at;
     } else if (form.scheduled_at !== '' && zonedToUtc(form.scheduled_at, timeZone) === null) {
       throw new ArticleFieldError('article.bad_schedule', 'scheduled_at', 'That date does not exist; please check it.');
     }
     if (action === 'unpublish' && existing?.status !== 'published' && existing?.status !== 'scheduled') {
-      throw new ArticleFieldError('article.invalid', 'form', 'Only a published or scheduled article can be unpublished.');
+      throw new ArticleFieldError(
+        'article.invalid',
+        'form',
+        'Only a published or scheduled article can be unpublished.',
+      );
     }
     const slug = await this.#chooseSlug(form, existing);
 
     const before = existing?.status ?? 'draft';
     const status: ArticleStatus =
-      action === 'publish' ? 'published' : action === 'schedule' ? 'scheduled' : action === 'unpublish' ? 'unpublished' : before;
+      action === 'publish'
+        ? 'published'
+        : action === 'schedule'
+          ? 'scheduled'
+          : action === 'unpublish'
+            ? 'unpublished'
+            : before;
     const values = {
       slug,
       title: form.title,
@@ -231,10 +274,15 @@ export class ArticleEditor {
         if (next === null) throw new ArticleFieldError('article.conflict', 'form');
         revision = next;
         await repo.replaceArticleAuthors(trx, articleId, form.authors);
-        if (existing.published_at !== null && existing.slug !== slug) await repo.addSlugRedirect(trx, existing.slug, articleId);
+        if (existing.published_at !== null && existing.slug !== slug)
+          await repo.addSlugRedirect(trx, existing.slug, articleId);
         await repo.removeSlugRedirect(trx, slug, articleId);
       }
-      await repo.replaceArticleTags(trx, articleId, [...form.tags, ...(await this.#createTags(trx, form.new_tags, now))].filter(unique));
+      await repo.replaceArticleTags(
+        trx,
+        articleId,
+        [...form.tags, ...(await this.#createTags(trx, form.new_tags, now))].filter(unique),
+      );
       await this.#recordRevision(trx, articleId, event, by, now);
       // An autosave never changes a published article (refused above), so every event here is a real one.
       const webhookEvent = articleEventFor(before, status);
@@ -257,20 +305,39 @@ export class ArticleEditor {
    * (bumping its revision, so an editor open on it meanwhile gets a conflict), and readers' pages refreshed.
    * `change` runs in the same transaction as the revisions.
    */
-  async changeMediaShownInArticles(user: EditorUser, mediaId: number, change: (db: Db) => Promise<void>): Promise<void> {
+  async changeMediaShownInArticles(
+    user: EditorUser,
+    mediaId: number,
+    change: (db: Db) => Promise<void>,
+  ): Promise<void> {
     const { db } = this.#deps;
-    const shown = (await repo.findArticlesUsingMedia(db, [mediaId], [])).filter((a) => a.status === 'published' || a.status === 'scheduled');
-    const own = hasRole(user.role, 'editor') ? null : await repo.ownArticleIds(db, shown.map((a) => a.id), user);
+    const shown = (await repo.findArticlesUsingMedia(db, [mediaId], [])).filter(
+      (a) => a.status === 'published' || a.status === 'scheduled',
+    );
+    const own = hasRole(user.role, 'editor')
+      ? null
+      : await repo.ownArticleIds(
+          db,
+          shown.map((a) => a.id),
+          user,
+        );
     const locked = shown.filter((a) => editPermission(user, a, own?.has(a.id) ?? true) !== null);
-    if (locked.length > 0) throw new AppError('media.article_locked', `${locked.map((a) => `“${a.title}” (${a.status})`).join(', ')} ${locked.length === 1 ? 'shows' : 'show'} this file, and you may not edit ${locked.length === 1 ? 'that article' : 'those articles'}. Ask an editor to make this change.`);
+    if (locked.length > 0)
+      throw new AppError(
+        'media.article_locked',
+        `${locked.map((a) => `“${a.title}” (${a.status})`).join(', ')} ${locked.length === 1 ? 'shows' : 'show'} this file, and you may not edit ${locked.length === 1 ? 'that article' : 'those articles'}. Ask an editor to make this change.`,
+      );
     const now = this.#deps.now().toISOString();
     await db.transaction().execute(async (trx) => {
       await change(trx);
       for (const article of shown) {
-        if ((await repo.updateArticleAtRevision(trx, article.id, article.revision, { updated_at: now })) === null) throw new AppError('article.conflict');
+        if ((await repo.updateArticleAtRevision(trx, article.id, article.revision, { updated_at: now })) === null)
+          throw new AppError('article.conflict');
         await this.#recordRevision(trx, article.id, 'media_changed', byline(user), now);
       }
-      const published = shown.filter((a) => a.status === 'published').map((a) => ({ articleId: a.id, type: 'post.updated' as const }));
+      const published = shown
+        .filter((a) => a.status === 'published')
+        .map((a) => ({ articleId: a.id, type: 'post.updated' as const }));
       await emitArticleEvents(trx, published, this.#deps.now());
     });
     if (shown.some((a) => a.status === 'published')) await this.#deps.contentChanged();
@@ -282,7 +349,12 @@ export class ArticleEditor {
   }
 
   /** The differences between two revisions of an article, field by field, words marked added or removed. */
-  async diff(user: EditorUser, id: number, fromId: number, toId: number): Promise<{ article: ArticleRow; from: RevisionRow; to: RevisionRow; fields: FieldDiff[] }> {
+  async diff(
+    user: EditorUser,
+    id: number,
+    fromId: number,
+    toId: number,
+  ): Promise<{ article: ArticleRow; from: RevisionRow; to: RevisionRow; fields: FieldDiff[] }> {
     const { row } = await this.open(user, id);
     const { db } = this.#deps;
     const [from, to] = await Promise.all([repo.findRevision(db, id, fromId), repo.findRevision(db, id, toId)]);
@@ -294,8 +366,12 @@ export class ArticleEditor {
       Status: revision.status ?? '',
       Standfirst: revision.standfirst,
       Body: revision.body_markdown,
-      Tags: idsOf(revision.tag_ids).map((tagId) => names.tags.get(tagId) ?? `#${tagId}`).join(', '),
-      Authors: idsOf(revision.author_ids).map((authorId) => names.authors.get(authorId) ?? `#${authorId}`).join(', '),
+      Tags: idsOf(revision.tag_ids)
+        .map((tagId) => names.tags.get(tagId) ?? `#${tagId}`)
+        .join(', '),
+      Authors: idsOf(revision.author_ids)
+        .map((authorId) => names.authors.get(authorId) ?? `#${authorId}`)
+        .join(', '),
       'Video caption': revision.video_caption ?? '',
       'Search title': revision.seo_title ?? '',
       'Search description': revision.seo_description ?? '',
@@ -309,7 +385,9 @@ export class ArticleEditor {
         { value: a[label], added: false, removed: true },
         { value: b[label], added: true, removed: false },
       ];
-      const parts = changes.filter((change) => change.value !== '').map((change) => ({ value: change.value, added: change.added, removed: change.removed }));
+      const parts = changes
+        .filter((change) => change.value !== '')
+        .map((change) => ({ value: change.value, added: change.added, removed: change.removed }));
       return { label, changed: parts.some((p) => p.added || p.removed), parts };
     });
     return { article: row, from, to, fields };
@@ -331,7 +409,8 @@ export class ArticleEditor {
       repo.existingIds(db, 'tags', idsOf(revision.tag_ids)),
       repo.existingIds(db, 'authors', idsOf(revision.author_ids)),
     ]);
-    const media = async (mediaId: number | null, kind: 'image' | 'video') => (mediaId !== null && (await repo.mediaIdIsKind(db, mediaId, kind)) ? mediaId : null);
+    const media = async (mediaId: number | null, kind: 'image' | 'video') =>
+      mediaId !== null && (await repo.mediaIdIsKind(db, mediaId, kind)) ? mediaId : null;
     const values = {
       title: revision.title,
       standfirst: revision.standfirst,
@@ -353,11 +432,20 @@ export class ArticleEditor {
       const bumped = await repo.updateArticleAtRevision(trx, id, row.revision, values);
       if (bumped === null) throw new AppError('article.conflict');
       if (full) {
-        await repo.replaceArticleTags(trx, id, idsOf(revision.tag_ids).filter((t) => tags.has(t)));
-        await repo.replaceArticleAuthors(trx, id, idsOf(revision.author_ids).filter((a) => authors.has(a)));
+        await repo.replaceArticleTags(
+          trx,
+          id,
+          idsOf(revision.tag_ids).filter((t) => tags.has(t)),
+        );
+        await repo.replaceArticleAuthors(
+          trx,
+          id,
+          idsOf(revision.author_ids).filter((a) => authors.has(a)),
+        );
       }
       await this.#recordRevision(trx, id, 'restored', byline(user), now);
-      if (row.status === 'published') await emitArticleEvents(trx, [{ articleId: id, type: 'post.updated' }], this.#deps.now());
+      if (row.status === 'published')
+        await emitArticleEvents(trx, [{ articleId: id, type: 'post.updated' }], this.#deps.now());
       return bumped;
     });
     if (row.status === 'published') await this.#deps.contentChanged();
@@ -386,11 +474,20 @@ export class ArticleEditor {
 
   async #checkReferences(form: ArticleForm): Promise<void> {
     const { db } = this.#deps;
-    const [tags, authors] = await Promise.all([repo.existingIds(db, 'tags', form.tags), repo.existingIds(db, 'authors', form.authors)]);
-    if (form.tags.some((id) => !tags.has(id))) throw new ArticleFieldError('article.unknown_reference', 'tags', 'A chosen tag does not exist (any more).');
-    if (form.authors.some((id) => !authors.has(id))) throw new ArticleFieldError('article.unknown_reference', 'authors', 'A chosen author does not exist (any more).');
+    const [tags, authors] = await Promise.all([
+      repo.existingIds(db, 'tags', form.tags),
+      repo.existingIds(db, 'authors', form.authors),
+    ]);
+    if (form.tags.some((id) => !tags.has(id)))
+      throw new ArticleFieldError('article.unknown_reference', 'tags', 'A chosen tag does not exist (any more).');
+    if (form.authors.some((id) => !authors.has(id)))
+      throw new ArticleFieldError('article.unknown_reference', 'authors', 'A chosen author does not exist (any more).');
     if (form.feature_image_id !== null && !(await repo.mediaIdIsKind(db, form.feature_image_id, 'image'))) {
-      throw new ArticleFieldError('article.unknown_reference', 'feature_image_id', 'That image is not in the media library.');
+      throw new ArticleFieldError(
+        'article.unknown_reference',
+        'feature_image_id',
+        'That image is not in the media library.',
+      );
     }
     if (form.video_id !== null && !(await repo.mediaIdIsKind(db, form.video_id, 'video'))) {
       throw new ArticleFieldError('article.unknown_reference', 'video_id', 'That video is not in the media library.');
@@ -404,7 +501,8 @@ export class ArticleEditor {
   async #chooseSlug(form: ArticleForm, existing: ArticleRow | undefined): Promise<string> {
     const { db } = this.#deps;
     if (form.slug !== '') {
-      if ((await repo.findSlugOwner(db, form.slug, existing?.id ?? null)) !== undefined) throw new ArticleFieldError('article.slug_taken', 'slug');
+      if ((await repo.findSlugOwner(db, form.slug, existing?.id ?? null)) !== undefined)
+        throw new ArticleFieldError('article.slug_taken', 'slug');
       return form.slug;
     }
     // Once readers may have seen the article, its address changes only when someone types a new slug.
@@ -422,8 +520,16 @@ export class ArticleEditor {
     const ids: number[] = [];
     for (const name of names) {
       const slug = slugify(name);
-      if (slug === '') throw new ArticleFieldError('article.invalid', 'new_tags', `“${name}” cannot be a tag name: use letters or digits.`);
-      ids.push((await repo.findTagIdBySlugOrName(db, slug, name)) ?? (await repo.insertTag(db, { slug, name, created_at: now })));
+      if (slug === '')
+        throw new ArticleFieldError(
+          'article.invalid',
+          'new_tags',
+          `“${name}” cannot be a tag name: use letters or digits.`,
+        );
+      ids.push(
+        (await repo.findTagIdBySlugOrName(db, slug, name)) ??
+          (await repo.insertTag(db, { slug, name, created_at: now })),
+      );
     }
     return ids;
   }
@@ -431,7 +537,12 @@ export class ArticleEditor {
   async #recordRevision(db: Db, articleId: number, event: RevisionEvent, by: string, now: string): Promise<void> {
     const snapshot = await repo.snapshotOf(db, articleId, event, by, now);
     const last = event === 'autosaved' ? await repo.latestRevision(db, articleId) : undefined;
-    if (last && last.event === 'autosaved' && last.created_by === by && Date.parse(now) - Date.parse(last.created_at) < autosaveFoldMs) {
+    if (
+      last &&
+      last.event === 'autosaved' &&
+      last.created_by === by &&
+      Date.parse(now) - Date.parse(last.created_at) < autosaveFoldMs
+    ) {
       await repo.replaceRevision(db, last.id, snapshot);
       return;
     }

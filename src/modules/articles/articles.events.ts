@@ -19,7 +19,11 @@ export function articleEventFor(before: ArticleStatus, after: ArticleStatus): Ar
  * UPDATE of them, so the row lock orders the events of one article). The post's data is a subset of the
  * Content API's post, with `path` (made an absolute `url` when sent).
  */
-export async function emitArticleEvents(trx: Db, events: readonly { articleId: number; type: ArticleEventType }[], now: Date): Promise<void> {
+export async function emitArticleEvents(
+  trx: Db,
+  events: readonly { articleId: number; type: ArticleEventType }[],
+  now: Date,
+): Promise<void> {
   if (events.length === 0) return;
   const ids = [...new Set(events.map((e) => e.articleId))];
   const [authors, tags] = await Promise.all([findAuthorsOfArticles(trx, ids), findTagsOfArticles(trx, ids)]);

@@ -4,7 +4,10 @@ import type { NewArticle } from './articles.table.ts';
  * An article row with every optional field empty, for tests and benchmarks that insert articles directly.
  * Published at `at` unless the status says otherwise.
  */
-export function newArticleRow(fields: Pick<NewArticle, 'slug' | 'title'> & Partial<NewArticle>, at: string): NewArticle {
+export function newArticleRow(
+  fields: Pick<NewArticle, 'slug' | 'title'> & Partial<NewArticle>,
+  at: string,
+): NewArticle {
   const status = fields.status ?? 'published';
   return {
     standfirst: '',

@@ -17,20 +17,32 @@ import type { ArticleRow, ArticleStatus, AuthorRow, RevisionRow } from './articl
 type PageUser = Pick<UserRow, 'name' | 'email' | 'role'>;
 export type FormValues = Record<string, string | string[]>;
 
-const statusLabels: Record<ArticleStatus, string> = { draft: 'Draft', scheduled: 'Scheduled', published: 'Published', unpublished: 'Unpublished' };
+const statusLabels: Record<ArticleStatus, string> = {
+  draft: 'Draft',
+  scheduled: 'Scheduled',
+  published: 'Published',
+  unpublished: 'Unpublished',
+};
 const statuses = Object.keys(statusLabels) as ArticleStatus[];
 
 /** How many articles the list shows (listNewsroomArticles' limit). */
 const listLimit = 200;
 
 function when(site: SiteContext, iso: string | null): SafeHtml | string {
-  return iso ? html`<time datetime="${iso}">${formatDateTime(iso, site.settings.locale, site.settings.timeZone)}</time>` : '';
+  return iso
+    ? html`<time datetime="${iso}">${formatDateTime(iso, site.settings.locale, site.settings.timeZone)}</time>`
+    : '';
 }
 
 export function articleListPage(
   site: SiteContext,
   meta: { user: PageUser; csrf: string },
-  list: { rows: (NewsroomArticleRow & { authors: AuthorRow[]; editable: boolean })[]; counts: Map<ArticleStatus, number>; status: ArticleStatus | undefined; notice?: string | undefined },
+  list: {
+    rows: (NewsroomArticleRow & { authors: AuthorRow[]; editable: boolean })[];
+    counts: Map<ArticleStatus, number>;
+    status: ArticleStatus | undefined;
+    notice?: string | undefined;
+  },
 ): string {
   const total = [...list.counts.values()].reduce((a, b) => a + b, 0);
   const filterLink = (status: ArticleStatus | undefined, label: string, count: number) => {
@@ -87,7 +99,12 @@ export interface EditorPageOptions {
 }
 
 /** The editor form's values from a saved article. */
-export function formValuesOf(site: SiteContext, article: ArticleRow, tagIds: number[], authorIds: number[]): FormValues {
+export function formValuesOf(
+  site: SiteContext,
+  article: ArticleRow,
+  tagIds: number[],
+  authorIds: number[],
+): FormValues {
   return {
     title: article.title,
     slug: article.slug,
@@ -118,7 +135,9 @@ const many = (values: FormValues, name: string): string[] => {
 
 /** ids for `aria-describedby`: the hint, then the error, whichever exist. */
 function describedBy(name: string, hint: boolean, errors: FieldErrors): SafeHtml | string {
-  const ids = [hint ? `${name}-hint` : '', errors[name as keyof FieldErrors] ? `${name}-error` : ''].filter(Boolean).join(' ');
+  const ids = [hint ? `${name}-hint` : '', errors[name as keyof FieldErrors] ? `${name}-error` : '']
+    .filter(Boolean)
+    .join(' ');
   return ids ? html` aria-describedby="${ids}"` : '';
 }
 
@@ -131,7 +150,15 @@ function errorFor(name: string, errors: FieldErrors): SafeHtml | string {
   return message ? html`<p class="editor-field__error" id="${name}-error">${message}</p>` : '';
 }
 
-function textField(values: FormValues, errors: FieldErrors, name: string, label: string, max: number, hint?: SafeHtml | string, extra?: SafeHtml): SafeHtml {
+function textField(
+  values: FormValues,
+  errors: FieldErrors,
+  name: string,
+  label: string,
+  max: number,
+  hint?: SafeHtml | string,
+  extra?: SafeHtml,
+): SafeHtml {
   return html`<div class="editor-field">
   <label for="${name}">${label}</label>
   ${hint ? html`<p class="editor-field__hint" id="${name}-hint">${hint}</p>` : ''}
@@ -140,7 +167,15 @@ function textField(values: FormValues, errors: FieldErrors, name: string, label:
 </div>`;
 }
 
-function areaField(values: FormValues, errors: FieldErrors, name: string, label: string, max: number, rows: number, hint?: SafeHtml | string): SafeHtml {
+function areaField(
+  values: FormValues,
+  errors: FieldErrors,
+  name: string,
+  label: string,
+  max: number,
+  rows: number,
+  hint?: SafeHtml | string,
+): SafeHtml {
   return html`<div class="editor-field">
   <label for="${name}">${label}</label>
   ${hint ? html`<p class="editor-field__hint" id="${name}-hint">${hint}</p>` : ''}
@@ -154,7 +189,14 @@ function thumbOf(m: MediaChoice): string | null {
   return m.kind === 'image' ? m.file_name : m.poster_file_name;
 }
 
-function mediaField(values: FormValues, errors: FieldErrors, name: string, label: string, choices: MediaChoice[], none: string): SafeHtml {
+function mediaField(
+  values: FormValues,
+  errors: FieldErrors,
+  name: string,
+  label: string,
+  choices: MediaChoice[],
+  none: string,
+): SafeHtml {
   const selected = one(values, name);
   const chosen = choices.find((m) => String(m.id) === selected);
   const thumb = chosen ? thumbOf(chosen) : null;
@@ -183,8 +225,18 @@ export function editorPage(site: SiteContext, options: EditorPageOptions): strin
   const bundle = site.assets.has(editorBundleName);
   // What the editor's script offers in its image, gallery and video cards: the media library's files.
   const mediaJson = JSON.stringify({
-    images: choices.images.map((m) => ({ id: m.id, url: mediaUrl(m.file_name), alt: m.alt_text ?? '', name: m.original_name })),
-    videos: choices.videos.map((m) => ({ id: m.id, url: mediaUrl(m.file_name), name: m.original_name, poster: m.poster_file_name ? mediaUrl(m.poster_file_name) : null })),
+    images: choices.images.map((m) => ({
+      id: m.id,
+      url: mediaUrl(m.file_name),
+      alt: m.alt_text ?? '',
+      name: m.original_name,
+    })),
+    videos: choices.videos.map((m) => ({
+      id: m.id,
+      url: mediaUrl(m.file_name),
+      name: m.original_name,
+      poster: m.poster_file_name ? mediaUrl(m.poster_file_name) : null,
+    })),
   }).replace(/</g, '\\u003c');
 
   return newsroomLayout(
@@ -199,7 +251,9 @@ export function editorPage(site: SiteContext, options: EditorPageOptions): strin
     },
     html`<div class="editor-top">
   <p class="editor-crumbs"><a href="/newsroom/articles">All articles</a>${
-    article ? html` · <a href="/newsroom/articles/${article.id}/revisions">Revisions</a>${published ? html` · <a href="/articles/${article.slug}">View on the site</a>` : ''}` : ''
+    article
+      ? html` · <a href="/newsroom/articles/${article.id}/revisions">Revisions</a>${published ? html` · <a href="/articles/${article.slug}">View on the site</a>` : ''}`
+      : ''
   }</p>
   <p class="editor-state">Status: <strong class="editor-status editor-status--${status}">${statusLabels[status]}</strong>${
     article?.status === 'scheduled' && article.scheduled_at ? html` for ${when(site, article.scheduled_at)}` : ''
@@ -262,7 +316,8 @@ ${
       <legend>Tags</legend>
       ${errorFor('tags', errors)}
       <ul class="editor-checks">${choices.tags.map(
-        (tag) => html`<li><input type="checkbox" id="tag-${tag.id}" name="tags" value="${tag.id}"${selectedTags.has(String(tag.id)) ? ' checked' : ''}> <label for="tag-${tag.id}">${tag.name}</label></li>`,
+        (tag) =>
+          html`<li><input type="checkbox" id="tag-${tag.id}" name="tags" value="${tag.id}"${selectedTags.has(String(tag.id)) ? ' checked' : ''}> <label for="tag-${tag.id}">${tag.name}</label></li>`,
       )}</ul>
       ${options.canCreateTags ? textField(values, errors, 'new_tags', 'New tags', 500, 'Comma-separated; created when you save.') : ''}
     </fieldset>
@@ -309,11 +364,21 @@ const eventLabels: Record<string, string> = {
   media_changed: 'Media changed',
 };
 
-export function revisionsPage(site: SiteContext, meta: { user: PageUser; csrf: string; notice?: string | undefined }, article: ArticleRow, revisions: RevisionRow[]): string {
+export function revisionsPage(
+  site: SiteContext,
+  meta: { user: PageUser; csrf: string; notice?: string | undefined },
+  article: ArticleRow,
+  revisions: RevisionRow[],
+): string {
   const newest = revisions[0];
   return newsroomLayout(
     site,
-    { title: `Revisions: ${article.title}`, path: `/newsroom/articles/${article.id}/revisions`, user: meta.user, csrf: meta.csrf },
+    {
+      title: `Revisions: ${article.title}`,
+      path: `/newsroom/articles/${article.id}/revisions`,
+      user: meta.user,
+      csrf: meta.csrf,
+    },
     html`<p class="editor-crumbs"><a href="/newsroom/articles">All articles</a> · <a href="/newsroom/articles/${article.id}">Back to the editor</a></p>
 <h1>Revisions of “${article.title}”</h1>
 ${meta.notice ? html`<p class="newsroom__notice" role="status">${meta.notice}</p>` : ''}
@@ -360,11 +425,23 @@ function diffParts(field: FieldDiff): SafeHtml {
   )}`;
 }
 
-export function diffPage(site: SiteContext, meta: { user: PageUser; csrf: string }, article: ArticleRow, from: RevisionRow, to: RevisionRow, fields: FieldDiff[]): string {
+export function diffPage(
+  site: SiteContext,
+  meta: { user: PageUser; csrf: string },
+  article: ArticleRow,
+  from: RevisionRow,
+  to: RevisionRow,
+  fields: FieldDiff[],
+): string {
   const changed = fields.filter((f) => f.changed);
   return newsroomLayout(
     site,
-    { title: `Differences: ${article.title}`, path: `/newsroom/articles/${article.id}/revisions/diff`, user: meta.user, csrf: meta.csrf },
+    {
+      title: `Differences: ${article.title}`,
+      path: `/newsroom/articles/${article.id}/revisions/diff`,
+      user: meta.user,
+      csrf: meta.csrf,
+    },
     html`<p class="editor-crumbs"><a href="/newsroom/articles/${article.id}/revisions">All revisions</a> · <a href="/newsroom/articles/${article.id}">Back to the editor</a></p>
 <h1>Differences</h1>
 <p>From <strong>${revisionName(site, from)}</strong> to <strong>${revisionName(site, to)}</strong>.
@@ -372,8 +449,18 @@ Inserted text is <ins class="editor-legend">underlined</ins>; deleted text is <d
 ${
   changed.length === 0
     ? html`<p>These two revisions are the same.</p>`
-    : changed.map((field) => html`<section class="editor-diff" aria-label="${field.label}"><h2>${field.label}</h2><div class="editor-diff__text">${diffParts(field)}</div></section>`)
+    : changed.map(
+        (field) =>
+          html`<section class="editor-diff" aria-label="${field.label}"><h2>${field.label}</h2><div class="editor-diff__text">${diffParts(field)}</div></section>`,
+      )
 }
-${fields.length > changed.length ? html`<p>Unchanged: ${fields.filter((f) => !f.changed).map((f) => f.label).join(', ')}.</p>` : ''}`,
+${
+  fields.length > changed.length
+    ? html`<p>Unchanged: ${fields
+        .filter((f) => !f.changed)
+        .map((f) => f.label)
+        .join(', ')}.</p>`
+    : ''
+}`,
   );
 }

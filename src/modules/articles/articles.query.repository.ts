@@ -29,7 +29,14 @@ function toSql(eb: Eb, c: ArticleCondition): Expression<SqlBool> {
           .where('tags.slug', 'in', c.in)
           // The primary tag is the first; positions start at 0 and are kept in order by the editor.
           .$if(c.field === 'primary_tag', (q) =>
-            q.where('article_tags.position', '=', eb.selectFrom('article_tags as first').select((f) => f.fn.min('first.position').as('p')).whereRef('first.article_id', '=', 'articles.id')),
+            q.where(
+              'article_tags.position',
+              '=',
+              eb
+                .selectFrom('article_tags as first')
+                .select((f) => f.fn.min('first.position').as('p'))
+                .whereRef('first.article_id', '=', 'articles.id'),
+            ),
           ),
       );
     case 'author':
@@ -43,7 +50,14 @@ function toSql(eb: Eb, c: ArticleCondition): Expression<SqlBool> {
           .whereRef('article_authors.article_id', '=', 'articles.id')
           .where('authors.slug', 'in', c.in)
           .$if(c.field === 'primary_author', (q) =>
-            q.where('article_authors.position', '=', eb.selectFrom('article_authors as first').select((f) => f.fn.min('first.position').as('p')).whereRef('first.article_id', '=', 'articles.id')),
+            q.where(
+              'article_authors.position',
+              '=',
+              eb
+                .selectFrom('article_authors as first')
+                .select((f) => f.fn.min('first.position').as('p'))
+                .whereRef('first.article_id', '=', 'articles.id'),
+            ),
           ),
       );
     case 'published_at':
@@ -62,7 +76,10 @@ function published(db: Db, where: ArticleCondition) {
 }
 
 /** One page of published articles matching the query, and how many match in all. */
-export async function queryPublishedArticleRows(db: Db, query: ArticleQuery): Promise<{ rows: ArticleRow[]; total: number }> {
+export async function queryPublishedArticleRows(
+  db: Db,
+  query: ArticleQuery,
+): Promise<{ rows: ArticleRow[]; total: number }> {
   let select = published(db, query.where).select(articleColumns);
   for (const { field, direction } of query.order) select = select.orderBy(`articles.${field}`, direction);
   // A stable order whatever was asked, so pages never overlap.
@@ -77,7 +94,9 @@ export async function queryPublishedArticleRows(db: Db, query: ArticleQuery): Pr
 }
 
 /** Every tag with its number of published articles (the API's `count.posts`). */
-export async function listTagsWithCounts(db: Db): Promise<{ id: number; slug: string; name: string; description: string; created_at: string; posts: number }[]> {
+export async function listTagsWithCounts(
+  db: Db,
+): Promise<{ id: number; slug: string; name: string; description: string; created_at: string; posts: number }[]> {
   const rows = await db
     .selectFrom('tags')
     .selectAll('tags')
@@ -97,7 +116,9 @@ export async function listTagsWithCounts(db: Db): Promise<{ id: number; slug: st
 }
 
 /** Authors with at least one published article, with their number (as Ghost's Content API lists them). */
-export async function listAuthorsWithCounts(db: Db): Promise<{ id: number; slug: string; name: string; bio: string; avatar_media_id: number | null; posts: number }[]> {
+export async function listAuthorsWithCounts(
+  db: Db,
+): Promise<{ id: number; slug: string; name: string; bio: string; avatar_media_id: number | null; posts: number }[]> {
   const rows = await db
     .selectFrom('authors')
     .innerJoin('article_authors', 'article_authors.author_id', 'authors.id')

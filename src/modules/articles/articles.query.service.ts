@@ -5,7 +5,10 @@ import { listAuthorsWithCounts, listTagsWithCounts, queryPublishedArticleRows } 
 import { type ArticleView, hydrateArticles } from './articles.service.ts';
 
 /** Published articles matching a query (filter, order, page), hydrated as readers see them, and the total. */
-export async function queryPublishedArticles(db: Db, query: ArticleQuery): Promise<{ articles: ArticleView[]; total: number }> {
+export async function queryPublishedArticles(
+  db: Db,
+  query: ArticleQuery,
+): Promise<{ articles: ArticleView[]; total: number }> {
   const { rows, total } = await queryPublishedArticleRows(db, query);
   return { articles: await hydrateArticles(db, rows), total };
 }
@@ -20,7 +23,13 @@ export interface TagWithCount {
 
 /** Every tag, by name, with its number of published articles. */
 export async function listTagsWithPostCounts(db: Db): Promise<TagWithCount[]> {
-  return (await listTagsWithCounts(db)).map(({ id, slug, name, description, posts }) => ({ id, slug, name, description, posts }));
+  return (await listTagsWithCounts(db)).map(({ id, slug, name, description, posts }) => ({
+    id,
+    slug,
+    name,
+    description,
+    posts,
+  }));
 }
 
 export interface AuthorWithCount {
@@ -36,9 +45,23 @@ export interface AuthorWithCount {
 /** Authors with published articles, by name, with their number and profile picture. */
 export async function listAuthorsWithPostCounts(db: Db): Promise<AuthorWithCount[]> {
   const authors = await listAuthorsWithCounts(db);
-  const media = new Map((await findMediaByIds(db, authors.flatMap((a) => (a.avatar_media_id === null ? [] : [a.avatar_media_id])))).map((m) => [m.id, m]));
+  const media = new Map(
+    (
+      await findMediaByIds(
+        db,
+        authors.flatMap((a) => (a.avatar_media_id === null ? [] : [a.avatar_media_id])),
+      )
+    ).map((m) => [m.id, m]),
+  );
   return authors.map((a) => {
     const avatar = a.avatar_media_id === null ? undefined : media.get(a.avatar_media_id);
-    return { id: a.id, slug: a.slug, name: a.name, bio: a.bio, image: avatar ? toMediaView(avatar).url : null, posts: a.posts };
+    return {
+      id: a.id,
+      slug: a.slug,
+      name: a.name,
+      bio: a.bio,
+      image: avatar ? toMediaView(avatar).url : null,
+      posts: a.posts,
+    };
   });
 }

@@ -31,8 +31,14 @@ describeEachDatabase('articles repository', (dialect) => {
   it('lists published articles newest first, paged', async () => {
     const rows = await listPublishedArticles(t.db, {}, 3, 0);
     const expected = [...demoArticles].sort((a, b) => a.hoursAgo - b.hoursAgo).map((a) => a.slug);
-    assert.deepEqual(rows.map((r) => r.slug), expected.slice(0, 3));
-    assert.deepEqual((await listPublishedArticles(t.db, {}, 3, 3)).map((r) => r.slug), expected.slice(3, 6));
+    assert.deepEqual(
+      rows.map((r) => r.slug),
+      expected.slice(0, 3),
+    );
+    assert.deepEqual(
+      (await listPublishedArticles(t.db, {}, 3, 3)).map((r) => r.slug),
+      expected.slice(3, 6),
+    );
     assert.equal(await countPublishedArticles(t.db, {}), demoArticles.length);
   });
 
@@ -49,10 +55,22 @@ describeEachDatabase('articles repository', (dialect) => {
   it('filters by tag, by author and by time', async () => {
     const tag = (await findTagBySlug(t.db, 'diplomacy'))!;
     const byTag = await listPublishedArticles(t.db, { tagId: tag.id }, 50, 0);
-    assert.deepEqual(byTag.map((r) => r.slug).sort(), demoArticles.filter((a) => a.tagSlugs.includes('diplomacy')).map((a) => a.slug).sort());
+    assert.deepEqual(
+      byTag.map((r) => r.slug).sort(),
+      demoArticles
+        .filter((a) => a.tagSlugs.includes('diplomacy'))
+        .map((a) => a.slug)
+        .sort(),
+    );
     const since = new Date(now.getTime() - 48 * 3600_000).toISOString();
     const recent = await listPublishedArticles(t.db, { since }, 50, 0);
-    assert.deepEqual(recent.map((r) => r.slug).sort(), demoArticles.filter((a) => a.hoursAgo <= 48).map((a) => a.slug).sort());
+    assert.deepEqual(
+      recent.map((r) => r.slug).sort(),
+      demoArticles
+        .filter((a) => a.hoursAgo <= 48)
+        .map((a) => a.slug)
+        .sort(),
+    );
     const page = await new ArchiveIndex(t.db).page({ tagId: tag.id }, 1);
     assert.equal(page.total, byTag.length);
     assert.ok(page.articles.every((a) => a.tags.some((x) => x.slug === 'diplomacy')));
@@ -61,11 +79,21 @@ describeEachDatabase('articles repository', (dialect) => {
   it('returns bylines in order and the tags in use with their counts', async () => {
     const lead = (await findPublishedArticleBySlug(t.db, demoArticles[0]!.slug))!;
     const authors = await findAuthorsOfArticles(t.db, [lead.id]);
-    assert.deepEqual(authors.get(lead.id)?.map((a) => a.slug), demoArticles[0]!.authorSlugs);
+    assert.deepEqual(
+      authors.get(lead.id)?.map((a) => a.slug),
+      demoArticles[0]!.authorSlugs,
+    );
     const tags = await listTagsInUse(t.db);
     const used = new Set(demoArticles.flatMap((a) => a.tagSlugs));
-    assert.deepEqual(tags.map((x) => x.slug).sort(), demoTags.filter((x) => used.has(x.slug)).map((x) => x.slug).sort());
-    for (const tag of tags) assert.equal(tag.articleCount, demoArticles.filter((a) => a.tagSlugs.includes(tag.slug)).length);
+    assert.deepEqual(
+      tags.map((x) => x.slug).sort(),
+      demoTags
+        .filter((x) => used.has(x.slug))
+        .map((x) => x.slug)
+        .sort(),
+    );
+    for (const tag of tags)
+      assert.equal(tag.articleCount, demoArticles.filter((a) => a.tagSlugs.includes(tag.slug)).length);
     assert.equal((await listAuthorsWithArticles(t.db)).length, 2);
   });
 
@@ -87,7 +115,11 @@ describeEachDatabase('articles repository', (dialect) => {
     assert.equal(stored.body_text, lead.body_text);
     assert.equal(stored.revision, lead.revision, 'storing the rendering is not an edit');
     // A rendering of an older revision never lands over what a save stored.
-    await t.db.updateTable('articles').set({ body_html: null, revision: lead.revision + 1 }).where('id', '=', lead.id).execute();
+    await t.db
+      .updateTable('articles')
+      .set({ body_html: null, revision: lead.revision + 1 })
+      .where('id', '=', lead.id)
+      .execute();
     await storeRenderedBody(t.db, lead.id, lead.revision, { body_html: '<p>stale</p>', body_text: 'stale' });
     assert.equal((await findPublishedArticleBySlug(t.db, lead.slug))!.body_html, null);
     await t.db.updateTable('articles').set({ body_html: lead.body_html }).where('id', '=', lead.id).execute();

@@ -8,7 +8,14 @@ import { getSiteSettings } from '../settings/index.ts';
 import type { CurrentUser, NewsroomAuth } from '../users/index.ts';
 import { hasRole } from '../users/index.ts';
 import { ArticleEditor, ArticleFieldError, canPublish } from './articles.editor.service.ts';
-import { articleListPage, diffPage, editorPage, type FormValues, formValuesOf, revisionsPage } from './articles.pages.ts';
+import {
+  articleListPage,
+  diffPage,
+  editorPage,
+  type FormValues,
+  formValuesOf,
+  revisionsPage,
+} from './articles.pages.ts';
 import {
   articleFormSchema,
   diffQuerySchema,
@@ -37,7 +44,9 @@ export interface ArticleRoutesDeps {
 const editorBodyLimit = 4 * 1024 * 1024;
 const htmlType = 'text/html; charset=utf-8';
 
-const savedQuerySchema = z.object({ saved: z.enum(['saved', 'published', 'scheduled', 'unpublished', 'restored']).optional().catch(undefined) });
+const savedQuerySchema = z.object({
+  saved: z.enum(['saved', 'published', 'scheduled', 'unpublished', 'restored']).optional().catch(undefined),
+});
 const savedNotices = {
   saved: 'Saved.',
   published: 'Published: readers can see it now.',
@@ -84,7 +93,13 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
   const showEditor = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    state: { article?: ArticleRow | undefined; values: FormValues; errors?: FieldErrors; notice?: string | undefined; status?: number },
+    state: {
+      article?: ArticleRow | undefined;
+      values: FormValues;
+      errors?: FieldErrors;
+      notice?: string | undefined;
+      status?: number;
+    },
   ) => {
     const current = await signedIn(request);
     const [context, choices] = await Promise.all([site(), editor.choices()]);
@@ -102,14 +117,25 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
       preview: editor.preview(body),
       notice: state.notice,
     });
-    return reply.code(state.status ?? 200).type(htmlType).send(page);
+    return reply
+      .code(state.status ?? 200)
+      .type(htmlType)
+      .send(page);
   };
 
   app.get('/articles', writer, async (request, reply) => {
     const current = await signedIn(request);
     const { status } = listQuerySchema.parse(request.query ?? {});
     const list = await editor.list(current.user, status);
-    return reply.type(htmlType).send(articleListPage(await site(), { user: current.user, csrf: await auth.csrfTokenFor(request, reply) }, { ...list, status }));
+    return reply
+      .type(htmlType)
+      .send(
+        articleListPage(
+          await site(),
+          { user: current.user, csrf: await auth.csrfTokenFor(request, reply) },
+          { ...list, status },
+        ),
+      );
   });
 
   app.get('/articles/new', writer, async (request, reply) => {
@@ -124,8 +150,10 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     const article = id === null ? undefined : (await editor.open(current.user, id)).row;
     const values = typedValues(request.body);
     const parsed = articleFormSchema.safeParse(request.body ?? {});
-    if (!parsed.success) return showEditor(request, reply, { article, values, errors: fieldErrors(parsed.error), status: 400 });
-    if (parsed.data.action === 'preview') return showEditor(request, reply, { article, values, notice: 'This is a preview; nothing is saved yet.' });
+    if (!parsed.success)
+      return showEditor(request, reply, { article, values, errors: fieldErrors(parsed.error), status: 400 });
+    if (parsed.data.action === 'preview')
+      return showEditor(request, reply, { article, values, notice: 'This is a preview; nothing is saved yet.' });
     try {
       const saved = await editor.save(current.user, id, parsed.data);
       return reply.redirect(`/newsroom/articles/${saved.id}?saved=${savedEvents[parsed.data.action]}`, 303);
@@ -134,8 +162,14 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
         // A conflict hands back what was typed, now based on the newest revision: saving again is a
         // deliberate overwrite by someone who has been told.
         const latest = id === null ? undefined : (await editor.open(current.user, id)).row;
-        const kept = error.code === 'article.conflict' && latest ? { ...values, revision: String(latest.revision) } : values;
-        return showEditor(request, reply, { article: latest ?? article, values: kept, errors: { [error.field]: error.message }, status: error.status });
+        const kept =
+          error.code === 'article.conflict' && latest ? { ...values, revision: String(latest.revision) } : values;
+        return showEditor(request, reply, {
+          article: latest ?? article,
+          values: kept,
+          errors: { [error.field]: error.message },
+          status: error.status,
+        });
       }
       throw error;
     }
@@ -149,10 +183,16 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     const { row, tagIds, authorIds } = await editor.open(current.user, id);
     const context = await site();
     const saved = savedQuerySchema.parse(request.query ?? {}).saved;
-    return showEditor(request, reply, { article: row, values: formValuesOf(context, row, tagIds, authorIds), notice: saved ? savedNotices[saved] : undefined });
+    return showEditor(request, reply, {
+      article: row,
+      values: formValuesOf(context, row, tagIds, authorIds),
+      notice: saved ? savedNotices[saved] : undefined,
+    });
   });
 
-  app.post('/articles/:id', writerPost, (request, reply) => submit(request, reply, parseParams(idParamSchema, request.params).id));
+  app.post('/articles/:id', writerPost, (request, reply) =>
+    submit(request, reply, parseParams(idParamSchema, request.params).id),
+  );
 
   /** The editor's script: saves the draft as it stands (creating it on the first autosave of a new article); JSON. */
   const autosave = async (request: FastifyRequest, reply: FastifyReply, id: number | null) => {
@@ -160,16 +200,36 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     const parsed = articleFormSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error);
-      return reply.code(400).send({ error: { code: 'article.invalid', message: Object.values(errors)[0] ?? 'Please check the form.', fields: errors } });
+      return reply.code(400).send({
+        error: {
+          code: 'article.invalid',
+          message: Object.values(errors)[0] ?? 'Please check the form.',
+          fields: errors,
+        },
+      });
     }
     try {
       const saved = await editor.save(current.user, id, parsed.data, { autosave: true });
-      return reply.send({ ...saved, editUrl: `/newsroom/articles/${saved.id}`, autosaveUrl: `/newsroom/articles/${saved.id}/autosave` });
+      return reply.send({
+        ...saved,
+        editUrl: `/newsroom/articles/${saved.id}`,
+        autosaveUrl: `/newsroom/articles/${saved.id}/autosave`,
+      });
     } catch (error) {
       if (error instanceof ArticleFieldError) {
         // A conflict says where to compare this tab's revision with the newest one (the revisions diff).
-        const compareUrl = error.code === 'article.conflict' && id !== null ? await compareLink(current, id, parsed.data.revision) : undefined;
-        return reply.code(error.status).send({ error: { code: error.code, message: error.message, fields: { [error.field]: error.message }, ...(compareUrl ? { compareUrl } : {}) } });
+        const compareUrl =
+          error.code === 'article.conflict' && id !== null
+            ? await compareLink(current, id, parsed.data.revision)
+            : undefined;
+        return reply.code(error.status).send({
+          error: {
+            code: error.code,
+            message: error.message,
+            fields: { [error.field]: error.message },
+            ...(compareUrl ? { compareUrl } : {}),
+          },
+        });
       }
       throw error;
     }
@@ -179,10 +239,14 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     const { revisions } = await editor.revisions(current.user, id);
     const from = revisions.find((r) => r.revision === base);
     const to = revisions[0];
-    return from && to && from.id !== to.id ? `/newsroom/articles/${id}/revisions/diff?from=${from.id}&to=${to.id}` : `/newsroom/articles/${id}/revisions`;
+    return from && to && from.id !== to.id
+      ? `/newsroom/articles/${id}/revisions/diff?from=${from.id}&to=${to.id}`
+      : `/newsroom/articles/${id}/revisions`;
   };
   app.post('/articles/autosave', writerPost, (request, reply) => autosave(request, reply, null));
-  app.post('/articles/:id/autosave', writerPost, (request, reply) => autosave(request, reply, parseParams(idParamSchema, request.params).id));
+  app.post('/articles/:id/autosave', writerPost, (request, reply) =>
+    autosave(request, reply, parseParams(idParamSchema, request.params).id),
+  );
 
   /** The editor's script: the body as readers would see it, sanitised exactly as the public page does. */
   app.post('/articles/preview', writerPost, async (request, reply) => {
@@ -197,7 +261,11 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     const { id } = parseParams(idParamSchema, request.params);
     const { article, revisions } = await editor.revisions(current.user, id);
     const saved = savedQuerySchema.parse(request.query ?? {}).saved;
-    const meta = { user: current.user, csrf: await auth.csrfTokenFor(request, reply), notice: saved ? savedNotices[saved] : undefined };
+    const meta = {
+      user: current.user,
+      csrf: await auth.csrfTokenFor(request, reply),
+      notice: saved ? savedNotices[saved] : undefined,
+    };
     return reply.type(htmlType).send(revisionsPage(await site(), meta, article, revisions));
   });
 
@@ -207,7 +275,18 @@ export function articleRoutes(app: FastifyInstance, deps: ArticleRoutesDeps): Pr
     const query = diffQuerySchema.safeParse(request.query ?? {});
     if (!query.success) throw new AppError('request.bad_query', 'Choose two revisions to compare.');
     const { article, from, to, fields } = await editor.diff(current.user, id, query.data.from, query.data.to);
-    return reply.type(htmlType).send(diffPage(await site(), { user: current.user, csrf: await auth.csrfTokenFor(request, reply) }, article, from, to, fields));
+    return reply
+      .type(htmlType)
+      .send(
+        diffPage(
+          await site(),
+          { user: current.user, csrf: await auth.csrfTokenFor(request, reply) },
+          article,
+          from,
+          to,
+          fields,
+        ),
+      );
   });
 
   app.post('/articles/:id/revisions/:revisionId/restore', writer, async (request, reply) => {

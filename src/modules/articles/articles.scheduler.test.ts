@@ -12,14 +12,29 @@ import { newArticleRow } from './articles.fixtures.ts';
 const articles = 20;
 
 async function scheduleArticle(db: Db, slug: string, at: Date): Promise<number> {
-  const row = newArticleRow({ slug, title: `Scheduled ${slug}`, standfirst: 'Out at its time.', body_markdown: 'Text.', status: 'scheduled', scheduled_at: at.toISOString() }, new Date().toISOString());
+  const row = newArticleRow(
+    {
+      slug,
+      title: `Scheduled ${slug}`,
+      standfirst: 'Out at its time.',
+      body_markdown: 'Text.',
+      status: 'scheduled',
+      scheduled_at: at.toISOString(),
+    },
+    new Date().toISOString(),
+  );
   return (await db.insertInto('articles').values(row).returning('id').executeTakeFirstOrThrow()).id;
 }
 
 async function publishedRevisions(db: Db): Promise<Map<number, string[]>> {
-  const rows = await db.selectFrom('article_revisions').select(['article_id', 'created_by']).where('event', '=', 'published').execute();
+  const rows = await db
+    .selectFrom('article_revisions')
+    .select(['article_id', 'created_by'])
+    .where('event', '=', 'published')
+    .execute();
   const byArticle = new Map<number, string[]>();
-  for (const row of rows) byArticle.set(row.article_id, [...(byArticle.get(row.article_id) ?? []), row.created_by ?? '']);
+  for (const row of rows)
+    byArticle.set(row.article_id, [...(byArticle.get(row.article_id) ?? []), row.created_by ?? '']);
   return byArticle;
 }
 
@@ -51,7 +66,12 @@ describeEachDatabase('scheduled-publisher with two worker processes', (dialect) 
     };
     const run = spawnGazette(['worker'], env);
     children.push(run.child);
-    return { child: run.child, exited: run.exited.then(({ code }) => code), running: run.waitFor('Worker running'), output: run.output };
+    return {
+      child: run.child,
+      exited: run.exited.then(({ code }) => code),
+      running: run.waitFor('Worker running'),
+      output: run.output,
+    };
   };
 
   it('publishes each due article exactly once, and it appears on the site', async () => {
@@ -68,11 +88,19 @@ describeEachDatabase('scheduled-publisher with two worker processes', (dialect) 
     assert.deepEqual(await Promise.all([a.exited, b.exited]), [0, 0]);
 
     const revisions = await publishedRevisions(t.db);
-    for (const id of ids) assert.equal(revisions.get(id)?.length, 1, `article ${id} has exactly one published revision`);
-    const claims = (a.output().match(/published article/g) ?? []).length + (b.output().match(/published article/g) ?? []).length;
+    for (const id of ids)
+      assert.equal(revisions.get(id)?.length, 1, `article ${id} has exactly one published revision`);
+    const claims =
+      (a.output().match(/published article/g) ?? []).length + (b.output().match(/published article/g) ?? []).length;
     assert.equal(claims, articles, 'the two processes together published each article once');
-    console.log(`# ${dialect}: worker A published ${(a.output().match(/published article/g) ?? []).length}, worker B ${(b.output().match(/published article/g) ?? []).length}`);
-    const rows = await t.db.selectFrom('articles').select(['id', 'status', 'published_at', 'scheduled_at']).orderBy('id').execute();
+    console.log(
+      `# ${dialect}: worker A published ${(a.output().match(/published article/g) ?? []).length}, worker B ${(b.output().match(/published article/g) ?? []).length}`,
+    );
+    const rows = await t.db
+      .selectFrom('articles')
+      .select(['id', 'status', 'published_at', 'scheduled_at'])
+      .orderBy('id')
+      .execute();
     for (const row of rows.filter((r) => ids.includes(r.id))) {
       assert.equal(row.status, 'published');
       assert.ok(row.published_at);
@@ -80,7 +108,12 @@ describeEachDatabase('scheduled-publisher with two worker processes', (dialect) 
     }
     assert.equal(rows.find((r) => r.id === later)?.status, 'scheduled', 'an article not yet due stays scheduled');
 
-    const config = loadConfig({ DATA_DIR: t.dataDir, DATABASE_URL: t.url, SITE_URL: 'https://news.example.test', SECRET_KEY: 'k'.repeat(40) });
+    const config = loadConfig({
+      DATA_DIR: t.dataDir,
+      DATABASE_URL: t.url,
+      SITE_URL: 'https://news.example.test',
+      SECRET_KEY: 'k'.repeat(40),
+    });
     const { app } = await buildApp({ config, db: t.db });
     try {
       const page = await app.inject({ method: 'GET', url: '/articles/race-7' });

@@ -40,13 +40,15 @@ export function createScheduledPublisher(deps: ScheduledPublisherDeps): Schedule
     async run({ id }, { claimedAt }) {
       // Its `post.published` webhook event is queued in the publication's own transaction.
       const published = (trx: Db) => emitArticleEvents(trx, [{ articleId: id, type: 'post.published' }], claimedAt);
-      if (!(await claimScheduledPublication(deps.db, id, claimedAt.toISOString(), by, published))) return { kind: 'skipped', reason: 'published by another worker' };
+      if (!(await claimScheduledPublication(deps.db, id, claimedAt.toISOString(), by, published)))
+        return { kind: 'skipped', reason: 'published by another worker' };
       deps.log(`scheduled-publisher: published article ${id}`);
       return { kind: 'done', result: undefined };
     },
     // The publication and its revision were written in the claim's own transaction.
     record: () => Promise.resolve(),
-    afterRound: (settled) => (settled.some((s) => s.outcome.kind === 'done') ? deps.contentChanged() : Promise.resolve()),
+    afterRound: (settled) =>
+      settled.some((s) => s.outcome.kind === 'done') ? deps.contentChanged() : Promise.resolve(),
   };
   const runner = createRunner(kind, {
     now: deps.now,
@@ -54,7 +56,13 @@ export function createScheduledPublisher(deps: ScheduledPublisherDeps): Schedule
     // No lease: nothing is held between the claim and its record. Rounds fall on multiples of the interval
     // of the wall clock, the same instants in every process: that costs nothing and means a race for an
     // article is the normal case, which the claim settles.
-    options: { lanes: 1, batchSize: 50, leaseMs: 0, pollMs: deps.intervalMs ?? defaultSchedulerIntervalMs, alignPoll: true },
+    options: {
+      lanes: 1,
+      batchSize: 50,
+      leaseMs: 0,
+      pollMs: deps.intervalMs ?? defaultSchedulerIntervalMs,
+      alignPoll: true,
+    },
   });
   return {
     name: 'scheduled-publisher',

@@ -75,17 +75,28 @@ export type EditorAction = (typeof editorActions)[number];
 export const articleFormSchema = z.object({
   title: text(limits.title, 'The title').pipe(z.string().min(1, 'Please give the article a title.')),
   slug: text(limits.slug, 'The slug').pipe(
-    z.string().refine((slug) => slug === '' || slugPattern.test(slug), 'Use lowercase letters, digits and single hyphens, like “city-council-votes”.'),
+    z
+      .string()
+      .refine(
+        (slug) => slug === '' || slugPattern.test(slug),
+        'Use lowercase letters, digits and single hyphens, like “city-council-votes”.',
+      ),
   ),
   standfirst: text(limits.standfirst, 'The standfirst', multiLine),
   body: text(limits.body, 'The body', multiLine),
   tags: idList('tag'),
-  new_tags: text(500, 'New tags').transform((value) =>
-    value
-      .split(',')
-      .map((name) => name.trim().replace(/\s+/g, ' '))
-      .filter((name) => name !== ''),
-  ).pipe(z.array(z.string().max(limits.tagName, `A tag name can be at most ${limits.tagName} characters long.`)).max(limits.tags, `At most ${limits.tags} tags.`)),
+  new_tags: text(500, 'New tags')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim().replace(/\s+/g, ' '))
+        .filter((name) => name !== ''),
+    )
+    .pipe(
+      z
+        .array(z.string().max(limits.tagName, `A tag name can be at most ${limits.tagName} characters long.`))
+        .max(limits.tags, `At most ${limits.tags} tags.`),
+    ),
   authors: idList('author').pipe(z.array(z.number()).max(limits.authors, `At most ${limits.authors} authors.`)),
   feature_image_id: optionalId('image'),
   video_id: optionalId('video'),
@@ -98,7 +109,14 @@ export const articleFormSchema = z.object({
     .string()
     .optional()
     .transform((value) => (value ?? '').trim())
-    .pipe(z.string().refine((value) => value === '' || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value), 'Please give a date and time, like 2026-12-01 09:30.')),
+    .pipe(
+      z
+        .string()
+        .refine(
+          (value) => value === '' || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value),
+          'Please give a date and time, like 2026-12-01 09:30.',
+        ),
+    ),
   /** The article revision this form started from (absent on a new article). */
   revision: z
     .string()
@@ -143,16 +161,35 @@ export function typedValues(body: unknown): Record<string, string | string[]> {
 const statuses = ['draft', 'scheduled', 'published', 'unpublished'] as const satisfies ArticleStatus[];
 export const listQuerySchema = z.object({ status: z.enum(statuses).optional().catch(undefined) });
 
-export const idParamSchema = z.object({ id: z.string().regex(/^[1-9]\d{0,9}$/).transform(Number) });
+export const idParamSchema = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/)
+    .transform(Number),
+});
 export const revisionParamSchema = z.object({
-  id: z.string().regex(/^[1-9]\d{0,9}$/).transform(Number),
-  revisionId: z.string().regex(/^[1-9]\d{0,9}$/).transform(Number),
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/)
+    .transform(Number),
+  revisionId: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/)
+    .transform(Number),
 });
 export const diffQuerySchema = z.object({
-  from: z.string().regex(/^[1-9]\d{0,9}$/).transform(Number),
-  to: z.string().regex(/^[1-9]\d{0,9}$/).transform(Number),
+  from: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/)
+    .transform(Number),
+  to: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/)
+    .transform(Number),
 });
-export const previewSchema = z.object({ body: z.string().max(limits.body, 'The body is too long to preview.').optional().default('') });
+export const previewSchema = z.object({
+  body: z.string().max(limits.body, 'The body is too long to preview.').optional().default(''),
+});
 
 /** A slug made from a title (the editor's script makes the same one as the title is typed). */
 export { slugify } from '../../ui/slug.ts';
@@ -170,11 +207,27 @@ export function zonedToUtc(local: string, timeZone: string): string | null {
   if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59) return null;
   const offsetAt = (instant: number) => {
     const parts = Object.fromEntries(
-      new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      })
         .formatToParts(new Date(instant))
         .map((p) => [p.type, p.value]),
     );
-    const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+    const asUtc = Date.UTC(
+      Number(parts.year),
+      Number(parts.month) - 1,
+      Number(parts.day),
+      Number(parts.hour),
+      Number(parts.minute),
+      Number(parts.second),
+    );
     return asUtc - instant;
   };
   let instant = wall - offsetAt(wall);
@@ -185,7 +238,15 @@ export function zonedToUtc(local: string, timeZone: string): string | null {
 /** An ISO instant → `YYYY-MM-DDTHH:MM` in `timeZone`, for a datetime-local input. */
 export function utcToZoned(iso: string, timeZone: string): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    })
       .formatToParts(new Date(iso))
       .map((p) => [p.type, p.value]),
   );

@@ -53,7 +53,9 @@ export const articlesPerPage = 12;
 export async function hydrateArticles(db: Db, rows: readonly ArticleRow[]): Promise<ArticleView[]> {
   const ids = rows.map((row) => row.id);
   const loadMedia = async () => {
-    const mediaIds = rows.flatMap((row) => [row.feature_image_id, row.video_id]).filter((id): id is number => id !== null);
+    const mediaIds = rows
+      .flatMap((row) => [row.feature_image_id, row.video_id])
+      .filter((id): id is number => id !== null);
     const media = new Map((await findMediaByIds(db, mediaIds)).map((m) => [m.id, m]));
     // A video's poster and captions are media rows too: fetch the ones not already loaded.
     const extraIds = [...media.values()]
@@ -63,7 +65,11 @@ export async function hydrateArticles(db: Db, rows: readonly ArticleRow[]): Prom
     return { media, variants: await findVariantsOfMedia(db, [...media.keys()]) };
   };
   // Side by side: on PostgreSQL each is a round trip of its own, on a connection of its own.
-  const [authors, tags, { media, variants }] = await Promise.all([findAuthorsOfArticles(db, ids), findTagsOfArticles(db, ids), loadMedia()]);
+  const [authors, tags, { media, variants }] = await Promise.all([
+    findAuthorsOfArticles(db, ids),
+    findTagsOfArticles(db, ids),
+    loadMedia(),
+  ]);
 
   return rows.map((row) => {
     const videoRow = row.video_id === null ? undefined : media.get(row.video_id);
@@ -102,11 +108,18 @@ export async function hydrateArticles(db: Db, rows: readonly ArticleRow[]): Prom
  */
 function storedBody(row: ArticleRow): () => RenderedBody {
   let body: RenderedBody | undefined;
-  return () => (body ??= row.body_html != null && row.body_text != null ? { body_html: row.body_html, body_text: row.body_text } : renderArticleBody(row.body_markdown));
+  return () =>
+    (body ??=
+      row.body_html != null && row.body_text != null
+        ? { body_html: row.body_html, body_text: row.body_text }
+        : renderArticleBody(row.body_markdown));
 }
 
 /** The published article at `slug`, or where an old slug now points (`redirectTo`). */
-export async function getPublishedArticle(db: Db, slug: string): Promise<{ article: ArticleView } | { redirectTo: string }> {
+export async function getPublishedArticle(
+  db: Db,
+  slug: string,
+): Promise<{ article: ArticleView } | { redirectTo: string }> {
   let row = await findPublishedArticleBySlug(db, slug);
   if (row) {
     if (row.body_html === null || row.body_text === null) {
@@ -141,4 +154,10 @@ export function articleCountsByStatus(db: Db): Promise<Map<ArticleStatus, number
 }
 
 /** Reads the public site and the seed use as the repository answers them (no rule applies on top). */
-export { countPublishedArticles, hasAnyContent, listAuthorsWithArticles, listPublishedArticles, listTagsInUse } from './articles.repository.ts';
+export {
+  countPublishedArticles,
+  hasAnyContent,
+  listAuthorsWithArticles,
+  listPublishedArticles,
+  listTagsInUse,
+} from './articles.repository.ts';

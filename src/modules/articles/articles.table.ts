@@ -92,7 +92,8 @@ export interface ArticleRevisionsTable {
 
 /** What a revision row records. */
 /** `media_changed`: a file the article shows was changed in the media library (a video's captions). */
-export type RevisionEvent = 'saved' | 'autosaved' | 'published' | 'scheduled' | 'unpublished' | 'restored' | 'media_changed';
+export type RevisionEvent =
+  'saved' | 'autosaved' | 'published' | 'scheduled' | 'unpublished' | 'restored' | 'media_changed';
 
 export interface ArticleSlugRedirectsTable {
   old_slug: string;

@@ -5,7 +5,18 @@ export type { RenderedBody } from './articles.body.ts';
 export { ArticleEditor } from './articles.editor.service.ts';
 export { articleRoutes } from './articles.routes.ts';
 export { createScheduledPublisher } from './articles.scheduler.ts';
-export { articleCountsByStatus, countPublishedArticles, hasAnyContent, listAuthorsWithArticles, listPublishedArticles, listTagsInUse, getAuthor, getPublishedArticle, getTag, hydrateArticles } from './articles.service.ts';
+export {
+  articleCountsByStatus,
+  countPublishedArticles,
+  hasAnyContent,
+  listAuthorsWithArticles,
+  listPublishedArticles,
+  listTagsInUse,
+  getAuthor,
+  getPublishedArticle,
+  getTag,
+  hydrateArticles,
+} from './articles.service.ts';
 export type { ArticlePage, ArticleView } from './articles.service.ts';
 export type { ArticleRow, ArticleStatus, AuthorRow, TagRow } from './articles.table.ts';
 export { listAuthorsWithPostCounts, listTagsWithPostCounts, queryPublishedArticles } from './articles.query.service.ts';

@@ -50,7 +50,10 @@ export interface BackupSummary {
 
 /** What to tell a PostgreSQL operator instead: pg_dump is the consistent, online copy there. */
 export function postgresBackupAdvice(config: Config, file: string): string {
-  const media = config.media.storage.kind === 'filesystem' ? `\n  tar -czf ${shellQuote(`${file}.media.tar.gz`)} -C ${shellQuote(config.dataDir)} media` : '';
+  const media =
+    config.media.storage.kind === 'filesystem'
+      ? `\n  tar -czf ${shellQuote(`${file}.media.tar.gz`)} -C ${shellQuote(config.dataDir)} media`
+      : '';
   return (
     `gazette backup copies SQLite sites only; on PostgreSQL use pg_dump, which takes a consistent copy while the site serves:\n` +
     `  pg_dump --format=custom --no-owner --file=${shellQuote(file)} "$DATABASE_URL"${media}\n` +
@@ -69,12 +72,18 @@ export function postgresRestoreAdvice(file: string): string {
  * file a row of the snapshot names is already there. The archive is written beside `file` and renamed into
  * place, so `file` is either absent or complete.
  */
-export async function createBackup(config: Config, file: string, onProgress: (progress: BackupProgress) => void = () => {}): Promise<BackupSummary> {
+export async function createBackup(
+  config: Config,
+  file: string,
+  onProgress: (progress: BackupProgress) => void = () => {},
+): Promise<BackupSummary> {
   if (config.database.kind !== 'sqlite') throw new BackupError(postgresBackupAdvice(config, file));
   const target = path.resolve(file);
   if (await exists(target)) throw new BackupError(`${target} already exists; give a new file name.`);
-  if (!(await exists(path.dirname(target)))) throw new BackupError(`The folder ${path.dirname(target)} does not exist.`);
-  if (!(await exists(config.database.file))) throw new BackupError(`There is no database at ${config.database.file} to back up.`);
+  if (!(await exists(path.dirname(target))))
+    throw new BackupError(`The folder ${path.dirname(target)} does not exist.`);
+  if (!(await exists(config.database.file)))
+    throw new BackupError(`There is no database at ${config.database.file} to back up.`);
   const staging = await mkdtemp(path.join(path.dirname(target), '.gazette-backup-'));
   const partial = path.join(staging, 'archive.tar.gz');
   try {
@@ -95,7 +104,10 @@ export async function createBackup(config: Config, file: string, onProgress: (pr
     const snapshotSize = (await stat(snapshot)).size;
     const archiveEntries: (WriteEntry | string)[] = [
       new WriteEntry({ path: manifestName, mode: 0o644, mtime: new Date() }, `${JSON.stringify(manifest, null, 2)}\n`),
-      new WriteEntry({ path: databaseName, mode: 0o600, mtime: new Date(), size: snapshotSize }, createReadStream(snapshot)),
+      new WriteEntry(
+        { path: databaseName, mode: 0o600, mtime: new Date(), size: snapshotSize },
+        createReadStream(snapshot),
+      ),
     ];
     if (media.length > 0) archiveEntries.push(mediaFolder);
     onProgress(progress);
@@ -155,9 +167,14 @@ export async function restoreBackup(config: Config, file: string): Promise<Resto
   const dataDir = config.dataDir;
   const present = (await exists(dataDir)) ? await readdir(dataDir) : [];
   if (present.length > 0) {
-    throw new BackupError(`DATA_DIR ${dataDir} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}); restore into an empty or new folder.`);
+    throw new BackupError(
+      `DATA_DIR ${dataDir} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}); restore into an empty or new folder.`,
+    );
   }
-  if (await exists(config.database.file)) throw new BackupError(`The database ${config.database.file} already exists; restore into a new DATABASE_URL or move it away.`);
+  if (await exists(config.database.file))
+    throw new BackupError(
+      `The database ${config.database.file} already exists; restore into a new DATABASE_URL or move it away.`,
+    );
 
   const manifest = await checkArchive(source);
   await mkdir(dataDir, { recursive: true });
@@ -174,7 +191,8 @@ export async function restoreBackup(config: Config, file: string): Promise<Resto
     });
     await mkdir(path.dirname(config.database.file), { recursive: true });
     await rename(path.join(staging, databaseName), config.database.file);
-    if (await exists(path.join(staging, mediaFolder))) await rename(path.join(staging, mediaFolder), mediaDirectory(dataDir));
+    if (await exists(path.join(staging, mediaFolder)))
+      await rename(path.join(staging, mediaFolder), mediaDirectory(dataDir));
   } catch (error) {
     await rm(config.database.file, { force: true });
     await rm(mediaDirectory(dataDir), { recursive: true, force: true });
@@ -193,17 +211,26 @@ async function checkArchive(file: string): Promise<Manifest> {
   try {
     for await (const entry of entries(createReadStream(file))) {
       const problem = entryProblem(entry);
-      if (problem !== null) throw new BackupError(`${file} has an entry Gazette will not restore: ${JSON.stringify(entry.path)} (${problem}).`);
+      if (problem !== null)
+        throw new BackupError(
+          `${file} has an entry Gazette will not restore: ${JSON.stringify(entry.path)} (${problem}).`,
+        );
       if (index++ === 0) {
-        if (entry.path !== manifestName) throw new BackupError(`${file} is not a Gazette backup (it does not start with ${manifestName}).`);
+        if (entry.path !== manifestName)
+          throw new BackupError(`${file} is not a Gazette backup (it does not start with ${manifestName}).`);
         const parsed = manifestSchema.safeParse(safeJson(await entry.text()));
-        if (!parsed.success) throw new BackupError(`${file} is not a Gazette backup this version can restore (its ${manifestName} is not understood).`);
+        if (!parsed.success)
+          throw new BackupError(
+            `${file} is not a Gazette backup this version can restore (its ${manifestName} is not understood).`,
+          );
         manifest = parsed.data;
       } else if (entry.path === databaseName) sawDatabase = true;
     }
   } catch (error) {
     if (error instanceof BackupError) throw error;
-    throw new BackupError(`${file} is not a Gazette backup (not a readable .tar.gz archive: ${error instanceof Error ? error.message : String(error)}).`);
+    throw new BackupError(
+      `${file} is not a Gazette backup (not a readable .tar.gz archive: ${error instanceof Error ? error.message : String(error)}).`,
+    );
   }
   if (!manifest) throw new BackupError(`${file} is not a Gazette backup (no ${manifestName}).`);
   if (!sawDatabase) throw new BackupError(`${file} is not a complete Gazette backup (no ${databaseName}).`);

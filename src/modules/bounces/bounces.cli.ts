@@ -47,19 +47,35 @@ async function ingest(args: string[]): Promise<number> {
     console.log(ingestUsage);
     return 0;
   }
-  const { values, positionals } = parseArgs({ args, options: { recipient: { type: 'string' } }, allowPositionals: true, strict: true });
-  if (positionals.length > 0) throw new UsageError(`The message comes on standard input, not as an argument. Run 'gazette bounces ingest --help'.`);
+  const { values, positionals } = parseArgs({
+    args,
+    options: { recipient: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0)
+    throw new UsageError(
+      `The message comes on standard input, not as an argument. Run 'gazette bounces ingest --help'.`,
+    );
   const config = loadConfig();
   const raw = await readInput(process.stdin, maxBounceBytes);
   if (raw === 'too_large') {
-    console.log(`Refused: the message is larger than ${maxBounceBytes / 1024 / 1024} MB, which no bounce or complaint is; nothing changed.`);
+    console.log(
+      `Refused: the message is larger than ${maxBounceBytes / 1024 / 1024} MB, which no bounce or complaint is; nothing changed.`,
+    );
     return 0;
   }
   try {
     const line = await withMigratedDb(config.database, async (db) => {
       const secret = await getOrCreateSecretKey(db, config.secretKey);
       const outcome = await ingestBounce(
-        { db, secret, emailHash: await openEmailHasher(db, secret), softLimit: config.bounces.softLimit, now: () => new Date() },
+        {
+          db,
+          secret,
+          emailHash: await openEmailHasher(db, secret),
+          softLimit: config.bounces.softLimit,
+          now: () => new Date(),
+        },
         raw,
         values.recipient,
       );
@@ -70,7 +86,9 @@ async function ingest(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) throw error;
     // sysexits.h EX_TEMPFAIL: Postfix's pipe (and procmail) keep the message and retry it later.
-    console.error(`gazette: could not record the message, it will be retried: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      `gazette: could not record the message, it will be retried: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return 75;
   }
 }
@@ -95,6 +113,9 @@ async function quarantine(args: string[]): Promise<number> {
   if (args.length > 0) throw new UsageError(`Unknown argument for 'bounces quarantine': ${args[0] ?? ''}.`);
   const rows = await withMigratedDb(loadConfig().database, (db) => listQuarantine(db, 50));
   if (rows.length === 0) console.log('No quarantined messages.');
-  for (const r of rows) console.log(`${String(r.id).padStart(5)}  ${r.received_at.slice(0, 16).replace('T', ' ')}  ${r.reason.padEnd(16)}  ${r.class.padEnd(9)}  ${r.sender.replace(/[\x00-\x1f\x7f]/g, ' ')}  ${r.subject.replace(/[\x00-\x1f\x7f]/g, ' ')}`);
+  for (const r of rows)
+    console.log(
+      `${String(r.id).padStart(5)}  ${r.received_at.slice(0, 16).replace('T', ' ')}  ${r.reason.padEnd(16)}  ${r.class.padEnd(9)}  ${r.sender.replace(/[\x00-\x1f\x7f]/g, ' ')}  ${r.subject.replace(/[\x00-\x1f\x7f]/g, ' ')}`,
+    );
   return 0;
 }

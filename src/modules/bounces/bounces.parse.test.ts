@@ -17,7 +17,11 @@ describe('reading real bounce mails (sisimai set-of-emails)', async () => {
 
   it('covers DSNs, ARF, Exchange, Gmail, Yahoo, qmail, Postfix and auto-replies: at least 40 files', () => {
     assert.ok(expected.length >= 40, String(expected.length));
-    for (const kind of ['hard', 'soft', 'complaint', 'auto-reply']) assert.ok(expected.some((e) => e.class === kind), kind);
+    for (const kind of ['hard', 'soft', 'complaint', 'auto-reply'])
+      assert.ok(
+        expected.some((e) => e.class === kind),
+        kind,
+      );
   });
 
   for (const e of expected) {
@@ -29,7 +33,12 @@ describe('reading real bounce mails (sisimai set-of-emails)', async () => {
   }
 
   it('never throws on garbage: what is not a bounce is ignored', async () => {
-    for (const junk of ['', '\0\0\0', 'Subject: hi\n\nhello', 'Content-Type: multipart/report; boundary="x"\n\n--x\n--x--']) {
+    for (const junk of [
+      '',
+      '\0\0\0',
+      'Subject: hi\n\nhello',
+      'Content-Type: multipart/report; boundary="x"\n\n--x\n--x--',
+    ]) {
       const report = await readBounce(Buffer.from(junk));
       assert.equal(report.class, 'ignored');
     }

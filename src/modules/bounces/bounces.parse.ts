@@ -54,7 +54,12 @@ export async function readBounce(raw: Buffer): Promise<BounceReport> {
   const text = raw.toString('latin1');
   let mail: ParsedMail | undefined;
   try {
-    mail = await simpleParser(raw, { keepDeliveryStatus: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: 1024 * 1024 });
+    mail = await simpleParser(raw, {
+      keepDeliveryStatus: true,
+      skipImageLinks: true,
+      skipTextLinks: true,
+      maxHtmlLengthToParse: 1024 * 1024,
+    });
   } catch {
     mail = undefined;
   }
@@ -63,11 +68,17 @@ export async function readBounce(raw: Buffer): Promise<BounceReport> {
   const subject = (mail?.subject ?? header('subject')).slice(0, 200);
   const from = (mail?.from?.text ?? header('from')).slice(0, 200);
   const human = humanText(mail, text);
-  const searchable = [text, mail?.text ?? '', ...attachments.filter((a) => isTextual(a)).map((a) => a.content.toString('utf8'))];
+  const searchable = [
+    text,
+    mail?.text ?? '',
+    ...attachments.filter((a) => isTextual(a)).map((a) => a.content.toString('utf8')),
+  ];
   const base = { searchable, subject, from };
 
   // 1. Complaints (RFC 5965), before anything else: an ARF report also carries Auto-Submitted.
-  const feedback = attachments.find((a) => a.contentType === 'message/feedback-report')?.content.toString('utf8') ?? (/report-type="?feedback-report/i.test(header('content-type')) ? text : undefined);
+  const feedback =
+    attachments.find((a) => a.contentType === 'message/feedback-report')?.content.toString('utf8') ??
+    (/report-type="?feedback-report/i.test(header('content-type')) ? text : undefined);
   const feedbackType = feedback ? (/^Feedback-Type:[ \t]*([\w-]+)/im.exec(feedback)?.[1]?.toLowerCase() ?? null) : null;
   if (feedbackType) return { ...base, ...complaint(feedbackType, 'arf') };
   // Hotmail/Outlook.com's JMRP report: the complained-of message attached, marked with the reader's address.
@@ -77,7 +88,9 @@ export async function readBounce(raw: Buffer): Promise<BounceReport> {
 
   // 2. Delivery status notifications (RFC 3464), in a message/delivery-status part or, when the MIME is
   // broken, in the raw text.
-  const dsnPart = attachments.find((a) => a.contentType === 'message/delivery-status' || a.contentType === 'message/global-delivery-status')?.content.toString('utf8');
+  const dsnPart = attachments
+    .find((a) => a.contentType === 'message/delivery-status' || a.contentType === 'message/global-delivery-status')
+    ?.content.toString('utf8');
   const dsnText = dsnPart ?? (/^Final-Recipient:/im.test(text) && /^Action:/im.test(text) ? text : undefined);
   if (dsnText) {
     const recipients = readDsn(dsnText, human);
@@ -91,23 +104,68 @@ export async function readBounce(raw: Buffer): Promise<BounceReport> {
   }
 
   // 4. Auto-replies (RFC 3834 and the de-facto headers): change nothing.
-  if (isAutoReply(header, subject)) return { ...base, class: 'auto-reply', format: 'auto-reply', recipients: [], feedbackType: null, summary: 'auto-reply', status: null };
+  if (isAutoReply(header, subject))
+    return {
+      ...base,
+      class: 'auto-reply',
+      format: 'auto-reply',
+      recipients: [],
+      feedbackType: null,
+      summary: 'auto-reply',
+      status: null,
+    };
 
-  return { ...base, class: 'ignored', format: 'none', recipients: [], feedbackType: null, summary: 'not a bounce, complaint or auto-reply', status: null };
+  return {
+    ...base,
+    class: 'ignored',
+    format: 'none',
+    recipients: [],
+    feedbackType: null,
+    summary: 'not a bounce, complaint or auto-reply',
+    status: null,
+  };
 }
 
-function complaint(feedbackType: string, format: BounceFormat): Pick<BounceReport, 'class' | 'format' | 'recipients' | 'feedbackType' | 'summary' | 'status'> {
+function complaint(
+  feedbackType: string,
+  format: BounceFormat,
+): Pick<BounceReport, 'class' | 'format' | 'recipients' | 'feedbackType' | 'summary' | 'status'> {
   // An authentication-failure report (DMARC forensic) is about our DNS or signing, not the reader's wish.
   const cls: BounceClass = feedbackType === 'auth-failure' ? 'ignored' : 'complaint';
-  return { class: cls, format, recipients: [], feedbackType, summary: `feedback report: ${feedbackType}`, status: null };
+  return {
+    class: cls,
+    format,
+    recipients: [],
+    feedbackType,
+    summary: `feedback report: ${feedbackType}`,
+    status: null,
+  };
 }
 
 /** The message's class from its recipients: hard if any is, else soft if any is, else a delivery report. */
-function outcome(recipients: RecipientReport[], format: BounceFormat): Pick<BounceReport, 'class' | 'format' | 'recipients' | 'feedbackType' | 'summary' | 'status'> {
+function outcome(
+  recipients: RecipientReport[],
+  format: BounceFormat,
+): Pick<BounceReport, 'class' | 'format' | 'recipients' | 'feedbackType' | 'summary' | 'status'> {
   const worst = recipients.find((r) => r.class === 'hard') ?? recipients.find((r) => r.class === 'soft');
-  if (!worst) return { class: 'ignored', format, recipients, feedbackType: null, summary: `delivery report (${recipients[0]?.action ?? 'delivered'})`, status: recipients[0]?.status ?? null };
+  if (!worst)
+    return {
+      class: 'ignored',
+      format,
+      recipients,
+      feedbackType: null,
+      summary: `delivery report (${recipients[0]?.action ?? 'delivered'})`,
+      status: recipients[0]?.status ?? null,
+    };
   const diagnostic = worst.diagnostic.replace(/\s+/g, ' ').trim().slice(0, 160);
-  return { class: worst.class === 'hard' ? 'hard' : 'soft', format, recipients, feedbackType: null, summary: [worst.status, worst.action === 'failed' ? '' : worst.action, diagnostic].filter(Boolean).join(' '), status: worst.status };
+  return {
+    class: worst.class === 'hard' ? 'hard' : 'soft',
+    format,
+    recipients,
+    feedbackType: null,
+    summary: [worst.status, worst.action === 'failed' ? '' : worst.action, diagnostic].filter(Boolean).join(' '),
+    status: worst.status,
+  };
 }
 
 /**
@@ -135,7 +193,13 @@ function readDsn(dsn: string, human: string): RecipientReport[] {
     }
     // `delayed`, and any 4.x.x, is transient (RFC 3464 §2.3.3, RFC 3463 §3.1).
     const permanent = action === 'failed' && (status ? status.startsWith('5') : /\b5\d\d\b/.test(diagnostic));
-    recipients.push({ address, action: action || 'failed', status, diagnostic: evidence.slice(0, 1000), class: permanent ? failureClass(status, evidence) : 'soft' });
+    recipients.push({
+      address,
+      action: action || 'failed',
+      status,
+      diagnostic: evidence.slice(0, 1000),
+      class: permanent ? failureClass(status, evidence) : 'soft',
+    });
   }
   return recipients;
 }
@@ -144,10 +208,24 @@ function readDsn(dsn: string, human: string): RecipientReport[] {
 function readWordedBounce(human: string, failedRecipients: string): RecipientReport {
   const status = specificStatus(null, human);
   // A warning ("delayed", "will be retried") is transient whatever codes it quotes.
-  const temporary = /\b(?:delayed|delay|warning message only|will (?:be )?retr(?:y|ied)|temporar(?:y|ily) (?:failure|error|unavailable)|has not yet been delivered|will continue (?:to try|trying))\b/i.test(human);
-  const permanent = !temporary && (status?.startsWith('5') || /\bpermanent(?:ly)?\b|\bfatal\b|could ?n[o']t be delivered|did not reach|undeliverable|delivery (?:has )?failed|wasn't delivered|not delivered|returned to sender|\b5\d\d[ -]/i.test(human));
+  const temporary =
+    /\b(?:delayed|delay|warning message only|will (?:be )?retr(?:y|ied)|temporar(?:y|ily) (?:failure|error|unavailable)|has not yet been delivered|will continue (?:to try|trying))\b/i.test(
+      human,
+    );
+  const permanent =
+    !temporary &&
+    (status?.startsWith('5') ||
+      /\bpermanent(?:ly)?\b|\bfatal\b|could ?n[o']t be delivered|did not reach|undeliverable|delivery (?:has )?failed|wasn't delivered|not delivered|returned to sender|\b5\d\d[ -]/i.test(
+        human,
+      ));
   const address = addressIn(failedRecipients) ?? addressIn(/<([^<>\s]+@[^<>\s]+)>:/.exec(human)?.[1] ?? '');
-  return { address, action: permanent ? 'failed' : 'delayed', status, diagnostic: diagnosticOf(human), class: permanent ? failureClass(status, human) : 'soft' };
+  return {
+    address,
+    action: permanent ? 'failed' : 'delayed',
+    status,
+    diagnostic: diagnosticOf(human),
+    class: permanent ? failureClass(status, human) : 'soft',
+  };
 }
 
 /**
@@ -179,7 +257,10 @@ function specificStatus(status: string | null, text: string): string | null {
 
 /** The lines of a worded bounce that explain the failure (blank lines and boilerplate dropped). */
 function diagnosticOf(human: string): string {
-  const lines = human.split('\n').map((l) => l.trim()).filter((l) => /\b[245]\d\d\b|[245]\.\d\.\d|unknown|not|fail|reject|denied|full|exist|invalid/i.test(l));
+  const lines = human
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /\b[245]\d\d\b|[245]\.\d\.\d|unknown|not|fail|reject|denied|full|exist|invalid/i.test(l));
   return lines.join(' ').slice(0, 1000);
 }
 
@@ -190,7 +271,7 @@ function addressIn(value: string): string | null {
 
 /** The human-readable part, cut where the returned original begins (its words are not the server's). */
 function humanText(mail: ParsedMail | undefined, raw: string): string {
-  let body = mail?.text?.trim() ? mail.text : (mail?.html ? htmlToText(mail.html) : '');
+  let body = mail?.text?.trim() ? mail.text : mail?.html ? htmlToText(mail.html) : '';
   if (!body.trim()) body = raw.replace(/\r\n?/g, '\n').split(/\n\n/).slice(1).join('\n\n');
   const cut = originalStarts.exec(body);
   return (cut ? body.slice(0, cut.index) : body).slice(0, 16_000);
@@ -200,14 +281,28 @@ const originalStarts =
   /^[ \t]*(?:-+ ?(?:Below this line is a copy of the message|This is a copy of the message|Original message|The header of the original message|The following is a copy)|Original message headers:|-+ ?Original Message ?-+|-+ ?Undelivered message)/im;
 
 function htmlToText(html: string | false): string {
-  return typeof html === 'string' ? html.replace(/<[^>]*>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&') : '';
+  return typeof html === 'string'
+    ? html
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&')
+    : '';
 }
 
-function looksLikeBounce(mail: ParsedMail | undefined, header: (name: string) => string, subject: string, from: string): boolean {
+function looksLikeBounce(
+  mail: ParsedMail | undefined,
+  header: (name: string) => string,
+  subject: string,
+  from: string,
+): boolean {
   if (header('x-failed-recipients')) return true;
   if (/report-type="?delivery-status/i.test(header('content-type'))) return true;
   const fromDaemon = /mailer-daemon|postmaster|mail delivery/i.test(from);
-  const bounceSubject = /undeliver|delivery status notification|delivery (?:failure|has failed|notification)|failure notice|returned mail|mail delivery failed|undelivered mail|non[- ]?delivery|delivery report|warning: (?:delayed|could not send)/i.test(subject);
+  const bounceSubject =
+    /undeliver|delivery status notification|delivery (?:failure|has failed|notification)|failure notice|returned mail|mail delivery failed|undelivered mail|non[- ]?delivery|delivery report|warning: (?:delayed|could not send)/i.test(
+      subject,
+    );
   return (fromDaemon && (bounceSubject || Boolean(mail?.text))) || bounceSubject;
 }
 
@@ -216,7 +311,9 @@ function isAutoReply(header: (name: string) => string, subject: string): boolean
   if (autoSubmitted && !autoSubmitted.startsWith('no')) return true;
   if (header('x-autoreply') || header('x-autorespond') || header('x-autoresponder')) return true;
   if (/auto[_-]?reply/i.test(header('precedence')) || /auto[_-]?reply/i.test(header('x-precedence'))) return true;
-  return /^(?:auto(?:matic)? ?(?:reply|response|antwort)|auto:|out of (?:the )?office|abwesenheit|away from)|\((?:automatic|auto) (?:response|reply)\)|is out of the office|on vacation/i.test(subject.trim());
+  return /^(?:auto(?:matic)? ?(?:reply|response|antwort)|auto:|out of (?:the )?office|abwesenheit|away from)|\((?:automatic|auto) (?:response|reply)\)|is out of the office|on vacation/i.test(
+    subject.trim(),
+  );
 }
 
 function isTextual(attachment: Attachment): boolean {
@@ -230,7 +327,12 @@ function headerValue(mail: ParsedMail | undefined, name: string): string | undef
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(String).join(', ');
   if (typeof value === 'object' && 'value' in value && typeof value.value === 'string') {
-    const params = 'params' in value && value.params ? Object.entries(value.params as Record<string, string>).map(([k, v]) => `; ${k}=${v}`).join('') : '';
+    const params =
+      'params' in value && value.params
+        ? Object.entries(value.params as Record<string, string>)
+            .map(([k, v]) => `; ${k}=${v}`)
+            .join('')
+        : '';
     return value.value + params;
   }
   if (typeof value === 'object' && 'text' in value && typeof value.text === 'string') return value.text;

@@ -39,7 +39,11 @@ export async function quarantineMessage(db: Db, row: NewQuarantine): Promise<{ i
     .returning('id')
     .executeTakeFirst();
   if (inserted) return { id: Number(inserted.id), repeated: false };
-  const existing = await db.selectFrom('bounce_quarantine').select('id').where('message_hash', '=', row.message_hash).executeTakeFirstOrThrow();
+  const existing = await db
+    .selectFrom('bounce_quarantine')
+    .select('id')
+    .where('message_hash', '=', row.message_hash)
+    .executeTakeFirstOrThrow();
   return { id: Number(existing.id), repeated: true };
 }
 

@@ -28,7 +28,15 @@ export type IngestOutcome =
   | { action: 'ignored'; report: BounceReport }
   | { action: 'quarantined'; report: BounceReport; reason: QuarantineReason; quarantineId: number; repeated: boolean }
   | { action: 'duplicate'; report: BounceReport; kind: BounceKind; deliveryId: number }
-  | { action: 'recorded'; report: BounceReport; kind: BounceKind; deliveryId: number; issueId: number; subscriber: DeliverabilityOutcome; softCount: number };
+  | {
+      action: 'recorded';
+      report: BounceReport;
+      kind: BounceKind;
+      deliveryId: number;
+      issueId: number;
+      subscriber: DeliverabilityOutcome;
+      softCount: number;
+    };
 
 /**
  * Reads one returned message and acts on it. Auto-replies, delivery reports and what is no bounce change
@@ -38,7 +46,11 @@ export type IngestOutcome =
  * changes nothing. `envelopeRecipient` is the address the message was delivered to, when the caller knows
  * it (a Postfix pipe's `${original_recipient}`).
  */
-export async function ingestBounce(deps: BounceServiceDeps, raw: Buffer, envelopeRecipient?: string): Promise<IngestOutcome> {
+export async function ingestBounce(
+  deps: BounceServiceDeps,
+  raw: Buffer,
+  envelopeRecipient?: string,
+): Promise<IngestOutcome> {
   const report = await readBounce(raw);
   if (report.class === 'auto-reply' || report.class === 'ignored') return { action: 'ignored', report };
   const kind: BounceKind = report.class;
@@ -84,8 +96,15 @@ export async function ingestBounce(deps: BounceServiceDeps, raw: Buffer, envelop
       created_at: at,
     });
     if (!isNew) return { action: 'duplicate', report, kind, deliveryId: delivery.deliveryId };
-    const base = { action: 'recorded' as const, report, kind, deliveryId: delivery.deliveryId, issueId: delivery.issueId };
-    if (delivery.subscriberId === null) return { ...base, subscriber: { found: false, suppressed: false, unsubscribed: false }, softCount: 0 };
+    const base = {
+      action: 'recorded' as const,
+      report,
+      kind,
+      deliveryId: delivery.deliveryId,
+      issueId: delivery.issueId,
+    };
+    if (delivery.subscriberId === null)
+      return { ...base, subscriber: { found: false, suppressed: false, unsubscribed: false }, softCount: 0 };
     const since = new Date(Date.parse(at) - softWindowDays * 86_400_000).toISOString();
     const softCount = kind === 'soft' ? await countSoftBounces(trx, delivery.subscriberId, since) : 0;
     const subscriber = await applyDeliverabilityEvent(trx, deps.emailHash, {
@@ -106,12 +125,24 @@ export async function ingestBounce(deps: BounceServiceDeps, raw: Buffer, envelop
 /** The one line `gazette bounces ingest` prints: what the message was, and what it did. */
 export function describeOutcome(outcome: IngestOutcome, softLimit: number): string {
   const { report } = outcome;
-  const what = report.class === 'complaint' ? `complaint (${report.feedbackType ?? 'abuse'})` : report.class === 'auto-reply' ? 'auto-reply' : report.class === 'ignored' ? report.summary : `${report.class} bounce (${report.summary || 'no detail'})`;
+  const what =
+    report.class === 'complaint'
+      ? `complaint (${report.feedbackType ?? 'abuse'})`
+      : report.class === 'auto-reply'
+        ? 'auto-reply'
+        : report.class === 'ignored'
+          ? report.summary
+          : `${report.class} bounce (${report.summary || 'no detail'})`;
   switch (outcome.action) {
     case 'ignored':
       return `${what}: ignored, nothing changed.`;
     case 'quarantined': {
-      const why = { no_tag: 'no signed tag ties it to a delivery', forged_tag: 'its tag is not genuine (forged or altered)', conflicting_tags: 'its tags name different deliveries', unknown_delivery: 'the delivery it names no longer exists' }[outcome.reason];
+      const why = {
+        no_tag: 'no signed tag ties it to a delivery',
+        forged_tag: 'its tag is not genuine (forged or altered)',
+        conflicting_tags: 'its tags name different deliveries',
+        unknown_delivery: 'the delivery it names no longer exists',
+      }[outcome.reason];
       return `${what}: ${why}; kept for review as quarantined message ${outcome.quarantineId}${outcome.repeated ? ' (already kept)' : ''}, nothing changed.`;
     }
     case 'duplicate':
@@ -120,7 +151,16 @@ export function describeOutcome(outcome: IngestOutcome, softLimit: number): stri
       const s = outcome.subscriber;
       const did = !s.found
         ? 'the subscriber was erased, nothing to change'
-        : [s.unsubscribed ? 'unsubscribed' : '', s.suppressed ? 'address suppressed' : outcome.kind === 'soft' ? `soft bounce ${outcome.softCount} of ${softLimit} in ${softWindowDays} days` : 'already unsubscribed'].filter(Boolean).join(' and ');
+        : [
+            s.unsubscribed ? 'unsubscribed' : '',
+            s.suppressed
+              ? 'address suppressed'
+              : outcome.kind === 'soft'
+                ? `soft bounce ${outcome.softCount} of ${softLimit} in ${softWindowDays} days`
+                : 'already unsubscribed',
+          ]
+            .filter(Boolean)
+            .join(' and ');
       return `${what} for delivery ${outcome.deliveryId} of issue ${outcome.issueId}: ${did}.`;
     }
   }

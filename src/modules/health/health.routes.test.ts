@@ -49,7 +49,10 @@ describe('/healthz and /readyz', () => {
   it('/readyz answers 503 with the reason while migrations are pending, and is never served from the page cache', async () => {
     // A process that started before `gazette migrate` of a newer release must not take traffic.
     const fresh = await createTestDatabase('sqlite');
-    const other = await buildApp({ config: loadConfig({ DATA_DIR: fresh.dataDir, SITE_URL: 'http://gazette.test' }), db: fresh.db });
+    const other = await buildApp({
+      config: loadConfig({ DATA_DIR: fresh.dataDir, SITE_URL: 'http://gazette.test' }),
+      db: fresh.db,
+    });
     try {
       await sql`DELETE FROM kysely_migration WHERE name = (SELECT max(name) FROM kysely_migration)`.execute(fresh.db);
       const response = await other.app.inject({ url: '/readyz' });
@@ -67,7 +70,10 @@ describe('/healthz and /readyz', () => {
 
   it('/readyz answers 503 when the database cannot be reached; /healthz stays 200', async () => {
     const fresh = await createTestDatabase('sqlite');
-    const other = await buildApp({ config: loadConfig({ DATA_DIR: fresh.dataDir, SITE_URL: 'http://gazette.test' }), db: fresh.db });
+    const other = await buildApp({
+      config: loadConfig({ DATA_DIR: fresh.dataDir, SITE_URL: 'http://gazette.test' }),
+      db: fresh.db,
+    });
     try {
       assert.equal((await other.app.inject({ url: '/readyz' })).statusCode, 200);
       await fresh.db.destroy();
@@ -106,13 +112,25 @@ describe('/readyz and the sign-up mailer with wrong SMTP credentials', () => {
   /** An app sending through `smtpUrl`, its log lines kept. */
   const start = async (smtpUrl: string) => {
     const lines: string[] = [];
-    const destination = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
-    const config = loadConfig({ DATA_DIR: t.dataDir, SITE_URL: 'http://gazette.test', SMTP_URL: smtpUrl, SIGNUP_LIMIT_PER_IP: '0' });
-    const site = await buildApp({ config, db: t.db, logger: createLogger({ logLevel: 'info', logFormat: 'json' }, destination) });
+    const destination = new Writable({
+      write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()),
+    });
+    const config = loadConfig({
+      DATA_DIR: t.dataDir,
+      SITE_URL: 'http://gazette.test',
+      SMTP_URL: smtpUrl,
+      SIGNUP_LIMIT_PER_IP: '0',
+    });
+    const site = await buildApp({
+      config,
+      db: t.db,
+      logger: createLogger({ logLevel: 'info', logFormat: 'json' }, destination),
+    });
     await site.app.ready();
     return { site, lines };
   };
-  const mailStatus = async () => (await t.db.selectFrom('subscriber_mails').select('status').executeTakeFirstOrThrow()).status;
+  const mailStatus = async () =>
+    (await t.db.selectFrom('subscriber_mails').select('status').executeTakeFirstOrThrow()).status;
 
   it('answers 503 with the server’s refusal (535), logs its reply, and keeps the mail; right credentials: ready, and it is sent', async () => {
     const wrong = await start(`smtp://gazette:wrong@127.0.0.1:${smtp.port}`);
@@ -124,13 +142,24 @@ describe('/readyz and the sign-up mailer with wrong SMTP credentials', () => {
       assert.match(body.reason, /SMTP server refuses our session \(535\)/);
       assert.ok(!JSON.stringify(body).includes('gazette:wrong'), 'no credentials in a public answer');
 
-      const signup = await wrong.site.app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=reader%40example.com&consent=yes&source=%2F' });
+      const signup = await wrong.site.app.inject({
+        method: 'POST',
+        url: '/newsletter/subscribe',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'email=reader%40example.com&consent=yes&source=%2F',
+      });
       assert.equal(signup.statusCode, 200);
-      await eventually(() => wrong.lines.some((l) => l.includes('sign-up mails wait')), 'the mailer reports the refusal');
+      await eventually(
+        () => wrong.lines.some((l) => l.includes('sign-up mails wait')),
+        'the mailer reports the refusal',
+      );
       const warning = wrong.lines.find((l) => l.includes('sign-up mails wait')) ?? '';
       assert.match(warning, /refused the session \(535 Invalid credentials\)/);
       assert.doesNotMatch(warning, /not answering/);
-      assert.ok(wrong.lines.some((l) => /"msg":"The SMTP server refused the session: 535 Invalid credentials"/.test(l)), 'the readiness check logs the reply');
+      assert.ok(
+        wrong.lines.some((l) => /"msg":"The SMTP server refused the session: 535 Invalid credentials"/.test(l)),
+        'the readiness check logs the reply',
+      );
       assert.equal(await mailStatus(), 'queued', 'no recipient is blamed for our credentials');
     } finally {
       await wrong.site.app.close();

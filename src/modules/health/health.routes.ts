@@ -13,7 +13,11 @@ export function healthRoutes(app: FastifyInstance, deps: { readiness: () => Prom
     const readiness = await deps.readiness();
     reply.code(readiness.ready ? 200 : 503).header('cache-control', 'no-store');
     if (!readiness.ready) reply.header('retry-after', '5');
-    return reply.send(readiness.ready ? { status: 'ready', checks: readiness.checks } : { status: 'not ready', reason: readiness.reason, checks: readiness.checks });
+    return reply.send(
+      readiness.ready
+        ? { status: 'ready', checks: readiness.checks }
+        : { status: 'not ready', reason: readiness.reason, checks: readiness.checks },
+    );
   });
   return Promise.resolve();
 }

@@ -47,18 +47,26 @@ export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readine
       .then((result) => {
         const refusedBefore = mailChecked?.result.ok === false && mailChecked.result.refused;
         mailChecked = { at: Date.now(), result };
-        if (!result.ok && result.refused && result.refused !== refusedBefore) deps.warn?.(`The SMTP server refused the session: ${result.refused}`);
+        if (!result.ok && result.refused && result.refused !== refusedBefore)
+          deps.warn?.(`The SMTP server refused the session: ${result.refused}`);
         return result;
       })
       .finally(() => (mailChecking = undefined));
-    return withTimeout(mailChecking, timeoutMs).catch((error: unknown): SessionCheck => ({ ok: false, error: String(error) }));
+    return withTimeout(mailChecking, timeoutMs).catch((error: unknown): SessionCheck => ({
+      ok: false,
+      error: String(error),
+    }));
   };
   // Applied migrations are never un-applied under a running process: once current, always current.
   let migrationsCurrent = false;
   return async () => {
     // /readyz is public: it names the kind of mail transport, never its host or the outbox's path on disk.
     const mail = deps.mail();
-    const checks = { database: 'unknown', migrations: 'unknown', mail: mail === null ? 'not configured' : mail.startsWith('outbox') ? 'outbox' : 'smtp' };
+    const checks = {
+      database: 'unknown',
+      migrations: 'unknown',
+      mail: mail === null ? 'not configured' : mail.startsWith('outbox') ? 'outbox' : 'smtp',
+    };
     if (deps.draining()) return { ready: false, reason: 'shutting down', checks };
     try {
       await withTimeout(sql`SELECT 1`.execute(deps.db), timeoutMs);
@@ -82,9 +90,12 @@ export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readine
       const session = await mailSession(deps.verifyMail);
       if (!session.ok) {
         // The reply's codes only (`535 5.7.8`): its free text can name the account or the host.
-        const codes = session.refused ? /^\d{3}(?:[ -]\d\.\d{1,3}\.\d{1,3})?/.exec(session.refused)?.[0].replace('-', ' ') : undefined;
+        const codes = session.refused
+          ? /^\d{3}(?:[ -]\d\.\d{1,3}\.\d{1,3})?/.exec(session.refused)?.[0].replace('-', ' ')
+          : undefined;
         checks.mail = codes ? `smtp: refused (${codes})` : 'smtp: not answering';
-        if (codes?.startsWith('5')) return { ready: false, reason: `the SMTP server refuses our session (${codes}): check SMTP_URL`, checks };
+        if (codes?.startsWith('5'))
+          return { ready: false, reason: `the SMTP server refuses our session (${codes}): check SMTP_URL`, checks };
       }
     }
     return { ready: true, checks };

@@ -34,13 +34,17 @@ export const integrationCommand: CliCommand = {
       if (rest.length > 0) throw new UsageError(`Unknown argument for 'integration list': ${rest[0] ?? ''}.`);
       const list = await withIntegrations((s) => s.list());
       if (list.length === 0) console.log('No integrations.');
-      for (const i of list) console.log(`${i.id}\t${i.name}\tadmin key ${i.adminKeyId}\t${i.revokedAt ? `revoked ${i.revokedAt}` : 'live'}`);
+      for (const i of list)
+        console.log(
+          `${i.id}\t${i.name}\tadmin key ${i.adminKeyId}\t${i.revokedAt ? `revoked ${i.revokedAt}` : 'live'}`,
+        );
       return 0;
     }
     if (action === 'revoke') {
       const [text, extra] = rest;
       const id = Number(text);
-      if (text === undefined || extra !== undefined || !Number.isSafeInteger(id) || id <= 0) throw new UsageError(`Give the integration's number (see 'gazette integration list').`);
+      if (text === undefined || extra !== undefined || !Number.isSafeInteger(id) || id <= 0)
+        throw new UsageError(`Give the integration's number (see 'gazette integration list').`);
       await withIntegrations((s) => s.revoke(id));
       console.log(`Integration ${id} revoked: its keys no longer work.`);
       return 0;
@@ -52,7 +56,15 @@ export const integrationCommand: CliCommand = {
 async function withIntegrations<T>(work: (service: IntegrationService) => Promise<T>): Promise<T> {
   const config = loadConfig();
   try {
-    return await withMigratedDb(config.database, async (db) => work(new IntegrationService({ db, sealer: createSecretSealer(await getOrCreateSecretKey(db, config.secretKey)), now: () => new Date() })));
+    return await withMigratedDb(config.database, async (db) =>
+      work(
+        new IntegrationService({
+          db,
+          sealer: createSecretSealer(await getOrCreateSecretKey(db, config.secretKey)),
+          now: () => new Date(),
+        }),
+      ),
+    );
   } catch (error) {
     if (error instanceof AppError && error.status < 500) throw new UsageError(error.message);
     throw error;

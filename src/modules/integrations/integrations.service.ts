@@ -2,7 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import type { SecretSealer } from '../settings/index.ts';
-import { findLiveByAdminKeyId, findLiveByContentKeyHash, insertIntegration, listIntegrations, revokeIntegration } from './integrations.repository.ts';
+import {
+  findLiveByAdminKeyId,
+  findLiveByContentKeyHash,
+  insertIntegration,
+  listIntegrations,
+  revokeIntegration,
+} from './integrations.repository.ts';
 
 /** A key as Ghost's clients expect it: the Content API key is 26 hex characters. */
 const contentKeyPattern = /^[0-9a-f]{26}$/;
@@ -39,7 +45,8 @@ export class IntegrationService {
   /** Creates an integration; resolves with its two keys, shown this once. */
   async add(name: string): Promise<{ id: number; contentKey: string; adminKey: string }> {
     const trimmed = name.trim();
-    if (trimmed === '' || trimmed.length > 100 || /[\x00-\x1f\x7f]/.test(trimmed)) throw new AppError('integration.invalid_name');
+    if (trimmed === '' || trimmed.length > 100 || /[\x00-\x1f\x7f]/.test(trimmed))
+      throw new AppError('integration.invalid_name');
     const contentKey = randomBytes(13).toString('hex');
     const adminKeyId = randomBytes(12).toString('hex');
     const adminSecret = randomBytes(32).toString('hex');
@@ -54,12 +61,19 @@ export class IntegrationService {
   }
 
   async list(): Promise<IntegrationView[]> {
-    return (await listIntegrations(this.#deps.db)).map((r) => ({ id: Number(r.id), name: r.name, adminKeyId: r.admin_key_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
+    return (await listIntegrations(this.#deps.db)).map((r) => ({
+      id: Number(r.id),
+      name: r.name,
+      adminKeyId: r.admin_key_id,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+    }));
   }
 
   /** Both keys stop working at once, in every process (each request looks its key up). */
   async revoke(id: number): Promise<void> {
-    if (!(await revokeIntegration(this.#deps.db, id, this.#deps.now().toISOString()))) throw new AppError('integration.not_found');
+    if (!(await revokeIntegration(this.#deps.db, id, this.#deps.now().toISOString())))
+      throw new AppError('integration.not_found');
   }
 
   /** The live integration a Content API key belongs to, or undefined. */
@@ -74,6 +88,9 @@ export class IntegrationService {
     if (!/^[0-9a-f]{24}$/.test(keyId)) return undefined;
     const row = await findLiveByAdminKeyId(this.#deps.db, keyId);
     if (!row) return undefined;
-    return { integrationId: Number(row.id), secret: Buffer.from(this.#deps.sealer.open(row.admin_secret_sealed), 'hex') };
+    return {
+      integrationId: Number(row.id),
+      secret: Buffer.from(this.#deps.sealer.open(row.admin_secret_sealed), 'hex'),
+    };
   }
 }

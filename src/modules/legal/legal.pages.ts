@@ -16,7 +16,11 @@ export interface LegalDocumentState {
   draft?: { title: string; body: string; error: string } | undefined;
 }
 
-export function legalMain(csrf: string, documents: Record<LegalKind, LegalDocumentState>, saved: LegalKind | undefined): SafeHtml {
+export function legalMain(
+  csrf: string,
+  documents: Record<LegalKind, LegalDocumentState>,
+  saved: LegalKind | undefined,
+): SafeHtml {
   return html`<h1>Legal documents</h1>
 <p>Saving publishes a new version at once: the public page shows it, and every sign-up from then on records it. Old versions stay readable, since consent records cite them.</p>
 ${saved ? html`<p class="newsroom__notice" role="status">The ${legalKinds.find((k) => k.kind === saved)?.label ?? saved} are published as version ${documents[saved].current?.version ?? ''}.</p>` : ''}
@@ -40,7 +44,8 @@ ${
   state.versions.length > 0
     ? html`<details><summary>History (${state.versions.length} ${state.versions.length === 1 ? 'version' : 'versions'})</summary>
 <ol class="legal-history" reversed>${state.versions.map(
-        (v) => html`<li><a href="${path}?version=${v.version}">Version ${v.version}</a> · ${v.title} · ${v.published_at.slice(0, 16).replace('T', ' ')} UTC · <code class="hash">${v.content_hash.slice(0, 12)}</code></li>`,
+        (v) =>
+          html`<li><a href="${path}?version=${v.version}">Version ${v.version}</a> · ${v.title} · ${v.published_at.slice(0, 16).replace('T', ' ')} UTC · <code class="hash">${v.content_hash.slice(0, 12)}</code></li>`,
       )}</ol></details>`
     : ''
 }

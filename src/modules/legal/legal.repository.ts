@@ -3,11 +3,26 @@ import type { LegalDocumentRow, LegalKind } from './legal.table.ts';
 
 /** The newest published version of a legal document. */
 export async function findCurrentLegalDocument(db: Db, kind: LegalKind): Promise<LegalDocumentRow | undefined> {
-  return db.selectFrom('legal_documents').selectAll().where('kind', '=', kind).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('legal_documents')
+    .selectAll()
+    .where('kind', '=', kind)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
-export async function findLegalDocumentVersion(db: Db, kind: LegalKind, version: number): Promise<LegalDocumentRow | undefined> {
-  return db.selectFrom('legal_documents').selectAll().where('kind', '=', kind).where('version', '=', version).executeTakeFirst();
+export async function findLegalDocumentVersion(
+  db: Db,
+  kind: LegalKind,
+  version: number,
+): Promise<LegalDocumentRow | undefined> {
+  return db
+    .selectFrom('legal_documents')
+    .selectAll()
+    .where('kind', '=', kind)
+    .where('version', '=', version)
+    .executeTakeFirst();
 }
 
 export async function insertLegalDocument(db: Db, doc: Omit<LegalDocumentRow, 'id'>): Promise<LegalDocumentRow> {
@@ -16,5 +31,10 @@ export async function insertLegalDocument(db: Db, doc: Omit<LegalDocumentRow, 'i
 
 /** Every published version of a document, newest first, without the text (the newsroom's history). */
 export async function listLegalVersions(db: Db, kind: LegalKind): Promise<Omit<LegalDocumentRow, 'body_markdown'>[]> {
-  return db.selectFrom('legal_documents').select(['id', 'kind', 'version', 'title', 'content_hash', 'published_at']).where('kind', '=', kind).orderBy('version', 'desc').execute();
+  return db
+    .selectFrom('legal_documents')
+    .select(['id', 'kind', 'version', 'title', 'content_hash', 'published_at'])
+    .where('kind', '=', kind)
+    .orderBy('version', 'desc')
+    .execute();
 }

@@ -41,7 +41,11 @@ describe('the newsroom legal documents screen', () => {
     assert.equal(saved.headers.location, '/newsroom/legal?saved=terms');
     const after = await admin.request({ method: 'GET', url: '/newsroom/legal?saved=terms' });
     assert.match(after.body, new RegExp(`The Terms are published as version ${before + 1}\\.`));
-    assert.match(after.body, new RegExp(`<a href="/terms\\?version=${before}">Version ${before}</a>`), 'the history keeps the old version');
+    assert.match(
+      after.body,
+      new RegExp(`<a href="/terms\\?version=${before}">Version ${before}</a>`),
+      'the history keeps the old version',
+    );
 
     const publicPage = await site.app.inject({ method: 'GET', url: '/terms' });
     assert.match(publicPage.body, /Readers may quote us with a link\./);
@@ -52,17 +56,40 @@ describe('the newsroom legal documents screen', () => {
     assert.doesNotMatch(old.body, /Readers may quote us/);
 
     assert.equal((await signUp('new.reader@example.org')).statusCode < 400, true);
-    const subscriber = await site.db.selectFrom('subscribers').select('id').where('email_key', '=', 'new.reader@example.org').executeTakeFirstOrThrow();
-    const event = await site.db.selectFrom('consent_events').selectAll().where('subscriber_id', '=', subscriber.id).where('kind', '=', 'signup').executeTakeFirstOrThrow();
+    const subscriber = await site.db
+      .selectFrom('subscribers')
+      .select('id')
+      .where('email_key', '=', 'new.reader@example.org')
+      .executeTakeFirstOrThrow();
+    const event = await site.db
+      .selectFrom('consent_events')
+      .selectAll()
+      .where('subscriber_id', '=', subscriber.id)
+      .where('kind', '=', 'signup')
+      .executeTakeFirstOrThrow();
     assert.equal(event.terms_version, before + 1);
     assert.equal(event.terms_hash, legalContentHash('Terms of use', body));
   });
 
   it('publishes the Privacy policy the same way, independently of the Terms', async () => {
-    const before = (await site.db.selectFrom('legal_documents').select('version').where('kind', '=', 'privacy').orderBy('version', 'desc').executeTakeFirst())?.version ?? 0;
-    const saved = await admin.post('/newsroom/legal/privacy', { title: 'Privacy policy', body: 'We keep your address and nothing else.\r\n\r\nAsk us to delete it.' });
+    const before =
+      (
+        await site.db
+          .selectFrom('legal_documents')
+          .select('version')
+          .where('kind', '=', 'privacy')
+          .orderBy('version', 'desc')
+          .executeTakeFirst()
+      )?.version ?? 0;
+    const saved = await admin.post('/newsroom/legal/privacy', {
+      title: 'Privacy policy',
+      body: 'We keep your address and nothing else.\r\n\r\nAsk us to delete it.',
+    });
     assert.equal(saved.statusCode, 303);
-    assert.match((await site.app.inject({ method: 'GET', url: '/privacy' })).body, /We keep your address and nothing else\./);
+    assert.match(
+      (await site.app.inject({ method: 'GET', url: '/privacy' })).body,
+      /We keep your address and nothing else\./,
+    );
     await signUp('second.reader@example.org');
     const event = await site.db
       .selectFrom('consent_events')
@@ -72,7 +99,10 @@ describe('the newsroom legal documents screen', () => {
       .executeTakeFirstOrThrow();
     assert.equal(event.privacy_version, before + 1);
     // Line endings are stored as the browser's CRLF turned into LF, and hashed as stored.
-    assert.equal(event.privacy_hash, legalContentHash('Privacy policy', 'We keep your address and nothing else.\n\nAsk us to delete it.'));
+    assert.equal(
+      event.privacy_hash,
+      legalContentHash('Privacy policy', 'We keep your address and nothing else.\n\nAsk us to delete it.'),
+    );
   });
 
   it('refuses an empty text or title, a multi-line title, and an unknown document, keeping what was typed', async () => {
@@ -94,8 +124,15 @@ describe('the newsroom legal documents screen', () => {
     assert.equal((await editor.post('/newsroom/legal/terms', { title: 'Mine', body: 'All yours.' })).statusCode, 403);
     const contributor = await signInAs(site, 'contributor');
     assert.equal((await contributor.request({ method: 'GET', url: '/newsroom/legal' })).statusCode, 403);
-    assert.equal((await contributor.post('/newsroom/legal/terms', { title: 'Mine', body: 'All yours.' })).statusCode, 403);
-    const noCsrf = await admin.request({ method: 'POST', url: '/newsroom/legal/terms', form: { title: 'Mine', body: 'All yours.' } });
+    assert.equal(
+      (await contributor.post('/newsroom/legal/terms', { title: 'Mine', body: 'All yours.' })).statusCode,
+      403,
+    );
+    const noCsrf = await admin.request({
+      method: 'POST',
+      url: '/newsroom/legal/terms',
+      form: { title: 'Mine', body: 'All yours.' },
+    });
     assert.equal(noCsrf.statusCode, 403);
     assert.doesNotMatch((await site.app.inject({ method: 'GET', url: '/terms' })).body, /All yours/);
   });

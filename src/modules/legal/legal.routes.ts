@@ -48,16 +48,26 @@ export function legalRoutes(app: FastifyInstance, deps: LegalRoutesDeps): Promis
   const { db, auth, render } = deps;
   const admin = auth.requireRole('admin');
 
-  const page = async (request: FastifyRequest, reply: FastifyReply, saved: LegalKind | undefined, draft?: { kind: LegalKind; title: string; body: string; error: string }, status = 200) => {
+  const page = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    saved: LegalKind | undefined,
+    draft?: { kind: LegalKind; title: string; body: string; error: string },
+    status = 200,
+  ) => {
     const documents = {} as Record<LegalKind, LegalDocumentState>;
     for (const { kind } of legalKinds) {
       const [current, versions] = await Promise.all([findCurrentLegalDocument(db, kind), listLegalVersions(db, kind)]);
       documents[kind] = { current, versions, ...(draft?.kind === kind ? { draft } : {}) };
     }
-    return render(request, reply, { title: 'Legal documents', path: '/newsroom/legal', status }, ({ csrf }) => legalMain(csrf, documents, saved));
+    return render(request, reply, { title: 'Legal documents', path: '/newsroom/legal', status }, ({ csrf }) =>
+      legalMain(csrf, documents, saved),
+    );
   };
 
-  app.get('/legal', { preHandler: admin }, (request, reply) => page(request, reply, savedQuerySchema.safeParse(request.query ?? {}).data?.saved));
+  app.get('/legal', { preHandler: admin }, (request, reply) =>
+    page(request, reply, savedQuerySchema.safeParse(request.query ?? {}).data?.saved),
+  );
 
   app.post('/legal/:kind', { preHandler: admin, bodyLimit: formBodyLimit }, async (request, reply) => {
     const params = kindSchema.safeParse(request.params);
@@ -68,7 +78,13 @@ export function legalRoutes(app: FastifyInstance, deps: LegalRoutesDeps): Promis
       const body = request.body as { title?: unknown; body?: unknown } | undefined;
       const error = new AppError('legal.invalid');
       const typed = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : '');
-      return page(request, reply, undefined, { kind, title: typed(body?.title, 200), body: typed(body?.body, maxBodyCharacters), error: error.message }, error.status);
+      return page(
+        request,
+        reply,
+        undefined,
+        { kind, title: typed(body?.title, 200), body: typed(body?.body, maxBodyCharacters), error: error.message },
+        error.status,
+      );
     }
     await publishLegalDocument(db, kind, form.data.title, form.data.body, deps.now());
     await deps.contentChanged();

@@ -13,7 +13,13 @@ export function legalContentHash(title: string, bodyMarkdown: string): string {
  * Publishes a new version of a legal document. Old versions are never rewritten, so every consent
  * record keeps pointing at the exact text that reader agreed to.
  */
-export async function publishLegalDocument(db: Db, kind: LegalKind, title: string, bodyMarkdown: string, now = new Date()): Promise<LegalDocumentRow> {
+export async function publishLegalDocument(
+  db: Db,
+  kind: LegalKind,
+  title: string,
+  bodyMarkdown: string,
+  now = new Date(),
+): Promise<LegalDocumentRow> {
   return inTransaction(db, async (trx) => {
     const current = await findCurrentLegalDocument(trx, kind);
     return insertLegalDocument(trx, {
@@ -29,7 +35,10 @@ export async function publishLegalDocument(db: Db, kind: LegalKind, title: strin
 
 /** The current version, or a given one (`/terms?version=2`, which consent records link to). */
 export async function getLegalDocument(db: Db, kind: LegalKind, version?: number): Promise<LegalDocumentRow> {
-  const doc = version === undefined ? await findCurrentLegalDocument(db, kind) : await findLegalDocumentVersion(db, kind, version);
+  const doc =
+    version === undefined
+      ? await findCurrentLegalDocument(db, kind)
+      : await findLegalDocumentVersion(db, kind, version);
   if (!doc) throw new AppError('legal.not_found');
   return doc;
 }

@@ -161,7 +161,8 @@ function encodeLine(line: string): string {
   let width = 0; // characters on the output line so far
   for (let i = 0; i < length; i++) {
     const b = bytes ? bytes[i]! : line.charCodeAt(i);
-    const literal = (b >= 33 && b <= 126 && b !== 61 && !(b === 46 && width === 0)) || ((b === 32 || b === 9) && i !== length - 1);
+    const literal =
+      (b >= 33 && b <= 126 && b !== 61 && !(b === 46 && width === 0)) || ((b === 32 || b === 9) && i !== length - 1);
     const tokenWidth = literal ? 1 : 3;
     if (width + tokenWidth > 75) {
       // A soft line break (RFC 2045 §6.7 rule 5); a dot that would start the next line is encoded.

@@ -15,7 +15,10 @@ describe('a refused SMTP login is the configuration, not the recipient', () => {
     smtp = await startTestSmtpServer({ auth: { user: 'gazette', pass: 'right' } });
     dir = await mkdtemp(path.join(tmpdir(), 'gazette-transport-'));
     keyFile = path.join(dir, 'dkim.pem');
-    await writeFile(keyFile, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await writeFile(
+      keyFile,
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
   });
   after(async () => {
     await smtp.close();
@@ -27,12 +30,24 @@ describe('a refused SMTP login is the configuration, not the recipient', () => {
   for (const signed of [false, true]) {
     it(`${signed ? 'nodemailer (DKIM)' : 'the bulk pool'}: send waits with the server's reply; verify reports it`, async () => {
       const transport = await createMailTransport({
-        mail: { smtpUrl: `smtp://gazette:wrong@127.0.0.1:${smtp.port}`, from: 'News <news@example.test>', dkim: signed ? { domain: 'example.test', selector: 's1', privateKeyFile: keyFile } : null, concurrency: 2, ratePerSecond: 0 },
+        mail: {
+          smtpUrl: `smtp://gazette:wrong@127.0.0.1:${smtp.port}`,
+          from: 'News <news@example.test>',
+          dkim: signed ? { domain: 'example.test', selector: 's1', privateKeyFile: keyFile } : null,
+          concurrency: 2,
+          ratePerSecond: 0,
+        },
         dataDir: dir,
       });
       try {
         assert.equal(Boolean(transport.sendRaw), !signed);
-        const outcome = await transport.send({ to: 'reader@example.com', subject: 'Hi', html: '<p>Hi</p>', text: 'Hi', messageId: '<t.1@example.test>' });
+        const outcome = await transport.send({
+          to: 'reader@example.com',
+          subject: 'Hi',
+          html: '<p>Hi</p>',
+          text: 'Hi',
+          messageId: '<t.1@example.test>',
+        });
         assert.equal(outcome.kind, 'temporary', JSON.stringify(outcome));
         assert.ok(outcome.kind === 'temporary' && outcome.serverDown);
         assert.match(outcome.sessionRefused ?? '', /^535 Invalid credentials/);

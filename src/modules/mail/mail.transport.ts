@@ -80,7 +80,10 @@ function loadNodemailer(): Promise<Nodemailer> {
 }
 
 /** A nodemailer transporter made on first use; `close` closes it only if it was made. */
-function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter): { get: () => Promise<Transporter>; close: () => void } {
+function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter): {
+  get: () => Promise<Transporter>;
+  close: () => void;
+} {
   let made: Promise<Transporter> | undefined;
   return {
     get: () => (made ??= loadNodemailer().then(make)),
@@ -89,7 +92,10 @@ function lazyTransporter(make: (nodemailer: Nodemailer) => Transporter): { get: 
 }
 
 /** Builds the transport from configuration; DKIM signs every message when a key is configured. */
-export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir'>, timeouts: Partial<TransportTimeouts> = {}): Promise<MailTransport> {
+export async function createMailTransport(
+  config: Pick<Config, 'mail' | 'dataDir'>,
+  timeouts: Partial<TransportTimeouts> = {},
+): Promise<MailTransport> {
   const dkim = config.mail.dkim
     ? {
         domainName: config.mail.dkim.domain,
@@ -101,7 +107,9 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
 
   if (!config.mail.smtpUrl) {
     const outbox = path.join(config.dataDir, 'outbox');
-    const stream = lazyTransporter((nodemailer) => nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...(dkim ? { dkim } : {}) }));
+    const stream = lazyTransporter((nodemailer) =>
+      nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...(dkim ? { dkim } : {}) }),
+    );
     return {
       description: `outbox folder ${outbox}`,
       send: async (mail) => {
@@ -117,16 +125,18 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
     };
   }
 
-  const smtp = lazyTransporter((nodemailer) => nodemailer.createTransport({
-    url: config.mail.smtpUrl,
-    pool: true,
-    maxConnections: Math.min(config.mail.concurrency, 20),
-    maxMessages: 1000,
-    connectionTimeout: timeouts.connectionTimeoutMs ?? 10_000,
-    greetingTimeout: timeouts.connectionTimeoutMs ?? 10_000,
-    socketTimeout: timeouts.socketTimeoutMs ?? 30_000,
-    ...(dkim ? { dkim } : {}),
-  } as TransportOptions));
+  const smtp = lazyTransporter((nodemailer) =>
+    nodemailer.createTransport({
+      url: config.mail.smtpUrl,
+      pool: true,
+      maxConnections: Math.min(config.mail.concurrency, 20),
+      maxMessages: 1000,
+      connectionTimeout: timeouts.connectionTimeoutMs ?? 10_000,
+      greetingTimeout: timeouts.connectionTimeoutMs ?? 10_000,
+      socketTimeout: timeouts.socketTimeoutMs ?? 30_000,
+      ...(dkim ? { dkim } : {}),
+    } as TransportOptions),
+  );
   const url = new URL(config.mail.smtpUrl);
   // DKIM signs in nodemailer's pipeline, so signed mail takes that path; unsigned bulk mail the lean pool.
   const pool = dkim
@@ -143,7 +153,12 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
     // Never the credentials: only where mail goes.
     description: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`,
     from,
-    ...(pool ? { sendRaw: (to: string, message: Buffer | readonly Buffer[], sender?: string) => pool.send(sender ?? envelopeFrom, to, message) } : {}),
+    ...(pool
+      ? {
+          sendRaw: (to: string, message: Buffer | readonly Buffer[], sender?: string) =>
+            pool.send(sender ?? envelopeFrom, to, message),
+        }
+      : {}),
     verify: async () => {
       if (pool) return pool.verify();
       try {
@@ -151,13 +166,21 @@ export async function createMailTransport(config: Pick<Config, 'mail' | 'dataDir
         return { ok: true };
       } catch (error) {
         const outcome = classifySmtpError(error);
-        return { ok: false, error: outcome.kind === 'accepted' ? '' : outcome.error, ...(outcome.kind === 'temporary' && outcome.sessionRefused ? { refused: outcome.sessionRefused } : {}) };
+        return {
+          ok: false,
+          error: outcome.kind === 'accepted' ? '' : outcome.error,
+          ...(outcome.kind === 'temporary' && outcome.sessionRefused ? { refused: outcome.sessionRefused } : {}),
+        };
       }
     },
     send: async (mail) => {
       try {
-        const info = (await (await smtp.get()).sendMail(toNodemailer(from, mail))) as { response?: string; rejected?: unknown[] };
-        if (Array.isArray(info.rejected) && info.rejected.length > 0) return { kind: 'permanent', error: `rejected: ${String(info.response)}`, responseCode: 550 };
+        const info = (await (await smtp.get()).sendMail(toNodemailer(from, mail))) as {
+          response?: string;
+          rejected?: unknown[];
+        };
+        if (Array.isArray(info.rejected) && info.rejected.length > 0)
+          return { kind: 'permanent', error: `rejected: ${String(info.response)}`, responseCode: 550 };
         return { kind: 'accepted', response: String(info.response ?? '') };
       } catch (error) {
         return classifySmtpError(error);
@@ -204,13 +227,27 @@ function toNodemailer(from: string, mail: OutgoingMail): SendMailOptions {
 export function classifySmtpError(error: unknown): SendOutcome {
   const e = error as { responseCode?: number; code?: string; message?: string; response?: string };
   const message = (e.message ?? String(error)).slice(0, 500);
-  if (e.code === 'EAUTH' || e.code === 'ENOAUTH') return { kind: 'temporary', error: message, serverDown: true, sessionRefused: (e.response ?? message).replace(/\s+/g, ' ').slice(0, 500) };
-  if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { kind: 'permanent', error: message, responseCode: e.responseCode };
-  const serverDown = e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || e.code === 'EDNS' || e.code === 'ECONNREFUSED';
+  if (e.code === 'EAUTH' || e.code === 'ENOAUTH')
+    return {
+      kind: 'temporary',
+      error: message,
+      serverDown: true,
+      sessionRefused: (e.response ?? message).replace(/\s+/g, ' ').slice(0, 500),
+    };
+  if (typeof e.responseCode === 'number' && e.responseCode >= 500)
+    return { kind: 'permanent', error: message, responseCode: e.responseCode };
+  const serverDown =
+    e.code === 'ECONNECTION' ||
+    e.code === 'ETIMEDOUT' ||
+    e.code === 'ESOCKET' ||
+    e.code === 'EDNS' ||
+    e.code === 'ECONNREFUSED';
   return { kind: 'temporary', error: message, serverDown };
 }
 
 /** The log line's start when sending pauses: the server's refusal when it gave one, else that it is silent. */
 export function serverTroubleLine(sessionRefused: string | undefined): string {
-  return sessionRefused ? `The SMTP server refused the session (${sessionRefused}); check SMTP_URL's user, password and TLS` : 'The SMTP server is not answering';
+  return sessionRefused
+    ? `The SMTP server refused the session (${sessionRefused}); check SMTP_URL's user, password and TLS`
+    : 'The SMTP server is not answering';
 }

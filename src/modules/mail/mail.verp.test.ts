@@ -19,7 +19,11 @@ describe('VERP envelope senders', () => {
     assert.match(address, /^bounces\+d42-[0-9a-f]{20}@news\.example$/);
     assert.deepEqual([...verpDeliveriesIn(secret, `Delivered-To: ${address.toUpperCase()}`).deliveries], [42]);
     assert.deepEqual(verpDeliveriesIn(secret, address.replace('+d42-', '+d43-')), { deliveries: new Set(), forged: 1 });
-    assert.deepEqual(verpDeliveriesIn('another secret at least 32 chars!', address).deliveries.size, 0, 'another installation cannot make ours');
+    assert.deepEqual(
+      verpDeliveriesIn('another secret at least 32 chars!', address).deliveries.size,
+      0,
+      'another installation cannot make ours',
+    );
     const messageId = createMessageIds(secret, 'news.example')('gazette.7.42');
     assert.deepEqual([...messageIdDeliveriesIn(secret, `In-Reply-To: ${messageId}`).deliveries], [42]);
     assert.equal(messageIdDeliveriesIn(secret, messageId.replace('gazette.7.42', 'gazette.7.41')).deliveries.size, 0);
@@ -34,18 +38,43 @@ describe('VERP envelope senders', () => {
       onData(stream, session, callback) {
         let data = '';
         stream.on('data', (c: Buffer) => (data += c.toString()));
-        stream.on('end', () => (seen.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', data }), callback()));
+        stream.on(
+          'end',
+          () => (
+            seen.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', data }),
+            callback()
+          ),
+        );
       },
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const dir = await mkdtemp(path.join(tmpdir(), 'gazette-verp-'));
     try {
       const keyFile = path.join(dir, 'dkim.pem');
-      await writeFile(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      await writeFile(
+        keyFile,
+        generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      );
       const port = (server.server.address() as AddressInfo).port;
-      const transport = await createMailTransport({ mail: { smtpUrl: `smtp://127.0.0.1:${port}`, from: 'News <newsletter@news.example>', dkim: { domain: 'news.example', selector: 's1', privateKeyFile: keyFile }, concurrency: 1, ratePerSecond: 0 }, dataDir: dir });
+      const transport = await createMailTransport({
+        mail: {
+          smtpUrl: `smtp://127.0.0.1:${port}`,
+          from: 'News <newsletter@news.example>',
+          dkim: { domain: 'news.example', selector: 's1', privateKeyFile: keyFile },
+          concurrency: 1,
+          ratePerSecond: 0,
+        },
+        dataDir: dir,
+      });
       const envelopeFrom = createVerpSender(secret, 'bounces@news.example')(9);
-      const outcome = await transport.send({ to: 'reader@example.test', subject: 'Hi', html: '<p>Hi</p>', text: 'Hi', messageId: '<x@news.example>', envelopeFrom });
+      const outcome = await transport.send({
+        to: 'reader@example.test',
+        subject: 'Hi',
+        html: '<p>Hi</p>',
+        text: 'Hi',
+        messageId: '<x@news.example>',
+        envelopeFrom,
+      });
       transport.close();
       assert.equal(outcome.kind, 'accepted');
       assert.equal(seen[0]?.from, envelopeFrom);

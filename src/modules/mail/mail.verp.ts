@@ -57,9 +57,12 @@ export function verpDeliveriesIn(secret: string, text: string): TagsFound {
  */
 export function messageIdDeliveriesIn(secret: string, text: string): TagsFound {
   const found: TagsFound = { deliveries: new Set(), forged: 0 };
-  for (const match of text.matchAll(/<gazette\.([1-9][0-9]{0,14})\.([1-9][0-9]{0,14})\.([A-Za-z0-9_-]{16})@([^<>\s]{1,255})>/g)) {
+  for (const match of text.matchAll(
+    /<gazette\.([1-9][0-9]{0,14})\.([1-9][0-9]{0,14})\.([A-Za-z0-9_-]{16})@([^<>\s]{1,255})>/g,
+  )) {
     const [whole, issue = '', delivery = '', , host = ''] = match;
-    if (sameText(createMessageIds(secret, host)(`gazette.${issue}.${delivery}`), whole)) found.deliveries.add(Number(delivery));
+    if (sameText(createMessageIds(secret, host)(`gazette.${issue}.${delivery}`), whole))
+      found.deliveries.add(Number(delivery));
     else found.forged++;
   }
   return found;

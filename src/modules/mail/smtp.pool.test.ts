@@ -13,7 +13,11 @@ const run = promisify(execFile);
 const message = Buffer.from('From: a@judean.test\r\nTo: b@judean.test\r\nSubject: hi\r\n\r\nHello over TLS.\r\n');
 
 /** An SMTP server with a certificate for `localhost`, on implicit TLS or offering STARTTLS. */
-async function tlsServer(mode: 'smtps' | 'starttls', key: Buffer, cert: Buffer): Promise<{ server: SMTPServer; port: number; received: { secure: boolean; data: string }[] }> {
+async function tlsServer(
+  mode: 'smtps' | 'starttls',
+  key: Buffer,
+  cert: Buffer,
+): Promise<{ server: SMTPServer; port: number; received: { secure: boolean; data: string }[] }> {
   const received: { secure: boolean; data: string }[] = [];
   const server = new SMTPServer({
     secure: mode === 'smtps',
@@ -43,15 +47,37 @@ describe('the bulk SMTP pool over TLS', () => {
   let cert = Buffer.alloc(0);
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'gazette-tls-'));
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ]);
     key = await readFile(path.join(dir, 'key.pem'));
     cert = await readFile(path.join(dir, 'cert.pem'));
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
   const pool = (url: string, ca?: Buffer) =>
-    new SmtpPool({ url, maxConnections: 2, connectionTimeoutMs: 3000, socketTimeoutMs: 3000, maxMessagesPerConnection: 100, ...(ca ? { ca } : {}) });
+    new SmtpPool({
+      url,
+      maxConnections: 2,
+      connectionTimeoutMs: 3000,
+      socketTimeoutMs: 3000,
+      maxMessagesPerConnection: 100,
+      ...(ca ? { ca } : {}),
+    });
 
   for (const mode of ['smtps', 'starttls'] as const) {
     it(`delivers over ${mode === 'smtps' ? 'smtps:// (implicit TLS)' : 'STARTTLS on smtp://'} to a server whose certificate it trusts`, async () => {

@@ -54,7 +54,9 @@ class SmtpConnection {
   attach(socket: net.Socket, socketTimeoutMs: number): void {
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.setTimeout(socketTimeoutMs, () => socket.destroy(new SmtpError('The SMTP server did not answer in time', 'ETIMEDOUT')));
+    socket.setTimeout(socketTimeoutMs, () =>
+      socket.destroy(new SmtpError('The SMTP server did not answer in time', 'ETIMEDOUT')),
+    );
     socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('latin1')));
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => this.fail(new SmtpError('The SMTP server closed the connection', 'ECONNRESET')));
@@ -135,13 +137,23 @@ export class SmtpPool {
    */
   async send(from: string, to: string, message: Buffer | readonly Buffer[]): Promise<SendOutcome> {
     // Both go into command lines: a CR, LF or angle bracket would let one address inject a command.
-    if (!envelopeAddress.test(from) || !envelopeAddress.test(to)) return { kind: 'permanent', error: 'An envelope address with spaces, control characters or angle brackets was refused', responseCode: 501 };
+    if (!envelopeAddress.test(from) || !envelopeAddress.test(to))
+      return {
+        kind: 'permanent',
+        error: 'An envelope address with spaces, control characters or angle brackets was refused',
+        responseCode: 501,
+      };
     let connection: SmtpConnection;
     try {
       connection = await this.acquire();
     } catch (error) {
       const refused = sessionRefusal(error);
-      return { kind: 'temporary', error: (error as Error).message, serverDown: true, ...(refused ? { sessionRefused: refused } : {}) };
+      return {
+        kind: 'temporary',
+        error: (error as Error).message,
+        serverDown: true,
+        ...(refused ? { sessionRefused: refused } : {}),
+      };
     }
     try {
       const outcome = await this.transact(connection, from, to, message);
@@ -155,7 +167,12 @@ export class SmtpPool {
     }
   }
 
-  private async transact(c: SmtpConnection, from: string, to: string, message: Buffer | readonly Buffer[]): Promise<SendOutcome> {
+  private async transact(
+    c: SmtpConnection,
+    from: string,
+    to: string,
+    message: Buffer | readonly Buffer[],
+  ): Promise<SendOutcome> {
     let mail: Reply;
     let rcpt: Reply;
     let data: Reply;
@@ -243,8 +260,13 @@ export class SmtpPool {
     const host = this.url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(this.url.port) || (secure ? 465 : 587);
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...this.tlsTrust() }) : net.connect({ host, port });
-      const timer = setTimeout(() => s.destroy(new SmtpError('Timed out connecting to the SMTP server', 'ETIMEDOUT')), this.options.connectionTimeoutMs);
+      const s = secure
+        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...this.tlsTrust() })
+        : net.connect({ host, port });
+      const timer = setTimeout(
+        () => s.destroy(new SmtpError('Timed out connecting to the SMTP server', 'ETIMEDOUT')),
+        this.options.connectionTimeoutMs,
+      );
       s.once(secure ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         resolve(s);
@@ -265,14 +287,18 @@ export class SmtpPool {
         socket.removeAllListeners('error');
         socket.setTimeout(0);
         const upgraded = await new Promise<tls.TLSSocket>((resolve, reject) => {
-          const t = tls.connect({ socket, servername: net.isIP(host) ? undefined : host, ...this.tlsTrust() }, () => resolve(t));
+          const t = tls.connect({ socket, servername: net.isIP(host) ? undefined : host, ...this.tlsTrust() }, () =>
+            resolve(t),
+          );
           t.once('error', reject);
         });
         c.attach(upgraded, this.options.socketTimeoutMs);
         await this.hello(c);
       }
       if (this.url.username) {
-        const credentials = Buffer.from(`\0${decodeURIComponent(this.url.username)}\0${decodeURIComponent(this.url.password)}`).toString('base64');
+        const credentials = Buffer.from(
+          `\0${decodeURIComponent(this.url.username)}\0${decodeURIComponent(this.url.password)}`,
+        ).toString('base64');
         await expect(c.command(`AUTH PLAIN ${credentials}`), 235);
       }
       return c;
@@ -284,7 +310,12 @@ export class SmtpPool {
 
   private async hello(c: SmtpConnection): Promise<void> {
     const reply = await expect(c.command(`EHLO ${hostname() || 'localhost'}`), 250);
-    c.extensions = new Set(reply.text.split('\n').slice(1).map((line) => line.slice(4).split(' ')[0]!.toUpperCase()));
+    c.extensions = new Set(
+      reply.text
+        .split('\n')
+        .slice(1)
+        .map((line) => line.slice(4).split(' ')[0]!.toUpperCase()),
+    );
   }
 
   close(): void {
@@ -305,7 +336,11 @@ const crlfTerminator = Buffer.from('\r\n.\r\n');
  */
 async function expect(reply: Promise<Reply>, code: number): Promise<Reply> {
   const r = await reply;
-  if (r.code !== code) throw Object.assign(new SmtpError(`The SMTP server refused the session: ${r.text}`, r.code >= 500 ? 'EPROTOCOL' : 'ECONNECTION'), { responseCode: r.code, reply: r.text });
+  if (r.code !== code)
+    throw Object.assign(
+      new SmtpError(`The SMTP server refused the session: ${r.text}`, r.code >= 500 ? 'EPROTOCOL' : 'ECONNECTION'),
+      { responseCode: r.code, reply: r.text },
+    );
   return r;
 }
 
@@ -317,5 +352,7 @@ function sessionRefusal(error: unknown): string | undefined {
 
 function outcomeOf(reply: Reply): SendOutcome {
   const error = reply.text.slice(0, 500);
-  return reply.code >= 500 ? { kind: 'permanent', error, responseCode: reply.code } : { kind: 'temporary', error, serverDown: reply.code === 421 };
+  return reply.code >= 500
+    ? { kind: 'permanent', error, responseCode: reply.code }
+    : { kind: 'temporary', error, serverDown: reply.code === 421 };
 }

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { describeFindings, launchBrowser, newContext, runAxe, signInThroughBrowser } from '../../../test/helpers/browser.ts';
+import {
+  describeFindings,
+  launchBrowser,
+  newContext,
+  runAxe,
+  signInThroughBrowser,
+} from '../../../test/helpers/browser.ts';
 import { signInAs } from '../../../test/helpers/newsroom.ts';
 import { createTestSite, type TestSite } from '../../../test/helpers/site.ts';
 import { type ClipWorker, createClipWorker } from './media.clips.ts';
@@ -29,7 +35,11 @@ async function uploadThroughForm(page: Page, file: string, alt: string): Promise
   await page.getByLabel('Alt text (required for images)').fill(alt);
   await page.getByLabel('File', { exact: true }).setInputFiles(file);
   await page.getByRole('button', { name: 'Upload' }).click();
-  await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#upload-progress')?.value === 100, null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector<HTMLProgressElement>('#upload-progress')?.value === 100,
+    null,
+    { timeout: 30_000 },
+  );
   const link = page.locator('[data-upload-result] a');
   await link.waitFor({ timeout: 60_000 });
   assert.equal(await page.locator('[data-upload-percent]').textContent(), '100%');
@@ -125,7 +135,14 @@ describe('newsroom media in Chromium', () => {
     try {
       const page = await context.newPage();
       await signInThroughBrowser(page, base, 'editor@example.com');
-      const videoId = (await site.db.selectFrom('media').select('id').where('kind', '=', 'video').orderBy('id').executeTakeFirstOrThrow()).id;
+      const videoId = (
+        await site.db
+          .selectFrom('media')
+          .select('id')
+          .where('kind', '=', 'video')
+          .orderBy('id')
+          .executeTakeFirstOrThrow()
+      ).id;
       for (const [pagePath, shot] of [
         ['/newsroom/media', 'newsroom-media-library-phone.png'],
         [`/newsroom/media/${videoId}`, 'newsroom-media-video-phone.png'],

@@ -61,7 +61,12 @@ export interface ClipWorker {
   stop(): Promise<void>;
 }
 
-const defaults: Omit<ClipWorkerOptions, 'workerId'> = { leaseMs: 60_000, heartbeatMs: 1_000, pollMs: 1_000, maxAttempts: 3 };
+const defaults: Omit<ClipWorkerOptions, 'workerId'> = {
+  leaseMs: 60_000,
+  heartbeatMs: 1_000,
+  pollMs: 1_000,
+  maxAttempts: 3,
+};
 
 /**
  * The `video-clips` job: takes "cut a snippet" jobs exactly once (a conditional UPDATE claims a job and
@@ -82,7 +87,12 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
       // A read first, so an idle worker's poll takes no write lock (SQLite).
       if (!(await hasUnfinishedClipJobs(db))) return [];
       // Before the claim, which takes a job whose lease lapsed: three dead workers and it is given up.
-      const abandoned = await failAbandonedClipJobs(db, staleBefore.toISOString(), options.maxAttempts, at.toISOString());
+      const abandoned = await failAbandonedClipJobs(
+        db,
+        staleBefore.toISOString(),
+        options.maxAttempts,
+        at.toISOString(),
+      );
       if (abandoned > 0) log(`Gave up on ${abandoned} snippet job(s) whose worker kept stopping.`);
       const job = await claimClipJob(db, claimant, at.toISOString(), staleBefore.toISOString());
       return job ? [job] : [];
@@ -91,8 +101,10 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
     async record(settled, { claimant, now: at }) {
       for (const { item, outcome } of settled) {
         if (outcome.kind === 'done') {
-          if (await finishClipJob(db, item.id, claimant, outcome.result.id, at.toISOString())) log(`Snippet job ${item.id}: stored ${outcome.result.fileName}.`);
-        } else if (outcome.kind === 'failed') await failClipJob(db, item.id, claimant, outcome.reason, at.toISOString());
+          if (await finishClipJob(db, item.id, claimant, outcome.result.id, at.toISOString()))
+            log(`Snippet job ${item.id}: stored ${outcome.result.fileName}.`);
+        } else if (outcome.kind === 'failed')
+          await failClipJob(db, item.id, claimant, outcome.reason, at.toISOString());
       }
     },
     // Given back at a stop: another worker starts it afresh.
@@ -122,22 +134,28 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
       const source = await findMediaById(db, job.source_media_id);
       if (!source || source.kind !== 'video') throw new SourceGone('The source video was deleted.');
       // Checked before anything is downloaded or decoded; an upload met these limits when it was stored.
-      if ((source.duration_seconds ?? Infinity) > maxVideoSeconds) throw new SourceGone('The source video is longer than the library takes.');
+      if ((source.duration_seconds ?? Infinity) > maxVideoSeconds)
+        throw new SourceGone('The source video is longer than the library takes.');
       const input = path.join(dir, `source.${path.extname(source.file_name).slice(1) || 'mp4'}`);
       await storage.download(source.file_name, input);
       const output = path.join(dir, 'clip.mp4');
       // ffmpeg reads it as the type recorded at upload, never as whatever its bytes suggest.
-      await cutClip({ path: input, mimeType: source.mime_type }, output, { startSeconds: job.start_seconds, endSeconds: job.end_seconds }, {
-        signal,
-        onProgress: (percent) => {
-          const whole = Math.floor(percent);
-          const t = Date.now();
-          if (whole === lastPercent || (t - lastWrite < 200 && whole < 100)) return;
-          lastPercent = whole;
-          lastWrite = t;
-          void beat(whole).catch(() => {});
+      await cutClip(
+        { path: input, mimeType: source.mime_type },
+        output,
+        { startSeconds: job.start_seconds, endSeconds: job.end_seconds },
+        {
+          signal,
+          onProgress: (percent) => {
+            const whole = Math.floor(percent);
+            const t = Date.now();
+            if (whole === lastPercent || (t - lastWrite < 200 && whole < 100)) return;
+            lastPercent = whole;
+            lastWrite = t;
+            void beat(whole).catch(() => {});
+          },
         },
-      });
+      );
       const name = `${safeBaseName(source.original_name)}-snippet-${formatSeconds(job.start_seconds)}-${formatSeconds(job.end_seconds)}`;
       const clip = await deps.media.storeVideo(output, {
         originalName: `${name}.mp4`,
@@ -154,7 +172,12 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
       const message = error instanceof Error ? error.message : String(error);
       log(`Snippet job ${job.id} failed: ${message}`);
       // Shown in the newsroom: ffmpeg's own words help; a storage error's paths and internals do not.
-      const shown = error instanceof FfmpegError ? `ffmpeg could not cut this snippet: ${message}` : error instanceof SourceGone ? message : 'The source video could not be read from storage.';
+      const shown =
+        error instanceof FfmpegError
+          ? `ffmpeg could not cut this snippet: ${message}`
+          : error instanceof SourceGone
+            ? message
+            : 'The source video could not be read from storage.';
       return { kind: 'failed', reason: shown };
     } finally {
       clearInterval(heartbeat);
@@ -167,7 +190,14 @@ export function createClipWorker(deps: ClipWorkerDeps): ClipWorker {
     log: { info: log, warn: log },
     // One job at a time, claimed alone; the heartbeat is the progress write (`heartbeatMs`), so the runner
     // renews nothing itself. A stop interrupts ffmpeg rather than waiting minutes for a long cut.
-    options: { claimant: options.workerId, lanes: 1, batchSize: 1, leaseMs: options.leaseMs, pollMs: options.pollMs, interruptOnStop: true },
+    options: {
+      claimant: options.workerId,
+      lanes: 1,
+      batchSize: 1,
+      leaseMs: options.leaseMs,
+      pollMs: options.pollMs,
+      interruptOnStop: true,
+    },
   });
 
   return {

@@ -19,11 +19,28 @@ describe("an article image's crops for structured data", () => {
 
   /** Uploads a JPEG through the newsroom form and makes it the feature image of a published article without a video. */
   async function featureOf(width: number, height: number, name: string): Promise<{ slug: string; file: string }> {
-    const body = multipart({ _csrf: editor.csrf, alt: `A ${width} by ${height} photo` }, { filename: `${name}.jpg`, content: await makeJpeg(width, height), contentType: 'image/jpeg' });
-    const res = await editor.request({ method: 'POST', url: '/newsroom/media', payload: body.payload, headers: { 'content-type': body.contentType } });
+    const body = multipart(
+      { _csrf: editor.csrf, alt: `A ${width} by ${height} photo` },
+      { filename: `${name}.jpg`, content: await makeJpeg(width, height), contentType: 'image/jpeg' },
+    );
+    const res = await editor.request({
+      method: 'POST',
+      url: '/newsroom/media',
+      payload: body.payload,
+      headers: { 'content-type': body.contentType },
+    });
     assert.equal(res.statusCode, 303, res.body);
-    const image = await site.db.selectFrom('media').selectAll().where('original_name', '=', `${name}.jpg`).executeTakeFirstOrThrow();
-    const article = await site.db.selectFrom('articles').select(['id', 'slug']).where('status', '=', 'published').where('video_id', 'is', null).executeTakeFirstOrThrow();
+    const image = await site.db
+      .selectFrom('media')
+      .selectAll()
+      .where('original_name', '=', `${name}.jpg`)
+      .executeTakeFirstOrThrow();
+    const article = await site.db
+      .selectFrom('articles')
+      .select(['id', 'slug'])
+      .where('status', '=', 'published')
+      .where('video_id', 'is', null)
+      .executeTakeFirstOrThrow();
     await site.db.updateTable('articles').set({ feature_image_id: image.id }).where('id', '=', article.id).execute();
     await site.contentChanged();
     return { slug: article.slug, file: image.file_name };

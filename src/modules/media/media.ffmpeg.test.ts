@@ -47,9 +47,17 @@ function hostileFiles(secretPath: string, secretUrl: string): { name: string; co
     { name: 'DASH, QuickTime magic, http: URL', content: Buffer.from(quicktime + mpd(secretUrl)) },
     { name: 'DASH, QuickTime magic, bare path', content: Buffer.from(quicktime + mpd(secretPath)) },
     { name: 'DASH, MP4 magic, http: URL', content: Buffer.from(mp4 + mpd(secretUrl)) },
-    { name: 'HLS, QuickTime magic', content: Buffer.from(`${quicktime}#EXTM3U\n#EXT-X-TARGETDURATION:8\n#EXTINF:7.3,\n${secretUrl}\n#EXTINF:7.3,\nfile://${secretPath}\n#EXT-X-ENDLIST\n`) },
+    {
+      name: 'HLS, QuickTime magic',
+      content: Buffer.from(
+        `${quicktime}#EXTM3U\n#EXT-X-TARGETDURATION:8\n#EXTINF:7.3,\n${secretUrl}\n#EXTINF:7.3,\nfile://${secretPath}\n#EXT-X-ENDLIST\n`,
+      ),
+    },
     { name: 'HLS, MP4 magic', content: Buffer.from(`${mp4}#EXTM3U\n#EXTINF:7.3,\n${secretUrl}\n#EXT-X-ENDLIST\n`) },
-    { name: 'ffconcat, QuickTime magic', content: Buffer.from(`${quicktime}ffconcat version 1.0\nfile 'file:${secretPath}'\nfile '${secretUrl}'\n`) },
+    {
+      name: 'ffconcat, QuickTime magic',
+      content: Buffer.from(`${quicktime}ffconcat version 1.0\nfile 'file:${secretPath}'\nfile '${secretUrl}'\n`),
+    },
     { name: 'concat, MP4 magic', content: Buffer.from(`${mp4}file '${secretPath}'\nfile '${secretUrl}'\n`) },
   ];
 }
@@ -69,7 +77,22 @@ describe('ffmpeg and ffprobe read only the uploaded bytes', () => {
     // A real video outside DATA_DIR with a tell-tale size and length: 96×64, 7.3 seconds.
     outside = await mkdtemp(path.join(tmpdir(), 'gazette-outside-'));
     secretPath = path.join(outside, 'secret.mp4');
-    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'color=c=red:size=96x64:rate=10:duration=7.3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', secretPath]);
+    execFileSync('ffmpeg', [
+      '-nostdin',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:size=96x64:rate=10:duration=7.3',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      secretPath,
+    ]);
     const secret = await readFile(secretPath);
     // The same video over HTTP, recording every request: a fetch of it proves ffmpeg followed a reference.
     server = createServer((request, response) => {
@@ -91,11 +114,23 @@ describe('ffmpeg and ffprobe read only the uploaded bytes', () => {
       const file = hostileFiles(secretPath, secretUrl)[index]!;
       assert.equal((await sniffType(file.content)).kind, 'video', `${file.name}: the sniffer takes it for video`);
       requests.length = 0;
-      const body = multipart({ _csrf: contributor.csrf, alt: 'Hostile' }, { filename: 'clip.mov', content: file.content, contentType: 'video/quicktime' });
-      const res = await contributor.request({ method: 'POST', url: '/newsroom/media', payload: body.payload, headers: { 'content-type': body.contentType } });
+      const body = multipart(
+        { _csrf: contributor.csrf, alt: 'Hostile' },
+        { filename: 'clip.mov', content: file.content, contentType: 'video/quicktime' },
+      );
+      const res = await contributor.request({
+        method: 'POST',
+        url: '/newsroom/media',
+        payload: body.payload,
+        headers: { 'content-type': body.contentType },
+      });
       assert.equal(res.statusCode, 415, `${file.name}: ${res.statusCode}`);
       assert.match(res.body, /could not be read/);
-      assert.deepEqual(await site.db.selectFrom('media').select(['id', 'width', 'duration_seconds']).execute(), [], `${file.name}: nothing stored`);
+      assert.deepEqual(
+        await site.db.selectFrom('media').select(['id', 'width', 'duration_seconds']).execute(),
+        [],
+        `${file.name}: nothing stored`,
+      );
       assert.deepEqual(await readdir(mediaDirectory(site.config.dataDir)).catch(() => []), []);
       assert.deepEqual(requests, [], `${file.name}: the referenced video was not fetched`);
     });
@@ -107,9 +142,33 @@ describe('ffmpeg and ffprobe read only the uploaded bytes', () => {
   ] as const) {
     it(`refuses a real video ${what} with 413 before making a poster, storing nothing`, async () => {
       const file = path.join(outside, 'limit.mp4');
-      execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', lavfi, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file]);
-      const body = multipart({ _csrf: contributor.csrf, alt: 'Too much' }, { filename: 'limit.mp4', content: await readFile(file) });
-      const res = await contributor.request({ method: 'POST', url: '/newsroom/media', payload: body.payload, headers: { 'content-type': body.contentType } });
+      execFileSync('ffmpeg', [
+        '-nostdin',
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        lavfi,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        file,
+      ]);
+      const body = multipart(
+        { _csrf: contributor.csrf, alt: 'Too much' },
+        { filename: 'limit.mp4', content: await readFile(file) },
+      );
+      const res = await contributor.request({
+        method: 'POST',
+        url: '/newsroom/media',
+        payload: body.payload,
+        headers: { 'content-type': body.contentType },
+      });
       assert.equal(res.statusCode, 413, res.body);
       assert.match(res.body, message);
       assert.deepEqual(await site.db.selectFrom('media').select('id').execute(), []);
@@ -128,17 +187,41 @@ describe('ffmpeg and ffprobe read only the uploaded bytes', () => {
     const now = new Date().toISOString();
     const { id } = await site.db
       .insertInto('media')
-      .values({ kind: 'video', file_name: stored.fileName, original_name: 'hostile.mov', mime_type: 'video/quicktime', byte_size: stored.byteSize, sha256: stored.sha256, width: 96, height: 64, duration_seconds: 7, alt_text: '', poster_media_id: null, captions_media_id: null, uploaded_by: user.id, created_at: now })
+      .values({
+        kind: 'video',
+        file_name: stored.fileName,
+        original_name: 'hostile.mov',
+        mime_type: 'video/quicktime',
+        byte_size: stored.byteSize,
+        sha256: stored.sha256,
+        width: 96,
+        height: 64,
+        duration_seconds: 7,
+        alt_text: '',
+        poster_media_id: null,
+        captions_media_id: null,
+        uploaded_by: user.id,
+        created_at: now,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     const res = await contributor.post(`/newsroom/media/${id}/clips`, { start: '1', end: '3' });
     assert.equal(res.statusCode, 303, res.body);
     requests.length = 0;
     const tmp = path.join(site.config.dataDir, 'tmp');
-    const worker = createClipWorker({ db: site.db, storage, tmpDir: tmp, media: new MediaNewsroomService({ db: site.db, storage, tmpDir: tmp, now: () => new Date() }) });
+    const worker = createClipWorker({
+      db: site.db,
+      storage,
+      tmpDir: tmp,
+      media: new MediaNewsroomService({ db: site.db, storage, tmpDir: tmp, now: () => new Date() }),
+    });
     assert.equal(await worker.runOnce(), 'failed');
     assert.deepEqual(requests, [], 'the referenced video was not fetched');
-    assert.deepEqual((await site.db.selectFrom('media').select('id').execute()).map((r) => r.id), [id], 'no snippet stored');
+    assert.deepEqual(
+      (await site.db.selectFrom('media').select('id').execute()).map((r) => r.id),
+      [id],
+      'no snippet stored',
+    );
   });
 
   describe('the process', () => {
@@ -157,9 +240,20 @@ describe('ffmpeg and ffprobe read only the uploaded bytes', () => {
 
     it('is killed when it runs past its timeout', async () => {
       const started = Date.now();
-      await assert.rejects(runMediaTool('ffprobe', { input: { path: fifo, mimeType: 'video/mp4' }, args: ['-show_format'], timeoutMs: 300 }), /took longer than 0.3 s and was stopped/);
+      await assert.rejects(
+        runMediaTool('ffprobe', {
+          input: { path: fifo, mimeType: 'video/mp4' },
+          args: ['-show_format'],
+          timeoutMs: 300,
+        }),
+        /took longer than 0.3 s and was stopped/,
+      );
       assert.ok(Date.now() - started < 5_000);
-      await eventually(async () => (await processesMentioning(fifo)).length === 0, 'the timed-out ffprobe to be gone', 10_000);
+      await eventually(
+        async () => (await processesMentioning(fifo)).length === 0,
+        'the timed-out ffprobe to be gone',
+        10_000,
+      );
     });
 
     it('dies with the process that started it, even when that one is SIGKILLed', async () => {
@@ -167,16 +261,24 @@ describe('ffmpeg and ffprobe read only the uploaded bytes', () => {
         await runMediaTool('ffprobe', { input: { path: ${JSON.stringify(fifo)}, mimeType: 'video/mp4' }, args: ['-show_format'], timeoutMs: 600000 });`;
       const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
       // Running ffprobe itself (past any wrapper), blocked opening the FIFO: it would wait there forever.
-      const pid = await eventually(async () => {
-        for (const p of (await processesMentioning(fifo)).filter((p) => p !== parent.pid)) {
-          const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
-          if (/^\d+ \(ffprobe\) S /.test(stat)) return p;
-        }
-        return null;
-      }, 'ffprobe to block on the FIFO', 10_000);
+      const pid = await eventually(
+        async () => {
+          for (const p of (await processesMentioning(fifo)).filter((p) => p !== parent.pid)) {
+            const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+            if (/^\d+ \(ffprobe\) S /.test(stat)) return p;
+          }
+          return null;
+        },
+        'ffprobe to block on the FIFO',
+        10_000,
+      );
       parent.kill('SIGKILL');
       await once(parent, 'exit');
-      await eventually(async () => (await processesMentioning(fifo)).length === 0, `ffprobe ${pid} to die with its parent`, 5_000);
+      await eventually(
+        async () => (await processesMentioning(fifo)).length === 0,
+        `ffprobe ${pid} to die with its parent`,
+        5_000,
+      );
     });
   });
 });

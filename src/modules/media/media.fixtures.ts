@@ -11,9 +11,14 @@ const run = promisify(execFile);
 
 /** A JPEG of `width`×`height`: smooth (small) or random noise (which compresses badly: a large file). */
 export async function makeJpeg(width: number, height: number, options: { noise?: boolean } = {}): Promise<Buffer> {
-  if (!options.noise) return sharp({ create: { width, height, channels: 3, background: '#4a6b8a' } }).jpeg({ quality: 85 }).toBuffer();
+  if (!options.noise)
+    return sharp({ create: { width, height, channels: 3, background: '#4a6b8a' } })
+      .jpeg({ quality: 85 })
+      .toBuffer();
   const noise = randomBytes(width * height * 3);
-  return sharp(noise, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  return sharp(noise, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
 }
 
 /** A PNG chunk: length, type, data, and the CRC of type and data (PNG §5.3). */
@@ -37,17 +42,39 @@ export function bilevelPng(width: number, height: number): Buffer {
   header.set([1, 0, 0, 0, 0], 8); // bit depth 1, greyscale, deflate, adaptive filtering, no interlace
   const rows = Buffer.alloc((1 + Math.ceil(width / 8)) * height); // each row: filter byte 0, then pixels
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(rows, { level: 9 })), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(rows, { level: 9 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A short H.264/AAC MP4 from ffmpeg's test pattern and a tone: tiny, so tests stay quick. */
 export async function makeVideo(dir: string, seconds: number, name = 'test.mp4'): Promise<string> {
   const file = path.join(dir, name);
   await run('ffmpeg', [
-    '-nostdin', '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc=size=160x120:rate=15:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest',
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=160x120:rate=15:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:duration=${seconds}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
     file,
   ]);
   return file;
@@ -55,6 +82,14 @@ export async function makeVideo(dir: string, seconds: number, name = 'test.mp4')
 
 /** The duration ffprobe reads from a file, in seconds. */
 export async function probeDuration(file: string): Promise<number> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file]);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration',
+    '-of',
+    'default=nw=1:nk=1',
+    file,
+  ]);
   return Number(stdout.trim());
 }

@@ -55,7 +55,9 @@ export interface MadeVariant {
  * (sharp's default) without the original's metadata, so a phone's GPS position does not travel with them.
  */
 export async function makeVariants(file: string, info: ImageInfo, workDir: string): Promise<MadeVariant[]> {
-  const originalFormat = ({ jpeg: 'jpeg', png: 'png', avif: 'avif' } as const)[info.format as 'jpeg' | 'png' | 'avif'] as 'jpeg' | 'png' | 'avif' | undefined;
+  const originalFormat = ({ jpeg: 'jpeg', png: 'png', avif: 'avif' } as const)[
+    info.format as 'jpeg' | 'png' | 'avif'
+  ] as 'jpeg' | 'png' | 'avif' | undefined;
   const sharp = await loadSharp();
   const made: MadeVariant[] = [];
   for (const width of variantWidths.filter((w) => w < info.width)) {
@@ -68,7 +70,13 @@ export async function makeVariants(file: string, info: ImageInfo, workDir: strin
         .resize({ width, withoutEnlargement: true })
         .toFormat(format, format === 'avif' ? { quality: 55 } : format === 'png' ? {} : { quality: 80 })
         .toFile(localPath);
-      made.push({ localPath, mimeType: `image/${format}`, extension, width: output.width, height: info.animated ? Math.round((info.height * output.width) / info.width) : output.height });
+      made.push({
+        localPath,
+        mimeType: `image/${format}`,
+        extension,
+        width: output.width,
+        height: info.animated ? Math.round((info.height * output.width) / info.width) : output.height,
+      });
     }
   }
   return made;
@@ -125,7 +133,11 @@ const maxCropWidth = 1600;
  * busiest, most salient part), when it is at least 1,200 px wide, scaled to at most 1,600. JPEG, or PNG for
  * a PNG (it may be transparent); an animated image has none.
  */
-export async function makeCrops(file: string, info: ImageInfo, workDir: string): Promise<(MadeVariant & { crop: string })[]> {
+export async function makeCrops(
+  file: string,
+  info: ImageInfo,
+  workDir: string,
+): Promise<(MadeVariant & { crop: string })[]> {
   if (info.animated) return [];
   const sharp = await loadSharp();
   const format = info.format === 'png' ? 'png' : 'jpeg';

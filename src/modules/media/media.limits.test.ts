@@ -15,7 +15,10 @@ describe('image size limits', () => {
   let editor: NewsroomClient;
 
   before(async () => {
-    site = await createTestSite({ seed: false, env: { MEDIA_MAX_IMAGE_PIXELS: String(20_000_000), MEDIA_IMAGE_JOBS_PER_USER: '1' } });
+    site = await createTestSite({
+      seed: false,
+      env: { MEDIA_MAX_IMAGE_PIXELS: String(20_000_000), MEDIA_IMAGE_JOBS_PER_USER: '1' },
+    });
     contributor = await signInAs(site, 'contributor');
     editor = await signInAs(site, 'editor');
   });
@@ -23,10 +26,18 @@ describe('image size limits', () => {
 
   const upload = (client: NewsroomClient, filename: string, content: Buffer) => {
     const body = multipart({ _csrf: client.csrf, alt: 'Blank' }, { filename, content });
-    return client.request({ method: 'POST', url: '/newsroom/media', payload: body.payload, headers: { 'content-type': body.contentType } });
+    return client.request({
+      method: 'POST',
+      url: '/newsroom/media',
+      payload: body.payload,
+      headers: { 'content-type': body.contentType },
+    });
   };
   const mediaRows = async () => site.db.selectFrom('media').select(['id', 'original_name']).execute();
-  const workDirs = async () => (await readdir(scratchDirectory(site.config.dataDir)).catch(() => [] as string[])).filter((f) => f.startsWith('image-'));
+  const workDirs = async () =>
+    (await readdir(scratchDirectory(site.config.dataDir)).catch(() => [] as string[])).filter((f) =>
+      f.startsWith('image-'),
+    );
 
   it('refuses an image over the pixel limit with 413 from its header, quickly, storing nothing', async () => {
     const png = bilevelPng(9000, 9000); // 81 megapixels, under sharp's own 100-megapixel ceiling
@@ -39,7 +50,11 @@ describe('image size limits', () => {
     assert.ok(elapsed < 3_000, `answered in ${elapsed} ms, without decoding`);
     assert.deepEqual(await mediaRows(), []);
     assert.deepEqual(await readdir(mediaDirectory(site.config.dataDir)).catch(() => []), []);
-    assert.deepEqual(await readdir(scratchDirectory(site.config.dataDir)).catch(() => []), [], 'no temporary file left');
+    assert.deepEqual(
+      await readdir(scratchDirectory(site.config.dataDir)).catch(() => []),
+      [],
+      'no temporary file left',
+    );
   });
 
   it("refuses a user's second image while their first is processed (429), not another user's, and takes it afterwards", async () => {

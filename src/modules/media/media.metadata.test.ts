@@ -12,7 +12,10 @@ import { multipart } from '../../../test/helpers/multipart.ts';
 
 /** What a phone or an editing tool leaves in a file: who made it and where. */
 const author = 'Secret Reporter';
-const exif = { IFD0: { Artist: author, Copyright: author }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 0/1', GPSLongitudeRef: 'W', GPSLongitude: '0/1 7/1 0/1' } };
+const exif = {
+  IFD0: { Artist: author, Copyright: author },
+  IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 0/1', GPSLongitudeRef: 'W', GPSLongitude: '0/1 7/1 0/1' },
+};
 const xmp = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>${author}</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>`;
 
 /** Three differently coloured frames, wide enough (520 px) for a 480 px responsive size. */
@@ -40,7 +43,11 @@ function withGifMetadata(gif: Buffer): Buffer {
     return Buffer.concat([...parts, Buffer.from([0])]);
   };
   const comment = Buffer.concat([Buffer.from([0x21, 0xfe]), subBlocks(Buffer.from(`${author}, 51.5N 0.12W`))]);
-  const xmpExtension = Buffer.concat([Buffer.from([0x21, 0xff, 11]), Buffer.from('XMP DataXMP'), subBlocks(Buffer.from(xmp))]);
+  const xmpExtension = Buffer.concat([
+    Buffer.from([0x21, 0xff, 11]),
+    Buffer.from('XMP DataXMP'),
+    subBlocks(Buffer.from(xmp)),
+  ]);
   return Buffer.concat([gif.subarray(0, afterColourTable), comment, xmpExtension, gif.subarray(afterColourTable)]);
 }
 
@@ -71,15 +78,48 @@ describe('metadata is stripped from every stored image, animated or not', () => 
 
   const upload = (filename: string, content: Buffer) => {
     const body = multipart({ _csrf: contributor.csrf, alt: 'Three colours' }, { filename, content });
-    return contributor.request({ method: 'POST', url: '/newsroom/media', payload: body.payload, headers: { 'content-type': body.contentType } });
+    return contributor.request({
+      method: 'POST',
+      url: '/newsroom/media',
+      payload: body.payload,
+      headers: { 'content-type': body.contentType },
+    });
   };
 
   const kinds: { name: string; make: () => Promise<Buffer>; animated: boolean }[] = [
-    { name: 'an animated WebP', animated: true, make: () => frames().withExif(exif).withXmp(xmp).webp({ loop: 0, delay: [100, 200, 300] }).toBuffer() },
-    { name: 'an animated GIF', animated: true, make: async () => withGifMetadata(await frames().gif({ loop: 0, delay: [100, 200, 300] }).toBuffer()) },
+    {
+      name: 'an animated WebP',
+      animated: true,
+      make: () =>
+        frames()
+          .withExif(exif)
+          .withXmp(xmp)
+          .webp({ loop: 0, delay: [100, 200, 300] })
+          .toBuffer(),
+    },
+    {
+      name: 'an animated GIF',
+      animated: true,
+      make: async () =>
+        withGifMetadata(
+          await frames()
+            .gif({ loop: 0, delay: [100, 200, 300] })
+            .toBuffer(),
+        ),
+    },
     // sharp writes AVIF stills only; an AVIF sequence is checked below.
-    { name: 'an AVIF still', animated: false, make: () => frames().extract({ left: 0, top: 0, width: 520, height: 40 }).withExif(exif).withXmp(xmp).avif().toBuffer() },
-    { name: 'a PNG', animated: false, make: () => frames().extract({ left: 0, top: 0, width: 520, height: 40 }).withExif(exif).withXmp(xmp).png().toBuffer() },
+    {
+      name: 'an AVIF still',
+      animated: false,
+      make: () =>
+        frames().extract({ left: 0, top: 0, width: 520, height: 40 }).withExif(exif).withXmp(xmp).avif().toBuffer(),
+    },
+    {
+      name: 'a PNG',
+      animated: false,
+      make: () =>
+        frames().extract({ left: 0, top: 0, width: 520, height: 40 }).withExif(exif).withXmp(xmp).png().toBuffer(),
+    },
   ];
 
   for (const kind of kinds) {
@@ -93,7 +133,12 @@ describe('metadata is stripped from every stored image, animated or not', () => 
       const original = await site.app.inject({ url: `/media/${row.file_name}` });
       assert.equal(original.statusCode, 200);
       await assertClean(original.rawPayload, `${kind.name} original`, kind.animated);
-      if (kind.animated) assert.deepEqual((await sharp(original.rawPayload, { animated: true }).metadata()).delay, [100, 200, 300], 'frame delays kept');
+      if (kind.animated)
+        assert.deepEqual(
+          (await sharp(original.rawPayload, { animated: true }).metadata()).delay,
+          [100, 200, 300],
+          'frame delays kept',
+        );
       const variants = await site.db.selectFrom('media_variants').selectAll().where('media_id', '=', id).execute();
       assert.ok(variants.length > 0, 'has responsive sizes');
       for (const v of variants) {
@@ -106,17 +151,58 @@ describe('metadata is stripped from every stored image, animated or not', () => 
 
   it('refuses an APNG and an AVIF sequence (which we cannot re-encode as animations), storing nothing', async () => {
     const apngFile = path.join(work, 'anim.png');
-    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=0.6', '-plays', '0', '-f', 'apng', apngFile]);
+    execFileSync('ffmpeg', [
+      '-nostdin',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=5:duration=0.6',
+      '-plays',
+      '0',
+      '-f',
+      'apng',
+      apngFile,
+    ]);
     const apng = await readFile(apngFile);
     // Author and XMP as text chunks right after IHDR (8-byte signature, then 25 bytes of IHDR).
-    const withText = Buffer.concat([apng.subarray(0, 33), pngChunk('tEXt', Buffer.from(`Author\0${author}`)), pngChunk('iTXt', Buffer.from(`XML:com.adobe.xmp\0\0\0\0\0${xmp}`)), apng.subarray(33)]);
+    const withText = Buffer.concat([
+      apng.subarray(0, 33),
+      pngChunk('tEXt', Buffer.from(`Author\0${author}`)),
+      pngChunk('iTXt', Buffer.from(`XML:com.adobe.xmp\0\0\0\0\0${xmp}`)),
+      apng.subarray(33),
+    ]);
     const avisFile = path.join(work, 'anim.avif');
-    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=0.6', '-c:v', 'libaom-av1', '-cpu-used', '8', '-pix_fmt', 'yuv420p', '-f', 'avif', avisFile]);
-    for (const [name, content] of [['anim.png', withText], ['anim.avif', await readFile(avisFile)]] as const) {
+    execFileSync('ffmpeg', [
+      '-nostdin',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=5:duration=0.6',
+      '-c:v',
+      'libaom-av1',
+      '-cpu-used',
+      '8',
+      '-pix_fmt',
+      'yuv420p',
+      '-f',
+      'avif',
+      avisFile,
+    ]);
+    for (const [name, content] of [
+      ['anim.png', withText],
+      ['anim.avif', await readFile(avisFile)],
+    ] as const) {
       const res = await upload(name, content);
       assert.equal(res.statusCode, 415, `${name}: ${res.statusCode}`);
     }
     const stored = await site.db.selectFrom('media').select('original_name').execute();
-    assert.deepEqual(stored.filter((r) => r.original_name.startsWith('anim.')), []);
+    assert.deepEqual(
+      stored.filter((r) => r.original_name.startsWith('anim.')),
+      [],
+    );
   });
 });

@@ -48,7 +48,8 @@ function clipJson(job: ClipJobRow) {
     status: job.status,
     progress: job.progress,
     error: job.error,
-    result: job.result_media_id === null ? null : { id: job.result_media_id, page: `/newsroom/media/${job.result_media_id}` },
+    result:
+      job.result_media_id === null ? null : { id: job.result_media_id, page: `/newsroom/media/${job.result_media_id}` },
   };
 }
 
@@ -82,18 +83,42 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
   // Before the body is read: a visitor who is not signed in never gets a byte spooled.
   const uploadGuards: onRequestAsyncHookHandler[] = [contributor, refuseOversizedRequest(limits)];
 
-  const showLibrary = async (request: FastifyRequest, reply: FastifyReply, extra: { error?: string; notice?: string; alt?: string; decorative?: boolean } = {}, status = 200) => {
+  const showLibrary = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: { error?: string; notice?: string; alt?: string; decorative?: boolean } = {},
+    status = 200,
+  ) => {
     const user = await signedIn(request);
-    const body = libraryPage(await site(), { user, csrf: await auth.csrfTokenFor(request, reply), entries: await media.library(), limits, ...extra });
+    const body = libraryPage(await site(), {
+      user,
+      csrf: await auth.csrfTokenFor(request, reply),
+      entries: await media.library(),
+      limits,
+      ...extra,
+    });
     return reply.code(status).type(htmlType).send(body);
   };
 
-  const showMedia = async (request: FastifyRequest, reply: FastifyReply, id: number, extra: { error?: string; notice?: string; start?: string; end?: string } = {}, status = 200) => {
+  const showMedia = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: number,
+    extra: { error?: string; notice?: string; start?: string; end?: string } = {},
+    status = 200,
+  ) => {
     const user = await signedIn(request);
     const entry = await media.entry(id);
     const canDelete = entry.row.uploaded_by === user.id || hasRole(user.role, 'editor');
     const jobs = entry.row.kind === 'video' ? await media.clipJobs(id) : [];
-    const body = mediaPage(await site(), { user, csrf: await auth.csrfTokenFor(request, reply), entry, jobs, canDelete, ...extra });
+    const body = mediaPage(await site(), {
+      user,
+      csrf: await auth.csrfTokenFor(request, reply),
+      entry,
+      jobs,
+      canDelete,
+      ...extra,
+    });
     return reply.code(status).type(htmlType).send(body);
   };
 
@@ -117,20 +142,42 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
       if (!fields.success) throw new AppError('media.invalid_alt');
       const upload = uploadOf(request);
       if (!upload) throw new AppError('media.no_file');
-      const row = await media.storeUpload(upload, { alt: fields.data.alt, decorative: fields.data.decorative === 'on', user });
+      const row = await media.storeUpload(upload, {
+        alt: fields.data.alt,
+        decorative: fields.data.decorative === 'on',
+        user,
+      });
       if (wantsJson(request)) {
-        return reply.code(201).send({ id: row.id, kind: row.kind, page: `/newsroom/media/${row.id}`, url: mediaUrl(row.file_name), name: row.original_name });
+        return reply.code(201).send({
+          id: row.id,
+          kind: row.kind,
+          page: `/newsroom/media/${row.id}`,
+          url: mediaUrl(row.file_name),
+          name: row.original_name,
+        });
       }
       return reply.redirect(`/newsroom/media/${row.id}?uploaded=1`, 303);
     } catch (error) {
       if (!isFormError(error) || wantsJson(request)) throw error;
-      return showLibrary(request, reply, { error: error.message, alt: typedAlt, decorative: body.decorative === 'on' }, error.status);
+      return showLibrary(
+        request,
+        reply,
+        { error: error.message, alt: typedAlt, decorative: body.decorative === 'on' },
+        error.status,
+      );
     }
   });
 
   app.get('/media/:id', { preHandler: contributor }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const notice = query.uploaded === '1' ? 'Uploaded.' : query.captions === '1' ? 'Captions attached.' : query.clip ? 'Snippet queued: the worker will cut it shortly.' : undefined;
+    const notice =
+      query.uploaded === '1'
+        ? 'Uploaded.'
+        : query.captions === '1'
+          ? 'Captions attached.'
+          : query.clip
+            ? 'Snippet queued: the worker will cut it shortly.'
+            : undefined;
     return showMedia(request, reply, parseId(request.params), notice ? { notice } : {});
   });
 
@@ -150,8 +197,12 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
       if (wantsJson(request)) return reply.code(201).send({ id });
       return reply.redirect(`/newsroom/media/${id}?captions=1`, 303);
     } catch (error) {
-      if (!isFormError(error) || wantsJson(request) || (error instanceof AppError && error.code === 'media.not_found')) throw error;
-      const message = error.code === 'media.unsupported_type' || error.code === 'media.svg_refused' ? 'That is not a WebVTT file: a caption file must start with "WEBVTT".' : error.message;
+      if (!isFormError(error) || wantsJson(request) || (error instanceof AppError && error.code === 'media.not_found'))
+        throw error;
+      const message =
+        error.code === 'media.unsupported_type' || error.code === 'media.svg_refused'
+          ? 'That is not a WebVTT file: a caption file must start with "WEBVTT".'
+          : error.message;
       return showMedia(request, reply, id, { error: message }, error.status);
     }
   });
@@ -169,7 +220,13 @@ export function mediaNewsroomRoutes(app: FastifyInstance, deps: MediaNewsroomRou
       return reply.redirect(`/newsroom/media/${id}?clip=${jobId}#snippet-heading`, 303);
     } catch (error) {
       if (!isFormError(error) || wantsJson(request) || error.code === 'media.not_found') throw error;
-      return showMedia(request, reply, id, { error: error.message, ...(form.success ? { start: form.data.start, end: form.data.end } : {}) }, error.status);
+      return showMedia(
+        request,
+        reply,
+        id,
+        { error: error.message, ...(form.success ? { start: form.data.start, end: form.data.end } : {}) },
+        error.status,
+      );
     }
   });
 

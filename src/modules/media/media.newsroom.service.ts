@@ -37,7 +37,10 @@ export const maxClipSeconds = 600;
  * page cache).
  */
 export interface MediaInArticles {
-  articlesUsingMedia(mediaIds: readonly number[], fileNames: readonly string[]): Promise<{ title: string; status: string }[]>;
+  articlesUsingMedia(
+    mediaIds: readonly number[],
+    fileNames: readonly string[],
+  ): Promise<{ title: string; status: string }[]>;
   changeMediaShownInArticles(user: UserRow, mediaId: number, change: (db: Db) => Promise<void>): Promise<void>;
 }
 
@@ -111,28 +114,51 @@ export class MediaNewsroomService {
         return file;
       });
     } catch (error) {
-      for (const fileName of stored) if (!(await findMediaByFileName(db, fileName).catch(() => true))) await storage.remove(fileName).catch(() => {});
+      for (const fileName of stored)
+        if (!(await findMediaByFileName(db, fileName).catch(() => true)))
+          await storage.remove(fileName).catch(() => {});
       throw error;
     }
   }
 
   /** Stores an uploaded image or video. Images need alt text unless marked decorative (then alt is ""). */
-  async storeUpload(upload: SpooledUpload, input: { alt: string; decorative: boolean; user: UserRow }): Promise<MediaRow> {
+  async storeUpload(
+    upload: SpooledUpload,
+    input: { alt: string; decorative: boolean; user: UserRow },
+  ): Promise<MediaRow> {
     if (upload.kind === 'image') {
       if (!input.decorative && input.alt === '') throw new AppError('media.alt_required');
       await this.#checkPixels(upload.tempPath);
       return this.#imageJob(input.user.id, () =>
-        this.storeImage(upload.tempPath, { originalName: upload.originalName, mimeType: upload.mimeType, extension: upload.extension, alt: input.decorative ? '' : input.alt, uploadedBy: input.user.id }),
+        this.storeImage(upload.tempPath, {
+          originalName: upload.originalName,
+          mimeType: upload.mimeType,
+          extension: upload.extension,
+          alt: input.decorative ? '' : input.alt,
+          uploadedBy: input.user.id,
+        }),
       );
     }
     if (upload.kind === 'video') {
-      return this.storeVideo(upload.tempPath, { originalName: upload.originalName, mimeType: upload.mimeType, extension: upload.extension, alt: input.alt, uploadedBy: input.user.id });
+      return this.storeVideo(upload.tempPath, {
+        originalName: upload.originalName,
+        mimeType: upload.mimeType,
+        extension: upload.extension,
+        alt: input.alt,
+        uploadedBy: input.user.id,
+      });
     }
-    throw new AppError('media.wrong_kind', 'Caption files are attached to a video: open the video and use "Attach captions".');
+    throw new AppError(
+      'media.wrong_kind',
+      'Caption files are attached to a video: open the video and use "Attach captions".',
+    );
   }
 
   /** An image file → stored original, its responsive sizes, and a media row with its variants. */
-  async storeImage(localPath: string, meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null }): Promise<MediaRow> {
+  async storeImage(
+    localPath: string,
+    meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null },
+  ): Promise<MediaRow> {
     const { db } = this.#deps;
     const info = await readImageInfo(localPath).catch(() => {
       throw new AppError('media.corrupt');
@@ -142,37 +168,55 @@ export class MediaNewsroomService {
       // Every file is made here first: a decoding error must not leave a stored (public) file behind.
       const clean = await withoutMetadata(localPath, info, work);
       // The responsive sizes, then the crops for structured data (named by their ratio: `-16x9`).
-      const made = [...(await makeVariants(localPath, info, work)).map((v) => ({ ...v, crop: null })), ...(await makeCrops(localPath, info, work))];
+      const made = [
+        ...(await makeVariants(localPath, info, work)).map((v) => ({ ...v, crop: null })),
+        ...(await makeCrops(localPath, info, work)),
+      ];
       return await this.#keepOnlyIfRecorded(async (putFile) => {
-      const stored = await putFile(meta.originalName, meta.extension, clean, meta.mimeType);
-      const existing = await findMediaByFileName(db, stored.fileName);
-      if (existing) return existing; // the same bytes under the same name: already in the library
-      const variants: Omit<NewMediaVariant, 'media_id'>[] = [];
-      for (const v of made) {
-        const suffix = v.crop?.replace(':', 'x') ?? String(v.width);
-        const file = await putFile(`${safeBaseName(meta.originalName)}-${suffix}`, v.extension, v.localPath, v.mimeType);
-        variants.push({ file_name: file.fileName, mime_type: v.mimeType, width: v.width, height: v.height, byte_size: file.byteSize, crop: v.crop });
-      }
-      return await inTransaction(db, async (trx) => {
-        const id = await insertMedia(trx, {
-          kind: 'image',
-          file_name: stored.fileName,
-          original_name: meta.originalName,
-          mime_type: meta.mimeType,
-          byte_size: stored.byteSize,
-          sha256: stored.sha256,
-          width: info.width,
-          height: info.height,
-          duration_seconds: null,
-          alt_text: meta.alt,
-          poster_media_id: null,
-          captions_media_id: null,
-          uploaded_by: meta.uploadedBy,
-          created_at: this.#deps.now().toISOString(),
+        const stored = await putFile(meta.originalName, meta.extension, clean, meta.mimeType);
+        const existing = await findMediaByFileName(db, stored.fileName);
+        if (existing) return existing; // the same bytes under the same name: already in the library
+        const variants: Omit<NewMediaVariant, 'media_id'>[] = [];
+        for (const v of made) {
+          const suffix = v.crop?.replace(':', 'x') ?? String(v.width);
+          const file = await putFile(
+            `${safeBaseName(meta.originalName)}-${suffix}`,
+            v.extension,
+            v.localPath,
+            v.mimeType,
+          );
+          variants.push({
+            file_name: file.fileName,
+            mime_type: v.mimeType,
+            width: v.width,
+            height: v.height,
+            byte_size: file.byteSize,
+            crop: v.crop,
+          });
+        }
+        return await inTransaction(db, async (trx) => {
+          const id = await insertMedia(trx, {
+            kind: 'image',
+            file_name: stored.fileName,
+            original_name: meta.originalName,
+            mime_type: meta.mimeType,
+            byte_size: stored.byteSize,
+            sha256: stored.sha256,
+            width: info.width,
+            height: info.height,
+            duration_seconds: null,
+            alt_text: meta.alt,
+            poster_media_id: null,
+            captions_media_id: null,
+            uploaded_by: meta.uploadedBy,
+            created_at: this.#deps.now().toISOString(),
+          });
+          await insertVariants(
+            trx,
+            variants.map((v) => ({ ...v, media_id: id })),
+          );
+          return (await findMediaById(trx, id))!;
         });
-        await insertVariants(trx, variants.map((v) => ({ ...v, media_id: id })));
-        return (await findMediaById(trx, id))!;
-      });
       });
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -180,7 +224,10 @@ export class MediaNewsroomService {
   }
 
   /** A video file → probed (duration, size), a poster frame stored as an image, the video stored and recorded. */
-  async storeVideo(localPath: string, meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null }): Promise<MediaRow> {
+  async storeVideo(
+    localPath: string,
+    meta: { originalName: string; mimeType: string; extension: string; alt: string; uploadedBy: number | null },
+  ): Promise<MediaRow> {
     const { db } = this.#deps;
     const input = { path: localPath, mimeType: meta.mimeType };
     const probe = await probeVideo(input).catch(() => {
@@ -198,33 +245,33 @@ export class MediaNewsroomService {
         throw new AppError('media.corrupt');
       });
       return await this.#keepOnlyIfRecorded(async (putFile) => {
-      const stored = await putFile(meta.originalName, meta.extension, localPath, meta.mimeType);
-      const existing = await findMediaByFileName(db, stored.fileName);
-      if (existing) return existing;
-      const poster = await this.storeImage(posterPath, {
-        originalName: `${safeBaseName(meta.originalName)}-poster`,
-        mimeType: 'image/jpeg',
-        extension: 'jpg',
-        alt: meta.alt,
-        uploadedBy: meta.uploadedBy,
-      });
-      const id = await insertMedia(db, {
-        kind: 'video',
-        file_name: stored.fileName,
-        original_name: meta.originalName,
-        mime_type: meta.mimeType,
-        byte_size: stored.byteSize,
-        sha256: stored.sha256,
-        width: probe.width,
-        height: probe.height,
-        duration_seconds: probe.durationSeconds,
-        alt_text: meta.alt,
-        poster_media_id: poster.id,
-        captions_media_id: null,
-        uploaded_by: meta.uploadedBy,
-        created_at: this.#deps.now().toISOString(),
-      });
-      return (await findMediaById(db, id))!;
+        const stored = await putFile(meta.originalName, meta.extension, localPath, meta.mimeType);
+        const existing = await findMediaByFileName(db, stored.fileName);
+        if (existing) return existing;
+        const poster = await this.storeImage(posterPath, {
+          originalName: `${safeBaseName(meta.originalName)}-poster`,
+          mimeType: 'image/jpeg',
+          extension: 'jpg',
+          alt: meta.alt,
+          uploadedBy: meta.uploadedBy,
+        });
+        const id = await insertMedia(db, {
+          kind: 'video',
+          file_name: stored.fileName,
+          original_name: meta.originalName,
+          mime_type: meta.mimeType,
+          byte_size: stored.byteSize,
+          sha256: stored.sha256,
+          width: probe.width,
+          height: probe.height,
+          duration_seconds: probe.durationSeconds,
+          alt_text: meta.alt,
+          poster_media_id: poster.id,
+          captions_media_id: null,
+          uploaded_by: meta.uploadedBy,
+          created_at: this.#deps.now().toISOString(),
+        });
+        return (await findMediaById(db, id))!;
       });
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -269,10 +316,17 @@ export class MediaNewsroomService {
     const duration = video.duration_seconds ?? 0;
     const bad = (message: string) => new AppError('media.bad_clip_times', message);
     if (!(endSeconds > startSeconds)) throw bad('The end time must be after the start time.');
-    if (startSeconds < 0 || endSeconds > duration + 0.05) throw bad(`The snippet must lie within the video, which is ${duration.toFixed(1)} seconds long.`);
+    if (startSeconds < 0 || endSeconds > duration + 0.05)
+      throw bad(`The snippet must lie within the video, which is ${duration.toFixed(1)} seconds long.`);
     if (endSeconds - startSeconds > maxClipSeconds) throw bad('A snippet may be at most 10 minutes long.');
     if (endSeconds - startSeconds < 0.5) throw bad('A snippet must be at least half a second long.');
-    return insertClipJob(this.#deps.db, { sourceMediaId: video.id, startSeconds, endSeconds: Math.min(endSeconds, duration), requestedBy: user.id, now: this.#deps.now().toISOString() });
+    return insertClipJob(this.#deps.db, {
+      sourceMediaId: video.id,
+      startSeconds,
+      endSeconds: Math.min(endSeconds, duration),
+      requestedBy: user.id,
+      now: this.#deps.now().toISOString(),
+    });
   }
 
   /**
@@ -282,12 +336,19 @@ export class MediaNewsroomService {
    */
   async delete(id: number, user: UserRow): Promise<void> {
     const entry = await this.entry(id);
-    if (entry.row.uploaded_by !== user.id && !hasRole(user.role, 'editor')) throw new AppError('auth.forbidden', 'Only an editor may delete media someone else uploaded.');
+    if (entry.row.uploaded_by !== user.id && !hasRole(user.role, 'editor'))
+      throw new AppError('auth.forbidden', 'Only an editor may delete media someone else uploaded.');
     const rows = [entry.row, entry.poster, entry.captions].filter((row): row is MediaRow => row !== null);
     const ids = rows.map((row) => row.id);
-    const usedBy = await this.#articles().articlesUsingMedia(ids, rows.map((row) => row.file_name));
+    const usedBy = await this.#articles().articlesUsingMedia(
+      ids,
+      rows.map((row) => row.file_name),
+    );
     if (usedBy.length > 0) {
-      throw new AppError('media.in_use', `This file is used by ${usedBy.map((a) => `“${a.title}” (${a.status})`).join(', ')}. Remove it from ${usedBy.length === 1 ? 'that article' : 'those articles'} first.`);
+      throw new AppError(
+        'media.in_use',
+        `This file is used by ${usedBy.map((a) => `“${a.title}” (${a.status})`).join(', ')}. Remove it from ${usedBy.length === 1 ? 'that article' : 'those articles'} first.`,
+      );
     }
     const unused = await deleteMediaRows(this.#deps.db, ids);
     await Promise.all(unused.map((name) => this.#deps.storage.remove(name)));
@@ -311,7 +372,10 @@ export class MediaNewsroomService {
     if (pixels <= maxPixels) return;
     const megapixels = (n: number) => `${Math.round(n / 100_000) / 10} megapixels`;
     const frames = info.pages > 1 ? ` in ${info.pages} frames` : '';
-    throw new AppError('media.too_many_pixels', `This image is ${info.width} × ${info.height} pixels${frames} (${megapixels(pixels)}): images may be at most ${megapixels(maxPixels)}. Please export it smaller and upload it again.`);
+    throw new AppError(
+      'media.too_many_pixels',
+      `This image is ${info.width} × ${info.height} pixels${frames} (${megapixels(pixels)}): images may be at most ${megapixels(maxPixels)}. Please export it smaller and upload it again.`,
+    );
   }
 
   /** Runs one user's image work if they have fewer than `jobsPerUser` in progress, else refuses (429). */
@@ -337,7 +401,9 @@ export class MediaNewsroomService {
 
   async #entries(rows: MediaRow[]): Promise<MediaEntry[]> {
     const { db } = this.#deps;
-    const relatedIds = rows.flatMap((r) => [r.poster_media_id, r.captions_media_id]).filter((id): id is number => id !== null);
+    const relatedIds = rows
+      .flatMap((r) => [r.poster_media_id, r.captions_media_id])
+      .filter((id): id is number => id !== null);
     const related = new Map((await findMediaByIds(db, relatedIds)).map((r) => [r.id, r]));
     const variants = await findVariantsOfMedia(db, [...rows.map((r) => r.id), ...related.keys()]);
     return rows.map((row) => ({
@@ -361,8 +427,16 @@ const maxVideoSide = 7680;
 
 /** Refuses, before any frame is decoded, a video longer or larger than the newsroom works with. */
 function checkVideoLimits(probe: VideoProbe): void {
-  if (probe.durationSeconds > maxVideoSeconds) throw new AppError('media.video_too_large', `This video lasts over ${maxVideoSeconds / 3600} hours: please upload at most ${maxVideoSeconds / 3600} hours (cut it first).`);
-  if ((probe.width ?? 0) > maxVideoSide || (probe.height ?? 0) > maxVideoSide) throw new AppError('media.video_too_large', `This video's frames are larger than ${maxVideoSide} pixels: please export it at 8K or less.`);
+  if (probe.durationSeconds > maxVideoSeconds)
+    throw new AppError(
+      'media.video_too_large',
+      `This video lasts over ${maxVideoSeconds / 3600} hours: please upload at most ${maxVideoSeconds / 3600} hours (cut it first).`,
+    );
+  if ((probe.width ?? 0) > maxVideoSide || (probe.height ?? 0) > maxVideoSide)
+    throw new AppError(
+      'media.video_too_large',
+      `This video's frames are larger than ${maxVideoSide} pixels: please export it at 8K or less.`,
+    );
 }
 
 /** A cue timing line: `00:01.000 --> 00:04.000` or with hours, then optional settings (WebVTT §4.1). */
@@ -378,5 +452,6 @@ export function validateWebVtt(bytes: Uint8Array): void {
   }
   if (!/^WEBVTT(?:[ \t].*)?(?:\r?\n|$)/.test(text) || text.includes('\0')) throw new AppError('media.invalid_captions');
   const timings = text.split(/\r?\n/).filter((line) => line.includes('-->'));
-  if (timings.length === 0 || !timings.every((line) => cueTiming.test(line.trim()))) throw new AppError('media.invalid_captions');
+  if (timings.length === 0 || !timings.every((line) => cueTiming.test(line.trim())))
+    throw new AppError('media.invalid_captions');
 }

@@ -20,7 +20,10 @@ interface PageUser {
 }
 
 /** The smallest stored rendition that is at least `minWidth` wide (or the largest there is), for thumbnails. */
-function thumbnail(entry: MediaEntry, minWidth = 320): { url: string; width: number | null; height: number | null } | null {
+function thumbnail(
+  entry: MediaEntry,
+  minWidth = 320,
+): { url: string; width: number | null; height: number | null } | null {
   const webp = entry.variants.filter((v) => v.mime_type === 'image/webp');
   const pick = webp.find((v) => v.width >= minWidth) ?? webp.at(-1);
   if (pick) return { url: mediaUrl(pick.file_name), width: pick.width, height: pick.height };
@@ -42,7 +45,14 @@ function altNote(row: MediaRow): SafeHtml {
 
 export function libraryPage(
   site: SiteContext,
-  options: PageUser & { entries: MediaEntry[]; limits: UploadLimits; error?: string; notice?: string; alt?: string; decorative?: boolean },
+  options: PageUser & {
+    entries: MediaEntry[];
+    limits: UploadLimits;
+    error?: string;
+    notice?: string;
+    alt?: string;
+    decorative?: boolean;
+  },
 ): string {
   const { limits } = options;
   const errorId = 'upload-error';
@@ -104,21 +114,37 @@ function libraryItem(entry: MediaEntry): SafeHtml {
 
 /** `srcset` of an image's WebP sizes plus the original at its own width. */
 export function srcsetOf(row: MediaRow, variants: readonly MediaVariantRow[]): string {
-  const entries = variants.filter((v) => v.mime_type === 'image/webp' && v.crop === null).map((v) => `${mediaUrl(v.file_name)} ${v.width}w`);
+  const entries = variants
+    .filter((v) => v.mime_type === 'image/webp' && v.crop === null)
+    .map((v) => `${mediaUrl(v.file_name)} ${v.width}w`);
   if (row.width) entries.push(`${mediaUrl(row.file_name)} ${row.width}w`);
   return entries.join(', ');
 }
 
 export function mediaPage(
   site: SiteContext,
-  options: PageUser & { entry: MediaEntry; jobs: ClipJobRow[]; canDelete: boolean; error?: string; notice?: string; start?: string; end?: string },
+  options: PageUser & {
+    entry: MediaEntry;
+    jobs: ClipJobRow[];
+    canDelete: boolean;
+    error?: string;
+    notice?: string;
+    start?: string;
+    end?: string;
+  },
 ): string {
   const { entry } = options;
   const { row } = entry;
   const isVideo = row.kind === 'video';
   return newsroomLayout(
     site,
-    { title: row.original_name, path: `/newsroom/media/${row.id}`, user: options.user, csrf: options.csrf, scripts: ['media.js'] },
+    {
+      title: row.original_name,
+      path: `/newsroom/media/${row.id}`,
+      user: options.user,
+      csrf: options.csrf,
+      scripts: ['media.js'],
+    },
     html`<p><a href="/newsroom/media">← Media library</a></p>
 <h1 class="media-page__title">${row.original_name}</h1>
 ${options.notice ? html`<p class="newsroom__notice" role="status">${options.notice}</p>` : ''}
@@ -129,7 +155,9 @@ ${options.error ? html`<p class="newsroom__error" role="alert" id="media-error">
       ? html`<video controls preload="metadata" ${entry.poster ? html`poster="${mediaUrl(entry.poster.file_name)}"` : ''}${
           row.width && row.height ? html` width="${row.width}" height="${row.height}"` : ''
         }><source src="${mediaUrl(row.file_name)}" type="${row.mime_type}">${
-          entry.captions ? html`<track kind="captions" src="${mediaUrl(entry.captions.file_name)}" srclang="${site.settings.locale}" label="Captions" default>` : ''
+          entry.captions
+            ? html`<track kind="captions" src="${mediaUrl(entry.captions.file_name)}" srclang="${site.settings.locale}" label="Captions" default>`
+            : ''
         }</video>`
       : html`<img src="${mediaUrl(row.file_name)}" srcset="${srcsetOf(row, entry.variants)}" sizes="(max-width: 48rem) 100vw, 48rem" alt="${row.alt_text ?? ''}"${
           row.width && row.height ? html` width="${row.width}" height="${row.height}"` : ''
@@ -151,7 +179,8 @@ ${
 <table class="newsroom__table">
   <thead><tr><th scope="col">Width</th><th scope="col">Format</th><th scope="col">Size</th><th scope="col">File</th></tr></thead>
   <tbody>${entry.variants.map(
-    (v) => html`<tr><td>${v.width} px${v.crop ? ` (${v.crop} crop)` : ''}</td><td>${v.mime_type}</td><td>${formatBytes(v.byte_size)}</td><td><a href="${mediaUrl(v.file_name)}">${v.file_name}</a></td></tr>`,
+    (v) =>
+      html`<tr><td>${v.width} px${v.crop ? ` (${v.crop} crop)` : ''}</td><td>${v.mime_type}</td><td>${formatBytes(v.byte_size)}</td><td><a href="${mediaUrl(v.file_name)}">${v.file_name}</a></td></tr>`,
   )}</tbody>
 </table>`
     : ''
@@ -166,7 +195,9 @@ ${
   );
 }
 
-function videoTools(options: PageUser & { entry: MediaEntry; jobs: ClipJobRow[]; start?: string; end?: string; error?: string }): SafeHtml {
+function videoTools(
+  options: PageUser & { entry: MediaEntry; jobs: ClipJobRow[]; start?: string; end?: string; error?: string },
+): SafeHtml {
   const { row } = options.entry;
   const duration = row.duration_seconds ?? 0;
   return html`<section class="media-snippets" aria-labelledby="snippet-heading">
@@ -194,7 +225,12 @@ function videoTools(options: PageUser & { entry: MediaEntry; jobs: ClipJobRow[];
 </section>`;
 }
 
-const statusWords: Record<ClipJobRow['status'], string> = { queued: 'Waiting for the worker', running: 'Cutting', done: 'Done', failed: 'Failed' };
+const statusWords: Record<ClipJobRow['status'], string> = {
+  queued: 'Waiting for the worker',
+  running: 'Cutting',
+  done: 'Done',
+  failed: 'Failed',
+};
 
 /** One snippet job: its times, a progress bar and status; media.js polls `/newsroom/media/clips/:id` while unfinished. */
 export function clipJobItem(job: ClipJobRow): SafeHtml {

@@ -49,8 +49,16 @@ describeEachDatabase('media repository', (dialect) => {
   it('claims a queued snippet job exactly once, even when several workers ask at the same moment', async () => {
     const { db } = test;
     const source = await insertMedia(db, media('race'));
-    const jobId = await insertClipJob(db, { sourceMediaId: source, startSeconds: 1, endSeconds: 5, requestedBy: null, now: t0 });
-    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => claimClipJob(db, `worker-${i}`, at(1), at(-60))));
+    const jobId = await insertClipJob(db, {
+      sourceMediaId: source,
+      startSeconds: 1,
+      endSeconds: 5,
+      requestedBy: null,
+      now: t0,
+    });
+    const claims = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => claimClipJob(db, `worker-${i}`, at(1), at(-60))),
+    );
     const winners = claims.filter((c) => c !== undefined);
     assert.equal(winners.length, 1);
     assert.equal(winners[0]?.id, jobId);
@@ -65,7 +73,13 @@ describeEachDatabase('media repository', (dialect) => {
   it("gives a dead worker's job to another once its lease lapses; the dead worker's writes are then refused", async () => {
     const { db } = test;
     const source = await insertMedia(db, media('lease'));
-    const jobId = await insertClipJob(db, { sourceMediaId: source, startSeconds: 0, endSeconds: 5, requestedBy: null, now: t0 });
+    const jobId = await insertClipJob(db, {
+      sourceMediaId: source,
+      startSeconds: 0,
+      endSeconds: 5,
+      requestedBy: null,
+      now: t0,
+    });
     const first = await claimClipJob(db, 'crashed', at(1000), at(940));
     assert.equal(first?.id, jobId);
     assert.ok(await recordClipProgress(db, jobId, 'crashed', 40, at(1010)));
@@ -75,7 +89,11 @@ describeEachDatabase('media repository', (dialect) => {
     assert.equal(second?.id, jobId);
     assert.equal(second?.attempts, 2);
     assert.equal(second?.progress, 0, 'starts afresh');
-    assert.equal(await recordClipProgress(db, jobId, 'crashed', 80, at(1072)), false, 'the old worker learns it lost the job');
+    assert.equal(
+      await recordClipProgress(db, jobId, 'crashed', 80, at(1072)),
+      false,
+      'the old worker learns it lost the job',
+    );
     assert.equal(await finishClipJob(db, jobId, 'crashed', source, at(1073)), false);
     assert.ok(await recordClipProgress(db, jobId, 'rescuer', 100, at(1074)));
     assert.ok(await finishClipJob(db, jobId, 'rescuer', source, at(1075)));
@@ -87,7 +105,13 @@ describeEachDatabase('media repository', (dialect) => {
   it('gives up on a job whose workers keep dying, and gives back a job on an orderly stop', async () => {
     const { db } = test;
     const source = await insertMedia(db, media('doomed'));
-    const jobId = await insertClipJob(db, { sourceMediaId: source, startSeconds: 0, endSeconds: 5, requestedBy: null, now: t0 });
+    const jobId = await insertClipJob(db, {
+      sourceMediaId: source,
+      startSeconds: 0,
+      endSeconds: 5,
+      requestedBy: null,
+      now: t0,
+    });
     for (let attempt = 1; attempt <= 3; attempt++) {
       const now = at(2000 + attempt * 100);
       assert.equal(await failAbandonedClipJobs(db, at(2000 + attempt * 100 - 60), 3, now), 0);
@@ -98,7 +122,13 @@ describeEachDatabase('media repository', (dialect) => {
     assert.equal(failed?.status, 'failed');
     assert.match(failed?.error ?? '', /3 times/);
 
-    const other = await insertClipJob(db, { sourceMediaId: source, startSeconds: 0, endSeconds: 5, requestedBy: null, now: t0 });
+    const other = await insertClipJob(db, {
+      sourceMediaId: source,
+      startSeconds: 0,
+      endSeconds: 5,
+      requestedBy: null,
+      now: t0,
+    });
     assert.equal((await claimClipJob(db, 'stopping', at(3000), at(2940)))?.id, other);
     await releaseClipJob(db, other, 'stopping');
     const again = await claimClipJob(db, 'next', at(3001), at(2941));
@@ -108,19 +138,46 @@ describeEachDatabase('media repository', (dialect) => {
 
   it('lists the library without poster frames, keeps variants per image, and deletes rows with their variants', async () => {
     const { db } = test;
-    const poster = await insertMedia(db, media('lib-poster', { kind: 'image', mime_type: 'image/jpeg', file_name: 'lib-poster.0123456789ab.jpg' }));
+    const poster = await insertMedia(
+      db,
+      media('lib-poster', { kind: 'image', mime_type: 'image/jpeg', file_name: 'lib-poster.0123456789ab.jpg' }),
+    );
     const video = await insertMedia(db, media('lib-video', { poster_media_id: poster }));
-    const image = await insertMedia(db, media('lib-image', { kind: 'image', mime_type: 'image/png', file_name: 'lib-image.0123456789ab.png' }));
+    const image = await insertMedia(
+      db,
+      media('lib-image', { kind: 'image', mime_type: 'image/png', file_name: 'lib-image.0123456789ab.png' }),
+    );
     await insertVariants(db, [
-      { media_id: image, file_name: 'lib-image-960.aaaaaaaaaaaa.webp', mime_type: 'image/webp', width: 960, height: 540, byte_size: 10 },
-      { media_id: image, file_name: 'lib-image-480.aaaaaaaaaaaa.webp', mime_type: 'image/webp', width: 480, height: 270, byte_size: 5 },
+      {
+        media_id: image,
+        file_name: 'lib-image-960.aaaaaaaaaaaa.webp',
+        mime_type: 'image/webp',
+        width: 960,
+        height: 540,
+        byte_size: 10,
+      },
+      {
+        media_id: image,
+        file_name: 'lib-image-480.aaaaaaaaaaaa.webp',
+        mime_type: 'image/webp',
+        width: 480,
+        height: 270,
+        byte_size: 5,
+      },
     ]);
     const ids = (await listLibrary(db, 100)).map((r) => r.id);
     assert.ok(ids.includes(video) && ids.includes(image));
     assert.ok(!ids.includes(poster), 'a poster frame is shown with its video, not on its own');
-    assert.deepEqual((await findVariantsOfMedia(db, [image])).get(image)?.map((v) => v.width), [480, 960]);
+    assert.deepEqual(
+      (await findVariantsOfMedia(db, [image])).get(image)?.map((v) => v.width),
+      [480, 960],
+    );
     const removed = await deleteMediaRows(db, [image]);
-    assert.deepEqual(removed.sort(), ['lib-image-480.aaaaaaaaaaaa.webp', 'lib-image-960.aaaaaaaaaaaa.webp', 'lib-image.0123456789ab.png']);
+    assert.deepEqual(removed.sort(), [
+      'lib-image-480.aaaaaaaaaaaa.webp',
+      'lib-image-960.aaaaaaaaaaaa.webp',
+      'lib-image.0123456789ab.png',
+    ]);
     assert.equal((await findVariantsOfMedia(db, [image])).size, 0);
   });
 });

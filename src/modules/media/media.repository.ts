@@ -12,7 +12,9 @@ export async function findMediaByIds(db: Db, ids: readonly number[]): Promise<Me
 /** The media rows serving these fingerprinted file names (those that exist). */
 export async function findMediaByFileNames(db: Db, fileNames: readonly string[]): Promise<MediaRow[]> {
   if (fileNames.length === 0) return [];
-  return inChunks([...new Set(fileNames)], (chunk) => db.selectFrom('media').selectAll().where('file_name', 'in', chunk).execute());
+  return inChunks([...new Set(fileNames)], (chunk) =>
+    db.selectFrom('media').selectAll().where('file_name', 'in', chunk).execute(),
+  );
 }
 
 /** The media row serving a fingerprinted file name, if any. */
@@ -38,21 +40,36 @@ export async function listLibrary(db: Db, limit: number): Promise<MediaRow[]> {
     .selectFrom('media')
     .selectAll()
     .where('kind', 'in', ['image', 'video'])
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('media as owner').select('owner.id').whereRef('owner.poster_media_id', '=', 'media.id'))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb.selectFrom('media as owner').select('owner.id').whereRef('owner.poster_media_id', '=', 'media.id'),
+        ),
+      ),
+    )
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
 }
 
 export async function insertVariants(db: Db, variants: readonly NewMediaVariant[]): Promise<void> {
-  if (variants.length > 0) await db.insertInto('media_variants').values([...variants]).execute();
+  if (variants.length > 0)
+    await db
+      .insertInto('media_variants')
+      .values([...variants])
+      .execute();
 }
 
 /** Responsive sizes of these media rows, smallest first, by media id. */
-export async function findVariantsOfMedia(db: Db, mediaIds: readonly number[]): Promise<Map<number, MediaVariantRow[]>> {
+export async function findVariantsOfMedia(
+  db: Db,
+  mediaIds: readonly number[],
+): Promise<Map<number, MediaVariantRow[]>> {
   const byMedia = new Map<number, MediaVariantRow[]>();
   if (mediaIds.length === 0) return byMedia;
-  const rows = await inChunks([...new Set(mediaIds)], (chunk) => db.selectFrom('media_variants').selectAll().where('media_id', 'in', chunk).orderBy('width').orderBy('id').execute());
+  const rows = await inChunks([...new Set(mediaIds)], (chunk) =>
+    db.selectFrom('media_variants').selectAll().where('media_id', 'in', chunk).orderBy('width').orderBy('id').execute(),
+  );
   for (const row of rows) byMedia.set(row.media_id, [...(byMedia.get(row.media_id) ?? []), row]);
   return byMedia;
 }
@@ -68,14 +85,29 @@ export async function setCaptions(db: Db, videoId: number, captionsId: number): 
 export async function deleteMediaRows(db: Db, ids: readonly number[]): Promise<string[]> {
   if (ids.length === 0) return [];
   return inTransaction(db, async (trx) => {
-    const rows = await trx.selectFrom('media').select('file_name').where('id', 'in', [...ids]).execute();
-    const variants = await trx.selectFrom('media_variants').select('file_name').where('media_id', 'in', [...ids]).execute();
-    await trx.deleteFrom('media').where('id', 'in', [...ids]).execute();
+    const rows = await trx
+      .selectFrom('media')
+      .select('file_name')
+      .where('id', 'in', [...ids])
+      .execute();
+    const variants = await trx
+      .selectFrom('media_variants')
+      .select('file_name')
+      .where('media_id', 'in', [...ids])
+      .execute();
+    await trx
+      .deleteFrom('media')
+      .where('id', 'in', [...ids])
+      .execute();
     const names = [...new Set([...rows, ...variants].map((r) => r.file_name))];
     if (names.length === 0) return [];
     const stillUsed = new Set([
-      ...(await trx.selectFrom('media').select('file_name').where('file_name', 'in', names).execute()).map((r) => r.file_name),
-      ...(await trx.selectFrom('media_variants').select('file_name').where('file_name', 'in', names).execute()).map((r) => r.file_name),
+      ...(await trx.selectFrom('media').select('file_name').where('file_name', 'in', names).execute()).map(
+        (r) => r.file_name,
+      ),
+      ...(await trx.selectFrom('media_variants').select('file_name').where('file_name', 'in', names).execute()).map(
+        (r) => r.file_name,
+      ),
     ]);
     return names.filter((name) => !stillUsed.has(name));
   });
@@ -112,7 +144,13 @@ export async function findClipJob(db: Db, id: number): Promise<ClipJobRow | unde
 
 /** The newest snippet jobs cut from a video. */
 export async function listClipJobsOfSource(db: Db, sourceMediaId: number, limit = 20): Promise<ClipJobRow[]> {
-  return db.selectFrom('video_clip_jobs').selectAll().where('source_media_id', '=', sourceMediaId).orderBy('id', 'desc').limit(limit).execute();
+  return db
+    .selectFrom('video_clip_jobs')
+    .selectAll()
+    .where('source_media_id', '=', sourceMediaId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 /**
@@ -121,7 +159,12 @@ export async function listClipJobsOfSource(db: Db, sourceMediaId: number, limit 
  * WHERE is repeated outside the subquery because PostgreSQL re-checks it on the locked row (READ COMMITTED);
  * SKIP LOCKED lets other workers pass over a row being claimed instead of waiting for it.
  */
-export async function claimClipJob(db: Db, workerId: string, now: string, staleBefore: string): Promise<ClipJobRow | undefined> {
+export async function claimClipJob(
+  db: Db,
+  workerId: string,
+  now: string,
+  staleBefore: string,
+): Promise<ClipJobRow | undefined> {
   const claimable = sql<boolean>`(status = 'queued' OR (status = 'running' AND heartbeat_at < ${staleBefore}))`;
   const lock = isPostgres(db) ? sql` FOR UPDATE SKIP LOCKED` : sql``;
   const result = await sql<ClipJobRow>`
@@ -130,19 +173,44 @@ export async function claimClipJob(db: Db, workerId: string, now: string, staleB
     WHERE id = (SELECT id FROM video_clip_jobs WHERE ${claimable} ORDER BY id LIMIT 1${lock}) AND ${claimable}
     RETURNING *`.execute(db);
   const row = result.rows[0];
-  return row ? { ...row, id: Number(row.id), source_media_id: Number(row.source_media_id), attempts: Number(row.attempts), progress: Number(row.progress) } : undefined;
+  return row
+    ? {
+        ...row,
+        id: Number(row.id),
+        source_media_id: Number(row.source_media_id),
+        attempts: Number(row.attempts),
+        progress: Number(row.progress),
+      }
+    : undefined;
 }
 
 /** Whether any job is queued or running: a read, so an idle worker's poll takes no write lock (SQLite). */
 export async function hasUnfinishedClipJobs(db: Db): Promise<boolean> {
-  return (await db.selectFrom('video_clip_jobs').select('id').where('status', 'in', ['queued', 'running']).limit(1).executeTakeFirst()) !== undefined;
+  return (
+    (await db
+      .selectFrom('video_clip_jobs')
+      .select('id')
+      .where('status', 'in', ['queued', 'running'])
+      .limit(1)
+      .executeTakeFirst()) !== undefined
+  );
 }
 
 /** Jobs whose worker died `maxAttempts` times are not tried again: marked failed with a reason. */
-export async function failAbandonedClipJobs(db: Db, staleBefore: string, maxAttempts: number, now: string): Promise<number> {
+export async function failAbandonedClipJobs(
+  db: Db,
+  staleBefore: string,
+  maxAttempts: number,
+  now: string,
+): Promise<number> {
   const result = await db
     .updateTable('video_clip_jobs')
-    .set({ status: 'failed', error: `The worker stopped while cutting this snippet ${maxAttempts} times; giving up.`, finished_at: now, claimed_by: null })
+    .set({
+      status: 'failed',
+      error: `The worker stopped while cutting this snippet ${maxAttempts} times; giving up.`,
+      finished_at: now,
+      claimed_by: null,
+    })
     .where('status', '=', 'running')
     .where('heartbeat_at', '<', staleBefore)
     .where('attempts', '>=', maxAttempts)
@@ -151,7 +219,13 @@ export async function failAbandonedClipJobs(db: Db, staleBefore: string, maxAtte
 }
 
 /** Records progress and renews the lease; false when the job is no longer this worker's (it was taken over). */
-export async function recordClipProgress(db: Db, id: number, workerId: string, progress: number, now: string): Promise<boolean> {
+export async function recordClipProgress(
+  db: Db,
+  id: number,
+  workerId: string,
+  progress: number,
+  now: string,
+): Promise<boolean> {
   const result = await db
     .updateTable('video_clip_jobs')
     .set({ progress: Math.max(0, Math.min(100, Math.round(progress))), heartbeat_at: now })
@@ -162,7 +236,13 @@ export async function recordClipProgress(db: Db, id: number, workerId: string, p
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function finishClipJob(db: Db, id: number, workerId: string, resultMediaId: number, now: string): Promise<boolean> {
+export async function finishClipJob(
+  db: Db,
+  id: number,
+  workerId: string,
+  resultMediaId: number,
+  now: string,
+): Promise<boolean> {
   const result = await db
     .updateTable('video_clip_jobs')
     .set({ status: 'done', progress: 100, result_media_id: resultMediaId, finished_at: now, heartbeat_at: now })
@@ -187,7 +267,13 @@ export async function failClipJob(db: Db, id: number, workerId: string, error: s
 export async function releaseClipJob(db: Db, id: number, workerId: string): Promise<void> {
   await db
     .updateTable('video_clip_jobs')
-    .set((eb) => ({ status: 'queued', claimed_by: null, heartbeat_at: null, progress: 0, attempts: eb('attempts', '-', 1) }))
+    .set((eb) => ({
+      status: 'queued',
+      claimed_by: null,
+      heartbeat_at: null,
+      progress: 0,
+      attempts: eb('attempts', '-', 1),
+    }))
     .where('id', '=', id)
     .where('claimed_by', '=', workerId)
     .where('status', '=', 'running')

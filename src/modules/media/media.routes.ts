@@ -24,7 +24,9 @@ export function mediaRoutes(app: FastifyInstance, deps: MediaRoutesDeps): Promis
   if (publicUrl !== null) {
     // Names are fingerprinted, so the redirect itself can be cached for good by browsers and CDNs.
     serve = async (_request, reply, fileName) =>
-      reply.header('cache-control', immutableCacheControl).redirect(`${publicUrl}/${encodeURIComponent(fileName)}`, 301);
+      reply
+        .header('cache-control', immutableCacheControl)
+        .redirect(`${publicUrl}/${encodeURIComponent(fileName)}`, 301);
   } else if (isServable(storage)) {
     serve = (request, reply, fileName) => proxy(storage, request, reply, fileName);
   } else {
@@ -48,14 +50,20 @@ function isServable(storage: MediaStorage): storage is ServableMediaStorage {
 }
 
 /** Answers from an object store with the same rules as the filesystem: ETag/304, one range (206), 416 or the whole file. */
-async function proxy(storage: ServableMediaStorage, request: FastifyRequest, reply: FastifyReply, fileName: string): Promise<FastifyReply> {
+async function proxy(
+  storage: ServableMediaStorage,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  fileName: string,
+): Promise<FastifyReply> {
   const object = await storage.stat(fileName);
   if (!object) throw new AppError('media.not_found');
   reply.header('accept-ranges', 'bytes').header('cache-control', immutableCacheControl);
   if (object.etag !== null) reply.header('etag', object.etag);
   if (object.lastModified !== null) reply.header('last-modified', object.lastModified.toUTCString());
   const ifNoneMatch = request.headers['if-none-match'];
-  if (object.etag !== null && ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, object.etag)) return reply.code(304).send();
+  if (object.etag !== null && ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, object.etag))
+    return reply.code(304).send();
 
   // If-Range with another validator asks for the whole (changed) file; ours never change, but honour it.
   const ifRange = request.headers['if-range'];
@@ -67,7 +75,9 @@ async function proxy(storage: ServableMediaStorage, request: FastifyRequest, rep
   }
   const range = asked.kind === 'part' ? { start: asked.start, end: asked.end } : undefined;
   if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${object.size}`);
-  reply.type(object.contentType ?? 'application/octet-stream').header('content-length', range ? range.end - range.start + 1 : object.size);
+  reply
+    .type(object.contentType ?? 'application/octet-stream')
+    .header('content-length', range ? range.end - range.start + 1 : object.size);
   if (request.method === 'HEAD') return reply.send();
   return reply.send(await storage.read(fileName, range));
 }

@@ -3,7 +3,13 @@ import { z } from 'zod';
 const controlCharacters = /[\x00-\x1f\x7f]/;
 
 /** `/newsroom/media/:id` and `/newsroom/media/clips/:id`. */
-export const idParamSchema = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+export const idParamSchema = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
 
 /** The text fields of the upload form (the file is handled by the multipart parser). */
 export const uploadFieldsSchema = z.object({

@@ -31,7 +31,9 @@ export function mediaUrl(fileName: string): string {
 export function toMediaView(row: MediaRow, variants?: ReadonlyMap<number, readonly MediaVariantRow[]>): MediaView {
   const sizes = (variants?.get(row.id) ?? []).filter((v) => v.mime_type === 'image/webp' && v.crop === null);
   // Widest first (16:9, 4:3, 1:1), as Google's examples list them.
-  const crops = (variants?.get(row.id) ?? []).filter((v) => v.crop !== null).sort((a, b) => b.width / b.height - a.width / a.height);
+  const crops = (variants?.get(row.id) ?? [])
+    .filter((v) => v.crop !== null)
+    .sort((a, b) => b.width / b.height - a.width / a.height);
   return {
     url: mediaUrl(row.file_name),
     mimeType: row.mime_type,
@@ -39,12 +41,32 @@ export function toMediaView(row: MediaRow, variants?: ReadonlyMap<number, readon
     height: row.height,
     alt: row.alt_text ?? '',
     byteSize: row.byte_size,
-    ...(sizes.length > 0 && row.width ? { srcset: [...sizes.map((v) => `${mediaUrl(v.file_name)} ${v.width}w`), `${mediaUrl(row.file_name)} ${row.width}w`].join(', ') } : {}),
-    ...(crops.length > 0 ? { crops: crops.map((v) => ({ ratio: v.crop ?? '', url: mediaUrl(v.file_name), width: v.width, height: v.height })) } : {}),
+    ...(sizes.length > 0 && row.width
+      ? {
+          srcset: [
+            ...sizes.map((v) => `${mediaUrl(v.file_name)} ${v.width}w`),
+            `${mediaUrl(row.file_name)} ${row.width}w`,
+          ].join(', '),
+        }
+      : {}),
+    ...(crops.length > 0
+      ? {
+          crops: crops.map((v) => ({
+            ratio: v.crop ?? '',
+            url: mediaUrl(v.file_name),
+            width: v.width,
+            height: v.height,
+          })),
+        }
+      : {}),
   };
 }
 
-export function toVideoView(row: MediaRow, byId: ReadonlyMap<number, MediaRow>, variants?: ReadonlyMap<number, readonly MediaVariantRow[]>): VideoView {
+export function toVideoView(
+  row: MediaRow,
+  byId: ReadonlyMap<number, MediaRow>,
+  variants?: ReadonlyMap<number, readonly MediaVariantRow[]>,
+): VideoView {
   const poster = row.poster_media_id === null ? undefined : byId.get(row.poster_media_id);
   const captions = row.captions_media_id === null ? undefined : byId.get(row.captions_media_id);
   return {

@@ -2,9 +2,23 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import type { S3StorageConfig } from '../../config.ts';
-import { fingerprint, fingerprintFile, immutableCacheControl, type MediaObject, type ServableMediaStorage, type StoredFile } from './media.storage.ts';
+import {
+  fingerprint,
+  fingerprintFile,
+  immutableCacheControl,
+  type MediaObject,
+  type ServableMediaStorage,
+  type StoredFile,
+} from './media.storage.ts';
 
 /**
  * Media in an S3-compatible object store (AWS S3, MinIO, Cloudflare R2, Ceph RGW…), under
@@ -40,7 +54,13 @@ export class S3MediaStorage implements ServableMediaStorage {
     const stored = fingerprint(originalName, extension, bytes);
     if ((await this.stat(stored.fileName))?.size !== stored.byteSize) {
       await this.#client
-        .send(new PutObjectCommand({ ...this.#objectHeaders(stored.fileName, contentType), Body: bytes, ContentLength: bytes.byteLength }))
+        .send(
+          new PutObjectCommand({
+            ...this.#objectHeaders(stored.fileName, contentType),
+            Body: bytes,
+            ContentLength: bytes.byteLength,
+          }),
+        )
         .catch((error: unknown) => this.#fail('store', stored.fileName, error));
     }
     return stored;
@@ -51,7 +71,13 @@ export class S3MediaStorage implements ServableMediaStorage {
     const stored = await fingerprintFile(originalName, extension, localPath);
     if ((await this.stat(stored.fileName))?.size !== stored.byteSize) {
       await this.#client
-        .send(new PutObjectCommand({ ...this.#objectHeaders(stored.fileName, contentType), Body: createReadStream(localPath), ContentLength: stored.byteSize }))
+        .send(
+          new PutObjectCommand({
+            ...this.#objectHeaders(stored.fileName, contentType),
+            Body: createReadStream(localPath),
+            ContentLength: stored.byteSize,
+          }),
+        )
         .catch((error: unknown) => this.#fail('store', stored.fileName, error));
     }
     return stored;
@@ -91,7 +117,13 @@ export class S3MediaStorage implements ServableMediaStorage {
   /** The bytes `start`–`end` (inclusive) or the whole object; rejects when it does not exist. */
   async read(fileName: string, range?: { start: number; end: number }): Promise<Readable> {
     const object = await this.#client
-      .send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(fileName), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }))
+      .send(
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(fileName),
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+      )
       .catch((error: unknown) => this.#fail('read', fileName, error));
     if (!(object.Body instanceof Readable)) throw new Error(`S3 returned no readable body for ${fileName}`);
     return object.Body;
@@ -106,13 +138,21 @@ export class S3MediaStorage implements ServableMediaStorage {
    * problem at start-up); the SDK's error stays as the cause. Credentials are never part of it.
    */
   #fail(action: string, fileName: string, error: unknown): never {
-    const status = error instanceof S3ServiceException ? ` (HTTP ${error.$metadata.httpStatusCode ?? '?'} ${error.name})` : '';
+    const status =
+      error instanceof S3ServiceException ? ` (HTTP ${error.$metadata.httpStatusCode ?? '?'} ${error.name})` : '';
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`media storage ${this.description}: could not ${action} ${fileName}${status}: ${reason}`, { cause: error });
+    throw new Error(`media storage ${this.description}: could not ${action} ${fileName}${status}: ${reason}`, {
+      cause: error,
+    });
   }
 
   #objectHeaders(fileName: string, contentType: string) {
-    return { Bucket: this.#bucket, Key: this.#key(fileName), ContentType: contentType, CacheControl: immutableCacheControl };
+    return {
+      Bucket: this.#bucket,
+      Key: this.#key(fileName),
+      ContentType: contentType,
+      CacheControl: immutableCacheControl,
+    };
   }
 
   #key(fileName: string): string {
@@ -126,5 +166,8 @@ function isStoredFileName(fileName: string): boolean {
 }
 
 function isNotFound(error: unknown): boolean {
-  return error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || error.name === 'NotFound' || error.name === 'NoSuchKey');
+  return (
+    error instanceof S3ServiceException &&
+    (error.$metadata.httpStatusCode === 404 || error.name === 'NotFound' || error.name === 'NoSuchKey')
+  );
 }

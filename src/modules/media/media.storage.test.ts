@@ -31,7 +31,9 @@ for (const backend of ['filesystem', 's3'] as const) {
         const client = rawClient(s3);
         readStored = async (fileName) => {
           try {
-            const object = await client.send(new GetObjectCommand({ Bucket: 'gazette-media', Key: `site/media/${fileName}` }));
+            const object = await client.send(
+              new GetObjectCommand({ Bucket: 'gazette-media', Key: `site/media/${fileName}` }),
+            );
             return Buffer.from((await object.Body?.transformToByteArray()) ?? []);
           } catch {
             return undefined;
@@ -56,7 +58,12 @@ for (const backend of ['filesystem', 's3'] as const) {
       if (s3) assert.equal(s3.writes.length, writesBefore, 'the second put sent nothing to S3');
       assert.deepEqual(await readStored(first.fileName), bytes);
       // Changed bytes get a new name; the old file stays for pages that still link it.
-      const changed = await storage.put('Herzog Meeting!.vtt', 'vtt', Buffer.concat([bytes, Buffer.from('x')]), 'text/vtt');
+      const changed = await storage.put(
+        'Herzog Meeting!.vtt',
+        'vtt',
+        Buffer.concat([bytes, Buffer.from('x')]),
+        'text/vtt',
+      );
       assert.notEqual(changed.fileName, first.fileName);
       assert.deepEqual(await readStored(first.fileName), bytes);
     });
@@ -105,9 +112,14 @@ describe('media storage: S3 object metadata and credentials', () => {
   after(() => s3.close());
 
   it('names the store in the error when it cannot be reached, not just ECONNREFUSED', async () => {
-    const storage = await createMediaStorage(loadConfig({ DATA_DIR: tmpdir(), ...s3.env(), S3_ENDPOINT: 'http://127.0.0.1:1' }));
+    const storage = await createMediaStorage(
+      loadConfig({ DATA_DIR: tmpdir(), ...s3.env(), S3_ENDPOINT: 'http://127.0.0.1:1' }),
+    );
     try {
-      await assert.rejects(storage.put('a.png', 'png', randomBytes(8), 'image/png'), /^Error: media storage s3:\/\/gazette-media at http:\/\/127\.0\.0\.1:1: could not look up .*ECONNREFUSED/);
+      await assert.rejects(
+        storage.put('a.png', 'png', randomBytes(8), 'image/png'),
+        /^Error: media storage s3:\/\/gazette-media at http:\/\/127\.0\.0\.1:1: could not look up .*ECONNREFUSED/,
+      );
     } finally {
       storage.close?.();
     }
@@ -131,8 +143,14 @@ describe('media storage: S3 object metadata and credentials', () => {
     const storage = await createMediaStorage(loadConfig({ DATA_DIR: tmpdir(), ...env }));
     try {
       await assert.rejects(storage.put('a.png', 'png', randomBytes(8), 'image/png'), (error: Error) => {
-        assert.match(error.message, /^media storage s3:\/\/gazette-media at http:\/\/127\.0\.0\.1:\d+: could not look up a\.[0-9a-f]{12}\.png \(HTTP 403/);
-        assert.doesNotMatch(`${error.message} ${String(error.stack)} ${JSON.stringify(error)}`, /wrong-secret-value-1234/);
+        assert.match(
+          error.message,
+          /^media storage s3:\/\/gazette-media at http:\/\/127\.0\.0\.1:\d+: could not look up a\.[0-9a-f]{12}\.png \(HTTP 403/,
+        );
+        assert.doesNotMatch(
+          `${error.message} ${String(error.stack)} ${JSON.stringify(error)}`,
+          /wrong-secret-value-1234/,
+        );
         return true;
       });
       assert.doesNotMatch(storage.description, /wrong-secret|S3RVER/);
@@ -144,5 +162,10 @@ describe('media storage: S3 object metadata and credentials', () => {
 
 function rawClient(s3: LocalS3 | undefined): S3Client {
   if (!s3) throw new Error('no S3 server');
-  return new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3rverCredentials });
+  return new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: s3rverCredentials,
+  });
 }

@@ -32,7 +32,11 @@ export interface StoredFile {
 /** The fingerprinted name of some bytes: the same bytes always get the same name, changed bytes a new one. */
 export function fingerprint(originalName: string, extension: string, bytes: Uint8Array): StoredFile {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { fileName: `${safeBaseName(originalName)}.${sha256.slice(0, 12)}.${extension}`, sha256, byteSize: bytes.byteLength };
+  return {
+    fileName: `${safeBaseName(originalName)}.${sha256.slice(0, 12)}.${extension}`,
+    sha256,
+    byteSize: bytes.byteLength,
+  };
 }
 
 /** The fingerprinted name of a local file, read as a stream. */
@@ -165,20 +169,33 @@ export class FileSystemMediaStorage implements ServableMediaStorage {
     const extension = path.extname(fileName).slice(1).toLowerCase();
     // A strong validator: a stored name never gets other bytes (it carries their fingerprint).
     const etag = `"${file.size.toString(36)}-${Math.floor(file.mtimeMs).toString(36)}"`;
-    return { size: file.size, etag, contentType: contentTypes[extension] ?? 'application/octet-stream', lastModified: file.mtime };
+    return {
+      size: file.size,
+      etag,
+      contentType: contentTypes[extension] ?? 'application/octet-stream',
+      lastModified: file.mtime,
+    };
   }
 
   read(fileName: string, range?: { start: number; end: number }): Promise<Readable> {
-    return Promise.resolve(createReadStream(this.#pathOf(fileName), range ? { start: range.start, end: range.end } : {}));
+    return Promise.resolve(
+      createReadStream(this.#pathOf(fileName), range ? { start: range.start, end: range.end } : {}),
+    );
   }
 
   #pathOf(fileName: string): string {
-    if (fileName !== path.basename(fileName) || fileName.startsWith('.')) throw new Error(`Not a stored file name: ${fileName}`);
+    if (fileName !== path.basename(fileName) || fileName.startsWith('.'))
+      throw new Error(`Not a stored file name: ${fileName}`);
     return path.join(this.directory, fileName);
   }
 }
 
 /** Stores bytes on the filesystem under DATA_DIR (kept for callers that have no storage object, e.g. tests). */
-export function storeMediaFile(dataDir: string, originalName: string, extension: string, bytes: Uint8Array): Promise<StoredFile> {
+export function storeMediaFile(
+  dataDir: string,
+  originalName: string,
+  extension: string,
+  bytes: Uint8Array,
+): Promise<StoredFile> {
   return new FileSystemMediaStorage(dataDir).put(originalName, extension, bytes);
 }

@@ -48,12 +48,21 @@ const sniffBytes = 16 * 1024;
 const kindNames: Record<MediaKind, string> = { image: 'images', video: 'videos', captions: 'caption files' };
 
 export function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  return bytes >= 1024 * 1024
+    ? `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB`
+    : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
 
 function tooLarge(kind: MediaKind | null, limits: UploadLimits): AppError {
-  if (!kind) return new AppError('media.too_large', `This file is larger than the largest upload we accept (${formatBytes(Math.max(limits.image, limits.video))}).`);
-  return new AppError('media.too_large', `This file is too large: ${kindNames[kind]} may be at most ${formatBytes(limits[kind])}.`);
+  if (!kind)
+    return new AppError(
+      'media.too_large',
+      `This file is larger than the largest upload we accept (${formatBytes(Math.max(limits.image, limits.video))}).`,
+    );
+  return new AppError(
+    'media.too_large',
+    `This file is too large: ${kindNames[kind]} may be at most ${formatBytes(limits[kind])}.`,
+  );
 }
 
 /**
@@ -63,12 +72,15 @@ function tooLarge(kind: MediaKind | null, limits: UploadLimits): AppError {
  * run on our origin if someone opened the file directly.
  */
 export async function sniffType(head: Uint8Array): Promise<SniffedType> {
-  const text = Buffer.from(head.subarray(0, 512)).toString('utf8').replace(/^\uFEFF/, '');
+  const text = Buffer.from(head.subarray(0, 512))
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
   if (/^WEBVTT(?:[ \t\r\n]|$)/.test(text)) return { kind: 'captions', mimeType: 'text/vtt', extension: 'vtt' };
   const detected = await (await import('file-type')).fileTypeFromBuffer(head);
   const type = detected ? accepted[detected.mime] : undefined;
   if (type) return type;
-  if (detected?.mime === 'image/svg+xml' || /<svg[\s>]/i.test(Buffer.from(head).toString('utf8'))) throw new AppError('media.svg_refused');
+  if (detected?.mime === 'image/svg+xml' || /<svg[\s>]/i.test(Buffer.from(head).toString('utf8')))
+    throw new AppError('media.svg_refused');
   throw new AppError('media.unsupported_type');
 }
 
@@ -103,7 +115,9 @@ export function registerUploadParser(app: FastifyInstance, options: UploadParser
       (fields) => done(null, fields),
       // Removed at once: an aborted request may never reach onSend.
       (error: unknown) =>
-        void removeTemporary(state).finally(() => done(error instanceof Error ? error : new Error(String(error)), undefined)),
+        void removeTemporary(state).finally(() =>
+          done(error instanceof Error ? error : new Error(String(error)), undefined),
+        ),
     );
   });
 
@@ -163,7 +177,13 @@ async function parseMultipart(
       settled = true;
       payload.unpipe(parser);
       payload.pause();
-      reject(error instanceof AppError ? error : isDiskFull(error) ? new AppError('storage.full', undefined, { cause: error }) : new AppError('media.bad_upload'));
+      reject(
+        error instanceof AppError
+          ? error
+          : isDiskFull(error)
+            ? new AppError('storage.full', undefined, { cause: error })
+            : new AppError('media.bad_upload'),
+      );
     };
 
     parser.on('field', (name, value, info) => {
@@ -200,7 +220,12 @@ async function parseMultipart(
 }
 
 /** Writes one file part to a temporary file, deciding its type from the first bytes and enforcing its limit. */
-async function spool(stream: Readable, filename: string, options: UploadParserOptions, state: { file: SpooledUpload | null; temporary: string[] }): Promise<void> {
+async function spool(
+  stream: Readable,
+  filename: string,
+  options: UploadParserOptions,
+  state: { file: SpooledUpload | null; temporary: string[] },
+): Promise<void> {
   await mkdir(options.tmpDir, { recursive: true });
   // A random name, never the client's: the file name takes no part in any path.
   const tempPath = path.join(options.tmpDir, `upload-${randomBytes(12).toString('hex')}`);
@@ -233,7 +258,8 @@ async function spool(stream: Readable, filename: string, options: UploadParserOp
       headBytes += chunk.byteLength;
       if (headBytes >= sniffBytes) await decide();
     }
-    if ((stream as Readable & { truncated?: boolean }).truncated) throw tooLarge(type ? (type as SniffedType).kind : null, options.limits);
+    if ((stream as Readable & { truncated?: boolean }).truncated)
+      throw tooLarge(type ? (type as SniffedType).kind : null, options.limits);
     if (!type) await decide();
   } finally {
     await handle.close();

@@ -90,13 +90,18 @@ export function runMediaTool(tool: 'ffmpeg' | 'ffprobe', run: ToolRun): Promise<
   const demuxer = demuxers[run.input.mimeType];
   if (!demuxer) return Promise.reject(new FfmpegError(`${tool}: no demuxer for ${run.input.mimeType}`));
   const args = [
-    '-hide_banner', '-v', 'error',
+    '-hide_banner',
+    '-v',
+    'error',
     ...(tool === 'ffmpeg' ? ['-nostdin', '-y'] : []),
-    '-protocol_whitelist', 'file',
-    '-f', demuxer,
+    '-protocol_whitelist',
+    'file',
+    '-f',
+    demuxer,
     ...(demuxer === 'mov' ? ['-enable_drefs', '0'] : []),
     ...(run.inputOptions ?? []),
-    '-i', `file:${path.resolve(run.input.path)}`,
+    '-i',
+    `file:${path.resolve(run.input.path)}`,
     ...run.args,
   ];
   const wrapper = findDeathSignalWrapper();
@@ -105,7 +110,10 @@ export function runMediaTool(tool: 'ffmpeg' | 'ffprobe', run: ToolRun): Promise<
 
 function spawnTool(tool: string, [command, args]: [string, string[]], options: ToolRun): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal } : {}) });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     let stdout = '';
     let stderr = '';
     let pending = '';
@@ -132,14 +140,21 @@ function spawnTool(tool: string, [command, args]: [string, string[]], options: T
       clearTimeout(timer);
       if (timedOut) reject(new FfmpegError(`${tool} took longer than ${options.timeoutMs / 1000} s and was stopped`));
       else if (code === 0) resolve({ stdout, stderr });
-      else reject(new FfmpegError(`${tool} exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`));
+      else
+        reject(
+          new FfmpegError(`${tool} exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`),
+        );
     });
   });
 }
 
 /** Duration, size and codecs of a video file; rejects with FfmpegError when ffprobe cannot read it as one. */
 export async function probeVideo(input: VideoInput): Promise<VideoProbe> {
-  const { stdout } = await runMediaTool('ffprobe', { input, args: ['-print_format', 'json', '-show_format', '-show_streams'], timeoutMs: ffmpegTimeouts.probeMs });
+  const { stdout } = await runMediaTool('ffprobe', {
+    input,
+    args: ['-print_format', 'json', '-show_format', '-show_streams'],
+    timeoutMs: ffmpegTimeouts.probeMs,
+  });
   const info = JSON.parse(stdout) as {
     format?: { duration?: string };
     streams?: { codec_type?: string; codec_name?: string; width?: number; height?: number; duration?: string }[];
@@ -147,7 +162,8 @@ export async function probeVideo(input: VideoInput): Promise<VideoProbe> {
   const video = info.streams?.find((s) => s.codec_type === 'video');
   const audio = info.streams?.find((s) => s.codec_type === 'audio');
   const duration = Number(info.format?.duration ?? video?.duration);
-  if (!video || !Number.isFinite(duration) || duration <= 0) throw new FfmpegError('ffprobe: no video stream with a duration');
+  if (!video || !Number.isFinite(duration) || duration <= 0)
+    throw new FfmpegError('ffprobe: no video stream with a duration');
   return {
     durationSeconds: Math.round(duration * 1000) / 1000,
     width: video.width ?? null,
@@ -160,7 +176,12 @@ export async function probeVideo(input: VideoInput): Promise<VideoProbe> {
 /** A JPEG poster frame, taken a second in (or at the middle of a shorter video), at the video's own size. */
 export async function extractPoster(video: VideoInput, durationSeconds: number, output: string): Promise<void> {
   const at = Math.min(1, durationSeconds / 2);
-  await runMediaTool('ffmpeg', { input: video, inputOptions: ['-ss', at.toFixed(3)], args: ['-frames:v', '1', '-q:v', '3', `file:${output}`], timeoutMs: ffmpegTimeouts.posterMs });
+  await runMediaTool('ffmpeg', {
+    input: video,
+    inputOptions: ['-ss', at.toFixed(3)],
+    args: ['-frames:v', '1', '-q:v', '3', `file:${output}`],
+    timeoutMs: ffmpegTimeouts.posterMs,
+  });
 }
 
 /**
@@ -177,14 +198,32 @@ export async function cutClip(
 ): Promise<void> {
   const length = clip.endSeconds - clip.startSeconds;
   const args = [
-    '-t', length.toFixed(3),
-    '-map', '0:v:0', '-map', '0:a:0?',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
+    '-t',
+    length.toFixed(3),
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a:0?',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '23',
+    '-pix_fmt',
+    'yuv420p',
     // Even dimensions: yuv420p needs them.
-    '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2',
-    '-c:a', 'aac', '-b:a', '128k',
-    '-movflags', '+faststart',
-    '-progress', 'pipe:1', '-nostats',
+    '-vf',
+    'scale=trunc(iw/2)*2:trunc(ih/2)*2',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-movflags',
+    '+faststart',
+    '-progress',
+    'pipe:1',
+    '-nostats',
     `file:${output}`,
   ];
   await runMediaTool('ffmpeg', {

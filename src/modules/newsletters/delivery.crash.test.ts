@@ -54,9 +54,15 @@ describe('kill -9 in the middle of a send', () => {
   };
 
   const waitForSent = (issueId: number, ms = 30_000) =>
-    eventually(async () => (await findIssue(t.db, issueId))?.status === 'sent', () => `issue ${issueId} to be sent`, ms, 50);
+    eventually(
+      async () => (await findIssue(t.db, issueId))?.status === 'sent',
+      () => `issue ${issueId} to be sent`,
+      ms,
+      50,
+    );
 
-  const latestIssueId = async () => (await t.db.selectFrom('newsletter_issues').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+  const latestIssueId = async () =>
+    (await t.db.selectFrom('newsletter_issues').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
 
   it('a worker killed while nothing is being accepted: restarted, every reader exactly once', async () => {
     smtp.reset();
@@ -76,7 +82,11 @@ describe('kill -9 in the middle of a send', () => {
       };
     });
     smtp.onAccepted = undefined;
-    await eventually(async () => (await countDeliveriesByStatus(t.db, issueId)).sent === 700, 'the worker to record the 700 accepted messages', 10_000);
+    await eventually(
+      async () => (await countDeliveriesByStatus(t.db, issueId)).sent === 700,
+      'the worker to record the 700 accepted messages',
+      10_000,
+    );
     first.child.kill('SIGKILL');
     assert.equal((await first.exited).signal, 'SIGKILL');
     smtp.thaw();
@@ -103,7 +113,16 @@ describe('kill -9 in the middle of a send', () => {
     assert.equal((await sender.exited).signal, 'SIGKILL');
     smtp.onAccepted = undefined;
     const issueId = await latestIssueId();
-    const inFlightAtKill = new Set((await t.db.selectFrom('deliveries').select('email').where('issue_id', '=', issueId).where('status', '=', 'sending').execute()).map((r) => r.email));
+    const inFlightAtKill = new Set(
+      (
+        await t.db
+          .selectFrom('deliveries')
+          .select('email')
+          .where('issue_id', '=', issueId)
+          .where('status', '=', 'sending')
+          .execute()
+      ).map((r) => r.email),
+    );
 
     const worker = gazette('worker');
     await waitForSent(issueId);
@@ -111,7 +130,9 @@ describe('kill -9 in the middle of a send', () => {
     assert.equal((await worker.exited).code, 0, worker.output());
     assert.equal(smtp.accepted.size, readers, 'nobody lost');
     const duplicates = smtp.duplicates();
-    ctx.diagnostic(`${duplicates.length} duplicate(s) from the kill; ${inFlightAtKill.size} deliveries were claimed at the time`);
+    ctx.diagnostic(
+      `${duplicates.length} duplicate(s) from the kill; ${inFlightAtKill.size} deliveries were claimed at the time`,
+    );
     assert.ok(duplicates.length <= concurrency, `${duplicates.length} duplicates, at most ${concurrency}`);
     for (const d of duplicates) assert.ok(inFlightAtKill.has(d), `${d} was in flight when the process died`);
     const c = await countDeliveriesByStatus(t.db, issueId);

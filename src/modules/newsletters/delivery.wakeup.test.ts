@@ -27,7 +27,11 @@ const promptMs = 10_000;
 
 /** How many connections to `db`'s database LISTEN on the deliveries' channel (one per running worker). */
 async function listeners(db: TestDatabase['db']): Promise<number> {
-  const result = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query = ${`LISTEN ${deliveriesChannel}`}`.execute(db);
+  const result = await sql<{
+    n: string;
+  }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query = ${`LISTEN ${deliveriesChannel}`}`.execute(
+    db,
+  );
   return Number(result.rows[0]?.n);
 }
 
@@ -41,7 +45,11 @@ async function queueTwiceAndSeeBothSent(db: TestDatabase['db'], smtp: TestSmtpSe
     const issue = await createIssue(db, deps, { slugs: [article.slug] });
     const queuedAt = Date.now();
     assert.equal(await queueIssue(db, deps, issue.id), readers);
-    await eventually(async () => (await findIssue(db, issue.id))?.status === 'sent', `issue ${i + 1} to be sent well before the ${pollMs / 1000} s poll`, promptMs);
+    await eventually(
+      async () => (await findIssue(db, issue.id))?.status === 'sent',
+      `issue ${i + 1} to be sent well before the ${pollMs / 1000} s poll`,
+      promptMs,
+    );
     assert.ok(Date.now() - queuedAt < promptMs);
     assert.equal(smtp.total(), readers);
     assert.deepEqual(smtp.duplicates(), []);
@@ -60,7 +68,10 @@ describeEachDatabase('a queued issue wakes the delivery workers at once', (diale
     await seedDemoPublication(t.db, { dataDir: t.dataDir });
     await insertSubscribers(t.db, readers, 'confirmed');
     smtp = await startTestSmtpServer();
-    transport = await createMailTransport({ mail: { smtpUrl: smtp.url, from: mailFrom, dkim: null, concurrency: 4, ratePerSecond: 0 }, dataDir: t.dataDir });
+    transport = await createMailTransport({
+      mail: { smtpUrl: smtp.url, from: mailFrom, dkim: null, concurrency: 4, ratePerSecond: 0 },
+      dataDir: t.dataDir,
+    });
     worker = createDeliveryWorker({
       db: t.db,
       transport,
@@ -89,7 +100,8 @@ describeEachDatabase('a queued issue wakes the delivery workers at once', (diale
     await queueTwiceAndSeeBothSent(t.db, smtp);
     await worker.stop();
     // Its LISTEN connection is closed with it.
-    if (dialect === 'postgres') await eventually(async () => (await listeners(t.db)) === 0, 'the stopped worker to close its LISTEN connection');
+    if (dialect === 'postgres')
+      await eventually(async () => (await listeners(t.db)) === 0, 'the stopped worker to close its LISTEN connection');
   });
 
   if (dialect === 'postgres') {

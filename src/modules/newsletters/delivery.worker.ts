@@ -100,7 +100,6 @@ export interface DeliveryWorker {
   stop(): Promise<void>;
 }
 
-
 const defaults: Omit<DeliveryWorkerOptions, 'workerId'> = {
   batchSize: 1000,
   leaseMs: 60_000,
@@ -153,7 +152,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     claim: ({ claimant, now: at, limit }) => claimDeliveries(db, claimant, at.toISOString(), limit),
     async prepare(claimed) {
       // Re-checked at send time: readers who unsubscribed, were erased or suppressed since the issue was queued.
-      const confirmed = await findConfirmedSubscriberKeys(db, claimed.map((d) => d.subscriber_id).filter((s): s is number => s !== null));
+      const confirmed = await findConfirmedSubscriberKeys(
+        db,
+        claimed.map((d) => d.subscriber_id).filter((s): s is number => s !== null),
+      );
       const hashes = new Map<number, string>();
       for (const d of claimed) {
         const key = d.subscriber_id === null ? undefined : confirmed.get(d.subscriber_id);
@@ -210,7 +212,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     let outcome: SendOutcome;
     try {
       if (t.mime && transport.sendRaw && /^[\x21-\x7e]+$/.test(delivery.email)) {
-        const message = renderRecipientMessage(t.mime, { from: transport.from ?? '', to: delivery.email, messageId, date: now(), listId: deps.listId, links });
+        const message = renderRecipientMessage(t.mime, {
+          from: transport.from ?? '',
+          to: delivery.email,
+          messageId,
+          date: now(),
+          listId: deps.listId,
+          links,
+        });
         outcome = await transport.sendRaw(delivery.email, message, envelopeFrom);
       } else outcome = await sendComposed();
     } catch (error) {
@@ -243,7 +252,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         // Not this recipient's fault: back in the queue as it was, due as soon as the server returns.
         if (outcome.serverDown) return { kind: 'paused', reason: trouble };
         const pause = consecutiveTemporary >= options.pauseAfterTemporaryFailures ? trouble : undefined;
-        if (delivery.attempts + 1 >= options.maxAttempts) return { kind: 'failed', reason: `gave up after ${delivery.attempts + 1} attempts: ${outcome.error}`, pause };
+        if (delivery.attempts + 1 >= options.maxAttempts)
+          return { kind: 'failed', reason: `gave up after ${delivery.attempts + 1} attempts: ${outcome.error}`, pause };
         const delay = Math.min(3_600_000, options.retryBaseMs * 2 ** delivery.attempts);
         return { kind: 'retry', at: new Date(Date.now() + delay), reason: outcome.error, pause };
       }
@@ -255,7 +265,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
    * record that keeps a message from going out twice. A permanent refusal counts a hard bounce, and
    * suppresses the address after `hardBouncesToSuppress`.
    */
-  async function record(settled: readonly Settled<ClaimedDelivery, string>[], claimant: string, at: Date): Promise<void> {
+  async function record(
+    settled: readonly Settled<ClaimedDelivery, string>[],
+    claimant: string,
+    at: Date,
+  ): Promise<void> {
     const sent = new Map<number, string>();
     for (const { item, outcome } of settled) if (outcome.kind === 'done') sent.set(item.id, outcome.result);
     if (sent.size > 0) await markSentMany(db, sent, at.toISOString());
@@ -335,11 +349,18 @@ const issueGone: Outcome<string> = { kind: 'skipped', reason: 'issue or subscrib
 
 /** An issue's MIME for the bulk path (`sendRaw`), encoded once per issue. */
 export function prepareIssueMime(template: IssueTemplate): PreparedMime {
-  return prepareMime({ subject: template.subject, text: slotted(template.textParts), html: slotted(template.htmlParts) });
+  return prepareMime({
+    subject: template.subject,
+    text: slotted(template.textParts),
+    html: slotted(template.htmlParts),
+  });
 }
 
 /** One recipient's message on the bulk path, as the Buffers to write (see mail.mime.ts). */
-export function renderRecipientMessage(mime: PreparedMime, r: { from: string; to: string; messageId: string; date: Date; listId: string; links: RecipientLinkSet }): Buffer[] {
+export function renderRecipientMessage(
+  mime: PreparedMime,
+  r: { from: string; to: string; messageId: string; date: Date; listId: string; links: RecipientLinkSet },
+): Buffer[] {
   const { links } = r;
   return renderMimeChunks(mime, {
     from: r.from,
@@ -347,7 +368,10 @@ export function renderRecipientMessage(mime: PreparedMime, r: { from: string; to
     messageId: r.messageId,
     date: r.date,
     list: { id: r.listId, unsubscribeUrl: links.unsubscribeUrl, unsubscribeMailto: links.unsubscribeMailto },
-    slots: { unsubscribe: { text: links.unsubscribeUrl, html: escapeHtml(links.unsubscribeUrl) }, manage: { text: links.manageUrl, html: escapeHtml(links.manageUrl) } },
+    slots: {
+      unsubscribe: { text: links.unsubscribeUrl, html: escapeHtml(links.unsubscribeUrl) },
+      manage: { text: links.manageUrl, html: escapeHtml(links.manageUrl) },
+    },
   });
 }
 
@@ -363,7 +387,6 @@ function slotted(parts: string[][]): string[] {
   });
   return out;
 }
-
 
 /** Spaces sends evenly at `perSecond` (0: no limit). */
 function createRateLimiter(perSecond: number): () => Promise<void> {

@@ -13,7 +13,14 @@ import { getOrCreateSecretKey } from '../settings/index.ts';
 import { openEmailHasher } from '../subscribers/index.ts';
 import { createRecipientLinks, listIdFor } from './newsletters.links.ts';
 import { listIssues } from './newsletters.repository.ts';
-import { createIssue, getIssueProgress, type NewsletterDeps, queueIssue, renderIssuePreview, sendTestIssue } from './newsletters.service.ts';
+import {
+  createIssue,
+  getIssueProgress,
+  type NewsletterDeps,
+  queueIssue,
+  renderIssuePreview,
+  sendTestIssue,
+} from './newsletters.service.ts';
 
 const newsletterUsage = `Usage:
   gazette newsletter send <article-slug>… [--subject TEXT] [--wait]
@@ -63,13 +70,21 @@ export const newsletterCommand: CliCommand = {
 /** `gazette worker` */
 /** The dependencies of composing and sending, built from configuration (entry points call this). */
 export async function newsletterDeps(config: Config, db: Db): Promise<NewsletterDeps> {
-  return { siteUrl: config.siteUrl, emailHash: await openEmailHasher(db, await getOrCreateSecretKey(db, config.secretKey)) };
+  return {
+    siteUrl: config.siteUrl,
+    emailHash: await openEmailHasher(db, await getOrCreateSecretKey(db, config.secretKey)),
+  };
 }
 
 /** Opens the database (migrated), the mail transport, and a worker wired to both. */
 export async function openDelivery(
   config: Config,
-  extra: { log?: (line: string) => void; onOutcome?: (outcome: DeliveryOutcome) => void; db?: Db; transport?: MailTransport } = {},
+  extra: {
+    log?: (line: string) => void;
+    onOutcome?: (outcome: DeliveryOutcome) => void;
+    db?: Db;
+    transport?: MailTransport;
+  } = {},
 ): Promise<{ db: Db; transport: MailTransport; worker: DeliveryWorker }> {
   const db = extra.db ?? createDb(config.database).db;
   if (!extra.db) await migrateToLatest(db);
@@ -96,7 +111,12 @@ export async function openDelivery(
 }
 
 function parseIssueArgs(args: string[]) {
-  const { values, positionals } = parseArgs({ args, options: { subject: { type: 'string' }, wait: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { subject: { type: 'string' }, wait: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
   return { subject: values.subject, wait: values.wait === true, positionals };
 }
 
@@ -108,7 +128,9 @@ async function send(args: string[]): Promise<number> {
     const deps = await newsletterDeps(config, db);
     const issue = await createIssue(db, deps, { slugs, subject });
     const recipients = await queueIssue(db, deps, issue.id);
-    console.log(`Issue ${issue.id} “${issue.subject}” queued to ${recipients} confirmed subscriber${recipients === 1 ? '' : 's'}.`);
+    console.log(
+      `Issue ${issue.id} “${issue.subject}” queued to ${recipients} confirmed subscriber${recipients === 1 ? '' : 's'}.`,
+    );
     if (!wait) return 0;
     return await sendAndWait(config, db, issue.id);
   });
@@ -117,7 +139,12 @@ async function send(args: string[]): Promise<number> {
 /** Works the queue in this process until the issue's send ends, with a progress bar on stderr. */
 async function sendAndWait(config: Config, db: Db, issueId: number): Promise<number> {
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'Sending |{bar}| {value}/{total} · sent {sent} · failed {failed} · remaining {remaining} · {rate}/s', hideCursor: true, etaBuffer: 50 },
+    {
+      stream: process.stderr,
+      format: 'Sending |{bar}| {value}/{total} · sent {sent} · failed {failed} · remaining {remaining} · {rate}/s',
+      hideCursor: true,
+      etaBuffer: 50,
+    },
     cliProgress.Presets.shades_classic,
   );
   const first = await getIssueProgress(db, issueId);
@@ -137,7 +164,12 @@ async function sendAndWait(config: Config, db: Db, issueId: number): Promise<num
       const c = progress.counts;
       const done = c.sent + c.failed;
       const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-      bar.update(done, { sent: c.sent, failed: c.failed, remaining: c.queued + c.sending, rate: Math.round((c.sent - first.counts.sent) / seconds) });
+      bar.update(done, {
+        sent: c.sent,
+        failed: c.failed,
+        remaining: c.queued + c.sending,
+        rate: Math.round((c.sent - first.counts.sent) / seconds),
+      });
       if (progress.issue.status === 'sent') break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -159,20 +191,25 @@ async function sendAndWait(config: Config, db: Db, issueId: number): Promise<num
 }
 
 async function status(args: string[]): Promise<number> {
-  if (args.length > 1) throw new UsageError("Usage: gazette newsletter status [issue-number]");
+  if (args.length > 1) throw new UsageError('Usage: gazette newsletter status [issue-number]');
   const config = loadConfig();
   return withMigratedDb(config.database, async (db) => {
     if (args[0] === undefined) {
       const issues = await listIssues(db, 20);
       if (issues.length === 0) console.log('No issues yet.');
-      for (const i of issues) console.log(`${String(i.id).padStart(5)}  ${i.status.padEnd(7)}  ${String(i.recipient_count).padStart(7)} recipients  ${i.created_at.slice(0, 16).replace('T', ' ')}  ${i.subject}`);
+      for (const i of issues)
+        console.log(
+          `${String(i.id).padStart(5)}  ${i.status.padEnd(7)}  ${String(i.recipient_count).padStart(7)} recipients  ${i.created_at.slice(0, 16).replace('T', ' ')}  ${i.subject}`,
+        );
       return 0;
     }
     const id = Number(args[0]);
     if (!Number.isInteger(id) || id <= 0) throw new UsageError(`Not an issue number: ${args[0]}`);
     const { issue, counts } = await getIssueProgress(db, id);
     console.log(`Issue ${issue.id} “${issue.subject}”: ${issue.status}, ${issue.recipient_count} recipients`);
-    console.log(`  sent ${counts.sent} · failed ${counts.failed} · queued ${counts.queued} · sending ${counts.sending} · skipped ${counts.skipped}`);
+    console.log(
+      `  sent ${counts.sent} · failed ${counts.failed} · queued ${counts.queued} · sending ${counts.sending} · skipped ${counts.skipped}`,
+    );
     if (issue.finished_at) console.log(`  finished ${issue.finished_at}`);
     return 0;
   });
@@ -182,7 +219,8 @@ async function preview(args: string[]): Promise<number> {
   const { subject, positionals } = parseIssueArgs(args);
   const file = positionals.length > 1 && /\.html?$/i.test(positionals.at(-1) ?? '') ? positionals.at(-1) : undefined;
   const slugs = file ? positionals.slice(0, -1) : positionals;
-  if (slugs.length === 0) throw new UsageError("Name at least one article: 'gazette newsletter preview <article-slug> [file.html]'.");
+  if (slugs.length === 0)
+    throw new UsageError("Name at least one article: 'gazette newsletter preview <article-slug> [file.html]'.");
   const config = loadConfig();
   return withMigratedDb(config.database, async (db) => {
     const page = await renderIssuePreview(db, config.siteUrl, { slugs, subject });
@@ -195,10 +233,19 @@ async function preview(args: string[]): Promise<number> {
 }
 
 async function testSend(args: string[]): Promise<number> {
-  const { values, positionals: slugs } = parseArgs({ args, options: { subject: { type: 'string' }, to: { type: 'string' } }, allowPositionals: true, strict: true });
-  if (slugs.length === 0 || !values.to) throw new UsageError("Name the articles and the address: 'gazette newsletter test-send <article-slug>… --to you@example.com'.");
+  const { values, positionals: slugs } = parseArgs({
+    args,
+    options: { subject: { type: 'string' }, to: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (slugs.length === 0 || !values.to)
+    throw new UsageError(
+      "Name the articles and the address: 'gazette newsletter test-send <article-slug>… --to you@example.com'.",
+    );
   const to = values.to;
-  if (!/^[^\s@<>()",;]{1,64}@[^\s@<>()",;]{1,253}$/.test(to)) throw new UsageError(`Not an email address: ${JSON.stringify(to)}`);
+  if (!/^[^\s@<>()",;]{1,64}@[^\s@<>()",;]{1,253}$/.test(to))
+    throw new UsageError(`Not an email address: ${JSON.stringify(to)}`);
   const config = loadConfig();
   const { db } = createDb(config.database);
   const transport = await createMailTransport(config);

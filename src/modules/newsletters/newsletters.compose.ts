@@ -57,11 +57,17 @@ export function composeIssue(input: ComposeInput): ComposedIssue {
 
   const sections = input.articles.map((article, index) => {
     const full = index === 0;
-    const bodyHtml = full ? absolutise(article.bodyHtml, input.siteUrl) : firstParagraph(article.bodyHtml, input.siteUrl);
-    const image = full && article.image && article.image.mimeType.startsWith('image/')
-      ? html`<img src="${absoluteUrl(article.image.url, input.siteUrl)}" alt="${article.image.alt}" width="560" style="display:block;width:100%;max-width:560px;height:auto;border:0;margin:0 0 16px">`
-      : '';
-    const byline = article.authors.length > 0 ? html`<p style="${sans}font-size:13px;color:#555;margin:0 0 12px">By ${article.authors.map((a) => a.name).join(' and ')}</p>` : '';
+    const bodyHtml = full
+      ? absolutise(article.bodyHtml, input.siteUrl)
+      : firstParagraph(article.bodyHtml, input.siteUrl);
+    const image =
+      full && article.image && article.image.mimeType.startsWith('image/')
+        ? html`<img src="${absoluteUrl(article.image.url, input.siteUrl)}" alt="${article.image.alt}" width="560" style="display:block;width:100%;max-width:560px;height:auto;border:0;margin:0 0 16px">`
+        : '';
+    const byline =
+      article.authors.length > 0
+        ? html`<p style="${sans}font-size:13px;color:#555;margin:0 0 12px">By ${article.authors.map((a) => a.name).join(' and ')}</p>`
+        : '';
     // The lead story's headline is the mail's one h1 (screen readers navigate by headings); the others are h2.
     const heading = raw(full ? 'h1' : 'h2');
     return html`<tr><td style="padding:24px 20px;border-top:${index === 0 ? '0' : '1px solid #ddd'}">
@@ -95,7 +101,10 @@ ${raw('<!--[if mso]></td></tr></table><![endif]-->')}
 </body></html>`;
 
   const textSections = input.articles.map((article, index) => {
-    const body = index === 0 ? markdownToParagraphs(article.bodyMarkdown) : (markdownToParagraphs(article.bodyMarkdown).split('\n\n')[0] ?? '');
+    const body =
+      index === 0
+        ? markdownToParagraphs(article.bodyMarkdown)
+        : (markdownToParagraphs(article.bodyMarkdown).split('\n\n')[0] ?? '');
     const byline = article.authors.length > 0 ? `By ${article.authors.map((a) => a.name).join(' and ')}\n\n` : '';
     return `${article.title.toUpperCase()}\n\n${article.standfirst}\n\n${byline}${body}\n\nRead on the site: ${articleUrl(article)}`;
   });
@@ -130,7 +139,8 @@ export function prepareTemplate(issue: ComposedIssue): IssueTemplate {
 
 /** The recipient's copy of an issue: their unsubscribe and manage URLs in place (HTML-escaped in the HTML). */
 export function personalise(template: IssueTemplate, links: RecipientLinks): { html: string; text: string } {
-  const join = (parts: string[][], unsubscribe: string, manage: string) => parts.map((p) => p.join(manage)).join(unsubscribe);
+  const join = (parts: string[][], unsubscribe: string, manage: string) =>
+    parts.map((p) => p.join(manage)).join(unsubscribe);
   return {
     html: join(template.htmlParts, escapeHtml(links.unsubscribeUrl), escapeHtml(links.manageUrl)),
     text: join(template.textParts, links.unsubscribeUrl, links.manageUrl),
@@ -148,15 +158,24 @@ function absolutise(bodyHtml: string, siteUrl: string): string {
 
 /** Inline styles for the few elements a body holds; images never wider than the column. */
 function styleBody(bodyHtml: string): string {
-  return bodyHtml
-    .replace(/<p>/g, '<p style="margin:0 0 14px">')
-    .replace(/<h2>/g, `<h2 style="${font}font-size:20px;margin:20px 0 8px">`)
-    .replace(/<h3>/g, `<h3 style="${font}font-size:18px;margin:18px 0 6px">`)
-    .replace(/<blockquote>/g, '<blockquote style="margin:0 0 14px;padding-left:12px;border-left:3px solid #ccc;color:#444">')
-    .replace(/<a /g, '<a style="color:#0b5cad" ')
-    // Outlook sizes an image by its width attribute alone (no max-width): every one gets the column's
-    // width, and CSS scales it down on narrower screens; a height attribute would distort it.
-    .replace(/<img\b([^>]*)>/g, (_tag, attributes: string) => `<img width="560"${attributes.replace(/\s*\/$/, '').replace(/\s(?:width|height|style)="[^"]*"/g, '')} style="display:block;width:100%;max-width:560px;height:auto;border:0">`);
+  return (
+    bodyHtml
+      .replace(/<p>/g, '<p style="margin:0 0 14px">')
+      .replace(/<h2>/g, `<h2 style="${font}font-size:20px;margin:20px 0 8px">`)
+      .replace(/<h3>/g, `<h3 style="${font}font-size:18px;margin:18px 0 6px">`)
+      .replace(
+        /<blockquote>/g,
+        '<blockquote style="margin:0 0 14px;padding-left:12px;border-left:3px solid #ccc;color:#444">',
+      )
+      .replace(/<a /g, '<a style="color:#0b5cad" ')
+      // Outlook sizes an image by its width attribute alone (no max-width): every one gets the column's
+      // width, and CSS scales it down on narrower screens; a height attribute would distort it.
+      .replace(
+        /<img\b([^>]*)>/g,
+        (_tag, attributes: string) =>
+          `<img width="560"${attributes.replace(/\s*\/$/, '').replace(/\s(?:width|height|style)="[^"]*"/g, '')} style="display:block;width:100%;max-width:560px;height:auto;border:0">`,
+      )
+  );
 }
 
 function firstParagraph(bodyHtml: string, siteUrl: string): string {

@@ -9,7 +9,11 @@ import type { RecipientLinkSet } from './delivery.worker.ts';
  * and `manageUrl` there each compute it again: a visible cost at thousands of mails per second);
  * newsletters.links.test.ts holds the two in step.
  */
-export function createRecipientLinks(deps: { siteUrl: string; mailFrom: string; secret: string }): (subscriberId: number) => RecipientLinkSet {
+export function createRecipientLinks(deps: {
+  siteUrl: string;
+  mailFrom: string;
+  secret: string;
+}): (subscriberId: number) => RecipientLinkSet {
   const base = deps.siteUrl.replace(/\/+$/, '');
   const address = /<([^<>\s]+@[^<>\s]+)>/.exec(deps.mailFrom)?.[1] ?? deps.mailFrom.trim();
   return (subscriberId) => {

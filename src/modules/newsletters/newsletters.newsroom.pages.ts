@@ -26,12 +26,23 @@ export interface IssueProgressJson {
 export function issueProgressJson(issue: IssueSummary, counts: DeliveryCounts): IssueProgressJson {
   const pending = counts.queued + counts.sending;
   const total = counts.sent + counts.failed + pending;
-  const percent = total === 0 ? (issue.status === 'draft' ? 0 : 100) : Math.floor(((counts.sent + counts.failed) / total) * 100);
+  const percent =
+    total === 0 ? (issue.status === 'draft' ? 0 : 100) : Math.floor(((counts.sent + counts.failed) / total) * 100);
   const text =
     issue.status === 'sent'
       ? `Finished: ${counts.sent} sent, ${counts.failed} failed.`
       : `${percent}%: ${counts.sent} sent, ${counts.failed} failed, ${pending} waiting.`;
-  return { id: issue.id, status: issue.status, sent: counts.sent, failed: counts.failed, pending, skipped: counts.skipped, total, percent, text };
+  return {
+    id: issue.id,
+    status: issue.status,
+    sent: counts.sent,
+    failed: counts.failed,
+    pending,
+    skipped: counts.skipped,
+    total,
+    percent,
+    text,
+  };
 }
 
 function statusLabel(status: IssueRow['status']): string {
@@ -134,7 +145,10 @@ ${barChart({
   id: 'sent-chart',
   title: `Messages sent per ${view.history.period}`,
   description: `${view.history.points.reduce((sum, p) => sum + p.count, 0)} messages accepted by the mail server over ${view.history.points.length} ${view.history.period}${view.history.points.length === 1 ? '' : 's'}.`,
-  points: view.history.points.map((p) => ({ label: p.period.replace('T', ' ') + (view.history.period === 'hour' ? ':00' : ''), value: p.count })),
+  points: view.history.points.map((p) => ({
+    label: p.period.replace('T', ' ') + (view.history.period === 'hour' ? ':00' : ''),
+    value: p.count,
+  })),
   labelHeading: view.history.period === 'minute' ? 'Minute (UTC)' : 'Hour (UTC)',
   valueHeading: 'Messages sent',
   shortLabel: (label) => label.slice(11),

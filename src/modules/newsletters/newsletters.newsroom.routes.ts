@@ -9,7 +9,13 @@ import { normaliseEmail } from '../subscribers/index.ts';
 import { subscriberGrowth } from '../subscribers/index.ts';
 import type { NewsroomAuth } from '../users/index.ts';
 import type { NewsroomPageRenderer } from '../users/index.ts';
-import { composeMain, issueListMain, issueMain, issueProgressJson, sendConfirmMain } from './newsletters.newsroom.pages.ts';
+import {
+  composeMain,
+  issueListMain,
+  issueMain,
+  issueProgressJson,
+  sendConfirmMain,
+} from './newsletters.newsroom.pages.ts';
 import { mailPreviewCsp } from './newsletters.routes.ts';
 import {
   createIssueFromArticleIds,
@@ -37,8 +43,18 @@ const formBodyLimit = 64 * 1024;
 /** Articles offered in the compose form: the newest published ones. */
 const composeChoices = 40;
 
-const issueParamsSchema = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
-const articleId = z.coerce.number().int().positive().max(2 ** 31 - 1);
+const issueParamsSchema = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
+const articleId = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1);
 /** The compose form: picked article ids (one or many `articles` fields), `position_<id>` fields, a subject. */
 const composeFormSchema = z
   .object({
@@ -58,7 +74,10 @@ function issueId(params: unknown): number {
 }
 
 /** Picked ids in the editor's order: by position when given (then as listed), unknown text refused. */
-function orderedPicks(form: z.infer<typeof composeFormSchema>): { ids: number[]; positions: Map<number, number | undefined> } {
+function orderedPicks(form: z.infer<typeof composeFormSchema>): {
+  ids: number[];
+  positions: Map<number, number | undefined>;
+} {
   const positions = new Map<number, number | undefined>();
   for (const value of form.articles) {
     const id = articleId.safeParse(value);
@@ -86,15 +105,33 @@ export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterN
 
   app.get('/newsletters', { preHandler: editor }, async (request, reply) => {
     const [issues, growth] = await Promise.all([listIssuesWithCounts(db, 50), subscriberGrowth(db, deps.now(), 30)]);
-    return render(request, reply, { title: 'Newsletter', path: '/newsroom/newsletters' }, () => issueListMain(issues, growth));
+    return render(request, reply, { title: 'Newsletter', path: '/newsroom/newsletters' }, () =>
+      issueListMain(issues, growth),
+    );
   });
 
-  const composePage = async (request: FastifyRequest, reply: FastifyReply, form: { subject: string; picked: Map<number, number | undefined>; error?: string }, status = 200) => {
-    const articles = (await listPublishedArticles(db, {}, composeChoices, 0)).map((a) => ({ id: a.id, title: a.title, publishedAt: a.published_at ?? '' }));
-    return render(request, reply, { title: 'Compose an issue', path: '/newsroom/newsletters/new', status }, ({ csrf }) => composeMain({ csrf, articles, ...form }));
+  const composePage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    form: { subject: string; picked: Map<number, number | undefined>; error?: string },
+    status = 200,
+  ) => {
+    const articles = (await listPublishedArticles(db, {}, composeChoices, 0)).map((a) => ({
+      id: a.id,
+      title: a.title,
+      publishedAt: a.published_at ?? '',
+    }));
+    return render(
+      request,
+      reply,
+      { title: 'Compose an issue', path: '/newsroom/newsletters/new', status },
+      ({ csrf }) => composeMain({ csrf, articles, ...form }),
+    );
   };
 
-  app.get('/newsletters/new', { preHandler: editor }, (request, reply) => composePage(request, reply, { subject: '', picked: new Map() }));
+  app.get('/newsletters/new', { preHandler: editor }, (request, reply) =>
+    composePage(request, reply, { subject: '', picked: new Map() }),
+  );
 
   app.post('/newsletters', { preHandler: editor, bodyLimit: formBodyLimit }, async (request, reply) => {
     const form = composeFormSchema.safeParse(request.body ?? {});
@@ -104,25 +141,52 @@ export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterN
       const picks = orderedPicks(form.data);
       picked = picks.positions;
       if (picks.ids.length > maxIssueArticles) throw new AppError('newsletter.too_many_articles');
-      const issue = await createIssueFromArticleIds(db, deps.newsletters, { articleIds: picks.ids, subject: form.data.subject });
+      const issue = await createIssueFromArticleIds(db, deps.newsletters, {
+        articleIds: picks.ids,
+        subject: form.data.subject,
+      });
       return reply.redirect(`/newsroom/newsletters/${issue.id}`, 303);
     } catch (error) {
       if (error instanceof AppError && error.code.startsWith('newsletter.')) {
-        return composePage(request, reply, { subject: form.data.subject.slice(0, 200), picked, error: error.message }, error.status);
+        return composePage(
+          request,
+          reply,
+          { subject: form.data.subject.slice(0, 200), picked, error: error.message },
+          error.status,
+        );
       }
       throw error;
     }
   });
 
-  const issuePage = async (request: FastifyRequest, reply: FastifyReply, id: number, extra: { notice?: string; error?: string; testTo?: string } = {}, status = 200) => {
+  const issuePage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: number,
+    extra: { notice?: string; error?: string; testTo?: string } = {},
+    status = 200,
+  ) => {
     const progress = await getIssueProgress(db, id);
-    const history = progress.issue.status === 'draft' ? { period: 'minute' as const, points: [] } : await getSendingHistory(db, id);
-    return render(request, reply, { title: progress.issue.subject, path: `/newsroom/newsletters/${id}`, scripts: ['newsletter.js'], status }, ({ csrf }) =>
-      issueMain({ csrf, issue: progress.issue, progress: issueProgressJson(progress.issue, progress.counts), history, ...extra }),
+    const history =
+      progress.issue.status === 'draft' ? { period: 'minute' as const, points: [] } : await getSendingHistory(db, id);
+    return render(
+      request,
+      reply,
+      { title: progress.issue.subject, path: `/newsroom/newsletters/${id}`, scripts: ['newsletter.js'], status },
+      ({ csrf }) =>
+        issueMain({
+          csrf,
+          issue: progress.issue,
+          progress: issueProgressJson(progress.issue, progress.counts),
+          history,
+          ...extra,
+        }),
     );
   };
 
-  app.get('/newsletters/:id', { preHandler: editor }, (request, reply) => issuePage(request, reply, issueId(request.params)));
+  app.get('/newsletters/:id', { preHandler: editor }, (request, reply) =>
+    issuePage(request, reply, issueId(request.params)),
+  );
 
   app.get('/newsletters/:id/preview', { preHandler: editor }, async (request, reply) => {
     const rendered = await renderStoredIssue(db, deps.siteUrl, issueId(request.params));
@@ -143,9 +207,19 @@ export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterN
       return issuePage(request, reply, id, { error: error.message, testTo: typed }, error.status);
     }
     const outcome = await sendTestOfIssue(db, deps.mail, { siteUrl: deps.siteUrl, issueId: id, to: address.email });
-    if (outcome.kind === 'accepted') return issuePage(request, reply, id, { notice: `A test copy was sent to ${address.email}.`, testTo: address.email });
+    if (outcome.kind === 'accepted')
+      return issuePage(request, reply, id, {
+        notice: `A test copy was sent to ${address.email}.`,
+        testTo: address.email,
+      });
     // The mail server refused or could not be reached: say so plainly, with its reply (never a stack).
-    return issuePage(request, reply, id, { error: `The test copy could not be sent: ${outcome.error}`, testTo: address.email }, 502);
+    return issuePage(
+      request,
+      reply,
+      id,
+      { error: `The test copy could not be sent: ${outcome.error}`, testTo: address.email },
+      502,
+    );
   });
 
   app.get('/newsletters/:id/send', { preHandler: editor }, async (request, reply) => {
@@ -153,7 +227,12 @@ export function newsletterNewsroomRoutes(app: FastifyInstance, deps: NewsletterN
     const { issue } = await getIssueProgress(db, id);
     if (issue.status !== 'draft') return reply.redirect(`/newsroom/newsletters/${id}`, 303);
     const recipients = (await subscriberCountsByStatus(db)).confirmed;
-    return render(request, reply, { title: `Send ${issue.subject}`, path: `/newsroom/newsletters/${id}/send` }, ({ csrf }) => sendConfirmMain(csrf, issue, recipients));
+    return render(
+      request,
+      reply,
+      { title: `Send ${issue.subject}`, path: `/newsroom/newsletters/${id}/send` },
+      ({ csrf }) => sendConfirmMain(csrf, issue, recipients),
+    );
   });
 
   app.post('/newsletters/:id/send', { preHandler: editor, bodyLimit: formBodyLimit }, async (request, reply) => {

@@ -50,8 +50,17 @@ describe('gazette newsletter test-send', () => {
   });
 
   it('sends one copy marked [Test] to the given address and queues nothing', async () => {
-    const env = { DATA_DIR: t.dataDir, DATABASE_URL: t.url, SMTP_URL: smtp.url, MAIL_FROM: 'The Judean <news@judean.test>', LOG_LEVEL: 'silent' };
-    const { code, stdout, stderr } = await runGazette(['newsletter', 'test-send', lead!.slug, '--to', 'editor@judean.test'], env);
+    const env = {
+      DATA_DIR: t.dataDir,
+      DATABASE_URL: t.url,
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'The Judean <news@judean.test>',
+      LOG_LEVEL: 'silent',
+    };
+    const { code, stdout, stderr } = await runGazette(
+      ['newsletter', 'test-send', lead!.slug, '--to', 'editor@judean.test'],
+      env,
+    );
     assert.equal(code, 0, stderr);
     assert.match(stdout, /Sent a test copy to editor@judean\.test/);
     assert.equal(smtp.total(), 1);
@@ -64,7 +73,10 @@ describe('gazette newsletter test-send', () => {
 
   it('refuses a missing or malformed address with a one-line usage error', async () => {
     const env = { DATA_DIR: t.dataDir, DATABASE_URL: t.url };
-    for (const args of [['newsletter', 'test-send', lead!.slug], ['newsletter', 'test-send', lead!.slug, '--to', 'a@b\r\nBcc: x@y']]) {
+    for (const args of [
+      ['newsletter', 'test-send', lead!.slug],
+      ['newsletter', 'test-send', lead!.slug, '--to', 'a@b\r\nBcc: x@y'],
+    ]) {
       const result = await runGazette(args, env);
       assert.equal(result.code, 2);
       assert.equal(result.stderr.trim().split('\n').length, 1);

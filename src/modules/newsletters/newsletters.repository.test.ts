@@ -34,7 +34,16 @@ describeEachDatabase('newsletters repository', (dialect) => {
     await insertSubscribers(t.db, 300, 'confirmed');
     await insertSubscribers(t.db, 5, 'pending', 'pending');
     await insertSubscribers(t.db, 5, 'unsubscribed', 'gone');
-    const issue = await insertIssue(t.db, { subject: 'S', article_ids: '[]', html: 'h', text: 't', status: 'draft', created_at: t0, queued_at: null, finished_at: null });
+    const issue = await insertIssue(t.db, {
+      subject: 'S',
+      article_ids: '[]',
+      html: 'h',
+      text: 't',
+      status: 'draft',
+      created_at: t0,
+      queued_at: null,
+      finished_at: null,
+    });
     issueId = issue.id;
   });
   after(() => t.drop());
@@ -64,7 +73,11 @@ describeEachDatabase('newsletters repository', (dialect) => {
     const [first] = await claimDeliveries(t.db, 'a', t0, 1);
     assert.ok(first);
     await markRetry(t.db, first.id, 'someone-else', 'x', '2026-11-25T13:00:00.000Z'); // not the holder: no effect
-    assert.equal((await t.db.selectFrom('deliveries').select('status').where('id', '=', first.id).executeTakeFirstOrThrow()).status, 'sending');
+    assert.equal(
+      (await t.db.selectFrom('deliveries').select('status').where('id', '=', first.id).executeTakeFirstOrThrow())
+        .status,
+      'sending',
+    );
     await markRetry(t.db, first.id, 'a', '451 later', '2026-11-25T13:00:00.000Z');
     const later = await claimDeliveries(t.db, 'b', t0, 1000);
     assert.equal(later.length, 299);
@@ -77,11 +90,30 @@ describeEachDatabase('newsletters repository', (dialect) => {
     assert.equal(await releaseStaleClaims(t.db, t0, ['b']), 299);
     const rest = await claimDeliveries(t.db, 'd', t0, 1000);
     // The worker's group commit, each row with the Message-ID it was sent with.
-    await markSentMany(t.db, new Map(rest.map((d) => [d.id, `<gazette.${d.issue_id}.${d.id}.r${d.id % 7}@news.example.test>`])), t0);
-    const sample = await t.db.selectFrom('deliveries').select(['id', 'issue_id', 'message_id', 'status', 'attempts']).where('id', '=', rest[0]!.id).executeTakeFirstOrThrow();
+    await markSentMany(
+      t.db,
+      new Map(rest.map((d) => [d.id, `<gazette.${d.issue_id}.${d.id}.r${d.id % 7}@news.example.test>`])),
+      t0,
+    );
+    const sample = await t.db
+      .selectFrom('deliveries')
+      .select(['id', 'issue_id', 'message_id', 'status', 'attempts'])
+      .where('id', '=', rest[0]!.id)
+      .executeTakeFirstOrThrow();
     assert.equal(sample.message_id, `<gazette.${sample.issue_id}.${sample.id}.r${sample.id % 7}@news.example.test>`);
-    const recorded = await t.db.selectFrom('deliveries').select(['id', 'message_id']).where('id', 'in', rest.map((d) => d.id)).execute();
-    assert.ok(recorded.every((r) => r.message_id?.endsWith(`.${r.id}.r${r.id % 7}@news.example.test>`)), 'every row its own');
+    const recorded = await t.db
+      .selectFrom('deliveries')
+      .select(['id', 'message_id'])
+      .where(
+        'id',
+        'in',
+        rest.map((d) => d.id),
+      )
+      .execute();
+    assert.ok(
+      recorded.every((r) => r.message_id?.endsWith(`.${r.id}.r${r.id % 7}@news.example.test>`)),
+      'every row its own',
+    );
     assert.equal(sample.status, 'sent');
     assert.equal(sample.attempts, 1);
     assert.deepEqual(await finishIssues(t.db, t0), [], 'one delivery is still sending');
@@ -92,24 +124,49 @@ describeEachDatabase('newsletters repository', (dialect) => {
   });
 
   it('counts every state from the partial indexes, per issue, and keeps them in step through each change', async () => {
-    const second = await insertIssue(t.db, { subject: 'S2', article_ids: '[]', html: 'h', text: 't', status: 'draft', created_at: t0, queued_at: null, finished_at: null });
+    const second = await insertIssue(t.db, {
+      subject: 'S2',
+      article_ids: '[]',
+      html: 'h',
+      text: 't',
+      status: 'draft',
+      created_at: t0,
+      queued_at: null,
+      finished_at: null,
+    });
     assert.equal(await insertDeliveriesForConfirmed(t.db, second.id, t0), 300);
     const claimed = await claimDeliveries(t.db, 'w', t0, 10);
     assert.deepEqual(await listClaimants(t.db), ['w']);
     await renewClaims(t.db, 'w', '2026-11-25T12:05:00.000Z');
     assert.equal(await releaseStaleClaims(t.db, '2026-11-25T12:01:00.000Z', []), 0, 'renewed claims are not stale');
     const [a, b, c, d] = claimed.map((x) => x.id);
-    await markSentMany(t.db, new Map([[a!, '<a@x>'], [b!, '<b@x>']]), '2026-11-25T12:06:00.000Z');
+    await markSentMany(
+      t.db,
+      new Map([
+        [a!, '<a@x>'],
+        [b!, '<b@x>'],
+      ]),
+      '2026-11-25T12:06:00.000Z',
+    );
     await markFailed(t.db, c!, 'w', '550 no');
     await markSkipped(t.db, [d!], 'no longer subscribed');
-    assert.deepEqual(await countDeliveriesByStatus(t.db, second.id), { queued: 290, sending: 6, sent: 2, failed: 1, skipped: 1 });
+    assert.deepEqual(await countDeliveriesByStatus(t.db, second.id), {
+      queued: 290,
+      sending: 6,
+      sent: 2,
+      failed: 1,
+      skipped: 1,
+    });
     assert.equal(await countDeliveries(t.db, second.id), 299, 'skipped is not a recipient');
     const both = await countDeliveriesByIssue(t.db, [issueId, second.id, 999_999]);
     assert.deepEqual(both.get(issueId), { queued: 0, sending: 0, sent: 300, failed: 0, skipped: 0 });
     assert.deepEqual(both.get(second.id), { queued: 290, sending: 6, sent: 2, failed: 1, skipped: 1 });
     assert.deepEqual(both.get(999_999), { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
     assert.deepEqual(await countSentPerPeriod(t.db, second.id, 'minute'), [{ period: '2026-11-25T12:06', count: 2 }]);
-    assert.deepEqual(await sentTimeSpan(t.db, second.id), { first: '2026-11-25T12:06:00.000Z', last: '2026-11-25T12:06:00.000Z' });
+    assert.deepEqual(await sentTimeSpan(t.db, second.id), {
+      first: '2026-11-25T12:06:00.000Z',
+      last: '2026-11-25T12:06:00.000Z',
+    });
     assert.equal(await releaseStaleClaims(t.db, '9999', []), 6);
     assert.deepEqual(await listClaimants(t.db), []);
   });
@@ -121,20 +178,37 @@ describeEachDatabase('newsletters repository', (dialect) => {
     const plans: [RawBuilder<unknown>, string][] = [
       [dueDeliveryIds(t.db, '9999', 200), 'deliveries_due'],
       [sql.raw(`SELECT claimed_by FROM deliveries WHERE status = 'sending' AND claimed_by = 'w'`), 'deliveries_open'],
-      [sql.raw(`SELECT 1 FROM deliveries WHERE issue_id = ${issueId} AND (status = 'queued' OR status = 'sending')`), 'deliveries_open'],
-      [sql.raw(`SELECT count(*) FROM deliveries WHERE issue_id = ${issueId} AND status = 'sent'`), 'deliveries_issue_sent'],
-      [sql.raw(`SELECT count(*) FROM deliveries WHERE issue_id = ${issueId} AND (status = 'failed' OR status = 'skipped')`), 'deliveries_issue_closed'],
+      [
+        sql.raw(`SELECT 1 FROM deliveries WHERE issue_id = ${issueId} AND (status = 'queued' OR status = 'sending')`),
+        'deliveries_open',
+      ],
+      [
+        sql.raw(`SELECT count(*) FROM deliveries WHERE issue_id = ${issueId} AND status = 'sent'`),
+        'deliveries_issue_sent',
+      ],
+      [
+        sql.raw(
+          `SELECT count(*) FROM deliveries WHERE issue_id = ${issueId} AND (status = 'failed' OR status = 'skipped')`,
+        ),
+        'deliveries_issue_closed',
+      ],
     ];
     for (const [query, index] of plans) {
       const text = query.compile(t.db).sql;
       if (dialect === 'sqlite') {
         const rows = await sql<{ detail: string }>`EXPLAIN QUERY PLAN ${query}`.execute(t.db);
-        assert.match(rows.rows.map((r) => r.detail).join('; '), new RegExp(`USING (COVERING )?INDEX ${index}\\b`), text);
+        assert.match(
+          rows.rows.map((r) => r.detail).join('; '),
+          new RegExp(`USING (COVERING )?INDEX ${index}\\b`),
+          text,
+        );
       } else {
         // PostgreSQL may rightly scan a tiny table; with sequential scans off it must still find the index.
         const plan = await t.db.transaction().execute(async (trx) => {
           await sql`SET LOCAL enable_seqscan = off`.execute(trx);
-          return (await sql<{ 'QUERY PLAN': string }>`EXPLAIN ${query}`.execute(trx)).rows.map((r) => r['QUERY PLAN']).join('\n');
+          return (await sql<{ 'QUERY PLAN': string }>`EXPLAIN ${query}`.execute(trx)).rows
+            .map((r) => r['QUERY PLAN'])
+            .join('\n');
         });
         assert.match(plan, new RegExp(`(using|Bitmap Index Scan on) ${index}\\b`), `${text}\n${plan}`);
       }

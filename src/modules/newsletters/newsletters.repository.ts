@@ -94,13 +94,18 @@ export async function listQueuedAddressKeys(db: Db, issueId: number): Promise<{ 
 }
 
 export async function countSuppressions(db: Db): Promise<number> {
-  const row = await db.selectFrom('suppressions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('suppressions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** Which of these address hashes are suppressed (as many as an issue has recipients). */
 export async function findSuppressedHashes(db: Db, hashes: readonly string[]): Promise<Set<string>> {
-  const rows = await inChunks(hashes, (chunk) => db.selectFrom('suppressions').select('email_hash').where('email_hash', 'in', chunk).execute());
+  const rows = await inChunks(hashes, (chunk) =>
+    db.selectFrom('suppressions').select('email_hash').where('email_hash', 'in', chunk).execute(),
+  );
   return new Set(rows.map((r) => r.email_hash));
 }
 
@@ -108,7 +113,12 @@ export async function findSuppressedHashes(db: Db, hashes: readonly string[]): P
 export async function findConfirmedSubscriberKeys(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
   if (ids.length === 0) return new Map();
   // coalesce(): by primary key, not by the (status, id) index that would walk every confirmed row.
-  const rows = await db.selectFrom('subscribers').select(['id', 'email_key']).where('id', 'in', ids).where(sql<boolean>`coalesce(status, '') = 'confirmed'`).execute();
+  const rows = await db
+    .selectFrom('subscribers')
+    .select(['id', 'email_key'])
+    .where('id', 'in', ids)
+    .where(sql<boolean>`coalesce(status, '') = 'confirmed'`)
+    .execute();
   return new Map(rows.map((r) => [r.id, r.email_key]));
 }
 
@@ -141,12 +151,19 @@ export interface ClaimedDelivery {
  * PostgreSQL: the subquery takes its rows `FOR UPDATE SKIP LOCKED`, so concurrent workers claim disjoint
  * batches without waiting on each other. Ordered by (next_attempt_at, id), the order of `deliveries_due`.
  */
-export async function claimDeliveries(db: Db, workerId: string, now: string, limit: number): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(
+  db: Db,
+  workerId: string,
+  now: string,
+  limit: number,
+): Promise<ClaimedDelivery[]> {
   const result = await sql<ClaimedDelivery>`
     UPDATE deliveries SET status = 'sending', claimed_by = ${workerId}, claimed_at = ${now}
     WHERE id IN (${dueDeliveryIds(db, now, limit)})
     RETURNING id, issue_id, subscriber_id, email, attempts`.execute(db);
-  return result.rows.map((r) => ({ ...r, id: Number(r.id), issue_id: Number(r.issue_id), attempts: Number(r.attempts) })).sort((a, b) => a.id - b.id);
+  return result.rows
+    .map((r) => ({ ...r, id: Number(r.id), issue_id: Number(r.issue_id), attempts: Number(r.attempts) }))
+    .sort((a, b) => a.id - b.id);
 }
 
 /**
@@ -166,7 +183,13 @@ export function dueDeliveryIds(db: Db, now: string, limit: number) {
 export async function markSent(db: Db, id: number, messageId: string, now: string): Promise<void> {
   await db
     .updateTable('deliveries')
-    .set((eb) => ({ status: 'sent', sent_at: now, message_id: messageId, attempts: eb('attempts', '+', 1), last_error: null }))
+    .set((eb) => ({
+      status: 'sent',
+      sent_at: now,
+      message_id: messageId,
+      attempts: eb('attempts', '+', 1),
+      last_error: null,
+    }))
     .where('id', '=', id)
     .where(statusIn(['sending', 'queued']))
     .execute();
@@ -191,10 +214,23 @@ export async function markSentMany(db: Db, messageIds: ReadonlyMap<number, strin
 }
 
 /** A temporary failure: back to the queue, due again at `nextAttemptAt`. */
-export async function markRetry(db: Db, id: number, workerId: string, error: string, nextAttemptAt: string): Promise<void> {
+export async function markRetry(
+  db: Db,
+  id: number,
+  workerId: string,
+  error: string,
+  nextAttemptAt: string,
+): Promise<void> {
   await db
     .updateTable('deliveries')
-    .set((eb) => ({ status: 'queued', attempts: eb('attempts', '+', 1), last_error: error, next_attempt_at: nextAttemptAt, claimed_by: null, claimed_at: null }))
+    .set((eb) => ({
+      status: 'queued',
+      attempts: eb('attempts', '+', 1),
+      last_error: error,
+      next_attempt_at: nextAttemptAt,
+      claimed_by: null,
+      claimed_at: null,
+    }))
     .where('id', '=', id)
     .where(statusIn(['sending']))
     .where('claimed_by', '=', workerId)
@@ -215,7 +251,12 @@ export async function markFailed(db: Db, id: number, workerId: string, error: st
 /** Recipients who unsubscribed, were erased or suppressed before their turn. */
 export async function markSkipped(db: Db, ids: readonly number[], reason: string): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('deliveries').set({ status: 'skipped', last_error: reason }).where('id', 'in', ids).where(statusIn(['queued', 'sending'])).execute();
+  await db
+    .updateTable('deliveries')
+    .set({ status: 'skipped', last_error: reason })
+    .where('id', 'in', ids)
+    .where(statusIn(['queued', 'sending']))
+    .execute();
 }
 
 /** Gives unsent claims back (a pause or a shutdown), due at `dueAt`; no attempt is counted. */
@@ -234,7 +275,13 @@ export async function releaseClaims(db: Db, ids: readonly number[], workerId: st
 export async function renewClaims(db: Db, workerId: string, now: string, ids?: readonly number[]): Promise<void> {
   if (ids?.length === 0) return;
   // With `ids`, only the claims in hand: one the worker lost to a failed write must expire and go back.
-  await db.updateTable('deliveries').set({ claimed_at: now }).where(isSending).where('claimed_by', '=', workerId).$if(ids !== undefined, (qb) => qb.where('id', 'in', ids ?? [])).execute();
+  await db
+    .updateTable('deliveries')
+    .set({ claimed_at: now })
+    .where(isSending)
+    .where('claimed_by', '=', workerId)
+    .$if(ids !== undefined, (qb) => qb.where('id', 'in', ids ?? []))
+    .execute();
 }
 
 /** The workers holding claims now. */
@@ -247,14 +294,23 @@ export async function listClaimants(db: Db): Promise<string[]> {
  * Puts back in the queue the claims of workers that died: those not renewed since `staleBefore`, and those of
  * the named workers (known dead). Resolves with the number of rows released.
  */
-export async function releaseStaleClaims(db: Db, staleBefore: string, deadWorkers: readonly string[], keep: readonly number[] = []): Promise<number> {
+export async function releaseStaleClaims(
+  db: Db,
+  staleBefore: string,
+  deadWorkers: readonly string[],
+  keep: readonly number[] = [],
+): Promise<number> {
   const result = await db
     .updateTable('deliveries')
     .set({ status: 'queued', claimed_by: null, claimed_at: null })
     .where(isSending)
     // The caller's own claims in hand (`keep`) are not stale, whatever their time says.
     .$if(keep.length > 0, (qb) => qb.where('id', 'not in', keep))
-    .where((eb) => (deadWorkers.length > 0 ? eb.or([eb('claimed_at', '<', staleBefore), eb('claimed_by', 'in', deadWorkers)]) : eb('claimed_at', '<', staleBefore)))
+    .where((eb) =>
+      deadWorkers.length > 0
+        ? eb.or([eb('claimed_at', '<', staleBefore), eb('claimed_by', 'in', deadWorkers)])
+        : eb('claimed_at', '<', staleBefore),
+    )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
@@ -271,15 +327,35 @@ export async function finishIssues(db: Db, now: string): Promise<number[]> {
       .set({ status: 'sent', finished_at: now })
       .where('status', '=', 'sending')
       .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom('deliveries').select('deliveries.id').whereRef('deliveries.issue_id', '=', 'newsletter_issues.id').where(isOpen))),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('deliveries')
+              .select('deliveries.id')
+              .whereRef('deliveries.issue_id', '=', 'newsletter_issues.id')
+              .where(isOpen),
+          ),
+        ),
       )
       .returning(['id', 'subject', 'queued_at', 'recipient_count'])
       .execute();
     if (rows.length > 0) {
-      const counts = await countDeliveriesByIssue(trx, rows.map((r) => r.id));
+      const counts = await countDeliveriesByIssue(
+        trx,
+        rows.map((r) => r.id),
+      );
       const events = rows.map((r) => {
         const c = counts.get(r.id);
-        const issue = { id: String(r.id), subject: r.subject, queued_at: r.queued_at, finished_at: now, recipients: Number(r.recipient_count), sent: c?.sent ?? 0, failed: c?.failed ?? 0, skipped: c?.skipped ?? 0 };
+        const issue = {
+          id: String(r.id),
+          subject: r.subject,
+          queued_at: r.queued_at,
+          finished_at: now,
+          recipients: Number(r.recipient_count),
+          sent: c?.sent ?? 0,
+          failed: c?.failed ?? 0,
+          skipped: c?.skipped ?? 0,
+        };
         return { type: 'newsletter.sent' as const, subject: `newsletter:${r.id}`, data: { newsletter: issue } };
       });
       await emitWebhookEvents(trx, events, new Date(now));
@@ -292,7 +368,15 @@ export type DeliveryCounts = Record<DeliveryStatus, number>;
 
 /** How many deliveries of an issue are in each state. */
 export async function countDeliveriesByStatus(db: Db, issueId: number): Promise<DeliveryCounts> {
-  return (await countDeliveriesByIssue(db, [issueId])).get(issueId) ?? { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
+  return (
+    (await countDeliveriesByIssue(db, [issueId])).get(issueId) ?? {
+      queued: 0,
+      sending: 0,
+      sent: 0,
+      failed: 0,
+      skipped: 0,
+    }
+  );
 }
 
 /** Counts a hard bounce against a subscriber; resolves with their new total. */
@@ -307,7 +391,12 @@ export async function addHardBounce(db: Db, subscriberId: number): Promise<numbe
 }
 
 /** Never mail this address hash again. */
-export async function insertSuppression(db: Db, emailHash: string, reason: 'erased' | 'bounced', now: string): Promise<void> {
+export async function insertSuppression(
+  db: Db,
+  emailHash: string,
+  reason: 'erased' | 'bounced',
+  now: string,
+): Promise<void> {
   await db
     .insertInto('suppressions')
     .values({ email_hash: emailHash, reason, created_at: now })
@@ -319,7 +408,10 @@ export async function insertSuppression(db: Db, emailHash: string, reason: 'eras
  * Deliveries of several issues counted by state (the newsroom's issue list, progress bars). One count per
  * partial index, each read from the index alone: open rows, sent rows, failed and skipped rows.
  */
-export async function countDeliveriesByIssue(db: Db, issueIds: readonly number[]): Promise<Map<number, DeliveryCounts>> {
+export async function countDeliveriesByIssue(
+  db: Db,
+  issueIds: readonly number[],
+): Promise<Map<number, DeliveryCounts>> {
   const out = new Map<number, DeliveryCounts>();
   if (issueIds.length === 0) return out;
   const counted = (condition: typeof isOpen) =>
@@ -342,7 +434,11 @@ export async function countDeliveriesByIssue(db: Db, issueIds: readonly number[]
  * Messages of an issue accepted per minute (`YYYY-MM-DDTHH:MM`) or per hour (`YYYY-MM-DDTHH`), in time
  * order: the "messages sent over time" chart. Reads only the index of sent rows by (issue_id, sent_at).
  */
-export async function countSentPerPeriod(db: Db, issueId: number, period: 'minute' | 'hour'): Promise<{ period: string; count: number }[]> {
+export async function countSentPerPeriod(
+  db: Db,
+  issueId: number,
+  period: 'minute' | 'hour',
+): Promise<{ period: string; count: number }[]> {
   const bucket = period === 'minute' ? sql<string>`substr(sent_at, 1, 16)` : sql<string>`substr(sent_at, 1, 13)`;
   const rows = await db
     .selectFrom('deliveries')
@@ -371,12 +467,31 @@ export async function sentTimeSpan(db: Db, issueId: number): Promise<{ first: st
 /** Published articles by id, with their slugs (to compose an issue from the newsroom's picks). */
 export async function findPublishedSlugs(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('articles').select(['id', 'slug']).where('id', 'in', ids).where('status', '=', 'published').execute();
+  const rows = await db
+    .selectFrom('articles')
+    .select(['id', 'slug'])
+    .where('id', 'in', ids)
+    .where('status', '=', 'published')
+    .execute();
   return new Map(rows.map((r) => [r.id, r.slug]));
 }
 
 /** A delivery as a bounce or complaint needs it: which issue, which subscriber (null once erased). */
-export async function findDeliveryById(db: Db, id: number): Promise<{ id: number; issue_id: number; subscriber_id: number | null; email: string } | undefined> {
-  const row = await db.selectFrom('deliveries').select(['id', 'issue_id', 'subscriber_id', 'email']).where('id', '=', id).executeTakeFirst();
-  return row && { ...row, id: Number(row.id), issue_id: Number(row.issue_id), subscriber_id: row.subscriber_id === null ? null : Number(row.subscriber_id) };
+export async function findDeliveryById(
+  db: Db,
+  id: number,
+): Promise<{ id: number; issue_id: number; subscriber_id: number | null; email: string } | undefined> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select(['id', 'issue_id', 'subscriber_id', 'email'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return (
+    row && {
+      ...row,
+      id: Number(row.id),
+      issue_id: Number(row.issue_id),
+      subscriber_id: row.subscriber_id === null ? null : Number(row.subscriber_id),
+    }
+  );
 }

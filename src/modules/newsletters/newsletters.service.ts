@@ -50,10 +50,21 @@ export async function loadArticles(db: Db, slugs: readonly string[]): Promise<Ar
 }
 
 /** Renders an issue from articles and stores it as a draft, rendered once for every recipient. */
-export async function createIssue(db: Db, deps: NewsletterDeps, input: { slugs: readonly string[]; subject?: string | undefined }): Promise<IssueRow> {
+export async function createIssue(
+  db: Db,
+  deps: NewsletterDeps,
+  input: { slugs: readonly string[]; subject?: string | undefined },
+): Promise<IssueRow> {
   const articles = await loadArticles(db, input.slugs);
   const settings = await getSiteSettings(db);
-  const composed = composeIssue({ publicationName: settings.publicationName, newsletterName: settings.newsletterName, language: settings.locale, siteUrl: deps.siteUrl, articles, subject: input.subject });
+  const composed = composeIssue({
+    publicationName: settings.publicationName,
+    newsletterName: settings.newsletterName,
+    language: settings.locale,
+    siteUrl: deps.siteUrl,
+    articles,
+    subject: input.subject,
+  });
   return insertIssue(db, {
     subject: composed.subject,
     article_ids: JSON.stringify(articles.map((a) => a.id)),
@@ -82,8 +93,15 @@ export async function queueIssue(db: Db, deps: NewsletterDeps, issueId: number):
     if ((await countSuppressions(trx)) > 0) {
       const queued = await listQueuedAddressKeys(trx, issueId);
       const hashes = queued.map((d) => ({ id: d.id, hash: deps.emailHash(d.emailKey) }));
-      const suppressed = await findSuppressedHashes(trx, hashes.map((h) => h.hash));
-      await markSkipped(trx, hashes.filter((h) => suppressed.has(h.hash)).map((h) => h.id), 'suppressed');
+      const suppressed = await findSuppressedHashes(
+        trx,
+        hashes.map((h) => h.hash),
+      );
+      await markSkipped(
+        trx,
+        hashes.filter((h) => suppressed.has(h.hash)).map((h) => h.id),
+        'suppressed',
+      );
     }
     await setIssueQueued(trx, issueId, await countDeliveries(trx, issueId), now);
   });
@@ -101,7 +119,16 @@ export interface IssueProgress {
 export async function getIssueProgress(db: Db, issueId: number): Promise<IssueProgress> {
   const issue = await findIssue(db, issueId);
   if (!issue) throw new AppError('newsletter.issue_not_found');
-  const summary = { id: issue.id, subject: issue.subject, article_ids: issue.article_ids, status: issue.status, recipient_count: issue.recipient_count, created_at: issue.created_at, queued_at: issue.queued_at, finished_at: issue.finished_at };
+  const summary = {
+    id: issue.id,
+    subject: issue.subject,
+    article_ids: issue.article_ids,
+    status: issue.status,
+    recipient_count: issue.recipient_count,
+    created_at: issue.created_at,
+    queued_at: issue.queued_at,
+    finished_at: issue.finished_at,
+  };
   return { issue: summary, counts: await countDeliveriesByStatus(db, issueId) };
 }
 
@@ -139,7 +166,12 @@ export async function sendTestIssue(
   return sendTestCopy(transport, input.siteUrl, await renderIssuePreview(db, input.siteUrl, input), input.to);
 }
 
-function sendTestCopy(transport: MailTransport, siteUrl: string, preview: { subject: string; html: string; text: string }, to: string): Promise<SendOutcome> {
+function sendTestCopy(
+  transport: MailTransport,
+  siteUrl: string,
+  preview: { subject: string; html: string; text: string },
+  to: string,
+): Promise<SendOutcome> {
   const host = new URL(siteUrl).hostname;
   return transport.send({
     to,
@@ -161,7 +193,11 @@ export const maxIssueArticles = 10;
  * Composes and stores a draft issue from published articles picked by id, in the order given. The subject
  * is required here (the CLI defaults it to the first headline; in the newsroom the editor sees the field).
  */
-export async function createIssueFromArticleIds(db: Db, deps: NewsletterDeps, input: { articleIds: readonly number[]; subject: string }): Promise<IssueRow> {
+export async function createIssueFromArticleIds(
+  db: Db,
+  deps: NewsletterDeps,
+  input: { articleIds: readonly number[]; subject: string },
+): Promise<IssueRow> {
   const subject = input.subject.replace(/[\r\n]+/g, ' ').trim();
   if (!subject) throw new AppError('newsletter.subject_required');
   if (subject.length > maxSubjectLength) throw new AppError('newsletter.subject_too_long');
@@ -174,7 +210,11 @@ export async function createIssueFromArticleIds(db: Db, deps: NewsletterDeps, in
 }
 
 /** A stored issue as a reader gets it, with inert sample links in place of a reader's own. */
-export async function renderStoredIssue(db: Db, siteUrl: string, issueId: number): Promise<{ issue: IssueRow; subject: string; html: string; text: string }> {
+export async function renderStoredIssue(
+  db: Db,
+  siteUrl: string,
+  issueId: number,
+): Promise<{ issue: IssueRow; subject: string; html: string; text: string }> {
   const issue = await findIssue(db, issueId);
   if (!issue) throw new AppError('newsletter.issue_not_found');
   const page = personalise(prepareTemplate(issue), {
@@ -185,7 +225,11 @@ export async function renderStoredIssue(db: Db, siteUrl: string, issueId: number
 }
 
 /** Sends one test copy of a stored issue (exactly what readers will get, sample links aside). */
-export async function sendTestOfIssue(db: Db, transport: MailTransport, input: { siteUrl: string; issueId: number; to: string }): Promise<SendOutcome> {
+export async function sendTestOfIssue(
+  db: Db,
+  transport: MailTransport,
+  input: { siteUrl: string; issueId: number; to: string },
+): Promise<SendOutcome> {
   return sendTestCopy(transport, input.siteUrl, await renderStoredIssue(db, input.siteUrl, input.issueId), input.to);
 }
 
@@ -198,17 +242,29 @@ export async function sendIssue(db: Db, deps: NewsletterDeps, issueId: number): 
 }
 
 /** The newest issues with their deliveries counted by state. */
-export async function listIssuesWithCounts(db: Db, limit: number): Promise<(Omit<IssueRow, 'html' | 'text'> & { counts: DeliveryCounts })[]> {
+export async function listIssuesWithCounts(
+  db: Db,
+  limit: number,
+): Promise<(Omit<IssueRow, 'html' | 'text'> & { counts: DeliveryCounts })[]> {
   const issues = await listIssues(db, limit);
-  const counts = await countDeliveriesByIssue(db, issues.map((i) => i.id));
-  return issues.map((issue) => ({ ...issue, counts: counts.get(issue.id) ?? { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 } }));
+  const counts = await countDeliveriesByIssue(
+    db,
+    issues.map((i) => i.id),
+  );
+  return issues.map((issue) => ({
+    ...issue,
+    counts: counts.get(issue.id) ?? { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 },
+  }));
 }
 
 /**
  * Messages accepted over time for one issue: per minute when the sending took under three hours, else
  * per hour (a chart of hundreds of minute bars says less than one of hours).
  */
-export async function getSendingHistory(db: Db, issueId: number): Promise<{ period: 'minute' | 'hour'; points: { period: string; count: number }[] }> {
+export async function getSendingHistory(
+  db: Db,
+  issueId: number,
+): Promise<{ period: 'minute' | 'hour'; points: { period: string; count: number }[] }> {
   const span = await sentTimeSpan(db, issueId);
   if (!span) return { period: 'minute', points: [] };
   const period = Date.parse(span.last) - Date.parse(span.first) < 3 * 60 * 60 * 1000 ? 'minute' : 'hour';
@@ -219,7 +275,10 @@ export async function getSendingHistory(db: Db, issueId: number): Promise<{ peri
  * The delivery a bounce or complaint names (by a signed tag the caller has checked): its issue and
  * subscriber; undefined when there is no such delivery (its issue deleted).
  */
-export async function deliveryForBounce(db: Db, deliveryId: number): Promise<{ deliveryId: number; issueId: number; subscriberId: number | null } | undefined> {
+export async function deliveryForBounce(
+  db: Db,
+  deliveryId: number,
+): Promise<{ deliveryId: number; issueId: number; subscriberId: number | null } | undefined> {
   const row = await findDeliveryById(db, deliveryId);
   return row && { deliveryId: row.id, issueId: row.issue_id, subscriberId: row.subscriber_id };
 }

@@ -10,7 +10,13 @@ import type { Db } from '../../db/index.ts';
  * never slip past between a check and a write. An expired window starts again. Returns, per key, how many
  * of its hits were counted. Keys must be distinct (PostgreSQL updates a row once per statement).
  */
-export async function takeHits(db: Db, requests: readonly { key: string; count: number }[], limit: number, now: string, expiresAt: string): Promise<Map<string, number>> {
+export async function takeHits(
+  db: Db,
+  requests: readonly { key: string; count: number }[],
+  limit: number,
+  now: string,
+  expiresAt: string,
+): Promise<Map<string, number>> {
   if (requests.length === 0) return new Map();
   const max = sql<number>`cast(${limit} as integer)`;
   const expired = sql<boolean>`rate_limits.expires_at <= ${now}`;
@@ -18,7 +24,14 @@ export async function takeHits(db: Db, requests: readonly { key: string; count: 
   const room = sql<number>`case when rate_limits.hits >= ${max} then 0 when rate_limits.hits + excluded.hits <= ${max} then excluded.hits else ${max} - rate_limits.hits end`;
   const rows = await db
     .insertInto('rate_limits')
-    .values(requests.map((r) => ({ key: r.key, hits: Math.min(r.count, limit), granted: Math.min(r.count, limit), expires_at: expiresAt })))
+    .values(
+      requests.map((r) => ({
+        key: r.key,
+        hits: Math.min(r.count, limit),
+        granted: Math.min(r.count, limit),
+        expires_at: expiresAt,
+      })),
+    )
     .onConflict((oc) =>
       oc.column('key').doUpdateSet({
         hits: sql<number>`case when ${expired} then excluded.hits else rate_limits.hits + ${room} end`,
@@ -39,7 +52,12 @@ export async function findExpiry(db: Db, key: string): Promise<string | undefine
 
 /** Gives one hit back (a sign-in that succeeded was not an attempt to guess). */
 export async function refundHit(db: Db, key: string): Promise<void> {
-  await db.updateTable('rate_limits').set({ hits: sql<number>`hits - 1` }).where('key', '=', key).where('hits', '>', 0).execute();
+  await db
+    .updateTable('rate_limits')
+    .set({ hits: sql<number>`hits - 1` })
+    .where('key', '=', key)
+    .where('hits', '>', 0)
+    .execute();
 }
 
 export async function clearKey(db: Db, key: string): Promise<void> {
@@ -50,12 +68,17 @@ export async function clearKey(db: Db, key: string): Promise<void> {
 export async function deleteExpired(db: Db, now: string, batch: number): Promise<number> {
   const result = await db
     .deleteFrom('rate_limits')
-    .where('key', 'in', (eb) => eb.selectFrom('rate_limits').select('key').where('expires_at', '<=', now).orderBy('expires_at').limit(batch))
+    .where('key', 'in', (eb) =>
+      eb.selectFrom('rate_limits').select('key').where('expires_at', '<=', now).orderBy('expires_at').limit(batch),
+    )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
 export async function countRateLimitRows(db: Db): Promise<number> {
-  const row = await db.selectFrom('rate_limits').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('rate_limits')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -75,8 +75,16 @@ export class RateLimiter {
       const asked = new Map<string, number>();
       for (const key of keys) asked.set(key, (asked.get(key) ?? 0) + 1);
       // In key order, so that two processes' statements lock the same rows in the same order (no deadlock).
-      const ordered = [...asked].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, count]) => ({ key, count }));
-      const granted = await takeHits(trx, ordered, first.rule.limit, now.toISOString(), new Date(now.getTime() + first.rule.windowMs).toISOString());
+      const ordered = [...asked]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, count]) => ({ key, count }));
+      const granted = await takeHits(
+        trx,
+        ordered,
+        first.rule.limit,
+        now.toISOString(),
+        new Date(now.getTime() + first.rule.windowMs).toISOString(),
+      );
       // The first hits of a key, in arrival order, are the ones that fit.
       indexes.forEach((i, n) => {
         const key = keys[n] ?? '';

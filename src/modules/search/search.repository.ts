@@ -25,7 +25,24 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
 
 // The article columns, named: `a.*` on PostgreSQL would also carry the (large) search_vector.
 const articleColumns = sql.raw(
-  ['id', 'slug', 'title', 'standfirst', 'body_markdown', 'status', 'feature_image_id', 'video_id', 'video_caption', 'seo_title', 'seo_description', 'correction_note', 'scheduled_at', 'published_at', 'updated_at', 'created_at']
+  [
+    'id',
+    'slug',
+    'title',
+    'standfirst',
+    'body_markdown',
+    'status',
+    'feature_image_id',
+    'video_id',
+    'video_caption',
+    'seo_title',
+    'seo_description',
+    'correction_note',
+    'scheduled_at',
+    'published_at',
+    'updated_at',
+    'created_at',
+  ]
     .map((c) => `a.${c}`)
     .join(', '),
 );
@@ -33,7 +50,8 @@ const articleColumns = sql.raw(
 /** A one-letter prefix would match a good part of the dictionary, so a single character is matched whole. */
 const isPrefix = (term: string) => [...term].length > 1;
 /** FTS5 query syntax: each term a quoted string (with a prefix star), space meaning AND. */
-const fts5Query = (terms: readonly string[]) => terms.map((t) => `"${t.replaceAll('"', '""')}"${isPrefix(t) ? '*' : ''}`).join(' ');
+const fts5Query = (terms: readonly string[]) =>
+  terms.map((t) => `"${t.replaceAll('"', '""')}"${isPrefix(t) ? '*' : ''}`).join(' ');
 /**
  * tsquery syntax: each term (a prefix, `:*`, as above) joined with `&`. Terms hold only letters and digits. The
  * `simple` configuration keeps accents, so a term with accents also matches its bare form ("Hérzog" finds
@@ -65,7 +83,11 @@ export interface SearchMatches {
 export async function findSearchMatches(db: Db, { terms }: SearchTerms, upTo: number): Promise<SearchMatches> {
   if (terms.length === 0) return { count: 0, ids: null };
   if (!isPostgres(db)) {
-    const result = await sql<{ n: number }>`SELECT count(*) AS n FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ${fts5Query(terms)} LIMIT ${upTo})`.execute(db);
+    const result = await sql<{
+      n: number;
+    }>`SELECT count(*) AS n FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ${fts5Query(terms)} LIMIT ${upTo})`.execute(
+      db,
+    );
     return { count: Number(result.rows[0]?.n ?? 0), ids: null };
   }
   // With a LIMIT and a common word, PostgreSQL's planner prefers reading the table in order and testing
@@ -74,7 +96,9 @@ export async function findSearchMatches(db: Db, { terms }: SearchTerms, upTo: nu
   return inTransaction(db, async (trx) => {
     await sql`SET LOCAL enable_seqscan = off`.execute(trx);
     const result = await sql<{ id: number }>`SELECT id FROM articles
-        WHERE status = 'published' AND search_vector @@ to_tsquery('simple', ${tsQuery(terms)}) LIMIT ${upTo}`.execute(trx);
+        WHERE status = 'published' AND search_vector @@ to_tsquery('simple', ${tsQuery(terms)}) LIMIT ${upTo}`.execute(
+      trx,
+    );
     const ids = result.rows.map((r) => Number(r.id));
     return { count: ids.length, ids };
   });
@@ -106,7 +130,10 @@ export async function searchPublishedArticles(
     const options = `StartSel=${markStart}, StopSel=${markEnd}, MinWords=12, MaxWords=30, MaxFragments=1, FragmentDelimiter=" … "`;
     const ordering = order === 'rank' ? sql`search_rank DESC, a.published_at DESC, a.id DESC` : sql`a.id DESC`;
     // Ranking every match: from the ids already found (primary-key lookups) rather than a second index search.
-    const matching = order === 'rank' && matchIds !== null ? sql`a.id = ANY(${[...matchIds]}::int[])` : sql`a.status = 'published' AND a.search_vector @@ q.q`;
+    const matching =
+      order === 'rank' && matchIds !== null
+        ? sql`a.id = ANY(${[...matchIds]}::int[])`
+        : sql`a.status = 'published' AND a.search_vector @@ q.q`;
     const result = await sql<Row>`WITH q AS (SELECT to_tsquery('simple', ${tsQuery(terms)}) AS q),
         hits AS (
           SELECT a.id, ${order === 'rank' ? sql`ts_rank_cd(a.search_vector, q.q)` : sql`0`} AS search_rank, a.published_at FROM articles a, q
@@ -126,14 +153,28 @@ export async function searchPublishedArticles(
         ${order === 'rank' ? sql`-bm25(articles_fts, 10.0, 4.0, 1.0)` : sql`0`} AS search_rank,
         snippet(articles_fts, -1, ${markStart}, ${markEnd}, '…', 24) AS snippet
       FROM articles_fts WHERE articles_fts MATCH ${match}
-      ORDER BY ${order === 'rank' ? sql`search_rank DESC, rowid DESC` : sql`rowid DESC`} LIMIT ${limit} OFFSET ${offset}`.execute(db);
+      ORDER BY ${order === 'rank' ? sql`search_rank DESC, rowid DESC` : sql`rowid DESC`} LIMIT ${limit} OFFSET ${offset}`.execute(
+      db,
+    );
     const ids = hits.rows.map((hit) => hit.id);
-    const articles = ids.length === 0 ? [] : await db.selectFrom('articles').selectAll().where('id', 'in', ids).where('status', '=', 'published').execute();
+    const articles =
+      ids.length === 0
+        ? []
+        : await db
+            .selectFrom('articles')
+            .selectAll()
+            .where('id', 'in', ids)
+            .where('status', '=', 'published')
+            .execute();
     const byId = new Map(articles.map((article) => [article.id, article]));
     rows = hits.rows.flatMap((hit) => {
       const article = byId.get(hit.id);
       return article ? [{ ...article, search_rank: hit.search_rank, snippet: hit.snippet }] : [];
     });
   }
-  return rows.map(({ search_rank, snippet, ...article }) => ({ article, rank: Number(search_rank), snippet: snippet ?? '' }));
+  return rows.map(({ search_rank, snippet, ...article }) => ({
+    article,
+    rank: Number(search_rank),
+    snippet: snippet ?? '',
+  }));
 }

@@ -14,14 +14,55 @@ const lead = 'blinken-meets-herzog-ceasefire-push';
 const galleries = 'tel-aviv-galleries-stay-open-late';
 
 /** Hostile or empty input: none may throw, none may find anything. */
-const noSearch = ['', '   ', '"', '""', '*', '**', 'AND OR NOT', ')(', '(', '-', '- -', 'NEAR', '^', ':', '\'', ';--', '\u0000', '\u0002\u0003', '\u0301'];
+const noSearch = [
+  '',
+  '   ',
+  '"',
+  '""',
+  '*',
+  '**',
+  'AND OR NOT',
+  ')(',
+  '(',
+  '-',
+  '- -',
+  'NEAR',
+  '^',
+  ':',
+  "'",
+  ';--',
+  '\u0000',
+  '\u0002\u0003',
+  '\u0301',
+];
 
-async function insertArticle(db: Db, values: { slug: string; title: string; standfirst?: string; body?: string; status?: 'draft' | 'published'; publishedAt?: string }) {
+async function insertArticle(
+  db: Db,
+  values: {
+    slug: string;
+    title: string;
+    standfirst?: string;
+    body?: string;
+    status?: 'draft' | 'published';
+    publishedAt?: string;
+  },
+) {
   const at = values.publishedAt ?? '2026-11-20T10:00:00.000Z';
   const { id } = await db
     .insertInto('articles')
-    
-    .values(newArticleRow({ slug: values.slug, title: values.title, standfirst: values.standfirst ?? '', body_markdown: values.body ?? '', status: values.status ?? 'published' }, at))
+
+    .values(
+      newArticleRow(
+        {
+          slug: values.slug,
+          title: values.title,
+          standfirst: values.standfirst ?? '',
+          body_markdown: values.body ?? '',
+          status: values.status ?? 'published',
+        },
+        at,
+      ),
+    )
     .returning('id')
     .executeTakeFirstOrThrow();
   return id;
@@ -29,7 +70,11 @@ async function insertArticle(db: Db, values: { slug: string; title: string; stan
 
 describe('search query normalisation', () => {
   it('keeps only letters and digits as terms, lower-cased and without operators', () => {
-    assert.deepEqual(normaliseQuery('  Herzog   "ceasefire" AND hostages* ').terms, ['herzog', 'ceasefire', 'hostages']);
+    assert.deepEqual(normaliseQuery('  Herzog   "ceasefire" AND hostages* ').terms, [
+      'herzog',
+      'ceasefire',
+      'hostages',
+    ]);
     assert.deepEqual(normaliseQuery('title:foo OR bar^2 NEAR(x y)').terms, ['title', 'foo', 'bar', '2', 'x', 'y']);
     for (const q of noSearch) assert.deepEqual(normaliseQuery(q).terms, [], JSON.stringify(q));
   });
@@ -95,9 +140,24 @@ describeEachDatabase('search', (dialect) => {
 
   it('ranks a title match above a body-only match', async () => {
     // The body-only article is newer, so only ranking can put the title match first.
-    await insertArticle(t.db, { slug: 'zebra-body', title: 'A quiet week', body: 'The zebracorn appeared once, briefly.', publishedAt: '2026-11-24T10:00:00.000Z' });
-    await insertArticle(t.db, { slug: 'zebra-title', title: 'The zebracorn returns', body: 'Nothing else to add.', publishedAt: '2026-11-10T10:00:00.000Z' });
-    await insertArticle(t.db, { slug: 'zebra-standfirst', title: 'Animals', standfirst: 'A zebracorn, at last.', publishedAt: '2026-11-23T10:00:00.000Z' });
+    await insertArticle(t.db, {
+      slug: 'zebra-body',
+      title: 'A quiet week',
+      body: 'The zebracorn appeared once, briefly.',
+      publishedAt: '2026-11-24T10:00:00.000Z',
+    });
+    await insertArticle(t.db, {
+      slug: 'zebra-title',
+      title: 'The zebracorn returns',
+      body: 'Nothing else to add.',
+      publishedAt: '2026-11-10T10:00:00.000Z',
+    });
+    await insertArticle(t.db, {
+      slug: 'zebra-standfirst',
+      title: 'Animals',
+      standfirst: 'A zebracorn, at last.',
+      publishedAt: '2026-11-23T10:00:00.000Z',
+    });
     assert.deepEqual(await slugs('zebracorn'), ['zebra-title', 'zebra-standfirst', 'zebra-body']);
   });
 
@@ -105,11 +165,19 @@ describeEachDatabase('search', (dialect) => {
     const draftId = await insertArticle(t.db, { slug: 'herzog-draft', title: 'Herzog draft quokka', status: 'draft' });
     assert.deepEqual(await slugs('quokka'), []);
     assert.deepEqual(await slugs('Herzog'), [lead]);
-    await t.db.updateTable('articles').set({ status: 'published', published_at: '2026-11-21T00:00:00.000Z' }).where('id', '=', draftId).execute();
+    await t.db
+      .updateTable('articles')
+      .set({ status: 'published', published_at: '2026-11-21T00:00:00.000Z' })
+      .where('id', '=', draftId)
+      .execute();
     assert.deepEqual(await slugs('quokka'), ['herzog-draft']);
     await t.db.updateTable('articles').set({ status: 'unpublished' }).where('id', '=', draftId).execute();
     assert.deepEqual(await slugs('quokka'), []);
-    await t.db.updateTable('articles').set({ status: 'published', title: 'Renamed wombat' }).where('id', '=', draftId).execute();
+    await t.db
+      .updateTable('articles')
+      .set({ status: 'published', title: 'Renamed wombat' })
+      .where('id', '=', draftId)
+      .execute();
     assert.deepEqual(await slugs('quokka'), [], 'the old title is gone from the index');
     assert.deepEqual(await slugs('wombat'), ['herzog-draft']);
     await t.db.deleteFrom('articles').where('id', '=', draftId).execute();
@@ -124,16 +192,38 @@ describeEachDatabase('search', (dialect) => {
     assert.equal(first.results.length, 10);
     const third = await searchArticles(t.db, 'okapi', 3);
     assert.equal(third.results.length, 3);
-    const all = new Set([...first.results, ...(await searchArticles(t.db, 'okapi', 2)).results, ...third.results].map((r) => r.article.slug));
+    const all = new Set(
+      [...first.results, ...(await searchArticles(t.db, 'okapi', 2)).results, ...third.results].map(
+        (r) => r.article.slug,
+      ),
+    );
     assert.equal(all.size, 23);
     assert.deepEqual((await searchArticles(t.db, 'okapi', 9)).results, [], 'past the end: no results, no error');
   });
 
   it('lists the newest first, unranked, when a query matches more than the ranking limit', async () => {
     const at = '2026-01-01T00:00:00.000Z';
-    const base = { standfirst: '', status: 'published' as const, feature_image_id: null, video_id: null, video_caption: null, seo_title: null, seo_description: null, correction_note: null, scheduled_at: null, published_at: at, updated_at: at, created_at: at };
+    const base = {
+      standfirst: '',
+      status: 'published' as const,
+      feature_image_id: null,
+      video_id: null,
+      video_caption: null,
+      seo_title: null,
+      seo_description: null,
+      correction_note: null,
+      scheduled_at: null,
+      published_at: at,
+      updated_at: at,
+      created_at: at,
+    };
     for (let from = 0; from < rankingLimit + 2; from += 500) {
-      const rows = Array.from({ length: Math.min(500, rankingLimit + 2 - from) }, (_, i) => ({ ...base, slug: `capybara-${from + i}`, title: `Capybara ${from + i}`, body_markdown: 'capybara' }));
+      const rows = Array.from({ length: Math.min(500, rankingLimit + 2 - from) }, (_, i) => ({
+        ...base,
+        slug: `capybara-${from + i}`,
+        title: `Capybara ${from + i}`,
+        body_markdown: 'capybara',
+      }));
       await t.db.insertInto('articles').values(rows).execute();
     }
     const found = await searchArticles(t.db, 'capybara');

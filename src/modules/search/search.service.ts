@@ -82,8 +82,18 @@ export async function searchArticles(db: Db, input: string, page = 1): Promise<S
   const pageCount = Math.min(maxPage, Math.max(1, Math.ceil(total / resultsPerPage)));
   if (total === 0 || safePage > pageCount) return { ...empty, total, pageCount };
   const order = total > rankingLimit ? 'newest' : 'rank';
-  const rows = await searchPublishedArticles(db, query, order, resultsPerPage, (safePage - 1) * resultsPerPage, matches.ids);
-  const articles = await hydrateArticles(db, rows.map((row) => row.article));
+  const rows = await searchPublishedArticles(
+    db,
+    query,
+    order,
+    resultsPerPage,
+    (safePage - 1) * resultsPerPage,
+    matches.ids,
+  );
+  const articles = await hydrateArticles(
+    db,
+    rows.map((row) => row.article),
+  );
   const results = rows.flatMap((row, i) => {
     const article = articles[i];
     return article ? [{ article, rank: row.rank, snippetHtml: highlight(row.snippet) }] : [];

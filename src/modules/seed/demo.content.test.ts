@@ -4,7 +4,16 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { demoArticles, demoLegalDocuments } from './demo.content.ts';
 
-const seedPage = path.join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'seed', 'the-judean-article-page.txt');
+const seedPage = path.join(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  'shared',
+  'seed',
+  'the-judean-article-page.txt',
+);
 
 /** Lower-case words, with quoted speech removed (short attributed quotes are facts of what was said). */
 function words(text: string): string[] {
@@ -31,7 +40,10 @@ describe('the demo content', () => {
       return;
     }
     const theirs = shingles(reference, 8);
-    const ours = [...demoArticles.flatMap((a) => [a.title, a.standfirst, a.bodyMarkdown]), ...demoLegalDocuments.map((d) => d.bodyMarkdown)].join('\n');
+    const ours = [
+      ...demoArticles.flatMap((a) => [a.title, a.standfirst, a.bodyMarkdown]),
+      ...demoLegalDocuments.map((d) => d.bodyMarkdown),
+    ].join('\n');
     const copied = [...shingles(ours, 8)].filter((s) => theirs.has(s));
     assert.deepEqual(copied, []);
   });

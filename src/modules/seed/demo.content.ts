@@ -1,21 +1,49 @@
 /** Demo publication seeded on first start: written for Gazette, facts only from the reference page. */
-export interface DemoAuthor { slug: string; name: string; bio: string }
-export interface DemoTag { slug: string; name: string; description: string }
-export interface DemoImage { file: string; alt: string; width: number; height: number }
+export interface DemoAuthor {
+  slug: string;
+  name: string;
+  bio: string;
+}
+export interface DemoTag {
+  slug: string;
+  name: string;
+  description: string;
+}
+export interface DemoImage {
+  file: string;
+  alt: string;
+  width: number;
+  height: number;
+}
 export interface DemoVideo {
-  file: string; poster: string; captions: string; caption: string; description: string;
-  durationSeconds: number; width: number; height: number;
+  file: string;
+  poster: string;
+  captions: string;
+  caption: string;
+  description: string;
+  durationSeconds: number;
+  width: number;
+  height: number;
 }
 export interface DemoArticle {
-  slug: string; title: string; standfirst: string; bodyMarkdown: string;
-  authorSlugs: string[]; tagSlugs: string[];
+  slug: string;
+  title: string;
+  standfirst: string;
+  bodyMarkdown: string;
+  authorSlugs: string[];
+  tagSlugs: string[];
   /** Published this many hours before the first start. */
   hoursAgo: number;
   /** Updated this many hours before the first start (after publication), if it was updated. */
   updatedHoursAgo?: number;
-  image?: DemoImage; video?: DemoVideo;
+  image?: DemoImage;
+  video?: DemoVideo;
 }
-export interface DemoLegalDocument { kind: 'terms' | 'privacy'; title: string; bodyMarkdown: string }
+export interface DemoLegalDocument {
+  kind: 'terms' | 'privacy';
+  title: string;
+  bodyMarkdown: string;
+}
 
 export const demoPublication = {
   name: 'The Judean',
@@ -40,10 +68,18 @@ export const demoTags: DemoTag[] = [
   { slug: 'diplomacy', name: 'Diplomacy', description: 'Talks, envoys and the agreements they try to reach.' },
   { slug: 'israel', name: 'Israel', description: 'News and features from across Israel.' },
   { slug: 'gaza', name: 'Gaza', description: 'The war in Gaza and the lives of the people affected by it.' },
-  { slug: 'humanitarian-aid', name: 'Humanitarian aid', description: 'How food, medicine and water reach civilians, and what holds them up.' },
+  {
+    slug: 'humanitarian-aid',
+    name: 'Humanitarian aid',
+    description: 'How food, medicine and water reach civilians, and what holds them up.',
+  },
   { slug: 'culture', name: 'Culture', description: 'Art, music, books and the places where people gather.' },
   { slug: 'economy', name: 'Economy', description: 'Business, technology and the working life of the region.' },
-  { slug: 'analysis', name: 'Analysis', description: 'Context and argument from our correspondents, clearly labelled as such.' },
+  {
+    slug: 'analysis',
+    name: 'Analysis',
+    description: 'Context and argument from our correspondents, clearly labelled as such.',
+  },
 ];
 
 const leadBody = `TEL AVIV — U.S. Secretary of State Antony Blinken told Israeli President Isaac Herzog on Wednesday that Washington is determined to secure a ceasefire agreement that frees the hostages held in Gaza, and said that if the effort fails, the fault will lie with Hamas.
@@ -79,7 +115,8 @@ export const demoArticles: DemoArticle[] = [
   {
     slug: 'blinken-meets-herzog-ceasefire-push',
     title: 'Blinken presses for hostage deal in Tel Aviv talks with Herzog',
-    standfirst: 'The U.S. secretary of state said a ceasefire offer is on the table and blamed Hamas for any delay, as mediators wait for the group\'s answer and Israel holds to its plans for Rafah.',
+    standfirst:
+      "The U.S. secretary of state said a ceasefire offer is on the table and blamed Hamas for any delay, as mediators wait for the group's answer and Israel holds to its plans for Rafah.",
     bodyMarkdown: leadBody,
     authorSlugs: ['noa-ben-ami'],
     tagSlugs: ['diplomacy', 'israel', 'gaza'],
@@ -90,7 +127,8 @@ export const demoArticles: DemoArticle[] = [
       poster: 'blinken-herzog-snippet.jpg',
       captions: 'blinken-herzog-snippet.en.vtt',
       caption: 'Video snippet from the meeting between Blinken and Pres. Herzog',
-      description: 'Short clip accompanying our report on Secretary of State Antony Blinken\'s meeting with President Isaac Herzog in Tel Aviv. Demo footage: an animated test pattern with a quiet tone.',
+      description:
+        "Short clip accompanying our report on Secretary of State Antony Blinken's meeting with President Isaac Herzog in Tel Aviv. Demo footage: an animated test pattern with a quiet tone.",
       durationSeconds: 6,
       width: 640,
       height: 360,
@@ -99,7 +137,8 @@ export const demoArticles: DemoArticle[] = [
   {
     slug: 'startups-adapt-to-long-absences',
     title: 'Small tech firms rework the office as staff serve long stints in the reserves',
-    standfirst: 'Founders say the lesson of the past months is simple: no piece of work should live in only one person\'s head.',
+    standfirst:
+      "Founders say the lesson of the past months is simple: no piece of work should live in only one person's head.",
     bodyMarkdown: `When a third of a team can be called away at short notice, a product roadmap starts to look like a wish list. Founders of small software companies around Tel Aviv describe a year spent rebuilding how work is shared, rather than how much of it gets done.
 
 The changes are rarely dramatic. Teams write things down. Code reviews that used to be a formality now double as handovers, and every critical system gets at least two people who know how to restart it at three in the morning. Some firms have moved from fixed sprints to shorter cycles that can be paused without losing the thread.
@@ -120,7 +159,8 @@ There is also the human side. Returning reservists come back to changed prioriti
   {
     slug: 'gaza-aid-corridor-explainer',
     title: 'Explainer: how aid reaches Gaza, and why it moves slowly',
-    standfirst: 'Trucks, ships and checkpoints: a short guide to the routes humanitarian supplies take and the places where they stall.',
+    standfirst:
+      'Trucks, ships and checkpoints: a short guide to the routes humanitarian supplies take and the places where they stall.',
     bodyMarkdown: `Any ceasefire agreement now being negotiated is expected to include a larger flow of humanitarian supplies into Gaza. Here is how that flow works, and where it tends to get stuck.
 
 ## The routes
@@ -150,7 +190,8 @@ The central question for any deal is whether a temporary pause would last long e
   {
     slug: 'tel-aviv-galleries-stay-open-late',
     title: 'In Tel Aviv, small galleries keep the lights on late',
-    standfirst: 'Independent art spaces are stretching their evening hours, and visitors say they come for the company as much as the work.',
+    standfirst:
+      'Independent art spaces are stretching their evening hours, and visitors say they come for the company as much as the work.',
     bodyMarkdown: `On a weeknight in south Tel Aviv, a storefront gallery that would once have closed at seven is still full at ten. Visitors drift between a wall of small prints and a table of tea and biscuits; a few have come straight from work, others from the beach.
 
 Several independent spaces in the city have quietly extended their hours over the past months. Organisers describe the change as a response to what visitors were asking for: somewhere to be with other people that is neither a bar nor a news broadcast.
@@ -171,7 +212,8 @@ Whether the habit outlasts the moment is an open question. For now, the late ope
   {
     slug: 'analysis-mediators-patience',
     title: 'Analysis: Mediation runs on patience, not deadlines',
-    standfirst: 'The current talks show why agreements between bitter enemies are built in stages, and why the stages are where they most often break.',
+    standfirst:
+      'The current talks show why agreements between bitter enemies are built in stages, and why the stages are where they most often break.',
     bodyMarkdown: `Shuttle diplomacy rarely looks like progress. An envoy lands, meets leaders, issues a statement that sounds much like the last one, and flies on. Yet the slow rhythm is the method, not a failure of it.
 
 Mediators such as the United States, Egypt and Qatar cannot impose terms. What they can do is carry proposals between parties who will not sit in the same room, test which words each side can live with, and keep both engaged when talks stall. Public appeals to act quickly serve a purpose, but the real work happens in the drafting.

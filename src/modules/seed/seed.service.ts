@@ -21,7 +21,10 @@ export type SeedOutcome = 'seeded' | 'skipped_has_content';
  * documents and five articles dated relative to `now` (the lead a few hours earlier), so the home page,
  * feeds and news sitemap look like a live site. A database that has any article is never touched.
  */
-export async function seedDemoPublication(db: Db, deps: ({ storage: MediaStorage } | { dataDir: string }) & { now?: Date }): Promise<SeedOutcome> {
+export async function seedDemoPublication(
+  db: Db,
+  deps: ({ storage: MediaStorage } | { dataDir: string }) & { now?: Date },
+): Promise<SeedOutcome> {
   if (await hasAnyContent(db)) return 'skipped_has_content';
   // Tests may pass just a DATA_DIR; servers pass the configured storage (filesystem or S3).
   const storage = 'storage' in deps ? deps.storage : new FileSystemMediaStorage(deps.dataDir);
@@ -57,7 +60,11 @@ type StoredFiles = ReadonlyMap<string, { fileName: string; sha256: string; byteS
 async function insertDemoRows(db: Db, stored: StoredFiles, hoursAgo: (hours: number) => string): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const createdAt = hoursAgo(72);
-    const addMedia = async (file: string, kind: MediaKind, extra: { width?: number; height?: number; duration?: number; alt?: string; poster?: number; captions?: number }) => {
+    const addMedia = async (
+      file: string,
+      kind: MediaKind,
+      extra: { width?: number; height?: number; duration?: number; alt?: string; poster?: number; captions?: number },
+    ) => {
       const s = stored.get(file);
       if (!s) throw new Error(`demo asset ${file} was not stored`);
       return insertMedia(trx, {
@@ -86,7 +93,8 @@ async function insertDemoRows(db: Db, stored: StoredFiles, hoursAgo: (hours: num
       timeZone: 'Asia/Jerusalem',
       newsletterName: `${demoPublication.name} Newsletter`,
       signupHeading: `Sign up for ${demoPublication.name} newsletter`,
-      signupPitch: 'The day’s essential reporting from Israel and the region, every morning in your inbox. Free, and you can unsubscribe at any time.',
+      signupPitch:
+        'The day’s essential reporting from Israel and the region, every morning in your inbox. Free, and you can unsubscribe at any time.',
       consentLabel: 'I agree with the [Terms and conditions](/terms) and the [Privacy policy](/privacy)',
       ...(logo ? { logoUrl: mediaUrl(logo.fileName), logoWidth: 600, logoHeight: 60 } : {}),
     });
@@ -95,7 +103,14 @@ async function insertDemoRows(db: Db, stored: StoredFiles, hoursAgo: (hours: num
     for (const author of demoAuthors) {
       const row = await trx
         .insertInto('authors')
-        .values({ slug: author.slug, name: author.name, bio: author.bio, email: null, avatar_media_id: null, created_at: createdAt })
+        .values({
+          slug: author.slug,
+          name: author.name,
+          bio: author.bio,
+          email: null,
+          avatar_media_id: null,
+          created_at: createdAt,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       authorIds.set(author.slug, row.id);
@@ -110,7 +125,8 @@ async function insertDemoRows(db: Db, stored: StoredFiles, hoursAgo: (hours: num
       tagIds.set(tag.slug, row.id);
     }
 
-    for (const doc of demoLegalDocuments) await publishLegalDocument(trx, doc.kind, doc.title, doc.bodyMarkdown, new Date(createdAt));
+    for (const doc of demoLegalDocuments)
+      await publishLegalDocument(trx, doc.kind, doc.title, doc.bodyMarkdown, new Date(createdAt));
 
     for (const article of demoArticles) {
       let videoId: number | null = null;
@@ -119,7 +135,14 @@ async function insertDemoRows(db: Db, stored: StoredFiles, hoursAgo: (hours: num
         const v = article.video;
         const poster = await addMedia(v.poster, 'image', { width: v.width, height: v.height, alt: v.caption });
         const captions = await addMedia(v.captions, 'captions', {});
-        videoId = await addMedia(v.file, 'video', { width: v.width, height: v.height, duration: v.durationSeconds, alt: v.description, poster, captions });
+        videoId = await addMedia(v.file, 'video', {
+          width: v.width,
+          height: v.height,
+          duration: v.durationSeconds,
+          alt: v.description,
+          poster,
+          captions,
+        });
       }
       if (article.image) {
         const i = article.image;
@@ -151,15 +174,24 @@ async function insertDemoRows(db: Db, stored: StoredFiles, hoursAgo: (hours: num
         .executeTakeFirstOrThrow();
       await trx
         .insertInto('article_revisions')
-        .values({ article_id: id, title: article.title, standfirst: article.standfirst, body_markdown: article.bodyMarkdown, created_by: 'seed', created_at: updatedAt })
+        .values({
+          article_id: id,
+          title: article.title,
+          standfirst: article.standfirst,
+          body_markdown: article.bodyMarkdown,
+          created_by: 'seed',
+          created_at: updatedAt,
+        })
         .execute();
       for (const [position, slug] of article.authorSlugs.entries()) {
         const authorId = authorIds.get(slug);
-        if (authorId !== undefined) await trx.insertInto('article_authors').values({ article_id: id, author_id: authorId, position }).execute();
+        if (authorId !== undefined)
+          await trx.insertInto('article_authors').values({ article_id: id, author_id: authorId, position }).execute();
       }
       for (const [position, slug] of article.tagSlugs.entries()) {
         const tagId = tagIds.get(slug);
-        if (tagId !== undefined) await trx.insertInto('article_tags').values({ article_id: id, tag_id: tagId, position }).execute();
+        if (tagId !== undefined)
+          await trx.insertInto('article_tags').values({ article_id: id, tag_id: tagId, position }).execute();
       }
     }
   });

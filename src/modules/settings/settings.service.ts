@@ -25,19 +25,22 @@ function isTimeZone(zone: string): boolean {
 export const siteSettingsSchema = z.object({
   publicationName: z.string().min(1).max(120).default('Gazette'),
   description: z.string().max(300).default('News, reported and edited by people.'),
-  locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/).default('en'),
-  /** IANA zone in which dates are shown to readers. */
-  timeZone: z
+  locale: z
     .string()
-    .refine(isTimeZone, 'unknown time zone')
-    .default('UTC'),
+    .regex(/^[a-z]{2}(-[A-Z]{2})?$/)
+    .default('en'),
+  /** IANA zone in which dates are shown to readers. */
+  timeZone: z.string().refine(isTimeZone, 'unknown time zone').default('UTC'),
   /** Media URL of the publication's logo (structured data's publisher logo), or empty. */
   logoUrl: z.string().max(300).default(''),
   logoWidth: z.number().int().min(0).default(0),
   logoHeight: z.number().int().min(0).default(0),
   newsletterName: z.string().min(1).max(120).default('the newsletter'),
   signupHeading: z.string().min(1).max(160).default('Sign up for the newsletter'),
-  signupPitch: z.string().max(400).default('The day’s most important stories by email. You can unsubscribe at any time.'),
+  signupPitch: z
+    .string()
+    .max(400)
+    .default('The day’s most important stories by email. You can unsubscribe at any time.'),
   /** Markdown, one line: the consent checkbox's label, linking both legal documents. */
   consentLabel: z
     .string()

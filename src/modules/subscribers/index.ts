@@ -8,6 +8,12 @@ export { subscriberGrowthChart } from './subscribers.newsroom.pages.ts';
 export { subscriberNewsroomRoutes } from './subscribers.newsroom.routes.ts';
 export { subscriberRoutes } from './subscribers.routes.ts';
 export { normaliseEmail } from './subscribers.schema.ts';
-export { openEmailHasher, SignupRateLimiter, subscriberCountsByStatus, subscriberGrowth, SubscriberService } from './subscribers.service.ts';
+export {
+  openEmailHasher,
+  SignupRateLimiter,
+  subscriberCountsByStatus,
+  subscriberGrowth,
+  SubscriberService,
+} from './subscribers.service.ts';
 export type { SubscriberStatus } from './subscribers.table.ts';
 export { createSubscriberTokens } from './subscribers.tokens.ts';

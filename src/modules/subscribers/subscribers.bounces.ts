@@ -1,5 +1,10 @@
 import type { Db } from '../../db/index.ts';
-import { findSubscriberById, insertConsentEvents, insertSuppression, unsubscribeSubscriber } from './subscribers.repository.ts';
+import {
+  findSubscriberById,
+  insertConsentEvents,
+  insertSuppression,
+  unsubscribeSubscriber,
+} from './subscribers.repository.ts';
 
 /**
  * What a bounce or complaint does to a subscriber (src/modules/bounces decides which, and when a soft
@@ -30,12 +35,19 @@ export interface DeliverabilityOutcome {
 }
 
 /** Applies one bounce or complaint, inside the caller's transaction `trx`. */
-export async function applyDeliverabilityEvent(trx: Db, emailHash: (emailKey: string) => string, event: DeliverabilityEvent): Promise<DeliverabilityOutcome> {
+export async function applyDeliverabilityEvent(
+  trx: Db,
+  emailHash: (emailKey: string) => string,
+  event: DeliverabilityEvent,
+): Promise<DeliverabilityOutcome> {
   const subscriber = await findSubscriberById(trx, event.subscriberId);
   if (!subscriber) return { found: false, suppressed: false, unsubscribed: false };
   const hash = emailHash(subscriber.email_key);
   // An opt-out report is the reader's unsubscribe request: honoured, but they may sign up again later.
-  const suppress = event.kind === 'hard' || (event.kind === 'soft' && event.limitReached) || (event.kind === 'complaint' && event.feedbackType !== 'opt-out');
+  const suppress =
+    event.kind === 'hard' ||
+    (event.kind === 'soft' && event.limitReached) ||
+    (event.kind === 'complaint' && event.feedbackType !== 'opt-out');
   const unsubscribed = event.kind === 'complaint' ? await unsubscribeSubscriber(trx, subscriber.id, event.at) : false;
   if (suppress) await insertSuppression(trx, hash, event.kind === 'complaint' ? 'complained' : 'bounced', event.at);
   await insertConsentEvents(trx, [
@@ -44,7 +56,9 @@ export async function applyDeliverabilityEvent(trx: Db, emailHash: (emailKey: st
       email_hash: hash,
       kind: event.kind === 'complaint' ? 'complained' : 'bounced',
       detail: JSON.stringify({
-        ...(event.kind === 'complaint' ? { feedbackType: event.feedbackType } : { bounce: event.kind, status: event.status }),
+        ...(event.kind === 'complaint'
+          ? { feedbackType: event.feedbackType }
+          : { bounce: event.kind, status: event.status }),
         issue: event.issueId,
         delivery: event.deliveryId,
         server: event.detail.slice(0, 300),

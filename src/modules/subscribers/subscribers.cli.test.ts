@@ -69,12 +69,25 @@ describe('gazette subscribers import / export', () => {
     assert.match(result.stderr, /line 9: consented_at/);
 
     db = openDb(dataDir);
-    const rows = await db.selectFrom('subscribers').select(['email', 'name', 'status', 'source', 'confirm_nonce']).orderBy('id').execute();
-    assert.deepEqual(rows.map((r) => ({ ...r })), [
-      { email: 'ann@example.com', name: 'Ann', status: 'confirmed', source: 'import', confirm_nonce: null },
-      { email: 'cee@xn--bcher-kva.example', name: 'Cé <b>', status: 'pending', source: 'import', confirm_nonce: null },
-      { email: 'gus@example.com', name: 'Gus', status: 'pending', source: 'import', confirm_nonce: null },
-    ]);
+    const rows = await db
+      .selectFrom('subscribers')
+      .select(['email', 'name', 'status', 'source', 'confirm_nonce'])
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => ({ ...r })),
+      [
+        { email: 'ann@example.com', name: 'Ann', status: 'confirmed', source: 'import', confirm_nonce: null },
+        {
+          email: 'cee@xn--bcher-kva.example',
+          name: 'Cé <b>',
+          status: 'pending',
+          source: 'import',
+          confirm_nonce: null,
+        },
+        { email: 'gus@example.com', name: 'Gus', status: 'pending', source: 'import', confirm_nonce: null },
+      ],
+    );
     const events = await db.selectFrom('consent_events').selectAll().orderBy('id').execute();
     assert.equal(events.length, 3);
     assert.ok(events.every((e) => e.kind === 'imported'));
@@ -85,7 +98,14 @@ describe('gazette subscribers import / export', () => {
 
     // An erased address and a known one are skipped on a second import. The suppression is in the unkeyed
     // form older versions wrote: the import keys it first, so it still holds.
-    await db.insertInto('suppressions').values({ email_hash: legacyEmailHash('hal@example.com'), reason: 'erased', created_at: new Date().toISOString() }).execute();
+    await db
+      .insertInto('suppressions')
+      .values({
+        email_hash: legacyEmailHash('hal@example.com'),
+        reason: 'erased',
+        created_at: new Date().toISOString(),
+      })
+      .execute();
     await writeFile(file, 'email\nhal@example.com\nann@example.com\nivy@example.com\n');
     const second = await cli(dataDir, ['subscribers', 'import', file, '--source', 'again']);
     assert.equal(second.code, 0);
@@ -109,7 +129,8 @@ describe('gazette subscribers import / export', () => {
     const imported = await cli(fresh, ['subscribers', 'import', file, '--source', 'round trip']);
     assert.equal(imported.code, 0, imported.stderr);
     const again = await cli(fresh, ['subscribers', 'export']);
-    const pick = (csv: string) => parse<Record<string, string>>(csv, { columns: true }).map((r) => [r.email, r.name, r.status]);
+    const pick = (csv: string) =>
+      parse<Record<string, string>>(csv, { columns: true }).map((r) => [r.email, r.name, r.status]);
     assert.deepEqual(pick(again.stdout), pick(toStdout.stdout));
   });
 
@@ -124,7 +145,15 @@ describe('gazette subscribers import / export', () => {
       ['plain@example.com', "'=already quoted"],
     ];
     // A file neutralised the same way is read back too: `''+quote@…` is the address `'+quote@…`.
-    await writeFile(file, ['email,name', ...hostile.map((row) => row.map((cell) => `"${/^'/.test(cell) ? "'" : ''}${cell.replaceAll('"', '""')}"`).join(','))].join('\n'));
+    await writeFile(
+      file,
+      [
+        'email,name',
+        ...hostile.map((row) =>
+          row.map((cell) => `"${/^'/.test(cell) ? "'" : ''}${cell.replaceAll('"', '""')}"`).join(','),
+        ),
+      ].join('\n'),
+    );
     const first = await cli(dataDir, ['subscribers', 'import', file, '--source', "=cmd|' /C calc'!A0"]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /Imported 5 subscribers/);
@@ -143,7 +172,10 @@ describe('gazette subscribers import / export', () => {
     const freshDb = openDb(fresh);
     try {
       const rows = await freshDb.selectFrom('subscribers').select(['email', 'name']).orderBy('id').execute();
-      assert.deepEqual(rows.map((r) => [r.email, r.name]), hostile);
+      assert.deepEqual(
+        rows.map((r) => [r.email, r.name]),
+        hostile,
+      );
     } finally {
       await freshDb.destroy();
     }

@@ -10,7 +10,13 @@ import type { Db } from '../../db/index.ts';
 import { withMigratedDb } from '../../db/migrate.ts';
 import { getOrCreateSecretKey } from '../settings/index.ts';
 import { openEmailHasher } from './subscribers.service.ts';
-import { exportCsvStringifier, exportSubscribers, importBatchSize, importSubscribers, type ImportSummary } from './subscribers.csv.ts';
+import {
+  exportCsvStringifier,
+  exportSubscribers,
+  importBatchSize,
+  importSubscribers,
+  type ImportSummary,
+} from './subscribers.csv.ts';
 
 const importUsage = `Usage: gazette subscribers import <file.csv> --source "<where the list came from>"
 
@@ -51,11 +57,19 @@ async function runImport(args: string[]): Promise<number> {
     console.log(importUsage);
     return 0;
   }
-  const { values, positionals } = parseArgs({ args, options: { source: { type: 'string' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { source: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const [file, extra] = positionals;
   if (!file || extra !== undefined) throw new UsageError(`Give one CSV file. Run 'gazette subscribers import --help'.`);
   const source = values.source?.trim();
-  if (!source) throw new UsageError(`--source is required: where the list came from (e.g. --source "Mailchimp export, May 2026").`);
+  if (!source)
+    throw new UsageError(
+      `--source is required: where the list came from (e.g. --source "Mailchimp export, May 2026").`,
+    );
   const size = (await stat(file).catch(() => undefined))?.size;
   if (size === undefined) throw new UsageError(`Cannot read ${file}.`);
   const config = loadConfig();
@@ -73,7 +87,17 @@ async function runImport(args: string[]): Promise<number> {
  * The CLI's import: streams the file through the shared importer, with a progress bar on stderr and bad
  * rows reported there by line number.
  */
-async function importFile(db: Db, options: { file: string; source: string; size: number; now: Date; emailHash: (emailKey: string) => string; report: (line: string) => void }): Promise<ImportSummary> {
+async function importFile(
+  db: Db,
+  options: {
+    file: string;
+    source: string;
+    size: number;
+    now: Date;
+    emailHash: (emailKey: string) => string;
+    report: (line: string) => void;
+  },
+): Promise<ImportSummary> {
   const bar = new SingleBar({
     stream: process.stderr,
     format: 'Importing |{bar}| {percentage}% | {rows} rows',
@@ -106,7 +130,8 @@ async function runExport(args: string[]): Promise<number> {
   }
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
   const [file, extra] = positionals;
-  if (extra !== undefined) throw new UsageError(`Give at most one output file. Run 'gazette subscribers export --help'.`);
+  if (extra !== undefined)
+    throw new UsageError(`Give at most one output file. Run 'gazette subscribers export --help'.`);
   const count = await withDb(async (db) => {
     const output = file ? createWriteStream(file) : process.stdout;
     const csv = exportCsvStringifier();

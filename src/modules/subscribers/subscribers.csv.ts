@@ -2,7 +2,14 @@ import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { type Stringifier, stringify } from 'csv-stringify';
 import type { Db } from '../../db/index.ts';
-import { findKnownEmailKeys, findSuppressed, insertConsentEvents, insertSubscribers, listConsentEventsFor, listSubscribersAfter } from './subscribers.repository.ts';
+import {
+  findKnownEmailKeys,
+  findSuppressed,
+  insertConsentEvents,
+  insertSubscribers,
+  listConsentEventsFor,
+  listSubscribersAfter,
+} from './subscribers.repository.ts';
 import { importRowSchema, normaliseEmail } from './subscribers.schema.ts';
 import type { NewConsentEvent, NewSubscriber } from './subscribers.table.ts';
 
@@ -76,12 +83,20 @@ export async function importSubscribers(db: Db, options: ImportOptions): Promise
         if (suppressed.has(options.emailHash(r.subscriber.email_key))) return (summary.suppressed++, false);
         return true;
       });
-      const ids = await insertSubscribers(trx, fresh.map((r) => r.subscriber));
+      const ids = await insertSubscribers(
+        trx,
+        fresh.map((r) => r.subscriber),
+      );
       const events: NewConsentEvent[] = fresh.map((r) => ({
         subscriber_id: ids.get(r.subscriber.email_key) ?? null,
         email_hash: options.emailHash(r.subscriber.email_key),
         kind: 'imported',
-        detail: JSON.stringify({ ...detailBase, line: r.line, status: r.subscriber.status, consented_at: r.consentedAt }),
+        detail: JSON.stringify({
+          ...detailBase,
+          line: r.line,
+          status: r.subscriber.status,
+          consented_at: r.consentedAt,
+        }),
         created_at: at,
       }));
       await insertConsentEvents(trx, events);
@@ -91,14 +106,25 @@ export async function importSubscribers(db: Db, options: ImportOptions): Promise
   };
 
   const parser = options.input.pipe(
-    parse({ columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true, skip_records_with_error: true }),
+    parse({
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      bom: true,
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+      relax_column_count: true,
+      skip_records_with_error: true,
+    }),
   );
   options.input.on('error', (error) => parser.destroy(error));
   parser.on('skip', (error: Error & { lines?: number }) => {
     summary.bad++;
     options.onBadRow(error.lines ?? null, error.message);
   });
-  for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {
+  for await (const record of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number; bytes: number };
+  }>) {
     for (const [column, value] of Object.entries(record.record)) record.record[column] = unneutraliseCell(value);
     const line = record.info.lines;
     bytes = record.info.bytes;
@@ -126,7 +152,12 @@ export async function importSubscribers(db: Db, options: ImportOptions): Promise
       continue;
     }
     seen.add(address.emailKey);
-    const status = parsed.data.status === 'confirmed' ? 'confirmed' : parsed.data.status === 'unsubscribed' ? 'unsubscribed' : 'pending';
+    const status =
+      parsed.data.status === 'confirmed'
+        ? 'confirmed'
+        : parsed.data.status === 'unsubscribed'
+          ? 'unsubscribed'
+          : 'pending';
     batch.push({
       line,
       consentedAt: parsed.data.consented_at,
@@ -154,7 +185,20 @@ export async function importSubscribers(db: Db, options: ImportOptions): Promise
 }
 
 /** The CSV columns of an export (also what `import` reads back: email, name, status, consented_at). */
-export const exportColumns = ['email', 'name', 'status', 'source', 'created_at', 'confirmed_at', 'unsubscribed_at', 'consented_at', 'consent_kind', 'consent_source', 'terms_version', 'privacy_version'];
+export const exportColumns = [
+  'email',
+  'name',
+  'status',
+  'source',
+  'created_at',
+  'confirmed_at',
+  'unsubscribed_at',
+  'consented_at',
+  'consent_kind',
+  'consent_source',
+  'terms_version',
+  'privacy_version',
+];
 
 export type ExportRow = Record<string, string | number | null>;
 
@@ -186,7 +230,13 @@ export async function exportSubscribers(db: Db, write: (row: ExportRow) => Promi
   for (;;) {
     const page = await listSubscribersAfter(db, afterId, 1000);
     if (page.length === 0) return count;
-    const events = Map.groupBy(await listConsentEventsFor(db, page.map((s) => s.id)), (e) => e.subscriber_id);
+    const events = Map.groupBy(
+      await listConsentEventsFor(
+        db,
+        page.map((s) => s.id),
+      ),
+      (e) => e.subscriber_id,
+    );
     for (const subscriber of page) {
       const own = events.get(subscriber.id) ?? [];
       const admitted = own.filter((e) => e.kind === 'signup' || e.kind === 'imported').at(-1);
@@ -199,9 +249,19 @@ export async function exportSubscribers(db: Db, write: (row: ExportRow) => Promi
         created_at: subscriber.created_at,
         confirmed_at: subscriber.confirmed_at,
         unsubscribed_at: subscriber.unsubscribed_at,
-        consented_at: admitted?.kind === 'imported' ? (typeof detail.consented_at === 'string' ? detail.consented_at : null) : (admitted?.created_at ?? null),
+        consented_at:
+          admitted?.kind === 'imported'
+            ? typeof detail.consented_at === 'string'
+              ? detail.consented_at
+              : null
+            : (admitted?.created_at ?? null),
         consent_kind: admitted?.kind ?? null,
-        consent_source: admitted?.kind === 'imported' ? (typeof detail.source === 'string' ? detail.source : null) : (admitted?.source_url ?? null),
+        consent_source:
+          admitted?.kind === 'imported'
+            ? typeof detail.source === 'string'
+              ? detail.source
+              : null
+            : (admitted?.source_url ?? null),
         terms_version: admitted?.terms_version ?? null,
         privacy_version: admitted?.privacy_version ?? null,
       });

@@ -12,8 +12,22 @@ describeEachDatabase('subscriber imports', (dialect) => {
 
   it('records an import, its progress and its end', async () => {
     const at = '2026-12-04T14:00:00.000Z';
-    const id = await insertImport(t.db, { status: 'running', file_name: 'a.csv', source: 'fair', started_by: 'e@example.com', started_at: at, size: 40_000_000_000, claimed_by: 'h:1:a', heartbeat_at: at });
-    await updateImport(t.db, id, { bytes_read: 20_000_000_000, rows: 500, summary: '{"imported":500}', heartbeat_at: '2026-12-04T14:00:05.000Z' });
+    const id = await insertImport(t.db, {
+      status: 'running',
+      file_name: 'a.csv',
+      source: 'fair',
+      started_by: 'e@example.com',
+      started_at: at,
+      size: 40_000_000_000,
+      claimed_by: 'h:1:a',
+      heartbeat_at: at,
+    });
+    await updateImport(t.db, id, {
+      bytes_read: 20_000_000_000,
+      rows: 500,
+      summary: '{"imported":500}',
+      heartbeat_at: '2026-12-04T14:00:05.000Z',
+    });
     const running = await findImport(t.db, id);
     assert.equal(running?.status, 'running');
     assert.equal(Number(running?.size), 40_000_000_000, 'sizes past 2 GiB fit');

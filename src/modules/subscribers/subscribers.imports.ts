@@ -55,7 +55,12 @@ export async function checkCsvUpload(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
-  if (head.length === 0 || head.includes(0) || (await (await import('file-type')).fileTypeFromBuffer(head)) !== undefined) throw new AppError('subscriber.import_not_csv');
+  if (
+    head.length === 0 ||
+    head.includes(0) ||
+    (await (await import('file-type')).fileTypeFromBuffer(head)) !== undefined
+  )
+    throw new AppError('subscriber.import_not_csv');
   // A multi-byte character may be cut at the end of the sample: drop the last three bytes before decoding.
   const sample = head.length === 64 * 1024 ? head.subarray(0, head.length - 3) : head;
   let text: string;
@@ -65,7 +70,8 @@ export async function checkCsvUpload(path: string): Promise<void> {
     throw new AppError('subscriber.import_not_csv');
   }
   const header = (text.replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '').toLowerCase();
-  if (!header.split(/[,;\t]/).some((cell) => cell.trim().replace(/^"|"$/g, '').trim() === 'email')) throw new AppError('subscriber.import_not_csv');
+  if (!header.split(/[,;\t]/).some((cell) => cell.trim().replace(/^"|"$/g, '').trim() === 'email'))
+    throw new AppError('subscriber.import_not_csv');
 }
 
 /** The imports of this process: start one from a spooled file, read any import's progress, wait for all at shutdown. */
@@ -77,7 +83,12 @@ export class SubscriberImports {
   readonly #running = new Set<Promise<void>>();
   readonly #claimant = newClaimantId();
 
-  constructor(deps: { db: Db; now: () => Date; emailHash: (emailKey: string) => string; warn?: (message: string, error: unknown) => void }) {
+  constructor(deps: {
+    db: Db;
+    now: () => Date;
+    emailHash: (emailKey: string) => string;
+    warn?: (message: string, error: unknown) => void;
+  }) {
     this.#db = deps.db;
     this.#now = deps.now;
     this.#emailHash = deps.emailHash;
@@ -85,11 +96,26 @@ export class SubscriberImports {
   }
 
   /** Starts importing the file (which this takes over and deletes when done); resolves with its id once recorded. */
-  async start(input: { path: string; fileName: string; size: number; source: string; startedBy: string }): Promise<number> {
+  async start(input: {
+    path: string;
+    fileName: string;
+    size: number;
+    source: string;
+    startedBy: string;
+  }): Promise<number> {
     const startedAt = this.#now().toISOString();
     let id: number;
     try {
-      id = await insertImport(this.#db, { status: 'running', file_name: input.fileName, source: input.source, started_by: input.startedBy, started_at: startedAt, size: input.size, claimed_by: this.#claimant, heartbeat_at: startedAt });
+      id = await insertImport(this.#db, {
+        status: 'running',
+        file_name: input.fileName,
+        source: input.source,
+        started_by: input.startedBy,
+        started_at: startedAt,
+        size: input.size,
+        claimed_by: this.#claimant,
+        heartbeat_at: startedAt,
+      });
     } catch (error) {
       await rm(input.path, { force: true });
       throw error;
@@ -99,7 +125,11 @@ export class SubscriberImports {
     return id;
   }
 
-  async #run(id: number, input: { path: string; fileName: string; size: number; source: string }, startedAt: string): Promise<void> {
+  async #run(
+    id: number,
+    input: { path: string; fileName: string; size: number; source: string },
+    startedAt: string,
+  ): Promise<void> {
     const badRows: BadRow[] = [];
     try {
       const summary = await importSubscribers(this.#db, {
@@ -112,13 +142,33 @@ export class SubscriberImports {
           if (badRows.length < maxBadRowsShown) badRows.push({ line, message });
         },
         onProgress: (bytes, rows, sofar) =>
-          updateImport(this.#db, id, { bytes_read: Math.min(bytes, input.size), rows, summary: JSON.stringify(sofar), bad_rows: JSON.stringify(badRows), heartbeat_at: this.#now().toISOString() }),
+          updateImport(this.#db, id, {
+            bytes_read: Math.min(bytes, input.size),
+            rows,
+            summary: JSON.stringify(sofar),
+            bad_rows: JSON.stringify(badRows),
+            heartbeat_at: this.#now().toISOString(),
+          }),
       });
-      await updateImport(this.#db, id, { status: 'done', bytes_read: input.size, summary: JSON.stringify(summary), bad_rows: JSON.stringify(badRows), finished_at: this.#now().toISOString() });
+      await updateImport(this.#db, id, {
+        status: 'done',
+        bytes_read: input.size,
+        summary: JSON.stringify(summary),
+        bad_rows: JSON.stringify(badRows),
+        finished_at: this.#now().toISOString(),
+      });
     } catch (error) {
       if (!(error instanceof MissingEmailColumnError)) this.#warn(`subscriber import ${id} failed`, error);
-      const message = error instanceof MissingEmailColumnError ? 'The header row has no "email" column.' : 'The import stopped on an unexpected error; the batches written before it are kept.';
-      await updateImport(this.#db, id, { status: 'failed', error: message, bad_rows: JSON.stringify(badRows), finished_at: this.#now().toISOString() }).catch((e: unknown) => this.#warn(`subscriber import ${id}: its failure could not be recorded`, e));
+      const message =
+        error instanceof MissingEmailColumnError
+          ? 'The header row has no "email" column.'
+          : 'The import stopped on an unexpected error; the batches written before it are kept.';
+      await updateImport(this.#db, id, {
+        status: 'failed',
+        error: message,
+        bad_rows: JSON.stringify(badRows),
+        finished_at: this.#now().toISOString(),
+      }).catch((e: unknown) => this.#warn(`subscriber import ${id}: its failure could not be recorded`, e));
     } finally {
       await rm(input.path, { force: true });
     }
@@ -139,7 +189,10 @@ export class SubscriberImports {
 
 function toProgress(row: ImportRow, now: Date): ImportProgress {
   const heartbeat = Date.parse(row.heartbeat_at ?? row.started_at);
-  const gone = row.status === 'running' && ((row.claimed_by !== null && isDeadLocalClaimant(row.claimed_by)) || now.getTime() - heartbeat > interruptedAfterMs);
+  const gone =
+    row.status === 'running' &&
+    ((row.claimed_by !== null && isDeadLocalClaimant(row.claimed_by)) ||
+      now.getTime() - heartbeat > interruptedAfterMs);
   const summary = row.summary ? (JSON.parse(row.summary) as ImportSummary) : null;
   return {
     id: row.id,
@@ -155,6 +208,8 @@ function toProgress(row: ImportRow, now: Date): ImportProgress {
     // While running, the counts so far are progress only; an interrupted import shows what it wrote.
     summary: row.status === 'running' && !gone ? null : summary,
     badRows: JSON.parse(row.bad_rows) as BadRow[],
-    error: gone ? 'The server stopped before this import finished. The batches written before that are kept; import the file again to add the rest (rows already on the list are skipped).' : row.error,
+    error: gone
+      ? 'The server stopped before this import finished. The batches written before that are kept; import the file again to add the rest (rows already on the list are skipped).'
+      : row.error,
   };
 }

@@ -52,22 +52,50 @@ describe('sign-up mails are queued with the sign-up, so none is lost (HTTP + rea
   beforeEach(() => smtp.reset());
 
   const signup = (email: string) =>
-    site.app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: formType, payload: new URLSearchParams({ email, consent: 'yes', source: '/' }).toString(), remoteAddress: `198.51.100.${++ipCounter % 250}` });
+    site.app.inject({
+      method: 'POST',
+      url: '/newsletter/subscribe',
+      headers: formType,
+      payload: new URLSearchParams({ email, consent: 'yes', source: '/' }).toString(),
+      remoteAddress: `198.51.100.${++ipCounter % 250}`,
+    });
 
   it('a sign-up while the SMTP server is down is answered as usual, and its confirmation arrives once the server is back', async () => {
     await smtp.down();
     const res = await signup('patient@example.com');
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /Check your inbox/);
-    await eventually(async () => (await countSubscriberMailsByStatus(site.db)).queued === 1, 'the mail is back in the queue');
+    await eventually(
+      async () => (await countSubscriberMailsByStatus(site.db)).queued === 1,
+      'the mail is back in the queue',
+    );
     await smtp.up();
     await eventually(() => smtp.accepted.get('patient@example.com') === 1, 'the confirmation arrives');
     const [link] = await confirmLinks(smtp, 'patient@example.com');
     assert.ok(link);
-    assert.equal((await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: `token=${encodeURIComponent(new URL(link, 'http://x').searchParams.get('token') ?? '')}` })).statusCode, 200);
-    const row = await site.db.selectFrom('subscribers').select('status').where('email_key', '=', 'patient@example.com').executeTakeFirstOrThrow();
+    assert.equal(
+      (
+        await site.app.inject({
+          method: 'POST',
+          url: '/newsletter/confirm',
+          headers: formType,
+          payload: `token=${encodeURIComponent(new URL(link, 'http://x').searchParams.get('token') ?? '')}`,
+        })
+      ).statusCode,
+      200,
+    );
+    const row = await site.db
+      .selectFrom('subscribers')
+      .select('status')
+      .where('email_key', '=', 'patient@example.com')
+      .executeTakeFirstOrThrow();
     assert.equal(row.status, 'confirmed');
-    const mail = await site.db.selectFrom('subscriber_mails').innerJoin('subscribers', 'subscribers.id', 'subscriber_mails.subscriber_id').select(['subscriber_mails.status', 'message_id']).where('email_key', '=', 'patient@example.com').executeTakeFirstOrThrow();
+    const mail = await site.db
+      .selectFrom('subscriber_mails')
+      .innerJoin('subscribers', 'subscribers.id', 'subscriber_mails.subscriber_id')
+      .select(['subscriber_mails.status', 'message_id'])
+      .where('email_key', '=', 'patient@example.com')
+      .executeTakeFirstOrThrow();
     assert.equal(mail.status, 'sent');
     assert.match(mail.message_id ?? '', /^<signup\.\d+\.[A-Za-z0-9_-]{16}@gazette\.test>$/);
   });
@@ -80,7 +108,12 @@ describe('sign-up mails are queued with the sign-up, so none is lost (HTTP + rea
     await eventually(() => (smtp.accepted.get('twice.held@example.com') ?? 0) >= 1, 'a confirmation arrives');
     // Once neither mail is queued or in flight, nothing more can go out: then only one has.
     await eventually(async () => {
-      const left = await site.db.selectFrom('subscriber_mails').innerJoin('subscribers', 'subscribers.id', 'subscriber_mails.subscriber_id').select('subscriber_mails.status').where('email_key', '=', 'twice.held@example.com').execute();
+      const left = await site.db
+        .selectFrom('subscriber_mails')
+        .innerJoin('subscribers', 'subscribers.id', 'subscriber_mails.subscriber_id')
+        .select('subscriber_mails.status')
+        .where('email_key', '=', 'twice.held@example.com')
+        .execute();
       return left.every((m) => m.status !== 'queued' && m.status !== 'sending');
     }, 'both mails to be settled');
     assert.equal(smtp.accepted.get('twice.held@example.com'), 1, 'one mail, not two');
@@ -95,7 +128,10 @@ describe('sign-up mails are queued with the sign-up, so none is lost (HTTP + rea
       .where('email_key', '=', 'twice.held@example.com')
       .orderBy('subscriber_mails.id')
       .execute();
-    assert.deepEqual(statuses.map((s) => s.status), ['skipped', 'sent']);
+    assert.deepEqual(
+      statuses.map((s) => s.status),
+      ['skipped', 'sent'],
+    );
   });
 
   it('64 sign-ups at once are each stored once, with one consent event and one confirmation mail', async () => {
@@ -107,9 +143,22 @@ describe('sign-up mails are queued with the sign-up, so none is lost (HTTP + rea
       const counts = await countSubscriberMailsByStatus(site.db);
       return counts.queued === 0 && counts.sending === 0;
     }, 'every mail to be settled');
-    const rows = await site.db.selectFrom('subscribers').select(['id', 'email_key']).where('email_key', 'like', 'burst%').execute();
+    const rows = await site.db
+      .selectFrom('subscribers')
+      .select(['id', 'email_key'])
+      .where('email_key', 'like', 'burst%')
+      .execute();
     assert.equal(rows.length, 64);
-    const events = await site.db.selectFrom('consent_events').select('subscriber_id').where('kind', '=', 'signup').where('subscriber_id', 'in', rows.map((r) => r.id)).execute();
+    const events = await site.db
+      .selectFrom('consent_events')
+      .select('subscriber_id')
+      .where('kind', '=', 'signup')
+      .where(
+        'subscriber_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
     assert.equal(events.length, 65, 'one signup event per sign-up, the repeated address included');
     // burst0 signed up twice in the same instant: both may be mailed or only the newest, never a dead link.
     for (const a of addresses.slice(1)) assert.equal(smtp.accepted.get(a), 1, a);
@@ -130,9 +179,25 @@ describe('sign-up mail retries (service and mailer on a real database and SMTP s
     t = await createTestDatabase('sqlite');
     await seedDemoPublication(t.db, { dataDir: t.dataDir });
     smtp = await startTestSmtpServer();
-    transport = await createMailTransport({ mail: { smtpUrl: smtp.url, from: 'News <news@example.test>', dkim: null, concurrency: 4, ratePerSecond: 0 }, dataDir: t.dataDir });
-    mailer = createSubscriberMailer({ db: t.db, transport, secret: 's'.repeat(43), siteUrl: 'https://news.example.test', concurrency: 4, options: { retryBaseMs: 50, pollMs: 20, maxAttempts: 3 } });
-    service = new SubscriberService({ db: t.db, secret: 's'.repeat(43), config: { siteUrl: 'https://news.example.test', ipStorage: 'truncated' }, now: () => new Date(), mailer });
+    transport = await createMailTransport({
+      mail: { smtpUrl: smtp.url, from: 'News <news@example.test>', dkim: null, concurrency: 4, ratePerSecond: 0 },
+      dataDir: t.dataDir,
+    });
+    mailer = createSubscriberMailer({
+      db: t.db,
+      transport,
+      secret: 's'.repeat(43),
+      siteUrl: 'https://news.example.test',
+      concurrency: 4,
+      options: { retryBaseMs: 50, pollMs: 20, maxAttempts: 3 },
+    });
+    service = new SubscriberService({
+      db: t.db,
+      secret: 's'.repeat(43),
+      config: { siteUrl: 'https://news.example.test', ipStorage: 'truncated' },
+      now: () => new Date(),
+      mailer,
+    });
     mailer.start();
   });
   after(async () => {
@@ -143,18 +208,19 @@ describe('sign-up mail retries (service and mailer on a real database and SMTP s
   });
 
   const statusOf = async (email: string) =>
-    (
-      await t.db
-        .selectFrom('subscriber_mails')
-        .innerJoin('subscribers', 'subscribers.id', 'subscriber_mails.subscriber_id')
-        .select(['subscriber_mails.status', 'attempts', 'last_error'])
-        .where('email_key', '=', email)
-        .executeTakeFirstOrThrow()
-    );
+    await t.db
+      .selectFrom('subscriber_mails')
+      .innerJoin('subscribers', 'subscribers.id', 'subscriber_mails.subscriber_id')
+      .select(['subscriber_mails.status', 'attempts', 'last_error'])
+      .where('email_key', '=', email)
+      .executeTakeFirstOrThrow();
 
   it('a temporary refusal (451) is retried later and then sent once', async () => {
     smtp.faults.temporary.set('retry@example.com', 1);
-    await service.signup({ email: 'retry@example.com', consent: 'yes', source: '/', website: undefined }, { ip: '203.0.113.9', userAgent: undefined });
+    await service.signup(
+      { email: 'retry@example.com', consent: 'yes', source: '/', website: undefined },
+      { ip: '203.0.113.9', userAgent: undefined },
+    );
     await eventually(() => smtp.accepted.get('retry@example.com') === 1, 'sent after the retry');
     await eventually(async () => (await statusOf('retry@example.com')).status === 'sent', 'recorded');
     assert.equal((await statusOf('retry@example.com')).attempts, 2);
@@ -162,7 +228,10 @@ describe('sign-up mail retries (service and mailer on a real database and SMTP s
 
   it('a permanent refusal (550) is recorded as failed and never retried', async () => {
     smtp.faults.permanent.add('refused@example.com');
-    await service.signup({ email: 'refused@example.com', consent: 'yes', source: '/', website: undefined }, { ip: '203.0.113.9', userAgent: undefined });
+    await service.signup(
+      { email: 'refused@example.com', consent: 'yes', source: '/', website: undefined },
+      { ip: '203.0.113.9', userAgent: undefined },
+    );
     await eventually(async () => (await statusOf('refused@example.com')).status === 'failed', 'failed');
     const row = await statusOf('refused@example.com');
     assert.equal(row.attempts, 1);
@@ -172,7 +241,10 @@ describe('sign-up mail retries (service and mailer on a real database and SMTP s
 
   it('an address that keeps failing temporarily is given up after the last attempt', async () => {
     smtp.faults.temporary.set('flaky@example.com', 100);
-    await service.signup({ email: 'flaky@example.com', consent: 'yes', source: '/', website: undefined }, { ip: '203.0.113.9', userAgent: undefined });
+    await service.signup(
+      { email: 'flaky@example.com', consent: 'yes', source: '/', website: undefined },
+      { ip: '203.0.113.9', userAgent: undefined },
+    );
     await eventually(async () => (await statusOf('flaky@example.com')).status === 'failed', 'given up', 10_000);
     assert.equal((await statusOf('flaky@example.com')).attempts, 3);
     smtp.faults.temporary.delete('flaky@example.com');
@@ -214,18 +286,29 @@ describe('kill -9 of `gazette serve` with sign-up mails in flight', () => {
   };
 
   const post = (base: string, email: string) =>
-    fetch(`${base}/newsletter/subscribe`, { method: 'POST', headers: formType, body: new URLSearchParams({ email, consent: 'yes', source: '/' }).toString() });
+    fetch(`${base}/newsletter/subscribe`, {
+      method: 'POST',
+      headers: formType,
+      body: new URLSearchParams({ email, consent: 'yes', source: '/' }).toString(),
+    });
 
   it('every answered sign-up gets its confirmation after a restart, each exactly once', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const first = serve(port);
-    await eventually(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true, 'serving', 30_000);
+    await eventually(
+      async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true,
+      'serving',
+      30_000,
+    );
     // The server holds every reply: the mails are claimed and in flight, none accepted, when the kill comes.
     smtp.freeze();
     const addresses = Array.from({ length: readers }, (_, i) => `crash${i}@example.com`);
     const answers = await Promise.all(addresses.map((a) => post(base, a)));
-    assert.ok(answers.every((a) => a.status === 200), 'every sign-up answered');
+    assert.ok(
+      answers.every((a) => a.status === 200),
+      'every sign-up answered',
+    );
     await eventually(async () => (await countSubscriberMailsByStatus(t.db)).sending > 0, 'mails are in flight');
     first.child.kill('SIGKILL');
     assert.equal(await first.exited, 'SIGKILL');
@@ -265,31 +348,61 @@ describe('a full disk while sign-up mails are in flight (SQLite on a small tmpfs
     db = createDb({ kind: 'sqlite', file }).db;
     await migrateToLatest(db);
     const lines: string[] = [];
-    const destination = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
-    const config = loadConfig({ DATA_DIR: dir, DATABASE_URL: `sqlite:${file}`, SITE_URL: 'http://gazette.test', SMTP_URL: smtp.url, SIGNUP_LIMIT_PER_IP: '0' });
-    const { app } = await buildApp({ config, db, logger: createLogger({ logLevel: 'info', logFormat: 'json' }, destination) });
+    const destination = new Writable({
+      write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()),
+    });
+    const config = loadConfig({
+      DATA_DIR: dir,
+      DATABASE_URL: `sqlite:${file}`,
+      SITE_URL: 'http://gazette.test',
+      SMTP_URL: smtp.url,
+      SIGNUP_LIMIT_PER_IP: '0',
+    });
+    const { app } = await buildApp({
+      config,
+      db,
+      logger: createLogger({ logLevel: 'info', logFormat: 'json' }, destination),
+    });
     await app.ready();
-    const signup = (email: string) => app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: formType, payload: new URLSearchParams({ email, consent: 'yes', source: '/' }).toString() });
+    const signup = (email: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/newsletter/subscribe',
+        headers: formType,
+        payload: new URLSearchParams({ email, consent: 'yes', source: '/' }).toString(),
+      });
     try {
       // The server answers slowly, so both mails are claimed and in flight when the disk fills.
       smtp.faults.delayMs = 500;
       const answers = await Promise.all(['accepted@example.com', 'later@example.com'].map(signup));
-      assert.deepEqual(answers.map((a) => a.statusCode), [200, 200]);
+      assert.deepEqual(
+        answers.map((a) => a.statusCode),
+        [200, 200],
+      );
       await eventually(async () => (await countSubscriberMailsByStatus(db!)).sending === 2, 'both mails are in flight');
       const filler = path.join(dir, 'filler');
       await fillDisk(filler);
-      await eventually(() => lines.some((l) => l.includes('Sign-up mails: SQLITE_FULL')), 'the mailer logs the full disk');
+      await eventually(
+        () => lines.some((l) => l.includes('Sign-up mails: SQLITE_FULL')),
+        'the mailer logs the full disk',
+      );
       smtp.faults.delayMs = 0;
 
       // A sign-up meanwhile is told the truth (507), and the log names SQLITE_FULL rather than the rollback.
       const refused = await signup('meanwhile@example.com');
       assert.equal(refused.statusCode, 507);
       assert.match(refused.body, /run out of disk space/);
-      assert.ok(lines.some((l) => l.includes('"msg":"disk full"') && l.includes('SQLITE_FULL')), 'the request log names SQLITE_FULL');
+      assert.ok(
+        lines.some((l) => l.includes('"msg":"disk full"') && l.includes('SQLITE_FULL')),
+        'the request log names SQLITE_FULL',
+      );
       assert.ok(!lines.some((l) => l.includes('cannot rollback')), 'the real error is not hidden');
 
       await rm(filler);
-      await eventually(async () => (await countSubscriberMailsByStatus(db!)).sent === 2, 'both mails are recorded sent');
+      await eventually(
+        async () => (await countSubscriberMailsByStatus(db!)).sent === 2,
+        'both mails are recorded sent',
+      );
       assert.equal(smtp.accepted.get('accepted@example.com'), 1);
       assert.equal(smtp.accepted.get('later@example.com'), 1);
       assert.equal((await countSubscriberMailsByStatus(db)).sending, 0, 'no claim left behind');

@@ -114,8 +114,14 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
       return claimSubscriberMails(db, due, claimant, at.toISOString());
     },
     async prepare(claimed) {
-      const [settings, recipients] = await Promise.all([getSiteSettings(db), findMailRecipients(db, [...new Set(claimed.map((m) => m.subscriber_id))])]);
-      return { names: { publicationName: settings.publicationName, newsletterName: settings.newsletterName }, recipients };
+      const [settings, recipients] = await Promise.all([
+        getSiteSettings(db),
+        findMailRecipients(db, [...new Set(claimed.map((m) => m.subscriber_id))]),
+      ]);
+      return {
+        names: { publicationName: settings.publicationName, newsletterName: settings.newsletterName },
+        recipients,
+      };
     },
     run: (mail, { prepared }) => sendOne(mail, prepared.recipients.get(mail.subscriber_id), prepared.names),
     async record(settled, { claimant, now: at }) {
@@ -125,8 +131,10 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
       await db.transaction().execute(async (trx) => {
         await markSubscriberMailsSent(trx, sent, at.toISOString());
         for (const { item, outcome } of settled) {
-          if (outcome.kind === 'skipped' || outcome.kind === 'failed') await finishSubscriberMail(trx, item.id, claimant, outcome.kind, outcome.reason);
-          else if (outcome.kind === 'retry') await markSubscriberMailRetry(trx, item.id, claimant, outcome.reason, outcome.at.toISOString());
+          if (outcome.kind === 'skipped' || outcome.kind === 'failed')
+            await finishSubscriberMail(trx, item.id, claimant, outcome.kind, outcome.reason);
+          else if (outcome.kind === 'retry')
+            await markSubscriberMailRetry(trx, item.id, claimant, outcome.reason, outcome.at.toISOString());
         }
       });
     },
@@ -135,30 +143,54 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
     listClaimants: () => listSubscriberMailClaimants(db),
     async sweep({ staleBefore, deadClaimants, keep }) {
       const released = await releaseStaleSubscriberMails(db, staleBefore.toISOString(), deadClaimants, keep);
-      if (released > 0) log.info(`Returned ${released} sign-up mails whose claims had expired (a stopped process, or a failed write) to the queue.`);
+      if (released > 0)
+        log.info(
+          `Returned ${released} sign-up mails whose claims had expired (a stopped process, or a failed write) to the queue.`,
+        );
     },
   };
 
   /** Writes and sends one mail, and says how it went (the runner records it). */
-  async function sendOne(mail: ClaimedSubscriberMail, recipient: MailRecipient | undefined, names: MailNames): Promise<Outcome<{ messageId: string }>> {
+  async function sendOne(
+    mail: ClaimedSubscriberMail,
+    recipient: MailRecipient | undefined,
+    names: MailNames,
+  ): Promise<Outcome<{ messageId: string }>> {
     const link = recipient ? linkFor(mail, recipient) : undefined;
-    if (!recipient || link === undefined) return { kind: 'skipped', reason: 'superseded by a newer sign-up, or the subscription changed' };
+    if (!recipient || link === undefined)
+      return { kind: 'skipped', reason: 'superseded by a newer sign-up, or the subscription changed' };
     const messageId = messageIdFor(`signup.${mail.id}`);
     let outcome: SendOutcome;
     try {
       const prepared = transport.sendRaw && envelopeSafe.test(recipient.email) ? template(mail.kind, names) : undefined;
       if (prepared && transport.sendRaw) {
         const slots = { link: { text: link, html: escapeHtml(link) } };
-        outcome = await transport.sendRaw(recipient.email, renderMimeChunks(prepared, { from: transport.from ?? '', to: recipient.email, messageId, date: now(), autoSubmitted: true, slots }));
+        outcome = await transport.sendRaw(
+          recipient.email,
+          renderMimeChunks(prepared, {
+            from: transport.from ?? '',
+            to: recipient.email,
+            messageId,
+            date: now(),
+            autoSubmitted: true,
+            slots,
+          }),
+        );
       } else {
-        outcome = await transport.send({ to: recipient.email, ...render(mail.kind, names, link), messageId, autoSubmitted: true });
+        outcome = await transport.send({
+          to: recipient.email,
+          ...render(mail.kind, names, link),
+          messageId,
+          autoSubmitted: true,
+        });
       }
     } catch (error) {
       outcome = { kind: 'temporary', error: error instanceof Error ? error.message : String(error), serverDown: false };
     }
     switch (outcome.kind) {
       case 'accepted':
-        if (deps.logConfirmationLinks && mail.kind === 'confirm') log.info(`Confirmation link for subscriber ${recipient.id} (mail written to the outbox): ${link}`);
+        if (deps.logConfirmationLinks && mail.kind === 'confirm')
+          log.info(`Confirmation link for subscriber ${recipient.id} (mail written to the outbox): ${link}`);
         return { kind: 'done', result: { messageId } };
       case 'permanent':
         log.warn(`A sign-up mail was refused by the SMTP server (${outcome.responseCode}).`);
@@ -179,15 +211,27 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
   function linkFor(mail: ClaimedSubscriberMail, recipient: MailRecipient): string | undefined {
     if (mail.kind === 'confirm') {
       // Only a live nonce confirms (see SubscriberService.liveConfirmation), and a confirmed reader needs no link.
-      if (recipient.status !== 'pending' || !mail.confirm_nonce || recipient.confirm_nonce !== mail.confirm_nonce || !recipient.confirm_sent_at) return undefined;
+      if (
+        recipient.status !== 'pending' ||
+        !mail.confirm_nonce ||
+        recipient.confirm_nonce !== mail.confirm_nonce ||
+        !recipient.confirm_sent_at
+      )
+        return undefined;
       const expires = new Date(Date.parse(recipient.confirm_sent_at) + confirmLinkLifetimeMs);
       return `${deps.siteUrl}/newsletter/confirm?token=${createConfirmToken(deps.secret, recipient.id, mail.confirm_nonce, expires)}`;
     }
     return recipient.status === 'confirmed' ? manageUrl(deps.siteUrl, deps.secret, recipient.id) : undefined;
   }
 
-  function render(kind: SubscriberMailKind, names: MailNames, link: string): { subject: string; html: string; text: string } {
-    return kind === 'confirm' ? confirmationMail(names, { confirmUrl: link }) : alreadySubscribedMail(names, { manageUrl: link });
+  function render(
+    kind: SubscriberMailKind,
+    names: MailNames,
+    link: string,
+  ): { subject: string; html: string; text: string } {
+    return kind === 'confirm'
+      ? confirmationMail(names, { confirmUrl: link })
+      : alreadySubscribedMail(names, { manageUrl: link });
   }
 
   /** The mail encoded once per kind and wording, with a gap for the link (undefined if it cannot be split). */
@@ -200,7 +244,12 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
       if (templates.size > 20) templates.clear();
       // [before, 'link', after]: text at even places, the slot's name at odd ones (mail.mime.ts).
       const slotted = (pieces: string[]) => pieces.flatMap((piece, i) => (i === 0 ? [piece] : ['link', piece]));
-      templates.set(key, text.length > 1 && html.length > 1 ? prepareMime({ subject: mail.subject, text: slotted(text), html: slotted(html) }) : undefined);
+      templates.set(
+        key,
+        text.length > 1 && html.length > 1
+          ? prepareMime({ subject: mail.subject, text: slotted(text), html: slotted(html) })
+          : undefined,
+      );
     }
     return templates.get(key);
   }
@@ -233,4 +282,3 @@ export function createSubscriberMailer(deps: SubscriberMailerDeps): SubscriberMa
     stop: () => runner.stop(),
   };
 }
-

@@ -1,6 +1,12 @@
 import { statusIn, textByKey } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
-import type { NewSubscriber, NewSubscriberMail, SubscriberMailKind, SubscriberMailStatus, SubscriberRow } from './subscribers.table.ts';
+import type {
+  NewSubscriber,
+  NewSubscriberMail,
+  SubscriberMailKind,
+  SubscriberMailStatus,
+  SubscriberRow,
+} from './subscribers.table.ts';
 
 // SQL of the sign-up's batched writes and of the subscriber-mail queue. Every state change of a mail is
 // one statement guarded by the state it leaves, as for newsletter deliveries, so two senders never both
@@ -11,7 +17,10 @@ import type { NewSubscriber, NewSubscriberMail, SubscriberMailKind, SubscriberMa
  * by `email_key`. The caller passes distinct keys; a key that is known (or taken by a racing process) is
  * left out of the result.
  */
-export async function insertSubscribersIfAbsent(db: Db, subscribers: NewSubscriber[]): Promise<Map<string, SubscriberRow>> {
+export async function insertSubscribersIfAbsent(
+  db: Db,
+  subscribers: NewSubscriber[],
+): Promise<Map<string, SubscriberRow>> {
   if (subscribers.length === 0) return new Map();
   const rows = await db
     .insertInto('subscribers')
@@ -22,7 +31,10 @@ export async function insertSubscribersIfAbsent(db: Db, subscribers: NewSubscrib
   return new Map(rows.map((r) => [r.email_key, r]));
 }
 
-export async function findSubscribersByEmailKeys(db: Db, emailKeys: readonly string[]): Promise<Map<string, SubscriberRow>> {
+export async function findSubscribersByEmailKeys(
+  db: Db,
+  emailKeys: readonly string[],
+): Promise<Map<string, SubscriberRow>> {
   if (emailKeys.length === 0) return new Map();
   const rows = await db.selectFrom('subscribers').selectAll().where('email_key', 'in', emailKeys).execute();
   return new Map(rows.map((r) => [r.email_key, r]));
@@ -61,11 +73,18 @@ export interface ClaimedSubscriberMail {
 }
 
 function toClaimed(rows: ClaimedSubscriberMail[]): ClaimedSubscriberMail[] {
-  return rows.map((r) => ({ ...r, id: Number(r.id), subscriber_id: Number(r.subscriber_id), attempts: Number(r.attempts) })).sort((a, b) => a.id - b.id);
+  return rows
+    .map((r) => ({ ...r, id: Number(r.id), subscriber_id: Number(r.subscriber_id), attempts: Number(r.attempts) }))
+    .sort((a, b) => a.id - b.id);
 }
 
 /** Claims these queued mails for `senderId` (`queued` → `sending`); those already taken are left out. */
-export async function claimSubscriberMails(db: Db, ids: readonly number[], senderId: string, now: string): Promise<ClaimedSubscriberMail[]> {
+export async function claimSubscriberMails(
+  db: Db,
+  ids: readonly number[],
+  senderId: string,
+  now: string,
+): Promise<ClaimedSubscriberMail[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .updateTable('subscriber_mails')
@@ -95,7 +114,11 @@ export async function findDueSubscriberMails(db: Db, now: string, limit: number)
 }
 
 /** Accepted by the SMTP server (mail id → the Message-ID it was sent with): one statement for the whole group. */
-export async function markSubscriberMailsSent(db: Db, messageIds: ReadonlyMap<number, string>, now: string): Promise<void> {
+export async function markSubscriberMailsSent(
+  db: Db,
+  messageIds: ReadonlyMap<number, string>,
+  now: string,
+): Promise<void> {
   if (messageIds.size === 0) return;
   const ids = [...messageIds.keys()];
   await db
@@ -113,10 +136,23 @@ export async function markSubscriberMailsSent(db: Db, messageIds: ReadonlyMap<nu
 }
 
 /** A temporary failure: back in the queue, due at `nextAttemptAt`, one attempt counted. */
-export async function markSubscriberMailRetry(db: Db, id: number, senderId: string, error: string, nextAttemptAt: string): Promise<void> {
+export async function markSubscriberMailRetry(
+  db: Db,
+  id: number,
+  senderId: string,
+  error: string,
+  nextAttemptAt: string,
+): Promise<void> {
   await db
     .updateTable('subscriber_mails')
-    .set((eb) => ({ status: 'queued', attempts: eb('attempts', '+', 1), last_error: error, next_attempt_at: nextAttemptAt, claimed_by: null, claimed_at: null }))
+    .set((eb) => ({
+      status: 'queued',
+      attempts: eb('attempts', '+', 1),
+      last_error: error,
+      next_attempt_at: nextAttemptAt,
+      claimed_by: null,
+      claimed_at: null,
+    }))
     .where('id', '=', id)
     .where(statusIn(['sending']))
     .where('claimed_by', '=', senderId)
@@ -124,10 +160,20 @@ export async function markSubscriberMailRetry(db: Db, id: number, senderId: stri
 }
 
 /** Never to be retried: a permanent refusal, too many temporary ones, or nothing left to send (skipped). */
-export async function finishSubscriberMail(db: Db, id: number, senderId: string, status: 'failed' | 'skipped', reason: string): Promise<void> {
+export async function finishSubscriberMail(
+  db: Db,
+  id: number,
+  senderId: string,
+  status: 'failed' | 'skipped',
+  reason: string,
+): Promise<void> {
   await db
     .updateTable('subscriber_mails')
-    .set((eb) => ({ status, attempts: status === 'failed' ? eb('attempts', '+', 1) : eb.ref('attempts'), last_error: reason }))
+    .set((eb) => ({
+      status,
+      attempts: status === 'failed' ? eb('attempts', '+', 1) : eb.ref('attempts'),
+      last_error: reason,
+    }))
     .where('id', '=', id)
     .where(statusIn(['sending']))
     .where('claimed_by', '=', senderId)
@@ -135,7 +181,12 @@ export async function finishSubscriberMail(db: Db, id: number, senderId: string,
 }
 
 /** Gives claims back untouched (the SMTP server is down, or the sender stops), due at `dueAt`. */
-export async function releaseSubscriberMails(db: Db, ids: readonly number[], senderId: string, dueAt: string): Promise<void> {
+export async function releaseSubscriberMails(
+  db: Db,
+  ids: readonly number[],
+  senderId: string,
+  dueAt: string,
+): Promise<void> {
   if (ids.length === 0) return;
   await db
     .updateTable('subscriber_mails')
@@ -150,14 +201,30 @@ export async function releaseSubscriberMails(db: Db, ids: readonly number[], sen
  * Keeps the claims this sender is working on from looking abandoned. Only those: a claim it lost track of
  * (a write that failed) must expire, so that the sweep gives it back.
  */
-export async function renewSubscriberMailClaims(db: Db, senderId: string, ids: readonly number[], now: string): Promise<void> {
+export async function renewSubscriberMailClaims(
+  db: Db,
+  senderId: string,
+  ids: readonly number[],
+  now: string,
+): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('subscriber_mails').set({ claimed_at: now }).where('id', 'in', ids).where('status', '=', 'sending').where('claimed_by', '=', senderId).execute();
+  await db
+    .updateTable('subscriber_mails')
+    .set({ claimed_at: now })
+    .where('id', 'in', ids)
+    .where('status', '=', 'sending')
+    .where('claimed_by', '=', senderId)
+    .execute();
 }
 
 /** The senders holding claims now. */
 export async function listSubscriberMailClaimants(db: Db): Promise<string[]> {
-  const rows = await db.selectFrom('subscriber_mails').select('claimed_by').distinct().where('status', '=', 'sending').execute();
+  const rows = await db
+    .selectFrom('subscriber_mails')
+    .select('claimed_by')
+    .distinct()
+    .where('status', '=', 'sending')
+    .execute();
   return rows.map((r) => r.claimed_by).filter((c): c is string => c !== null);
 }
 
@@ -166,13 +233,22 @@ export async function listSubscriberMailClaimants(db: Db): Promise<string[]> {
  * caller's own too, but for `keep`, the ones it is still working on), and those of the named senders (known
  * dead). Resolves with the number of mails released.
  */
-export async function releaseStaleSubscriberMails(db: Db, staleBefore: string, deadSenders: readonly string[], keep: readonly number[] = []): Promise<number> {
+export async function releaseStaleSubscriberMails(
+  db: Db,
+  staleBefore: string,
+  deadSenders: readonly string[],
+  keep: readonly number[] = [],
+): Promise<number> {
   const result = await db
     .updateTable('subscriber_mails')
     .set({ status: 'queued', claimed_by: null, claimed_at: null })
     .where('status', '=', 'sending')
     .$if(keep.length > 0, (qb) => qb.where('id', 'not in', keep))
-    .where((eb) => (deadSenders.length > 0 ? eb.or([eb('claimed_at', '<', staleBefore), eb('claimed_by', 'in', deadSenders)]) : eb('claimed_at', '<', staleBefore)))
+    .where((eb) =>
+      deadSenders.length > 0
+        ? eb.or([eb('claimed_at', '<', staleBefore), eb('claimed_by', 'in', deadSenders)])
+        : eb('claimed_at', '<', staleBefore),
+    )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
@@ -181,7 +257,10 @@ export async function releaseStaleSubscriberMails(db: Db, staleBefore: string, d
 export type MailRecipient = Pick<SubscriberRow, 'id' | 'email' | 'status' | 'confirm_nonce' | 'confirm_sent_at'>;
 
 /** The recipients of claimed mails, as they are now. */
-export async function findMailRecipients(db: Db, subscriberIds: readonly number[]): Promise<Map<number, MailRecipient>> {
+export async function findMailRecipients(
+  db: Db,
+  subscriberIds: readonly number[],
+): Promise<Map<number, MailRecipient>> {
   if (subscriberIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('subscribers')

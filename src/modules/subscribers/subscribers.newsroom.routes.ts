@@ -17,9 +17,20 @@ import type { NewsroomPageRenderer } from '../users/index.ts';
 import { exportCsvStringifier, exportSubscribers } from './subscribers.csv.ts';
 import type { SubscriberStatus } from './subscribers.table.ts';
 import { checkCsvUpload, type SubscriberImports } from './subscribers.imports.ts';
-import { importMain, importProgressJson, subscriberDetailMain, subscriberListMain, subscriberStatuses } from './subscribers.newsroom.pages.ts';
+import {
+  importMain,
+  importProgressJson,
+  subscriberDetailMain,
+  subscriberListMain,
+  subscriberStatuses,
+} from './subscribers.newsroom.pages.ts';
 import { subscriberGrowth } from './subscribers.service.ts';
-import { countSubscribersByStatus, findSubscriberById, listConsentEvents, listSubscribersPage } from './subscribers.repository.ts';
+import {
+  countSubscribersByStatus,
+  findSubscriberById,
+  listConsentEvents,
+  listSubscribersPage,
+} from './subscribers.repository.ts';
 
 export interface SubscriberNewsroomDeps {
   db: Db;
@@ -42,7 +53,13 @@ const listQuerySchema = z.object({
   status: z.union([z.enum(subscriberStatuses as [string, ...string[]]), z.literal('')]).optional(),
   before: z.coerce.number().int().positive().optional(),
 });
-const idParamsSchema = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+const idParamsSchema = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
 const importIdSchema = z.object({ id: z.string().regex(/^[1-9]\d{0,9}(\.json)?$/) });
 const importFormSchema = z.object({
   source: z.string().max(1000).optional(),
@@ -61,10 +78,19 @@ interface SpooledFile {
  * Reads the import form: its text fields, and its one `file` part streamed to a file under `spoolDir`. Reading
  * stops at the first byte over `maxBytes` (413, the partial file removed); a malformed body is a 400.
  */
-function parseImportUpload(headers: IncomingHttpHeaders, payload: Readable, spoolDir: string, maxBytes: number): Promise<Record<string, unknown>> {
+function parseImportUpload(
+  headers: IncomingHttpHeaders,
+  payload: Readable,
+  spoolDir: string,
+  maxBytes: number,
+): Promise<Record<string, unknown>> {
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers, defParamCharset: 'utf8', limits: { files: 1, fields: 4, fieldSize: 4096, parts: 6, fileSize: maxBytes, headerPairs: 50 } });
+    parser = busboy({
+      headers,
+      defParamCharset: 'utf8',
+      limits: { files: 1, fields: 4, fieldSize: 4096, parts: 6, fileSize: maxBytes, headerPairs: 50 },
+    });
   } catch {
     return Promise.reject(new AppError('subscriber.import_bad_upload'));
   }
@@ -80,7 +106,15 @@ function parseImportUpload(headers: IncomingHttpHeaders, payload: Readable, spoo
       payload.unpipe(parser);
       payload.pause();
       const removed = target ? rm(target, { force: true }) : Promise.resolve();
-      void removed.finally(() => reject(error instanceof AppError ? error : isDiskFull(error) ? new AppError('storage.full', undefined, { cause: error }) : new AppError('subscriber.import_bad_upload')));
+      void removed.finally(() =>
+        reject(
+          error instanceof AppError
+            ? error
+            : isDiskFull(error)
+              ? new AppError('storage.full', undefined, { cause: error })
+              : new AppError('subscriber.import_bad_upload'),
+        ),
+      );
     };
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) return fail(new AppError('subscriber.import_bad_upload'));
@@ -92,7 +126,12 @@ function parseImportUpload(headers: IncomingHttpHeaders, payload: Readable, spoo
         return;
       }
       target = path.join(spoolDir, `${randomBytes(12).toString('hex')}.csv`);
-      const value: SpooledFile = { path: target, fileName: (info.filename ?? '').slice(0, 200), size: 0, claimed: false };
+      const value: SpooledFile = {
+        path: target,
+        fileName: (info.filename ?? '').slice(0, 200),
+        size: 0,
+        claimed: false,
+      };
       const file = target;
       spooling = (async () => {
         await mkdir(spoolDir, { recursive: true });
@@ -148,7 +187,8 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
 
   // A refused upload closes the connection rather than reading the rest of a large body.
   app.addHook('onSend', async (request, reply) => {
-    if (reply.statusCode >= 400 && String(request.headers['content-type'] ?? '').startsWith('multipart/form-data')) reply.header('connection', 'close');
+    if (reply.statusCode >= 400 && String(request.headers['content-type'] ?? '').startsWith('multipart/form-data'))
+      reply.header('connection', 'close');
   });
 
   app.addHook('onResponse', async (request) => {
@@ -168,19 +208,28 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
       subscriberGrowth(db, deps.now(), growthDays),
     ]);
     const rows = page.slice(0, pageSize);
-    return render(request, reply, { title: 'Subscribers', path: '/newsroom/subscribers', scripts: ['newsletter.js'], ...(importForm.status ? { status: importForm.status } : {}) }, ({ csrf }) =>
-      subscriberListMain({
-        csrf,
-        ...filter,
-        counts,
-        rows,
-        nextBefore: page.length > pageSize ? rows.at(-1)?.id : undefined,
-        paged: filter.before !== undefined,
-        growth: points,
-        maxImportMegabytes: Math.floor(maxImportBytes / (1024 * 1024)),
-        error: importForm.error,
-        source: importForm.source,
-      }),
+    return render(
+      request,
+      reply,
+      {
+        title: 'Subscribers',
+        path: '/newsroom/subscribers',
+        scripts: ['newsletter.js'],
+        ...(importForm.status ? { status: importForm.status } : {}),
+      },
+      ({ csrf }) =>
+        subscriberListMain({
+          csrf,
+          ...filter,
+          counts,
+          rows,
+          nextBefore: page.length > pageSize ? rows.at(-1)?.id : undefined,
+          paged: filter.before !== undefined,
+          growth: points,
+          maxImportMegabytes: Math.floor(maxImportBytes / (1024 * 1024)),
+          error: importForm.error,
+          source: importForm.source,
+        }),
     );
   };
 
@@ -194,7 +243,9 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
   app.get('/subscribers/export.csv', { preHandler: editor }, async (_request, reply) => {
     const csv = exportCsvStringifier();
     const day = deps.now().toISOString().slice(0, 10);
-    reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="subscribers-${day}.csv"`);
+    reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="subscribers-${day}.csv"`);
     // Written while the response streams out, with backpressure, 1,000 rows of the database at a time.
     void exportSubscribers(db, async (row) => {
       if (!csv.write(row)) await once(csv, 'drain');
@@ -211,30 +262,44 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
     const subscriber = await findSubscriberById(db, params.data.id);
     if (!subscriber) throw new AppError('subscriber.not_found');
     const events = await listConsentEvents(db, subscriber.id);
-    return render(request, reply, { title: subscriber.email, path: `/newsroom/subscribers/${subscriber.id}` }, () => subscriberDetailMain(subscriber, events));
+    return render(request, reply, { title: subscriber.email, path: `/newsroom/subscribers/${subscriber.id}` }, () =>
+      subscriberDetailMain(subscriber, events),
+    );
   });
 
   // The role is checked on request, before a byte of the upload is spooled; CSRF once the fields are parsed.
-  app.post('/subscribers/import', { onRequest: editor, bodyLimit: maxImportBytes + 64 * 1024 }, async (request, reply) => {
-    const current = await auth.currentUser(request);
-    if (!current) throw new AppError('auth.required');
-    if (!String(request.headers['content-type'] ?? '').startsWith('multipart/form-data')) throw new AppError('subscriber.import_file_required');
-    const form = importFormSchema.safeParse(request.body ?? {});
-    const source = form.success ? (form.data.source ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').trim() : '';
-    const file = spooled(request);
-    const again = (error: string, status: number) => listPage(request, reply, { query: '', status: undefined, before: undefined }, { error, source, status });
-    try {
-      if (!source) throw new AppError('subscriber.import_source_required');
-      if (!file || file.size === 0) throw new AppError('subscriber.import_file_required');
-      await checkCsvUpload(file.path);
-    } catch (error) {
-      if (error instanceof AppError) return again(error.message, error.status);
-      throw error;
-    }
-    file.claimed = true;
-    const id = await imports.start({ path: file.path, fileName: file.fileName, size: file.size, source, startedBy: current.user.email });
-    return reply.redirect(`/newsroom/subscribers/imports/${id}`, 303);
-  });
+  app.post(
+    '/subscribers/import',
+    { onRequest: editor, bodyLimit: maxImportBytes + 64 * 1024 },
+    async (request, reply) => {
+      const current = await auth.currentUser(request);
+      if (!current) throw new AppError('auth.required');
+      if (!String(request.headers['content-type'] ?? '').startsWith('multipart/form-data'))
+        throw new AppError('subscriber.import_file_required');
+      const form = importFormSchema.safeParse(request.body ?? {});
+      const source = form.success ? (form.data.source ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').trim() : '';
+      const file = spooled(request);
+      const again = (error: string, status: number) =>
+        listPage(request, reply, { query: '', status: undefined, before: undefined }, { error, source, status });
+      try {
+        if (!source) throw new AppError('subscriber.import_source_required');
+        if (!file || file.size === 0) throw new AppError('subscriber.import_file_required');
+        await checkCsvUpload(file.path);
+      } catch (error) {
+        if (error instanceof AppError) return again(error.message, error.status);
+        throw error;
+      }
+      file.claimed = true;
+      const id = await imports.start({
+        path: file.path,
+        fileName: file.fileName,
+        size: file.size,
+        source,
+        startedBy: current.user.email,
+      });
+      return reply.redirect(`/newsroom/subscribers/imports/${id}`, 303);
+    },
+  );
 
   app.get('/subscribers/imports/:id', { preHandler: editor }, async (request, reply) => {
     const params = importIdSchema.safeParse(request.params);
@@ -242,7 +307,16 @@ export function subscriberNewsroomRoutes(app: FastifyInstance, deps: SubscriberN
     const asJson = params.data.id.endsWith('.json');
     const progress = await imports.get(Number.parseInt(params.data.id, 10));
     if (asJson) return reply.type('application/json; charset=utf-8').send(importProgressJson(progress));
-    return render(request, reply, { title: `Import of ${progress.fileName}`, path: `/newsroom/subscribers/imports/${progress.id}`, scripts: ['newsletter.js'] }, () => importMain(progress));
+    return render(
+      request,
+      reply,
+      {
+        title: `Import of ${progress.fileName}`,
+        path: `/newsroom/subscribers/imports/${progress.id}`,
+        scripts: ['newsletter.js'],
+      },
+      () => importMain(progress),
+    );
   });
   return Promise.resolve();
 }

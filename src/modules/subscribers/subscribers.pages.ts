@@ -7,7 +7,11 @@ import type { SubscriberRow } from './subscribers.table.ts';
 // are answers to one visitor, reached through personal links.
 
 function page(site: SiteContext, path: string, title: string, main: SafeHtml): string {
-  return layout(site, { title, description: title, path, robots: 'noindex' }, html`<section class="newsletter-page">${main}</section>`);
+  return layout(
+    site,
+    { title, description: title, path, robots: 'noindex' },
+    html`<section class="newsletter-page">${main}</section>`,
+  );
 }
 
 /** After a sign-up, whatever happened: the same words for a new, a known and a suppressed address. */
@@ -24,7 +28,10 @@ export function checkInboxPage(site: SiteContext): string {
 }
 
 /** The sign-up form again, with the message next to the field and what was typed (nothing was stored). */
-export function signupAgainPage(site: SiteContext, options: { error: string; email: string; sourcePath: string; invalid: 'email' | 'consent' }): string {
+export function signupAgainPage(
+  site: SiteContext,
+  options: { error: string; email: string; sourcePath: string; invalid: 'email' | 'consent' },
+): string {
   return page(
     site,
     '/newsletter/subscribe',

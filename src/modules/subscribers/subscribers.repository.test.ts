@@ -51,7 +51,10 @@ describeEachDatabase('subscribers repository', (dialect) => {
   it('inserts each address once: a known one is left out of the batch result and keeps its row', async () => {
     const first = await insertSubscribersIfAbsent(t.db, [pending('one@example.com'), pending('two@example.com')]);
     assert.deepEqual([...first.keys()].sort(), ['one@example.com', 'two@example.com']);
-    const second = await insertSubscribersIfAbsent(t.db, [pending('one@example.com', 'other'), pending('three@example.com')]);
+    const second = await insertSubscribersIfAbsent(t.db, [
+      pending('one@example.com', 'other'),
+      pending('three@example.com'),
+    ]);
     assert.deepEqual([...second.keys()], ['three@example.com']);
     const known = await findSubscribersByEmailKeys(t.db, ['one@example.com', 'nobody@example.com']);
     assert.deepEqual([...known.keys()], ['one@example.com']);
@@ -78,14 +81,19 @@ describeEachDatabase('subscribers repository', (dialect) => {
   it('erasure deletes the row, detaches its consent events, and the suppression is found by hash', async () => {
     const row = await insertOne(pending('gone@example.com'));
     const hash = emailHash('gone@example.com');
-    await insertConsentEvents(t.db, [{ subscriber_id: row.id, email_hash: hash, kind: 'signup', form_wording: 'I agree', created_at: at }]);
+    await insertConsentEvents(t.db, [
+      { subscriber_id: row.id, email_hash: hash, kind: 'signup', form_wording: 'I agree', created_at: at },
+    ]);
     assert.equal((await listConsentEvents(t.db, row.id)).length, 1);
     await insertSuppression(t.db, hash, 'erased', at);
     await insertSuppression(t.db, hash, 'erased', at); // idempotent
     await deleteSubscriber(t.db, row.id);
     assert.equal(await findSubscriberByEmailKey(t.db, 'gone@example.com'), undefined);
     const events = await listConsentEventsByHash(t.db, hash);
-    assert.deepEqual(events.map((e) => [e.kind, e.subscriber_id]), [['signup', null]]);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.subscriber_id]),
+      [['signup', null]],
+    );
     assert.deepEqual([...(await findSuppressed(t.db, [hash, emailHash('other@example.com')]))], [hash]);
   });
 
@@ -99,7 +107,10 @@ describeEachDatabase('subscribers repository', (dialect) => {
     await insertSuppression(t.db, legacyEmailHash(addresses[2]!), 'bounced', at);
     await insertSuppression(t.db, emailHash(addresses[2]!), 'erased', at);
     for (const kind of ['signup', 'confirmed'] as const) {
-      await insertConsentEvents(t.db, addresses.map((a) => ({ subscriber_id: null, email_hash: legacyEmailHash(a), kind, created_at: at })));
+      await insertConsentEvents(
+        t.db,
+        addresses.map((a) => ({ subscriber_id: null, email_hash: legacyEmailHash(a), kind, created_at: at })),
+      );
     }
     const before = await t.db.selectFrom('consent_events').select('id').where('email_hash', 'like', 'k1:%').execute();
 
@@ -107,23 +118,45 @@ describeEachDatabase('subscribers repository', (dialect) => {
     assert.ok(runs[0] + runs[1] >= 3 + addresses.length, String(runs));
     assert.equal(await keyLegacyEmailHashes(t.db, secret), 0, 'nothing left to key');
 
-    const suppressions = await t.db.selectFrom('suppressions').select(['email_hash', 'reason']).where('email_hash', 'in', addresses.slice(0, 3).map(emailHash)).orderBy('email_hash').execute();
+    const suppressions = await t.db
+      .selectFrom('suppressions')
+      .select(['email_hash', 'reason'])
+      .where('email_hash', 'in', addresses.slice(0, 3).map(emailHash))
+      .orderBy('email_hash')
+      .execute();
     assert.deepEqual(
       suppressions.map((r) => [r.email_hash, r.reason]).sort(),
-      [[emailHash(addresses[0]!), 'erased'], [emailHash(addresses[1]!), 'bounced'], [emailHash(addresses[2]!), 'erased']].sort(),
+      [
+        [emailHash(addresses[0]!), 'erased'],
+        [emailHash(addresses[1]!), 'bounced'],
+        [emailHash(addresses[2]!), 'erased'],
+      ].sort(),
     );
-    assert.deepEqual(await t.db.selectFrom('suppressions').select('email_hash').where('email_hash', 'not like', 'k1:%').execute(), []);
+    assert.deepEqual(
+      await t.db.selectFrom('suppressions').select('email_hash').where('email_hash', 'not like', 'k1:%').execute(),
+      [],
+    );
     assert.deepEqual([...(await findSuppressed(t.db, [emailHash(addresses[1]!)]))], [emailHash(addresses[1]!)]);
     const events = await listConsentEventsByHash(t.db, emailHash(addresses[1202]!));
-    assert.deepEqual(events.map((e) => e.kind), ['signup', 'confirmed']);
-    const unkeyed = await t.db.selectFrom('consent_events').select('id').where('email_hash', 'not like', 'k1:%').execute();
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['signup', 'confirmed'],
+    );
+    const unkeyed = await t.db
+      .selectFrom('consent_events')
+      .select('id')
+      .where('email_hash', 'not like', 'k1:%')
+      .execute();
     assert.deepEqual(unkeyed, []);
     const keyedNow = await t.db.selectFrom('consent_events').select('id').where('email_hash', 'like', 'k1:%').execute();
     assert.equal(keyedNow.length - before.length, 2 * addresses.length);
   });
 
   it('batch-inserts import rows and pages through them in id order', async () => {
-    const rows = Array.from({ length: 1200 }, (_, i) => ({ ...pending(`bulk${i}@example.com`, null), source: 'import' as const }));
+    const rows = Array.from({ length: 1200 }, (_, i) => ({
+      ...pending(`bulk${i}@example.com`, null),
+      source: 'import' as const,
+    }));
     for (let i = 0; i < rows.length; i += 500) {
       const ids = await insertSubscribers(t.db, rows.slice(i, i + 500));
       assert.equal(ids.size, Math.min(500, rows.length - i));

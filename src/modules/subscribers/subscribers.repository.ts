@@ -1,7 +1,15 @@
 import { textByKey } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
 import type { Database } from '../../db/database.ts';
-import type { ConsentEventRow, NewConsentEvent, NewSubscriber, SubscriberRow, SubscribersTable, SubscriberStatus, SuppressionsTable } from './subscribers.table.ts';
+import type {
+  ConsentEventRow,
+  NewConsentEvent,
+  NewSubscriber,
+  SubscriberRow,
+  SubscribersTable,
+  SubscriberStatus,
+  SuppressionsTable,
+} from './subscribers.table.ts';
 import { type SelectQueryBuilder, sql, type Updateable } from 'kysely';
 
 // SQL for subscribers, their consent events and suppressions. Plain functions taking `db` (or a
@@ -24,7 +32,12 @@ export async function updateSubscriber(db: Db, id: number, patch: Updateable<Sub
  * works once. Returns false when the nonce was already used or replaced (a conditional update, so two
  * clicks racing confirm once).
  */
-export async function confirmSubscriberByNonce(db: Db, id: number, nonce: string, confirmedAt: string): Promise<boolean> {
+export async function confirmSubscriberByNonce(
+  db: Db,
+  id: number,
+  nonce: string,
+  confirmedAt: string,
+): Promise<boolean> {
   const result = await db
     .updateTable('subscribers')
     .set({ status: 'confirmed', confirm_nonce: null, confirmed_at: confirmedAt, unsubscribed_at: null })
@@ -61,11 +74,20 @@ export async function listConsentEventsByHash(db: Db, emailHash: string): Promis
 /** Of the given hashes, those suppressed. */
 export async function findSuppressed(db: Db, emailHashes: string[]): Promise<Set<string>> {
   if (emailHashes.length === 0) return new Set();
-  const rows = await db.selectFrom('suppressions').select('email_hash').where('email_hash', 'in', emailHashes).execute();
+  const rows = await db
+    .selectFrom('suppressions')
+    .select('email_hash')
+    .where('email_hash', 'in', emailHashes)
+    .execute();
   return new Set(rows.map((r) => r.email_hash));
 }
 
-export async function insertSuppression(db: Db, emailHash: string, reason: SuppressionsTable['reason'], at: string): Promise<void> {
+export async function insertSuppression(
+  db: Db,
+  emailHash: string,
+  reason: SuppressionsTable['reason'],
+  at: string,
+): Promise<void> {
   await db
     .insertInto('suppressions')
     .values({ email_hash: emailHash, reason, created_at: at })
@@ -78,8 +100,18 @@ export async function insertSuppression(db: Db, emailHash: string, reason: Suppr
  * hashes were keyed). Legacy hashes are lower-case hex and keyed ones start `k1:`, so `< 'k'` finds the
  * legacy ones by a range of the email_hash index (on every start-up; NOT LIKE would read the table).
  */
-export async function listLegacyEmailHashes(db: Db, table: 'suppressions' | 'consent_events', limit: number): Promise<string[]> {
-  const rows = await db.selectFrom(table).select('email_hash').distinct().where('email_hash', '<', 'k').limit(limit).execute();
+export async function listLegacyEmailHashes(
+  db: Db,
+  table: 'suppressions' | 'consent_events',
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom(table)
+    .select('email_hash')
+    .distinct()
+    .where('email_hash', '<', 'k')
+    .limit(limit)
+    .execute();
   return rows.map((r) => r.email_hash);
 }
 
@@ -88,11 +120,19 @@ export async function listLegacyEmailHashes(db: Db, table: 'suppressions' | 'con
  * the keyed row may exist already (written by a process that had keyed its hashes); consent events are
  * updated in one statement. Rows already rewritten by another process are simply not found.
  */
-export async function replaceEmailHashes(db: Db, table: 'suppressions' | 'consent_events', keyed: ReadonlyMap<string, string>): Promise<void> {
+export async function replaceEmailHashes(
+  db: Db,
+  table: 'suppressions' | 'consent_events',
+  keyed: ReadonlyMap<string, string>,
+): Promise<void> {
   if (keyed.size === 0) return;
   const legacy = [...keyed.keys()];
   if (table === 'consent_events') {
-    await db.updateTable('consent_events').set({ email_hash: textByKey('email_hash', keyed) }).where('email_hash', 'in', legacy).execute();
+    await db
+      .updateTable('consent_events')
+      .set({ email_hash: textByKey('email_hash', keyed) })
+      .where('email_hash', 'in', legacy)
+      .execute();
     return;
   }
   const rows = await db.selectFrom('suppressions').selectAll().where('email_hash', 'in', legacy).execute();
@@ -102,7 +142,14 @@ export async function replaceEmailHashes(db: Db, table: 'suppressions' | 'consen
     .values(rows.map((r) => ({ ...r, email_hash: keyed.get(r.email_hash)! })))
     .onConflict((oc) => oc.column('email_hash').doNothing())
     .execute();
-  await db.deleteFrom('suppressions').where('email_hash', 'in', rows.map((r) => r.email_hash)).execute();
+  await db
+    .deleteFrom('suppressions')
+    .where(
+      'email_hash',
+      'in',
+      rows.map((r) => r.email_hash),
+    )
+    .execute();
 }
 
 /**
@@ -111,7 +158,12 @@ export async function replaceEmailHashes(db: Db, table: 'suppressions' | 'consen
  */
 export async function deleteSubscriber(db: Db, id: number): Promise<void> {
   await db.updateTable('consent_events').set({ subscriber_id: null }).where('subscriber_id', '=', id).execute();
-  await db.updateTable('deliveries').set({ status: 'skipped', last_error: 'erased' }).where('subscriber_id', '=', id).where('status', '=', 'queued').execute();
+  await db
+    .updateTable('deliveries')
+    .set({ status: 'skipped', last_error: 'erased' })
+    .where('subscriber_id', '=', id)
+    .where('status', '=', 'queued')
+    .execute();
   await db.updateTable('deliveries').set({ email: '', subscriber_id: null }).where('subscriber_id', '=', id).execute();
   await db.deleteFrom('subscribers').where('id', '=', id).execute();
 }
@@ -155,7 +207,10 @@ export interface SubscriberFilter {
 }
 
 /** `email_key` is the lower-cased address, so a lower-cased pattern matches any case; `\` escapes LIKE's wildcards. */
-function whereMatches<QB extends SelectQueryBuilder<Database, 'subscribers', object>>(qb: QB, query: string | undefined): QB {
+function whereMatches<QB extends SelectQueryBuilder<Database, 'subscribers', object>>(
+  qb: QB,
+  query: string | undefined,
+): QB {
   if (!query) return qb;
   const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return qb.where(sql<boolean>`email_key like ${pattern} escape '\\'`) as QB;
@@ -166,12 +221,20 @@ function whereMatches<QB extends SelectQueryBuilder<Database, 'subscribers', obj
  * 100,000-row list costs the same as page 1). Asks for one more than `limit`, so the caller knows whether
  * there is a next page.
  */
-export async function listSubscribersPage(db: Db, filter: SubscriberFilter, beforeId: number | undefined, limit: number): Promise<SubscriberRow[]> {
+export async function listSubscribersPage(
+  db: Db,
+  filter: SubscriberFilter,
+  beforeId: number | undefined,
+  limit: number,
+): Promise<SubscriberRow[]> {
   let qb = db.selectFrom('subscribers').selectAll();
   qb = whereMatches(qb, filter.query);
   if (filter.status) qb = qb.where('status', '=', filter.status);
   if (beforeId !== undefined) qb = qb.where('id', '<', beforeId);
-  return qb.orderBy('id', 'desc').limit(limit + 1).execute();
+  return qb
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
 }
 
 /** How many subscribers match the search in each status (every status present, zero when none). */

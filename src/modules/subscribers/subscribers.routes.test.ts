@@ -38,7 +38,10 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
 
   before(async () => {
     smtp = await startSmtpServer();
-    site = await createTestSite({ now: () => new Date(clock), env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, IP_STORAGE: 'truncated' } });
+    site = await createTestSite({
+      now: () => new Date(clock),
+      env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, IP_STORAGE: 'truncated' },
+    });
   });
   after(async () => {
     await site.close();
@@ -50,11 +53,18 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
   });
 
   const signup = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    site.app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: { ...formType, ...headers }, payload: new URLSearchParams(fields).toString(), remoteAddress: ip });
+    site.app.inject({
+      method: 'POST',
+      url: '/newsletter/subscribe',
+      headers: { ...formType, ...headers },
+      payload: new URLSearchParams(fields).toString(),
+      remoteAddress: ip,
+    });
 
   /** The mails `address` has received, once there are `count` of them. */
   async function mailsTo(address: string, count: number): Promise<ParsedMail[]> {
-    const to = (m: ParsedMail) => m.to && !Array.isArray(m.to) && m.to.value.some((v) => v.address?.toLowerCase() === address.toLowerCase());
+    const to = (m: ParsedMail) =>
+      m.to && !Array.isArray(m.to) && m.to.value.some((v) => v.address?.toLowerCase() === address.toLowerCase());
     await eventually(() => smtp.mails.filter(to).length >= count, `${count} mail(s) to ${address}`, 5000);
     return smtp.mails.filter(to);
   }
@@ -65,21 +75,33 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     return link;
   };
 
-  const subscriberRow = (emailKey: string) => site.db.selectFrom('subscribers').selectAll().where('email_key', '=', emailKey).executeTakeFirst();
+  const subscriberRow = (emailKey: string) =>
+    site.db.selectFrom('subscribers').selectAll().where('email_key', '=', emailKey).executeTakeFirst();
   /** `subscriber_mails` is the only way a mail leaves: no new row there is no mail, now or later. */
   const count = async (table: 'subscribers' | 'consent_events' | 'suppressions' | 'subscriber_mails') =>
-    Number((await site.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await site.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('double opt-in end to end through the real HTML form', async () => {
     const article = await site.app.inject({ url: '/articles/blinken-meets-herzog-ceasefire-push' });
-    const form = /<form class="signup__form" method="post" action="([^"]+)">[\s\S]*?<\/form>/.exec(article.body)?.[0] ?? '';
+    const form =
+      /<form class="signup__form" method="post" action="([^"]+)">[\s\S]*?<\/form>/.exec(article.body)?.[0] ?? '';
     assert.match(form, /action="\/newsletter\/subscribe"/);
     assert.match(form, /name="website"[^>]*tabindex="-1"[^>]*autocomplete="off"/, 'honeypot in the form');
     const source = /name="source" value="([^"]+)"/.exec(form)?.[1] ?? '';
     assert.equal(source, '/articles/blinken-meets-herzog-ceasefire-push');
     assert.doesNotMatch(form, /checked/, 'nothing pre-ticked');
 
-    const res = await signup({ source, email: 'Reader@Example.org', consent: 'yes', website: '' }, { 'user-agent': 'TestBrowser/1.0' });
+    const res = await signup(
+      { source, email: 'Reader@Example.org', consent: 'yes', website: '' },
+      { 'user-agent': 'TestBrowser/1.0' },
+    );
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /Check your inbox/);
 
@@ -90,10 +112,19 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     const row = await subscriberRow('reader@example.org');
     assert.equal(row?.status, 'pending');
 
-    const events = await site.db.selectFrom('consent_events').selectAll().where('subscriber_id', '=', row?.id ?? -1).execute();
+    const events = await site.db
+      .selectFrom('consent_events')
+      .selectAll()
+      .where('subscriber_id', '=', row?.id ?? -1)
+      .execute();
     assert.equal(events.length, 1);
     const [event] = events;
-    const terms = await site.db.selectFrom('legal_documents').selectAll().where('kind', '=', 'terms').orderBy('version', 'desc').executeTakeFirstOrThrow();
+    const terms = await site.db
+      .selectFrom('legal_documents')
+      .selectAll()
+      .where('kind', '=', 'terms')
+      .orderBy('version', 'desc')
+      .executeTakeFirstOrThrow();
     assert.equal(event?.kind, 'signup');
     assert.equal(event?.terms_version, terms.version);
     assert.equal(event?.terms_hash, terms.content_hash);
@@ -109,20 +140,41 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     assert.equal(page.statusCode, 200);
     assert.equal((await subscriberRow('reader@example.org'))?.status, 'pending');
     const token = /name="token" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-    const confirmed = await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token }).toString() });
+    const confirmed = await site.app.inject({
+      method: 'POST',
+      url: '/newsletter/confirm',
+      headers: formType,
+      payload: new URLSearchParams({ token }).toString(),
+    });
     assert.equal(confirmed.statusCode, 200);
     assert.match(confirmed.body, /You are subscribed/);
     const after = await subscriberRow('reader@example.org');
     assert.equal(after?.status, 'confirmed');
     assert.equal(after?.confirm_nonce, null);
-    const kinds = (await site.db.selectFrom('consent_events').select('kind').where('subscriber_id', '=', after?.id ?? -1).orderBy('id').execute()).map((e) => e.kind);
+    const kinds = (
+      await site.db
+        .selectFrom('consent_events')
+        .select('kind')
+        .where('subscriber_id', '=', after?.id ?? -1)
+        .orderBy('id')
+        .execute()
+    ).map((e) => e.kind);
     assert.deepEqual(kinds, ['signup', 'confirmed']);
 
     // Pressed again: confirms nothing more, and says so kindly.
-    const again = await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token }).toString() });
+    const again = await site.app.inject({
+      method: 'POST',
+      url: '/newsletter/confirm',
+      headers: formType,
+      payload: new URLSearchParams({ token }).toString(),
+    });
     assert.equal(again.statusCode, 200);
     assert.match(again.body, /Already confirmed/);
-    const queued = await site.db.selectFrom('subscriber_mails').select('kind').where('subscriber_id', '=', after?.id ?? -1).execute();
+    const queued = await site.db
+      .selectFrom('subscriber_mails')
+      .select('kind')
+      .where('subscriber_id', '=', after?.id ?? -1)
+      .execute();
     assert.equal(queued.length, 1, 'only the confirmation was queued, so only it is sent');
     assert.equal((await mailsTo('Reader@example.org', 1)).length, 1);
   });
@@ -133,14 +185,26 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     assert.equal(res.statusCode, 400);
     assert.match(res.body, /role="alert">Please tick the box/);
     // The box is what is wrong, not the address.
-    assert.match(res.body, /id="signup-consent" name="consent" type="checkbox" value="yes" required aria-invalid="true" aria-describedby="signup-error">/);
+    assert.match(
+      res.body,
+      /id="signup-consent" name="consent" type="checkbox" value="yes" required aria-invalid="true" aria-describedby="signup-error">/,
+    );
     assert.match(res.body, /value="noconsent@example.com">/);
     assert.doesNotMatch(res.body, /id="signup-email"[^>]*aria-invalid/);
-    assert.deepEqual([await count('subscribers'), await count('consent_events'), await count('subscriber_mails')], before);
+    assert.deepEqual(
+      [await count('subscribers'), await count('consent_events'), await count('subscriber_mails')],
+      before,
+    );
   });
 
   it('refuses invalid addresses (CR/LF, too long, markup) with an escaped 400, and accepts an internationalised domain as punycode', async () => {
-    for (const email of ['a@example.com\r\nBcc: victim@example.com', 'x'.repeat(250) + '@example.com', '<script>alert(1)</script>@example.com', 'no-at-sign', 'a@localhost']) {
+    for (const email of [
+      'a@example.com\r\nBcc: victim@example.com',
+      'x'.repeat(250) + '@example.com',
+      '<script>alert(1)</script>@example.com',
+      'no-at-sign',
+      'a@localhost',
+    ]) {
       const res = await signup({ source: '/', email, consent: 'yes' });
       assert.equal(res.statusCode, 400, email);
       assert.doesNotMatch(res.body, /<script>alert/);
@@ -163,10 +227,31 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     assert.equal(second.body, first.body);
     const mails = await mailsTo('twice@example.com', 2);
     assert.equal(mails.length, 2);
-    assert.equal(Number((await site.db.selectFrom('subscribers').select((eb) => eb.fn.countAll().as('n')).where('email_key', '=', 'twice@example.com').executeTakeFirstOrThrow()).n), 1);
+    assert.equal(
+      Number(
+        (
+          await site.db
+            .selectFrom('subscribers')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('email_key', '=', 'twice@example.com')
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+      1,
+    );
     const page = await site.app.inject({ url: confirmLink(mails[1]) });
     const token = /name="token" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-    assert.equal((await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: `token=${token}` })).statusCode, 200);
+    assert.equal(
+      (
+        await site.app.inject({
+          method: 'POST',
+          url: '/newsletter/confirm',
+          headers: formType,
+          payload: `token=${token}`,
+        })
+      ).statusCode,
+      200,
+    );
 
     const third = await signup({ source: '/', email: 'twice@example.com', consent: 'yes' });
     assert.equal(third.body, first.body, 'a confirmed address gets the same page');
@@ -188,7 +273,12 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
       assert.equal(firstPage.statusCode, 200);
       assert.match(firstPage.body, /Confirm my subscription/);
       const firstToken = /name="token" value="([^"]+)"/.exec(firstPage.body)?.[1] ?? '';
-      const confirmed = await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token: firstToken }).toString() });
+      const confirmed = await site.app.inject({
+        method: 'POST',
+        url: '/newsletter/confirm',
+        headers: formType,
+        payload: new URLSearchParams({ token: firstToken }).toString(),
+      });
       assert.equal(confirmed.statusCode, 200);
       assert.match(confirmed.body, /You are subscribed/);
       assert.equal((await subscriberRow('impatient@example.com'))?.status, 'confirmed');
@@ -199,27 +289,54 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
       assert.match(secondPage.body, /Already confirmed/);
       assert.doesNotMatch(secondPage.body, /<form method="post" action="\/newsletter\/confirm"/);
       const secondToken = confirmLink(secondMail).split('token=')[1] ?? '';
-      const pressed = await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token: secondToken }).toString() });
+      const pressed = await site.app.inject({
+        method: 'POST',
+        url: '/newsletter/confirm',
+        headers: formType,
+        payload: new URLSearchParams({ token: secondToken }).toString(),
+      });
       assert.equal(pressed.statusCode, 200);
       assert.match(pressed.body, /Already confirmed/);
-      const again = await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token: firstToken }).toString() });
+      const again = await site.app.inject({
+        method: 'POST',
+        url: '/newsletter/confirm',
+        headers: formType,
+        payload: new URLSearchParams({ token: firstToken }).toString(),
+      });
       assert.equal(again.statusCode, 200, 'the same link pressed twice is no error either');
 
       const row = await subscriberRow('impatient@example.com');
-      const kinds = (await site.db.selectFrom('consent_events').select('kind').where('subscriber_id', '=', row?.id ?? -1).orderBy('id').execute()).map((e) => e.kind);
+      const kinds = (
+        await site.db
+          .selectFrom('consent_events')
+          .select('kind')
+          .where('subscriber_id', '=', row?.id ?? -1)
+          .orderBy('id')
+          .execute()
+      ).map((e) => e.kind);
       assert.deepEqual(kinds, ['signup', 'signup', 'confirmed'], 'one confirmation on record');
     } finally {
       clock -= 60_000;
     }
   });
 
-  it('a link mailed before the reader unsubscribed cannot subscribe them again; the new sign-up\'s link can', async () => {
+  it("a link mailed before the reader unsubscribed cannot subscribe them again; the new sign-up's link can", async () => {
     await signup({ source: '/', email: 'changed-mind@example.com', consent: 'yes' });
     const [before] = await mailsTo('changed-mind@example.com', 1);
     const row = await subscriberRow('changed-mind@example.com');
     assert.ok(row);
     const unsubscribe = createSubscriberToken(await secretOf(site), 'unsubscribe', row.id);
-    assert.equal((await site.app.inject({ method: 'POST', url: `/newsletter/unsubscribe?token=${unsubscribe}`, headers: formType, payload: 'List-Unsubscribe=One-Click' })).statusCode, 200);
+    assert.equal(
+      (
+        await site.app.inject({
+          method: 'POST',
+          url: `/newsletter/unsubscribe?token=${unsubscribe}`,
+          headers: formType,
+          payload: 'List-Unsubscribe=One-Click',
+        })
+      ).statusCode,
+      200,
+    );
     const stale = await site.app.inject({ url: confirmLink(before) });
     assert.equal(stale.statusCode, 410);
     assert.equal((await subscriberRow('changed-mind@example.com'))?.status, 'unsubscribed');
@@ -228,16 +345,38 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     const [, fresh] = await mailsTo('changed-mind@example.com', 2);
     assert.equal((await site.app.inject({ url: confirmLink(before) })).statusCode, 410, 'still not the old one');
     const token = confirmLink(fresh).split('token=')[1] ?? '';
-    assert.equal((await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: new URLSearchParams({ token }).toString() })).statusCode, 200);
+    assert.equal(
+      (
+        await site.app.inject({
+          method: 'POST',
+          url: '/newsletter/confirm',
+          headers: formType,
+          payload: new URLSearchParams({ token }).toString(),
+        })
+      ).statusCode,
+      200,
+    );
     assert.equal((await subscriberRow('changed-mind@example.com'))?.status, 'confirmed');
   });
 
   it('answers missing, forged and expired confirmation tokens with a clear 4xx page', async () => {
     assert.equal((await site.app.inject({ url: '/newsletter/confirm' })).statusCode, 400);
-    const forged = await site.app.inject({ url: `/newsletter/confirm?token=1.${'A'.repeat(22)}.9999999999.${'B'.repeat(43)}` });
+    const forged = await site.app.inject({
+      url: `/newsletter/confirm?token=1.${'A'.repeat(22)}.9999999999.${'B'.repeat(43)}`,
+    });
     assert.equal(forged.statusCode, 400);
     assert.match(forged.body, /This link is not valid/);
-    assert.equal((await site.app.inject({ method: 'POST', url: '/newsletter/confirm', headers: formType, payload: 'token=%3Cscript%3E' })).statusCode, 400);
+    assert.equal(
+      (
+        await site.app.inject({
+          method: 'POST',
+          url: '/newsletter/confirm',
+          headers: formType,
+          payload: 'token=%3Cscript%3E',
+        })
+      ).statusCode,
+      400,
+    );
 
     await signup({ source: '/', email: 'late@example.com', consent: 'yes' });
     const [mail] = await mailsTo('late@example.com', 1);
@@ -259,7 +398,12 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     const page = await site.app.inject({ url: `/newsletter/unsubscribe?token=${token}` });
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /method="post" action="\/newsletter\/unsubscribe\?token=/);
-    const res = await site.app.inject({ method: 'POST', url: `/newsletter/unsubscribe?token=${token}`, headers: formType, payload: 'List-Unsubscribe=One-Click' });
+    const res = await site.app.inject({
+      method: 'POST',
+      url: `/newsletter/unsubscribe?token=${token}`,
+      headers: formType,
+      payload: 'List-Unsubscribe=One-Click',
+    });
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['set-cookie'], undefined);
     assert.equal((await subscriberRow('leaver@example.com'))?.status, 'unsubscribed');
@@ -271,9 +415,19 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
       payload: '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n',
     });
     assert.equal(multipart.statusCode, 200);
-    const withdrawn = await site.db.selectFrom('consent_events').select('kind').where('subscriber_id', '=', row.id).where('kind', '=', 'withdrawn').execute();
+    const withdrawn = await site.db
+      .selectFrom('consent_events')
+      .select('kind')
+      .where('subscriber_id', '=', row.id)
+      .where('kind', '=', 'withdrawn')
+      .execute();
     assert.equal(withdrawn.length, 1);
-    const forged = await site.app.inject({ method: 'POST', url: `/newsletter/unsubscribe?token=${row.id}.${'x'.repeat(43)}`, headers: formType, payload: 'List-Unsubscribe=One-Click' });
+    const forged = await site.app.inject({
+      method: 'POST',
+      url: `/newsletter/unsubscribe?token=${row.id}.${'x'.repeat(43)}`,
+      headers: formType,
+      payload: 'List-Unsubscribe=One-Click',
+    });
     assert.equal(forged.statusCode, 400);
   });
 
@@ -289,17 +443,39 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
     const data = await site.app.inject({ url: `/newsletter/me/data?token=${token}` });
     assert.equal(data.statusCode, 200);
     assert.match(String(data.headers['content-type']), /application\/json/);
-    const json = data.json<{ subscriber: { email: string; confirm_nonce?: string }; consentEvents: { kind: string }[] }>();
+    const json = data.json<{
+      subscriber: { email: string; confirm_nonce?: string };
+      consentEvents: { kind: string }[];
+    }>();
     assert.equal(json.subscriber.email, 'forget-me@example.com');
     assert.equal(json.subscriber.confirm_nonce, undefined);
-    assert.deepEqual(json.consentEvents.map((e) => e.kind), ['signup']);
+    assert.deepEqual(
+      json.consentEvents.map((e) => e.kind),
+      ['signup'],
+    );
 
     const erased = await site.app.inject({ method: 'POST', url: `/newsletter/me/delete?token=${token}` });
     assert.equal(erased.statusCode, 200);
     assert.equal(await subscriberRow('forget-me@example.com'), undefined);
-    const events = await site.db.selectFrom('consent_events').selectAll().where('email_hash', '=', (await site.db.selectFrom('suppressions').select('email_hash').executeTakeFirstOrThrow()).email_hash).execute();
-    assert.deepEqual(events.map((e) => [e.kind, e.subscriber_id]), [['signup', null], ['erased', null]]);
-    const dump = JSON.stringify(await site.db.selectFrom('consent_events').selectAll().execute()) + JSON.stringify(await site.db.selectFrom('suppressions').selectAll().execute());
+    const events = await site.db
+      .selectFrom('consent_events')
+      .selectAll()
+      .where(
+        'email_hash',
+        '=',
+        (await site.db.selectFrom('suppressions').select('email_hash').executeTakeFirstOrThrow()).email_hash,
+      )
+      .execute();
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.subscriber_id]),
+      [
+        ['signup', null],
+        ['erased', null],
+      ],
+    );
+    const dump =
+      JSON.stringify(await site.db.selectFrom('consent_events').selectAll().execute()) +
+      JSON.stringify(await site.db.selectFrom('suppressions').selectAll().execute());
     assert.doesNotMatch(dump, /forget-me/);
 
     // Signing up again: the same page, no row, no mail.
@@ -319,18 +495,40 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
       method: 'POST',
       url: '/newsletter/subscribe',
       headers: formType,
-      payload: Buffer.concat([Buffer.from('consent=yes&email='), Buffer.from([0xff, 0xfe, 0x40]), Buffer.from('example.com')]),
+      payload: Buffer.concat([
+        Buffer.from('consent=yes&email='),
+        Buffer.from([0xff, 0xfe, 0x40]),
+        Buffer.from('example.com'),
+      ]),
       remoteAddress: ip,
     });
     assert.ok(invalidUtf8.statusCode >= 400 && invalidUtf8.statusCode < 500, String(invalidUtf8.statusCode));
-    const percentInvalid = await site.app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: formType, payload: 'consent=yes&email=%FF%FE%40example.com', remoteAddress: ip });
+    const percentInvalid = await site.app.inject({
+      method: 'POST',
+      url: '/newsletter/subscribe',
+      headers: formType,
+      payload: 'consent=yes&email=%FF%FE%40example.com',
+      remoteAddress: ip,
+    });
     assert.equal(percentInvalid.statusCode, 400);
-    const arrayField = await site.app.inject({ method: 'POST', url: '/newsletter/subscribe', headers: formType, payload: 'consent=yes&email=a@example.com&email=b@example.com', remoteAddress: ip });
+    const arrayField = await site.app.inject({
+      method: 'POST',
+      url: '/newsletter/subscribe',
+      headers: formType,
+      payload: 'consent=yes&email=a@example.com&email=b@example.com',
+      remoteAddress: ip,
+    });
     assert.equal(arrayField.statusCode, 400);
     const markupSource = await signup({ source: '/"><script>x</script>', email: '"><b>hi</b>', consent: 'yes' });
     assert.equal(markupSource.statusCode, 400);
     assert.doesNotMatch(markupSource.body, /<b>hi<\/b>|<script>x/);
-    for (const url of ['/newsletter/me', '/newsletter/me?token=', '/newsletter/me?token=1.abc', '/newsletter/unsubscribe?token=%0d%0a', '/newsletter/me/data?token=a']) {
+    for (const url of [
+      '/newsletter/me',
+      '/newsletter/me?token=',
+      '/newsletter/me?token=1.abc',
+      '/newsletter/unsubscribe?token=%0d%0a',
+      '/newsletter/me/data?token=a',
+    ]) {
       const res = await site.app.inject({ url });
       assert.equal(res.statusCode, 400, url);
     }
@@ -338,14 +536,20 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
 
   it('honeypot: a filled field pretends success and stores and sends nothing', async () => {
     const before = [await count('subscribers'), await count('subscriber_mails')];
-    const res = await signup({ source: '/', email: 'robot@example.com', consent: 'yes', website: 'http://spam.example' });
+    const res = await signup({
+      source: '/',
+      email: 'robot@example.com',
+      consent: 'yes',
+      website: 'http://spam.example',
+    });
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /Check your inbox/);
     assert.deepEqual([await count('subscribers'), await count('subscriber_mails')], before);
   });
 
   it('rate limits per IP and per address with a clear 429 page', async () => {
-    for (let i = 0; i < 20; i++) assert.equal((await signup({ source: '/', email: 'x', consent: 'yes' })).statusCode, 400);
+    for (let i = 0; i < 20; i++)
+      assert.equal((await signup({ source: '/', email: 'x', consent: 'yes' })).statusCode, 400);
     const limited = await signup({ source: '/', email: 'x', consent: 'yes' });
     assert.equal(limited.statusCode, 429);
     assert.match(limited.body, /Too many sign-ups/);
@@ -361,6 +565,10 @@ describe('newsletter sign-up, double opt-in and self-service (HTTP + real SMTP)'
 });
 
 async function secretOf(site: TestSite): Promise<string> {
-  const row = await site.db.selectFrom('settings').select('value').where('key', '=', 'secret_key').executeTakeFirstOrThrow();
+  const row = await site.db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', 'secret_key')
+    .executeTakeFirstOrThrow();
   return JSON.parse(row.value) as string;
 }

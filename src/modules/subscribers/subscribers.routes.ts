@@ -15,7 +15,13 @@ import {
   unsubscribedPage,
   unsubscribePage,
 } from './subscribers.pages.ts';
-import { maxEmailLength, sameSitePath, signupFormSchema, tokenFormSchema, tokenQuerySchema } from './subscribers.schema.ts';
+import {
+  maxEmailLength,
+  sameSitePath,
+  signupFormSchema,
+  tokenFormSchema,
+  tokenQuerySchema,
+} from './subscribers.schema.ts';
 import type { SubscriberService } from './subscribers.service.ts';
 
 export interface SubscriberRoutesDeps {
@@ -52,29 +58,48 @@ export function subscriberRoutes(app: FastifyInstance, deps: SubscriberRoutesDep
 
   // RFC 8058 §3.1 lets a one-click POST arrive as multipart/form-data; its body carries nothing we need
   // (the token is in the URL), so it is read and dropped. Scoped to these routes by encapsulation.
-  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, _body, done) => done(null, {}));
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (_request, _body, done) => done(null, {}),
+  );
 
   app.post('/newsletter/subscribe', async (request, reply) => {
     const parsed = signupFormSchema.safeParse(request.body ?? {});
-    const form = parsed.success ? parsed.data : { email: '', consent: undefined, source: undefined, website: undefined };
+    const form = parsed.success
+      ? parsed.data
+      : { email: '', consent: undefined, source: undefined, website: undefined };
     try {
       if (!parsed.success) throw new AppError('subscriber.invalid_email');
       await subscribers.signup(form, { ip: request.ip, userAgent: request.headers['user-agent'] });
     } catch (error) {
-      if (error instanceof AppError && (error.code === 'subscriber.invalid_email' || error.code === 'subscriber.consent_required')) {
+      if (
+        error instanceof AppError &&
+        (error.code === 'subscriber.invalid_email' || error.code === 'subscriber.consent_required')
+      ) {
         const email = form.email.length <= maxEmailLength ? form.email.replace(/[\x00-\x1f\x7f]/g, '') : '';
-        return personal(reply, error.status).send(signupAgainPage(await site(), { error: error.message, email, sourcePath: sameSitePath(form.source) ?? '/', invalid: error.code === 'subscriber.consent_required' ? 'consent' : 'email' }));
+        return personal(reply, error.status).send(
+          signupAgainPage(await site(), {
+            error: error.message,
+            email,
+            sourcePath: sameSitePath(form.source) ?? '/',
+            invalid: error.code === 'subscriber.consent_required' ? 'consent' : 'email',
+          }),
+        );
       }
       if (error instanceof AppError && error.code === 'subscriber.rate_limited') reply.header('retry-after', '600');
       throw error;
     }
-    return personal(reply).send(await deps.pages.body('newsletter:check-inbox', async () => checkInboxPage(await site())));
+    return personal(reply).send(
+      await deps.pages.body('newsletter:check-inbox', async () => checkInboxPage(await site())),
+    );
   });
 
   app.get('/newsletter/confirm', async (request, reply) => {
     const token = parseToken(tokenQuerySchema, request.query);
     // A second link pressed after the first confirmed: say so, no button needed.
-    if ((await subscribers.checkConfirmToken(token)) === 'confirmed') return personal(reply).send(alreadyConfirmedPage(await site()));
+    if ((await subscribers.checkConfirmToken(token)) === 'confirmed')
+      return personal(reply).send(alreadyConfirmedPage(await site()));
     return personal(reply).send(confirmPage(await site(), token));
   });
 

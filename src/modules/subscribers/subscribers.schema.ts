@@ -22,7 +22,11 @@ export const signupFormSchema = z.object({
 export type SignupForm = z.infer<typeof signupFormSchema>;
 
 /** A signed token in a query string or a form field; its signature is checked by the service. */
-export const tokenSchema = z.string().min(1).max(512).regex(/^[A-Za-z0-9._-]+$/);
+export const tokenSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[A-Za-z0-9._-]+$/);
 export const tokenQuerySchema = z.object({ token: tokenSchema });
 export const tokenFormSchema = z.object({ token: tokenSchema });
 
@@ -31,7 +35,8 @@ export const tokenFormSchema = z.object({ token: tokenSchema });
  * (`//evil.example`, `https://…`, `/\evil`). Anything else is recorded as unknown.
  */
 export function sameSitePath(source: string | undefined): string | null {
-  if (!source || source.length > 500 || !source.startsWith('/') || source.startsWith('//') || source.includes('\\')) return null;
+  if (!source || source.length > 500 || !source.startsWith('/') || source.startsWith('//') || source.includes('\\'))
+    return null;
   if (controlCharacters.test(source) || /\s/.test(source)) return null;
   return source;
 }
@@ -46,7 +51,11 @@ export const importRowSchema = z.object({
     .toLowerCase()
     .optional()
     .transform((status) => status ?? '')
-    .pipe(z.enum(['', 'pending', 'confirmed', 'unsubscribed'], { message: 'status must be confirmed, pending, unsubscribed or empty' })),
+    .pipe(
+      z.enum(['', 'pending', 'confirmed', 'unsubscribed'], {
+        message: 'status must be confirmed, pending, unsubscribed or empty',
+      }),
+    ),
   consented_at: z
     .string()
     .trim()

@@ -20,15 +20,30 @@ const secret = 'k'.repeat(43);
 
 describe('subscriber rules', () => {
   it('normalises addresses: punycode domains, lower-cased key, no control characters', () => {
-    assert.deepEqual(normaliseEmail(' Ann@Bücher.Example '), { email: 'Ann@xn--bcher-kva.example', emailKey: 'ann@xn--bcher-kva.example' });
-    for (const bad of ['a@b', 'a@example.com\nBcc: x@y.z', 'a\u0000@example.com', '@example.com', 'a@@example.com', 'a..b@example.com', 'a@-x.com', 'a@1.2.3.4', `${'a'.repeat(65)}@example.com`, 'a@exa\u2028mple.com']) {
+    assert.deepEqual(normaliseEmail(' Ann@Bücher.Example '), {
+      email: 'Ann@xn--bcher-kva.example',
+      emailKey: 'ann@xn--bcher-kva.example',
+    });
+    for (const bad of [
+      'a@b',
+      'a@example.com\nBcc: x@y.z',
+      'a\u0000@example.com',
+      '@example.com',
+      'a@@example.com',
+      'a..b@example.com',
+      'a@-x.com',
+      'a@1.2.3.4',
+      `${'a'.repeat(65)}@example.com`,
+      'a@exa\u2028mple.com',
+    ]) {
       assert.equal(normaliseEmail(bad), null, JSON.stringify(bad));
     }
   });
 
   it('keeps only same-site paths as the sign-up source', () => {
     assert.equal(sameSitePath('/articles/x'), '/articles/x');
-    for (const bad of ['//evil.example/x', 'https://evil.example', '/\\evil.example', '/a b', '', undefined]) assert.equal(sameSitePath(bad), null);
+    for (const bad of ['//evil.example/x', 'https://evil.example', '/\\evil.example', '/a b', '', undefined])
+      assert.equal(sameSitePath(bad), null);
   });
 
   it('stores IP addresses full, truncated (/24, /48) or hashed', () => {
@@ -59,8 +74,14 @@ describe('subscriber rules', () => {
     assert.equal(createRecipientToken(secret, 42), createRecipientToken(secret, 42));
     assert.equal(verifyRecipientToken(secret, createRecipientToken(secret, 42)), 42);
     assert.equal(verifyRecipientToken(secret, createRecipientToken(secret, 42).replace(/^u42/, 'u43')), null);
-    assert.match(unsubscribeUrl('https://news.example/', secret, 42), /^https:\/\/news\.example\/newsletter\/unsubscribe\?token=u42\.[A-Za-z0-9_-]{43}$/);
-    assert.match(unsubscribeMailto('The Judean <newsletter@news.example>', secret, 42), /^mailto:newsletter@news\.example\?subject=unsubscribe%20u42\./);
+    assert.match(
+      unsubscribeUrl('https://news.example/', secret, 42),
+      /^https:\/\/news\.example\/newsletter\/unsubscribe\?token=u42\.[A-Za-z0-9_-]{43}$/,
+    );
+    assert.match(
+      unsubscribeMailto('The Judean <newsletter@news.example>', secret, 42),
+      /^mailto:newsletter@news\.example\?subject=unsubscribe%20u42\./,
+    );
   });
 });
 

@@ -25,18 +25,45 @@ import {
 } from './subscribers.repository.ts';
 import { normaliseEmail, sameSitePath, type SignupForm } from './subscribers.schema.ts';
 import type { SubscriberMailer } from './subscribers.mailer.ts';
-import { findSubscribersByEmailKeys, insertSubscriberMails, insertSubscribersIfAbsent, skipQueuedConfirmMails } from './subscribers.mails.repository.ts';
-import type { ConsentEventRow, NewConsentEvent, NewSubscriberMail, SubscriberRow, SubscriberStatus } from './subscribers.table.ts';
+import {
+  findSubscribersByEmailKeys,
+  insertSubscriberMails,
+  insertSubscribersIfAbsent,
+  skipQueuedConfirmMails,
+} from './subscribers.mails.repository.ts';
+import type {
+  ConsentEventRow,
+  NewConsentEvent,
+  NewSubscriberMail,
+  SubscriberRow,
+  SubscriberStatus,
+} from './subscribers.table.ts';
 import { countSubscribersByStatus } from './subscribers.repository.ts';
-import { createSubscriberToken, emailHash, keyEmailHash, newConfirmNonce, unsubscribeUrl, verifyConfirmToken, verifySubscriberToken } from './subscribers.tokens.ts';
+import {
+  createSubscriberToken,
+  emailHash,
+  keyEmailHash,
+  newConfirmNonce,
+  unsubscribeUrl,
+  verifyConfirmToken,
+  verifySubscriberToken,
+} from './subscribers.tokens.ts';
 
 /**
  * A subscriber's webhook event. It carries the address: an admin who registers an endpoint for subscriber
  * events hands the list to that system (as Ghost's member webhooks do).
  */
-function subscriberEvent(type: 'subscriber.confirmed' | 'subscriber.unsubscribed', subscriber: SubscriberRow, at: string) {
+function subscriberEvent(
+  type: 'subscriber.confirmed' | 'subscriber.unsubscribed',
+  subscriber: SubscriberRow,
+  at: string,
+) {
   const status = type === 'subscriber.confirmed' ? 'confirmed' : 'unsubscribed';
-  return { type, subject: `subscriber:${subscriber.id}`, data: { subscriber: { id: String(subscriber.id), email: subscriber.email, status, at } } };
+  return {
+    type,
+    subject: `subscriber:${subscriber.id}`,
+    data: { subscriber: { id: String(subscriber.id), email: subscriber.email, status, at } },
+  };
 }
 
 /** Longest user agent kept in a consent record. */
@@ -85,9 +112,17 @@ export class SignupRateLimiter {
    * whose write fails has used up nothing. Resolves with whether each may go ahead.
    */
   async allowWithin(trx: Db, signups: readonly { ip: string; emailKey: string }[], now: Date): Promise<boolean[]> {
-    const ipOk = await this.limits.hitsWithin(trx, signups.map((s) => ({ scope: 'signup-ip', value: ipSource(s.ip), rule: this.perIp })), now);
+    const ipOk = await this.limits.hitsWithin(
+      trx,
+      signups.map((s) => ({ scope: 'signup-ip', value: ipSource(s.ip), rule: this.perIp })),
+      now,
+    );
     const next = signups.flatMap((s, i) => (ipOk[i] ? [i] : []));
-    const addressOk = await this.limits.hitsWithin(trx, next.map((i) => ({ scope: 'signup-address', value: signups[i]!.emailKey, rule: this.perAddress })), now);
+    const addressOk = await this.limits.hitsWithin(
+      trx,
+      next.map((i) => ({ scope: 'signup-address', value: signups[i]!.emailKey, rule: this.perAddress })),
+      now,
+    );
     const allowed = signups.map(() => false);
     next.forEach((i, n) => (allowed[i] = addressOk[n] ?? false));
     return allowed;
@@ -126,7 +161,13 @@ export class SubscriberService {
     this.signups = createGroupCommit(
       async (items) => {
         const latest = new Date(items.reduce((at, item) => (item.at > at ? item.at : at), ''));
-        const outcomes = await writeSignups(deps.db, items, (trx) => limiter.allowWithin(trx, items.map((item) => ({ ip: item.limitIp, emailKey: item.emailKey })), latest));
+        const outcomes = await writeSignups(deps.db, items, (trx) =>
+          limiter.allowWithin(
+            trx,
+            items.map((item) => ({ ip: item.limitIp, emailKey: item.emailKey })),
+            latest,
+          ),
+        );
         await limiter.afterBatch(latest);
         return outcomes;
       },
@@ -187,7 +228,14 @@ export class SubscriberService {
     const at = this.deps.now().toISOString();
     const confirmed = await inTransaction(this.deps.db, async (trx) => {
       if (!(await confirmSubscriberByNonce(trx, subscriber.id, link.nonce, at))) return false;
-      await insertConsentEvents(trx, [{ subscriber_id: subscriber.id, email_hash: this.emailHash(subscriber.email_key), kind: 'confirmed', created_at: at }]);
+      await insertConsentEvents(trx, [
+        {
+          subscriber_id: subscriber.id,
+          email_hash: this.emailHash(subscriber.email_key),
+          kind: 'confirmed',
+          created_at: at,
+        },
+      ]);
       await emitWebhookEvents(trx, [subscriberEvent('subscriber.confirmed', subscriber, at)], new Date(at));
       return true;
     });
@@ -205,7 +253,8 @@ export class SubscriberService {
   async subscriberForToken(token: string): Promise<SubscriberRow> {
     const id = verifySubscriberToken(this.deps.secret, 'manage', token);
     if (id === null) {
-      if (verifySubscriberToken(this.deps.secret, 'unsubscribe', token) !== null) throw new AppError('subscriber.unsubscribe_only_link');
+      if (verifySubscriberToken(this.deps.secret, 'unsubscribe', token) !== null)
+        throw new AppError('subscriber.unsubscribe_only_link');
       throw new AppError('subscriber.bad_token');
     }
     return this.existing(id);
@@ -236,7 +285,15 @@ export class SubscriberService {
       const subscriber = await findSubscriberById(trx, id);
       if (!subscriber) return;
       if (await unsubscribeSubscriber(trx, id, at)) {
-        await insertConsentEvents(trx, [{ subscriber_id: id, email_hash: this.emailHash(subscriber.email_key), kind: 'withdrawn', detail: 'unsubscribe link', created_at: at }]);
+        await insertConsentEvents(trx, [
+          {
+            subscriber_id: id,
+            email_hash: this.emailHash(subscriber.email_key),
+            kind: 'withdrawn',
+            detail: 'unsubscribe link',
+            created_at: at,
+          },
+        ]);
         await emitWebhookEvents(trx, [subscriberEvent('subscriber.unsubscribed', subscriber, at)], new Date(at));
       }
     });
@@ -287,13 +344,18 @@ export class SubscriberService {
    * them confirms; once confirmed, every one of them answers "already confirmed". A link from before the
    * reader withdrew (its nonce cleared, or replaced by a later sign-up's) is used up.
    */
-  private async liveConfirmation(token: string): Promise<{ state: 'pending'; subscriber: SubscriberRow; nonce: string } | { state: 'confirmed'; subscriber: SubscriberRow }> {
+  private async liveConfirmation(
+    token: string,
+  ): Promise<
+    { state: 'pending'; subscriber: SubscriberRow; nonce: string } | { state: 'confirmed'; subscriber: SubscriberRow }
+  > {
     const check = verifyConfirmToken(this.deps.secret, token, this.deps.now());
     if (check.kind === 'invalid') throw new AppError('subscriber.bad_token');
     if (check.kind === 'expired') throw new AppError('subscriber.token_expired');
     const subscriber = await findSubscriberById(this.deps.db, check.subscriberId);
     if (subscriber?.status === 'confirmed') return { state: 'confirmed', subscriber };
-    if (!subscriber || subscriber.status !== 'pending' || subscriber.confirm_nonce !== check.nonce) throw new AppError('subscriber.token_used');
+    if (!subscriber || subscriber.status !== 'pending' || subscriber.confirm_nonce !== check.nonce)
+      throw new AppError('subscriber.token_used');
     return { state: 'pending', subscriber, nonce: check.nonce };
   }
 
@@ -328,7 +390,9 @@ export async function keyLegacyEmailHashes(db: Db, secret: string): Promise<numb
     for (;;) {
       const legacy = await listLegacyEmailHashes(db, table, 500);
       if (legacy.length === 0) break;
-      await inTransaction(db, (trx) => replaceEmailHashes(trx, table, new Map(legacy.map((hash) => [hash, keyEmailHash(secret, hash)]))));
+      await inTransaction(db, (trx) =>
+        replaceEmailHashes(trx, table, new Map(legacy.map((hash) => [hash, keyEmailHash(secret, hash)]))),
+      );
       keyed += legacy.length;
     }
   }
@@ -362,7 +426,11 @@ type SignupOutcome = number | null | 'rate_limited';
  * gets an "already subscribed" mail. The legal versions and the form's wording are read inside the same
  * transaction, so each consent event names the documents current when it was committed.
  */
-async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => Promise<boolean[]>): Promise<SignupOutcome[]> {
+async function writeSignups(
+  db: Db,
+  items: PendingSignup[],
+  admit: (trx: Db) => Promise<boolean[]>,
+): Promise<SignupOutcome[]> {
   return inTransaction(db, async (trx) => {
     const results: SignupOutcome[] = items.map(() => null);
     const allowed = await admit(trx);
@@ -393,7 +461,16 @@ async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => 
         trx,
         round.map((i) => {
           const item = items[i]!;
-          return { email: item.email, email_key: item.emailKey, name: null, status: 'pending', source: 'form', confirm_nonce: item.nonce, confirm_sent_at: item.at, created_at: item.at };
+          return {
+            email: item.email,
+            email_key: item.emailKey,
+            name: null,
+            status: 'pending',
+            source: 'form',
+            confirm_nonce: item.nonce,
+            confirm_sent_at: item.at,
+            created_at: item.at,
+          };
         }),
       );
       const known = await findSubscribersByEmailKeys(
@@ -408,7 +485,14 @@ async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => 
         const row = inserted.get(item.emailKey) ?? known.get(item.emailKey);
         if (!row) throw new Error('subscriber vanished while signing up');
         if (!inserted.has(item.emailKey) && row.status === 'confirmed') {
-          mails.push({ subscriber_id: row.id, kind: 'already_subscribed', confirm_nonce: null, status: 'queued', next_attempt_at: item.at, created_at: item.at });
+          mails.push({
+            subscriber_id: row.id,
+            kind: 'already_subscribed',
+            confirm_nonce: null,
+            status: 'queued',
+            next_attempt_at: item.at,
+            created_at: item.at,
+          });
           continue;
         }
         // Still pending: the new mail carries the live nonce, so the links of earlier mails keep working
@@ -416,7 +500,8 @@ async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => 
         // before the withdrawal can confirm.
         const nonce = row.status === 'pending' && row.confirm_nonce ? row.confirm_nonce : item.nonce;
         if (!inserted.has(item.emailKey) && nonce === row.confirm_nonce) resent.push(row.id);
-        if (!inserted.has(item.emailKey)) await updateSubscriber(trx, row.id, { status: 'pending', confirm_nonce: nonce, confirm_sent_at: item.at });
+        if (!inserted.has(item.emailKey))
+          await updateSubscriber(trx, row.id, { status: 'pending', confirm_nonce: nonce, confirm_sent_at: item.at });
         events.push({
           subscriber_id: row.id,
           email_hash: item.emailHash,
@@ -432,7 +517,14 @@ async function writeSignups(db: Db, items: PendingSignup[], admit: (trx: Db) => 
           detail: JSON.stringify({ heading: settings.signupHeading, pitch: settings.signupPitch }),
           created_at: item.at,
         });
-        mails.push({ subscriber_id: row.id, kind: 'confirm', confirm_nonce: nonce, status: 'queued', next_attempt_at: item.at, created_at: item.at });
+        mails.push({
+          subscriber_id: row.id,
+          kind: 'confirm',
+          confirm_nonce: nonce,
+          status: 'queued',
+          next_attempt_at: item.at,
+          created_at: item.at,
+        });
       }
       await insertConsentEvents(trx, events);
       // An earlier mail with the same link that has not left yet (the SMTP server was down): send one only.
@@ -467,7 +559,9 @@ export function storeIp(ip: string, mode: Config['ipStorage'], secret: string): 
     case 'hashed':
       return createHmac('sha256', secret).update(`ip:${plain}`).digest('hex');
     case 'truncated':
-      return isIPv4(plain) ? plain.split('.').slice(0, 3).concat('0').join('.') : `${expandIpv6(plain).slice(0, 3).join(':')}::`;
+      return isIPv4(plain)
+        ? plain.split('.').slice(0, 3).concat('0').join('.')
+        : `${expandIpv6(plain).slice(0, 3).join(':')}::`;
   }
 }
 

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { it } from 'node:test';
-import { createConfirmToken, createLegacyRecipientToken as createRecipientToken, createSubscriberTokens, verifyConfirmToken, verifySubscriberToken } from './subscribers.tokens.ts';
+import {
+  createConfirmToken,
+  createLegacyRecipientToken as createRecipientToken,
+  createSubscriberTokens,
+  verifyConfirmToken,
+  verifySubscriberToken,
+} from './subscribers.tokens.ts';
 
 const verifyRecipientToken = (secret: string, token: string) => verifySubscriberToken(secret, 'unsubscribe', token);
 
@@ -21,7 +27,10 @@ it('makes the same tokens as before the purpose keys were cached, call after cal
   }
   const expires = new Date('2030-01-01T00:00:00Z');
   const payload = `7.nonce-nonce-nonce-non.${expires.getTime() / 1000}`;
-  assert.equal(createConfirmToken(secret, 7, 'nonce-nonce-nonce-non', expires), `${payload}.${referenceMac(secret, 'confirm', payload)}`);
+  assert.equal(
+    createConfirmToken(secret, 7, 'nonce-nonce-nonce-non', expires),
+    `${payload}.${referenceMac(secret, 'confirm', payload)}`,
+  );
 });
 
 it('keeps a key per secret and per purpose: another secret or purpose signs differently', () => {
@@ -53,7 +62,11 @@ it('splits unsubscribe from self-service: the header token unsubscribes only; th
   assert.match(manage, /^m42\.[A-Za-z0-9_-]{43}$/);
   assert.equal(verifySubscriberToken(secret, 'unsubscribe', unsubscribe), 42);
   assert.equal(verifySubscriberToken(secret, 'manage', unsubscribe), null);
-  assert.equal(verifySubscriberToken(secret, 'manage', `m${unsubscribe.slice(1)}`), null, 'relabelling the header token opens nothing');
+  assert.equal(
+    verifySubscriberToken(secret, 'manage', `m${unsubscribe.slice(1)}`),
+    null,
+    'relabelling the header token opens nothing',
+  );
   assert.equal(verifySubscriberToken(secret, 'manage', manage), 42);
   assert.equal(verifySubscriberToken(secret, 'unsubscribe', manage), 42);
   const legacy = createRecipientToken(secret, 42);

@@ -1,4 +1,12 @@
-import { createHash, createHmac, createSecretKey, hash, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  hash,
+  type KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /**
  * Signed links. Each purpose derives its own key from the secret, so a token made for one purpose can
@@ -102,7 +110,10 @@ export function verifySubscriberToken(secret: string, purpose: 'unsubscribe' | '
   if (!match) return null;
   const [, prefix = '', id = '', signature = ''] = match;
   if (purpose === 'manage' && prefix !== 'm') return null;
-  const expected = prefix === 'u' ? unsubscribeMac(mac(secret, 'manage', id)) : mac(secret, prefix === 'm' ? 'manage' : 'recipient', id);
+  const expected =
+    prefix === 'u'
+      ? unsubscribeMac(mac(secret, 'manage', id))
+      : mac(secret, prefix === 'm' ? 'manage' : 'recipient', id);
   return sameMac(expected, signature) ? Number(id) : null;
 }
 

@@ -22,7 +22,13 @@ describe('passwords', () => {
   });
 
   it('never matches a malformed or tampered hash', async () => {
-    for (const stored of ['', 'plain', 'scrypt$1$1$1$a$b', 'scrypt$1073741824$8$1$AAAAAAAAAAAAAAAAAAAAAA$' + 'A'.repeat(86), 'bcrypt$x$y$z$a$b']) {
+    for (const stored of [
+      '',
+      'plain',
+      'scrypt$1$1$1$a$b',
+      'scrypt$1073741824$8$1$AAAAAAAAAAAAAAAAAAAAAA$' + 'A'.repeat(86),
+      'bcrypt$x$y$z$a$b',
+    ]) {
       assert.equal(await verifyPassword('anything at all', stored), false, stored);
     }
   });

@@ -78,7 +78,9 @@ export function createNewsroomAuth(deps: { users: UserService; secret: string; s
     let found = request.newsroomUser;
     if (!found) {
       const token = parseCookies(request.headers.cookie).get(sessionCookie);
-      found = token ? users.sessionFor(token).then((s) => (s ? { user: s.user, sessionId: s.session.id } : null)) : Promise.resolve(null);
+      found = token
+        ? users.sessionFor(token).then((s) => (s ? { user: s.user, sessionId: s.session.id } : null))
+        : Promise.resolve(null);
       request.newsroomUser = found;
     }
     return found;
@@ -109,7 +111,10 @@ export function createNewsroomAuth(deps: { users: UserService; secret: string; s
     },
     hasValidCsrfToken: async (request) => {
       const body = request.body;
-      const fromBody = body && typeof body === 'object' && csrfField in body ? (body as Record<string, unknown>)[csrfField] : undefined;
+      const fromBody =
+        body && typeof body === 'object' && csrfField in body
+          ? (body as Record<string, unknown>)[csrfField]
+          : undefined;
       const header = request.headers['x-csrf-token'];
       const sent = typeof fromBody === 'string' ? fromBody : typeof header === 'string' ? header : '';
       if (!sent) return false;
@@ -120,10 +125,10 @@ export function createNewsroomAuth(deps: { users: UserService; secret: string; s
       if (visitor) bindings.push(`visitor:${visitor}`);
       return bindings.some((binding) => sameToken(sent, csrfToken(secret, binding)));
     },
-    setSessionCookie: (reply, token) => appendSetCookie(reply, `${sessionCookie}=${token}; ${attributes}; Max-Age=${sessionLifetimeMs / 1000}`),
+    setSessionCookie: (reply, token) =>
+      appendSetCookie(reply, `${sessionCookie}=${token}; ${attributes}; Max-Age=${sessionLifetimeMs / 1000}`),
     clearSessionCookie: (reply) => appendSetCookie(reply, `${sessionCookie}=; ${attributes}; Max-Age=0`),
   };
-
 }
 
 /** What a screen's template gets: the signed-in user and a CSRF token for its forms. */
@@ -142,5 +147,3 @@ export type NewsroomPageRenderer = (
   meta: { title: string; path: string; scripts?: string[]; status?: number },
   main: (context: NewsroomPageContext) => SafeHtml,
 ) => Promise<FastifyReply>;
-
-

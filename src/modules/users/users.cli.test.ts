@@ -9,8 +9,16 @@ import { loadConfig } from '../../config.ts';
 import { createDb } from '../../db/index.ts';
 
 /** Runs `gazette …` as an operator would, in its own process, with `input` on standard input. */
-async function cli(dataDir: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await runGazette(args, { DATA_DIR: dataDir, SEED_DEMO: 'false', SITE_URL: 'http://gazette.test', LOG_LEVEL: 'info' }, { stdin: input });
+async function cli(
+  dataDir: string,
+  args: string[],
+  input = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runGazette(
+    args,
+    { DATA_DIR: dataDir, SEED_DEMO: 'false', SITE_URL: 'http://gazette.test', LOG_LEVEL: 'info' },
+    { stdin: input },
+  );
   return { code: code ?? -1, stdout, stderr };
 }
 
@@ -44,17 +52,28 @@ describe('gazette user', () => {
     assert.match(badRole.stderr, /--role must be one of: contributor, author, editor, admin/);
     const badEmail = await cli(dir, ['user', 'add', 'not-an-address', '--role', 'author']);
     assert.equal(badEmail.code, 2);
-    const shortPassword = await cli(dir, ['user', 'add', 'short@example.com', '--role', 'author', '--password-stdin'], 'tooshort\n');
+    const shortPassword = await cli(
+      dir,
+      ['user', 'add', 'short@example.com', '--role', 'author', '--password-stdin'],
+      'tooshort\n',
+    );
     assert.equal(shortPassword.code, 2);
     assert.match(shortPassword.stderr, /at least 12 characters/);
 
-    const withPassword = await cli(dir, ['user', 'add', 'writer@example.com', '--role', 'contributor', '--password-stdin'], 'a long enough password\n');
+    const withPassword = await cli(
+      dir,
+      ['user', 'add', 'writer@example.com', '--role', 'contributor', '--password-stdin'],
+      'a long enough password\n',
+    );
     assert.equal(withPassword.code, 0, withPassword.stderr);
     assert.doesNotMatch(withPassword.stdout, /token=/);
 
     const list = await cli(dir, ['user', 'list']);
     assert.equal(list.code, 0);
-    assert.match(list.stdout, /^Chief@example\.com\tadmin\tChief Editor\tlink only\nwriter@example\.com\tcontributor\t-\tpassword\n$/);
+    assert.match(
+      list.stdout,
+      /^Chief@example\.com\tadmin\tChief Editor\tlink only\nwriter@example\.com\tcontributor\t-\tpassword\n$/,
+    );
 
     // The same database, served: the link signs in once; the piped password signs in.
     const config = loadConfig({ DATA_DIR: dir, SITE_URL: 'http://gazette.test', SEED_DEMO: 'false' });
@@ -81,7 +100,11 @@ describe('gazette user', () => {
         method: 'POST',
         url: '/newsroom/sign-in',
         headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ _csrf: csrf, email: 'writer@example.com', password: 'a long enough password' }).toString(),
+        payload: new URLSearchParams({
+          _csrf: csrf,
+          email: 'writer@example.com',
+          password: 'a long enough password',
+        }).toString(),
       });
       assert.equal(signIn.statusCode, 303);
     } finally {
@@ -107,8 +130,15 @@ describe('gazette user', () => {
       const refused = await app2.inject({
         method: 'POST',
         url: '/newsroom/sign-in',
-        headers: { cookie: String(page.headers['set-cookie']).split(';')[0] ?? '', 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '', email: 'writer@example.com', password: 'a long enough password' }).toString(),
+        headers: {
+          cookie: String(page.headers['set-cookie']).split(';')[0] ?? '',
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        payload: new URLSearchParams({
+          _csrf: /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '',
+          email: 'writer@example.com',
+          password: 'a long enough password',
+        }).toString(),
       });
       assert.equal(refused.statusCode, 401);
       assert.match(refused.body, /The email or password is not right/);

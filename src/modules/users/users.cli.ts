@@ -33,7 +33,8 @@ const usage = `Usage: gazette user <add|link|list|disable|enable> …\n\n${addUs
 /** `gazette user add|link|list`: the first admin is made here. */
 export const userCommand: CliCommand = {
   summary: 'Add a newsroom user (prints a one-time sign-in link), print a new link, list, disable or enable users.',
-  usage: 'gazette user add <email> --role <role> [--name "…"] [--password-stdin] | user link <email> | user list | user disable|enable <email>',
+  usage:
+    'gazette user add <email> --role <role> [--name "…"] [--password-stdin] | user link <email> | user list | user disable|enable <email>',
   run: async (args) => {
     const [action, ...rest] = args;
     if (action === 'add') return runAdd(rest);
@@ -51,7 +52,9 @@ export const userCommand: CliCommand = {
 async function withUsers<T>(work: (users: UserService) => Promise<T>): Promise<T> {
   const config = loadConfig();
   try {
-    return await withMigratedDb(config.database, (db) => work(new UserService({ db, siteUrl: config.siteUrl, now: () => new Date() })));
+    return await withMigratedDb(config.database, (db) =>
+      work(new UserService({ db, siteUrl: config.siteUrl, now: () => new Date() })),
+    );
   } catch (error) {
     // An expected refusal (duplicate, bad address, short password) is the operator's mistake: exit 2.
     if (error instanceof AppError && error.status < 500) throw new UsageError(error.message);
@@ -64,7 +67,9 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   // One trailing newline (from `echo` or a file) is not part of the password.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function runAdd(args: string[]): Promise<number> {
@@ -83,7 +88,9 @@ async function runAdd(args: string[]): Promise<number> {
   const role = roleSchema.safeParse(values.role);
   if (!role.success) throw new UsageError(`--role must be one of: ${roles.join(', ')}.`);
   const password = values['password-stdin'] ? await readStdin() : undefined;
-  const { user, link } = await withUsers((users) => users.createUser({ email, role: role.data, name: values.name, password }));
+  const { user, link } = await withUsers((users) =>
+    users.createUser({ email, role: role.data, name: values.name, password }),
+  );
   if (link) {
     console.log(`Added ${user.email} (${user.role}). This link signs them in once, within 24 hours:\n${link}`);
   } else {
@@ -119,7 +126,11 @@ async function runList(args: string[]): Promise<number> {
   const list = await withUsers((users) => users.listUsers());
   if (list.length === 0) console.log(`No users yet. Add the first admin: gazette user add <email> --role admin`);
   for (const u of list) {
-    console.log([u.email, u.role, u.name || '-', u.disabled_at ? 'disabled' : u.password_hash ? 'password' : 'link only'].join('\t'));
+    console.log(
+      [u.email, u.role, u.name || '-', u.disabled_at ? 'disabled' : u.password_hash ? 'password' : 'link only'].join(
+        '\t',
+      ),
+    );
   }
   return 0;
 }
@@ -131,7 +142,8 @@ async function runDisable(action: 'disable' | 'enable', args: string[]): Promise
   }
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
   const [email, extra] = positionals;
-  if (!email || extra !== undefined) throw new UsageError(`Give one email address. Run 'gazette user ${action} --help'.`);
+  if (!email || extra !== undefined)
+    throw new UsageError(`Give one email address. Run 'gazette user ${action} --help'.`);
   const address = await withUsers(async (users) => {
     const user = await users.findByEmail(email);
     if (!user) throw new UsageError(`There is no user with the address ${email}.`);

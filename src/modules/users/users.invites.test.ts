@@ -12,7 +12,10 @@ describe('newsroom users: invitations by email, roles, disabling', () => {
 
   before(async () => {
     smtp = await startTestSmtpServer({ keepRaw: true });
-    site = await createTestSite({ seed: false, env: { SMTP_URL: smtp.url, MAIL_FROM: 'Gazette <newsroom@gazette.test>' } });
+    site = await createTestSite({
+      seed: false,
+      env: { SMTP_URL: smtp.url, MAIL_FROM: 'Gazette <newsroom@gazette.test>' },
+    });
     admin = await signInAs(site, 'admin', 'admin@example.com', 'Ada Admin');
   });
   after(async () => {
@@ -20,10 +23,15 @@ describe('newsroom users: invitations by email, roles, disabling', () => {
     await smtp.close();
   });
 
-  const userId = async (email: string) => (await site.db.selectFrom('users').select('id').where('email_key', '=', email).executeTakeFirstOrThrow()).id;
+  const userId = async (email: string) =>
+    (await site.db.selectFrom('users').select('id').where('email_key', '=', email).executeTakeFirstOrThrow()).id;
 
   it('invites a person by email: the mail arrives with a one-time link that signs them in once, with the role given', async () => {
-    const response = await admin.post('/newsroom/users/invite', { email: 'New.Editor@Example.org', name: 'Nia Editor', role: 'editor' });
+    const response = await admin.post('/newsroom/users/invite', {
+      email: 'New.Editor@Example.org',
+      name: 'Nia Editor',
+      role: 'editor',
+    });
     assert.equal(response.statusCode, 200);
     assert.match(response.body, /An invitation was mailed to New\.Editor@example\.org\./);
     assert.match(response.body, /<td>Nia Editor<\/td><td>New\.Editor@example\.org<\/td><td>editor<\/td>/);
@@ -40,12 +48,20 @@ describe('newsroom users: invitations by email, roles, disabling', () => {
     const invitee = clientFor(site);
     const landing = await invitee.request({ method: 'GET', url: link });
     assert.equal(landing.statusCode, 200);
-    const signIn = await invitee.request({ method: 'POST', url: '/newsroom/sign-in/link', form: { _csrf: csrfFrom(landing.body), token: new URL(link, 'http://x').searchParams.get('token') ?? '' } });
+    const signIn = await invitee.request({
+      method: 'POST',
+      url: '/newsroom/sign-in/link',
+      form: { _csrf: csrfFrom(landing.body), token: new URL(link, 'http://x').searchParams.get('token') ?? '' },
+    });
     assert.equal(signIn.statusCode, 303);
     const dashboard = await invitee.request({ method: 'GET', url: '/newsroom' });
     assert.match(dashboard.body, /Signed in as <strong>Nia Editor<\/strong> \(New\.Editor@example\.org\) \(editor\)/);
     assert.match(dashboard.body, /Set a password/);
-    assert.equal((await invitee.request({ method: 'GET', url: '/newsroom/newsletters' })).statusCode, 200, 'an editor now');
+    assert.equal(
+      (await invitee.request({ method: 'GET', url: '/newsroom/newsletters' })).statusCode,
+      200,
+      'an editor now',
+    );
 
     const again = clientFor(site);
     assert.equal((await again.request({ method: 'GET', url: link })).statusCode, 410, 'the link works once');
@@ -56,7 +72,11 @@ describe('newsroom users: invitations by email, roles, disabling', () => {
     assert.equal(bad.statusCode, 400);
     assert.match(bad.body, /Please enter a valid email address/);
     assert.match(bad.body, /value="not an address"/);
-    const known = await admin.post('/newsroom/users/invite', { email: 'new.editor@example.org', name: '', role: 'author' });
+    const known = await admin.post('/newsroom/users/invite', {
+      email: 'new.editor@example.org',
+      name: '',
+      role: 'author',
+    });
     assert.equal(known.statusCode, 409);
     const role = await admin.post('/newsroom/users/invite', { email: 'ok@example.org', name: '', role: 'owner' });
     assert.equal(role.statusCode, 400);
@@ -67,7 +87,11 @@ describe('newsroom users: invitations by email, roles, disabling', () => {
   it('shows the link to pass on when the invitation mail cannot be sent', async () => {
     smtp.faults.permanent.add('bounce@example.org');
     try {
-      const response = await admin.post('/newsroom/users/invite', { email: 'bounce@example.org', name: '', role: 'author' });
+      const response = await admin.post('/newsroom/users/invite', {
+        email: 'bounce@example.org',
+        name: '',
+        role: 'author',
+      });
       assert.equal(response.statusCode, 502);
       assert.match(response.body, /was added, but the invitation mail could not be sent/);
       assert.match(response.body, /<code class="sign-in-link">http:\/\/gazette\.test\/newsroom\/sign-in\/link\?token=/);
@@ -81,37 +105,68 @@ describe('newsroom users: invitations by email, roles, disabling', () => {
     const id = await userId('writer@example.org');
     const promoted = await admin.post(`/newsroom/users/${id}/role`, { role: 'editor' });
     assert.equal(promoted.statusCode, 303);
-    assert.match((await admin.request({ method: 'GET', url: String(promoted.headers.location) })).body, /The role is changed\./);
-    assert.equal((await writer.request({ method: 'GET', url: '/newsroom/newsletters' })).statusCode, 200, 'the new role applies at once');
+    assert.match(
+      (await admin.request({ method: 'GET', url: String(promoted.headers.location) })).body,
+      /The role is changed\./,
+    );
+    assert.equal(
+      (await writer.request({ method: 'GET', url: '/newsroom/newsletters' })).statusCode,
+      200,
+      'the new role applies at once',
+    );
 
     assert.equal((await admin.post(`/newsroom/users/${id}/disable`, {})).statusCode, 303);
     assert.equal((await writer.request({ method: 'GET', url: '/newsroom' })).statusCode, 303, 'signed out everywhere');
     assert.equal((await admin.post(`/newsroom/users/${id}/enable`, {})).statusCode, 303);
-    assert.equal((await site.db.selectFrom('users').select('disabled_at').where('id', '=', id).executeTakeFirstOrThrow()).disabled_at, null);
+    assert.equal(
+      (await site.db.selectFrom('users').select('disabled_at').where('id', '=', id).executeTakeFirstOrThrow())
+        .disabled_at,
+      null,
+    );
 
     const me = await userId('admin@example.com');
     const demote = await admin.post(`/newsroom/users/${me}/role`, { role: 'editor' });
     assert.equal(demote.statusCode, 409);
     assert.match(demote.body, /This is the last active admin/);
     assert.equal((await admin.post(`/newsroom/users/${me}/disable`, {})).statusCode, 409);
-    assert.equal((await admin.request({ method: 'GET', url: '/newsroom/users' })).statusCode, 200, 'still an admin, still signed in');
+    assert.equal(
+      (await admin.request({ method: 'GET', url: '/newsroom/users' })).statusCode,
+      200,
+      'still an admin, still signed in',
+    );
 
     // With a second admin, the first may step down.
     await admin.post(`/newsroom/users/${id}/role`, { role: 'admin' });
     assert.equal((await admin.post(`/newsroom/users/${me}/role`, { role: 'editor' })).statusCode, 303);
     assert.equal((await admin.request({ method: 'GET', url: '/newsroom/users' })).statusCode, 403);
     const writerAgain = await signInAs(site, 'admin', 'writer@example.org');
-    assert.equal((await writerAgain.post(`/newsroom/users/${id}/role`, { role: 'editor' })).statusCode, 409, 'now the last admin in turn');
+    assert.equal(
+      (await writerAgain.post(`/newsroom/users/${id}/role`, { role: 'editor' })).statusCode,
+      409,
+      'now the last admin in turn',
+    );
     assert.equal((await writerAgain.post('/newsroom/users/999999/role', { role: 'editor' })).statusCode, 404);
   });
 
   it('is for admins only: an editor gets 403 on GET and POST; a POST without CSRF is refused', async () => {
     const editor = await signInAs(site, 'editor', 'plain.editor@example.org');
     assert.equal((await editor.request({ method: 'GET', url: '/newsroom/users' })).statusCode, 403);
-    assert.equal((await editor.post('/newsroom/users/invite', { email: 'friend@example.org', name: '', role: 'admin' })).statusCode, 403);
-    assert.equal((await editor.post(`/newsroom/users/${await userId('plain.editor@example.org')}/role`, { role: 'admin' })).statusCode, 403);
+    assert.equal(
+      (await editor.post('/newsroom/users/invite', { email: 'friend@example.org', name: '', role: 'admin' }))
+        .statusCode,
+      403,
+    );
+    assert.equal(
+      (await editor.post(`/newsroom/users/${await userId('plain.editor@example.org')}/role`, { role: 'admin' }))
+        .statusCode,
+      403,
+    );
     const admin2 = await signInAs(site, 'admin', 'writer@example.org');
-    const noCsrf = await admin2.request({ method: 'POST', url: '/newsroom/users/invite', form: { email: 'friend@example.org', role: 'admin' } });
+    const noCsrf = await admin2.request({
+      method: 'POST',
+      url: '/newsroom/users/invite',
+      form: { email: 'friend@example.org', role: 'admin' },
+    });
     assert.equal(noCsrf.statusCode, 403);
     assert.equal(smtp.accepted.has('friend@example.org'), false);
   });

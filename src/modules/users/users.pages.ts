@@ -6,9 +6,12 @@ import { roles, type Role, type UserRow } from './users.table.ts';
 // The newsroom's account pages. Every page is `noindex` and answered with `cache-control: no-store`.
 
 function page(site: SiteContext, path: string, title: string, main: SafeHtml): string {
-  return layout(site, { title, description: title, path, robots: 'noindex, nofollow', stylesheets: ['newsroom.css'] }, html`<section class="newsroom">${main}</section>`);
+  return layout(
+    site,
+    { title, description: title, path, robots: 'noindex, nofollow', stylesheets: ['newsroom.css'] },
+    html`<section class="newsroom">${main}</section>`,
+  );
 }
-
 
 export function signInPage(site: SiteContext, options: { csrf: string; email?: string; error?: string }): string {
   return page(

@@ -33,7 +33,11 @@ export async function insertSession(db: Db, session: SessionRow): Promise<void> 
 }
 
 /** The session and its user, if the session is live and the user not disabled. */
-export async function findLiveSession(db: Db, sessionId: string, now: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+export async function findLiveSession(
+  db: Db,
+  sessionId: string,
+  now: string,
+): Promise<{ session: SessionRow; user: UserRow } | undefined> {
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -60,13 +64,25 @@ export async function findLiveSession(db: Db, sessionId: string, now: string): P
   if (!row) return undefined;
   const { session_id, session_created_at, last_seen_at, expires_at, user_agent, ip, ...user } = row;
   return {
-    session: { id: session_id, user_id: user.id, created_at: session_created_at, last_seen_at, expires_at, user_agent, ip },
+    session: {
+      id: session_id,
+      user_id: user.id,
+      created_at: session_created_at,
+      last_seen_at,
+      expires_at,
+      user_agent,
+      ip,
+    },
     user,
   };
 }
 
 export async function touchSession(db: Db, sessionId: string, lastSeenAt: string, expiresAt: string): Promise<void> {
-  await db.updateTable('sessions').set({ last_seen_at: lastSeenAt, expires_at: expiresAt }).where('id', '=', sessionId).execute();
+  await db
+    .updateTable('sessions')
+    .set({ last_seen_at: lastSeenAt, expires_at: expiresAt })
+    .where('id', '=', sessionId)
+    .execute();
 }
 
 export async function deleteSession(db: Db, sessionId: string): Promise<void> {
@@ -87,8 +103,14 @@ export async function deleteExpiredSessions(db: Db, now: string): Promise<void> 
   await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
 }
 
-export async function insertSignInLink(db: Db, link: { token_hash: string; user_id: number; created_at: string; expires_at: string }): Promise<void> {
-  await db.insertInto('sign_in_links').values({ ...link, used_at: null }).execute();
+export async function insertSignInLink(
+  db: Db,
+  link: { token_hash: string; user_id: number; created_at: string; expires_at: string },
+): Promise<void> {
+  await db
+    .insertInto('sign_in_links')
+    .values({ ...link, used_at: null })
+    .execute();
 }
 
 export async function findSignInLink(db: Db, tokenHash: string) {
@@ -126,7 +148,14 @@ export async function setRole(db: Db, userId: number, role: Role): Promise<void>
  */
 export async function lockActiveAdmins(db: Db): Promise<void> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
-  await db.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled_at', 'is', null).orderBy('id').forUpdate().execute();
+  await db
+    .selectFrom('users')
+    .select('id')
+    .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
 }
 
 /** Admins who can still sign in. */

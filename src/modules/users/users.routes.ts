@@ -9,7 +9,13 @@ import type { NewsroomAuth } from './users.auth.ts';
 import { inviteUser } from './users.invites.ts';
 import type { NewsroomPageRenderer } from './users.auth.ts';
 import { signInLinkPage, signInPage, usersMain, type UsersView } from './users.pages.ts';
-import { inviteFormSchema, linkTokenSchema, roleFormSchema, signInFormSchema, userIdParamsSchema } from './users.schema.ts';
+import {
+  inviteFormSchema,
+  linkTokenSchema,
+  roleFormSchema,
+  signInFormSchema,
+  userIdParamsSchema,
+} from './users.schema.ts';
 import { ThrottledError, type ClientInfo, type UserService } from './users.service.ts';
 import type { Role } from './users.table.ts';
 import { z } from 'zod';
@@ -57,7 +63,10 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
 
   app.post('/sign-in', { bodyLimit: formBodyLimit }, async (request, reply) => {
     const parsed = signInFormSchema.safeParse(request.body ?? {});
-    const typed = typeof (request.body as { email?: unknown } | undefined)?.email === 'string' ? String((request.body as { email: string }).email) : '';
+    const typed =
+      typeof (request.body as { email?: unknown } | undefined)?.email === 'string'
+        ? String((request.body as { email: string }).email)
+        : '';
     const again = async (status: number, error: string, email: string) =>
       send(reply, signInPage(await site(), { csrf: await auth.csrfTokenFor(request, reply), error, email }), status);
     if (!parsed.success) return again(400, 'Please enter your email address and your password.', cleanEmail(typed));
@@ -71,7 +80,8 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
         return again(error.status, error.message, parsed.data.email);
       }
       if (error instanceof AppError && error.code === 'auth.busy') reply.header('retry-after', '1');
-      if (error instanceof AppError && (error.code === 'auth.failed' || error.code === 'auth.busy')) return again(error.status, error.message, parsed.data.email);
+      if (error instanceof AppError && (error.code === 'auth.failed' || error.code === 'auth.busy'))
+        return again(error.status, error.message, parsed.data.email);
       throw error;
     }
   });
@@ -95,25 +105,43 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
     return reply.redirect('/newsroom/sign-in', 303);
   });
 
-  app.post('/sign-out-everywhere', { bodyLimit: formBodyLimit, preHandler: auth.requireRole('contributor') }, async (request, reply) => {
-    const current = await auth.currentUser(request);
-    if (current) await users.signOutEverywhere(current.user.id);
-    auth.clearSessionCookie(reply);
-    return reply.redirect('/newsroom/sign-in', 303);
-  });
+  app.post(
+    '/sign-out-everywhere',
+    { bodyLimit: formBodyLimit, preHandler: auth.requireRole('contributor') },
+    async (request, reply) => {
+      const current = await auth.currentUser(request);
+      if (current) await users.signOutEverywhere(current.user.id);
+      auth.clearSessionCookie(reply);
+      return reply.redirect('/newsroom/sign-in', 303);
+    },
+  );
 
-  const usersPage = async (request: FastifyRequest, reply: FastifyReply, extra: Omit<UsersView, 'csrf' | 'users' | 'me'> = {}, status = 200) => {
+  const usersPage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: Omit<UsersView, 'csrf' | 'users' | 'me'> = {},
+    status = 200,
+  ) => {
     const current = await auth.currentUser(request);
     if (!current) throw new AppError('auth.required');
     const list = await users.listUsers();
-    return deps.render(request, reply, { title: 'Users', path: '/newsroom/users', status }, ({ csrf }) => usersMain({ csrf, users: list, me: current.user.id, ...extra }));
+    return deps.render(request, reply, { title: 'Users', path: '/newsroom/users', status }, ({ csrf }) =>
+      usersMain({ csrf, users: list, me: current.user.id, ...extra }),
+    );
   };
 
   const admin = auth.requireRole('admin');
 
   app.get('/users', { preHandler: admin }, (request, reply) => {
     const done = z.object({ done: z.enum(['role', 'disable', 'enable']) }).safeParse(request.query ?? {}).data?.done;
-    const notice = done === 'role' ? 'The role is changed.' : done === 'disable' ? 'The user is disabled and signed out everywhere.' : done === 'enable' ? 'The user can sign in again.' : undefined;
+    const notice =
+      done === 'role'
+        ? 'The role is changed.'
+        : done === 'disable'
+          ? 'The user is disabled and signed out everywhere.'
+          : done === 'enable'
+            ? 'The user can sign in again.'
+            : undefined;
     return usersPage(request, reply, notice ? { notice } : {});
   });
 
@@ -121,10 +149,16 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
     const current = await auth.currentUser(request);
     if (!current) throw new AppError('auth.required');
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const typed = { email: typeof body.email === 'string' ? cleanEmail(body.email) : '', name: typeof body.name === 'string' ? body.name.slice(0, 200) : '' };
+    const typed = {
+      email: typeof body.email === 'string' ? cleanEmail(body.email) : '',
+      name: typeof body.name === 'string' ? body.name.slice(0, 200) : '',
+    };
     const form = inviteFormSchema.safeParse(body);
     try {
-      if (!form.success) throw new AppError(form.error.issues.some((i) => i.path[0] === 'role') ? 'user.invalid_role' : 'user.invalid_email');
+      if (!form.success)
+        throw new AppError(
+          form.error.issues.some((i) => i.path[0] === 'role') ? 'user.invalid_role' : 'user.invalid_email',
+        );
       const settings = await getSiteSettings(deps.db);
       const result = await inviteUser(users, deps.mail, {
         ...form.data,
@@ -132,12 +166,26 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
         siteUrl: deps.config.siteUrl,
         invitedBy: current.user.name || current.user.email,
       });
-      if (result.mailed) return usersPage(request, reply, { notice: `An invitation was mailed to ${result.user.email}.` });
+      if (result.mailed)
+        return usersPage(request, reply, { notice: `An invitation was mailed to ${result.user.email}.` });
       request.log.warn({ error: result.error }, 'invitation mail not sent');
-      return usersPage(request, reply, { error: `${result.user.email} was added, but the invitation mail could not be sent (${result.error ?? 'unknown error'}).`, link: result.link }, 502);
+      return usersPage(
+        request,
+        reply,
+        {
+          error: `${result.user.email} was added, but the invitation mail could not be sent (${result.error ?? 'unknown error'}).`,
+          link: result.link,
+        },
+        502,
+      );
     } catch (error) {
       if (error instanceof AppError && error.code.startsWith('user.')) {
-        return usersPage(request, reply, { error: error.message, invite: { ...typed, role: form.data?.role ?? 'contributor' } }, error.status);
+        return usersPage(
+          request,
+          reply,
+          { error: error.message, invite: { ...typed, role: form.data?.role ?? 'contributor' } },
+          error.status,
+        );
       }
       throw error;
     }
@@ -150,7 +198,8 @@ export function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<
       try {
         await users.updateUser(params.data.id, parse(request.body));
       } catch (error) {
-        if (error instanceof AppError && (error.code === 'user.last_admin' || error.code === 'user.invalid_role')) return usersPage(request, reply, { error: error.message }, error.status);
+        if (error instanceof AppError && (error.code === 'user.last_admin' || error.code === 'user.invalid_role'))
+          return usersPage(request, reply, { error: error.message }, error.status);
         throw error;
       }
       return reply.redirect(`/newsroom/users?done=${done}`, 303);

@@ -47,4 +47,10 @@ export const inviteFormSchema = z.object({
 /** The users list's role form. */
 export const roleFormSchema = z.object({ role: roleSchema });
 
-export const userIdParamsSchema = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+export const userIdParamsSchema = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});

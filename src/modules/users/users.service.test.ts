@@ -19,10 +19,13 @@ describeEachDatabase('the last admin', (dialect) => {
     const b = (await users.createUser({ email: 'bob@example.com', role: 'admin' })).user.id;
     for (let round = 0; round < 10; round++) {
       await t.db.updateTable('users').set({ role: 'admin', disabled_at: null }).execute();
-      const changes = round % 2 === 0 ? [{ disabled: true }, { disabled: true }] : [{ role: 'editor' as const }, { disabled: true }];
+      const changes =
+        round % 2 === 0 ? [{ disabled: true }, { disabled: true }] : [{ role: 'editor' as const }, { disabled: true }];
       const results = await Promise.allSettled([users.updateUser(a, changes[0]!), users.updateUser(b, changes[1]!)]);
       assert.equal(await countActiveAdmins(t.db), 1, `round ${round}: ${results.map((r) => r.status).join(', ')}`);
-      const refused = results.filter((r) => r.status === 'rejected').map((r) => (r.reason instanceof AppError ? r.reason.code : String(r.reason)));
+      const refused = results
+        .filter((r) => r.status === 'rejected')
+        .map((r) => (r.reason instanceof AppError ? r.reason.code : String(r.reason)));
       assert.deepEqual(refused, ['user.last_admin']);
     }
   });

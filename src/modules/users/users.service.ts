@@ -2,7 +2,15 @@ import { type Db, inTransaction } from '../../db/index.ts';
 import { AppError } from '../../errors.ts';
 import { normaliseEmail } from '../../email-address.ts';
 import { ipSource, RateLimiter } from '../rate-limits/index.ts';
-import { decoyHash, hashingIsBusy, hashPassword, maxPasswordLength, minPasswordLength, needsRehash, verifyPassword } from './passwords.ts';
+import {
+  decoyHash,
+  hashingIsBusy,
+  hashPassword,
+  maxPasswordLength,
+  minPasswordLength,
+  needsRehash,
+  verifyPassword,
+} from './passwords.ts';
 import * as repo from './users.repository.ts';
 import type { Role, SessionRow, UserRow } from './users.table.ts';
 import { roles } from './users.table.ts';
@@ -70,7 +78,12 @@ export class UserService {
    * Creates a user. With a password, sets it and returns no link; without, returns a one-time sign-in link
    * (the first admin is made this way, from the command line).
    */
-  async createUser(input: { email: string; role: Role; name?: string | undefined; password?: string | undefined }): Promise<{ user: UserRow; link: string | null }> {
+  async createUser(input: {
+    email: string;
+    role: Role;
+    name?: string | undefined;
+    password?: string | undefined;
+  }): Promise<{ user: UserRow; link: string | null }> {
     const address = normaliseEmail(input.email);
     if (!address) throw new AppError('user.invalid_email');
     const name = input.name?.trim() ?? '';
@@ -141,7 +154,8 @@ export class UserService {
       await repo.lockActiveAdmins(trx);
       const user = await repo.findUserById(trx, userId);
       if (!user) throw new AppError('user.not_found');
-      const losesAdmin = user.role === 'admin' && !user.disabled_at && ('role' in change ? change.role !== 'admin' : change.disabled);
+      const losesAdmin =
+        user.role === 'admin' && !user.disabled_at && ('role' in change ? change.role !== 'admin' : change.disabled);
       if (losesAdmin && (await repo.countActiveAdmins(trx)) <= 1) throw new AppError('user.last_admin');
       if ('role' in change) await repo.setRole(trx, userId, change.role);
       else if (change.disabled) {
@@ -174,7 +188,8 @@ export class UserService {
     const ip = ipSource(client.ip);
     if (hashingIsBusy()) throw new AppError('auth.busy');
     await this.reserveAttempt(emailKey, ip);
-    const user = emailKey.length > 0 && emailKey.length <= 254 ? await repo.findUserByEmailKey(this.db, emailKey) : undefined;
+    const user =
+      emailKey.length > 0 && emailKey.length <= 254 ? await repo.findUserByEmailKey(this.db, emailKey) : undefined;
     const usable = user && !user.disabled_at && user.password_hash ? user : undefined;
     const tooLong = password.length > maxPasswordLength;
     const matches = await verifyPassword(tooLong ? '' : password, usable?.password_hash ?? (await decoyHash()));
@@ -182,7 +197,8 @@ export class UserService {
     // Only failures count: the account starts afresh, and the IP gets its attempt back.
     await this.limits.clear('signin-account', emailKey);
     await this.limits.refund('signin-ip', ip);
-    if (needsRehash(usable.password_hash ?? '')) await repo.setPasswordHash(this.db, usable.id, await hashPassword(password));
+    if (needsRehash(usable.password_hash ?? ''))
+      await repo.setPasswordHash(this.db, usable.id, await hashPassword(password));
     return { token: await this.startSession(usable.id, client), user: usable };
   }
 
@@ -194,7 +210,12 @@ export class UserService {
   private async reserveAttempt(emailKey: string, ip: string): Promise<void> {
     const now = this.now();
     const window = { windowMs: throttleWindowMs };
-    const accountWait = await this.limits.hit('signin-account', emailKey, { ...window, limit: maxFailuresPerAccount }, now);
+    const accountWait = await this.limits.hit(
+      'signin-account',
+      emailKey,
+      { ...window, limit: maxFailuresPerAccount },
+      now,
+    );
     if (accountWait !== null) throw new ThrottledError(accountWait);
     const ipWait = await this.limits.hit('signin-ip', ip, { ...window, limit: maxFailuresPerIp }, now);
     if (ipWait !== null) {
@@ -211,7 +232,8 @@ export class UserService {
   /** Consumes a sign-in link (once) and starts a session. */
   async signInWithLink(token: string, client: ClientInfo): Promise<SignedIn> {
     const link = await this.liveLink(token);
-    if (!(await repo.consumeSignInLink(this.db, link.token_hash, this.now().toISOString()))) throw new AppError('auth.link_used');
+    if (!(await repo.consumeSignInLink(this.db, link.token_hash, this.now().toISOString())))
+      throw new AppError('auth.link_used');
     const user = await repo.findUserById(this.db, link.user_id);
     if (!user || user.disabled_at) throw new AppError('auth.bad_link');
     return { token: await this.startSession(user.id, client), user };
@@ -249,7 +271,12 @@ export class UserService {
     const found = await repo.findLiveSession(this.db, tokenHash(token), now.toISOString());
     if (!found) return null;
     if (now.getTime() - Date.parse(found.session.last_seen_at) >= touchEveryMs) {
-      await repo.touchSession(this.db, found.session.id, now.toISOString(), new Date(now.getTime() + sessionLifetimeMs).toISOString());
+      await repo.touchSession(
+        this.db,
+        found.session.id,
+        now.toISOString(),
+        new Date(now.getTime() + sessionLifetimeMs).toISOString(),
+      );
     }
     return found;
   }
@@ -260,15 +287,31 @@ export class UserService {
    * session of the user ends and unused sign-in links are void, so a password changed after a theft also
    * shuts the thief out; this session stays.
    */
-  async setPassword(userId: number, keepSessionId: string, password: string, repeated: string, current?: string): Promise<void> {
+  async setPassword(
+    userId: number,
+    keepSessionId: string,
+    password: string,
+    repeated: string,
+    current?: string,
+  ): Promise<void> {
     checkPasswordStrength(password);
     if (password !== repeated) throw new AppError('user.password_mismatch');
     const user = await repo.findUserById(this.db, userId);
     if (!user) throw new AppError('user.not_found');
     if (user.password_hash) {
-      const wait = await this.limits.hit('signin-account', user.email_key, { limit: maxFailuresPerAccount, windowMs: throttleWindowMs }, this.now());
+      const wait = await this.limits.hit(
+        'signin-account',
+        user.email_key,
+        { limit: maxFailuresPerAccount, windowMs: throttleWindowMs },
+        this.now(),
+      );
       if (wait !== null) throw new ThrottledError(wait);
-      if (current === undefined || current.length > maxPasswordLength || !(await verifyPassword(current, user.password_hash))) throw new AppError('user.wrong_password');
+      if (
+        current === undefined ||
+        current.length > maxPasswordLength ||
+        !(await verifyPassword(current, user.password_hash))
+      )
+        throw new AppError('user.wrong_password');
       await this.limits.clear('signin-account', user.email_key);
     }
     await repo.setPasswordHash(this.db, userId, await hashPassword(password));
@@ -287,5 +330,6 @@ export class UserService {
 }
 
 export function checkPasswordStrength(password: string): void {
-  if ([...password].length < minPasswordLength || password.length > maxPasswordLength) throw new AppError('user.weak_password');
+  if ([...password].length < minPasswordLength || password.length > maxPasswordLength)
+    throw new AppError('user.weak_password');
 }

@@ -23,7 +23,8 @@ remove: the endpoint, its queued deliveries and its log.`;
 /** `gazette webhook add|list|rotate|remove` */
 export const webhookCommand: CliCommand = {
   summary: 'Register webhook endpoints (prints the signing secret), list, rotate their secrets, remove them.',
-  usage: 'gazette webhook add <url> --events <list> [--allow-private] | webhook list | webhook rotate <id> | webhook remove <id>',
+  usage:
+    'gazette webhook add <url> --events <list> [--allow-private] | webhook list | webhook rotate <id> | webhook remove <id>',
   run: async (args) => {
     const [action, ...rest] = args;
     if (action === undefined || action === '--help' || action === '-h' || action === 'help') {
@@ -55,12 +56,19 @@ async function withWebhooks<T>(work: (webhooks: WebhookService) => Promise<T>): 
 }
 
 async function add(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { events: { type: 'string' }, 'allow-private': { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { events: { type: 'string' }, 'allow-private': { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const [url, extra] = positionals;
   if (url === undefined || extra !== undefined) throw new UsageError(`Give exactly one URL.\n\n${addUsage}`);
   if (values.events === undefined) throw new UsageError(`--events is required.\n\n${addUsage}`);
   const events = values.events;
-  const { id, secret } = await withWebhooks((w) => w.register({ url, events: [events], allowPrivate: values['allow-private'] === true, createdBy: 'command line' }));
+  const { id, secret } = await withWebhooks((w) =>
+    w.register({ url, events: [events], allowPrivate: values['allow-private'] === true, createdBy: 'command line' }),
+  );
   console.log(`Webhook ${id} registered for ${url}.`);
   console.log(`Signing secret (shown once; verify deliveries with it, e.g. the standardwebhooks package):\n${secret}`);
   return 0;
@@ -82,13 +90,16 @@ async function list(args: string[]): Promise<number> {
 async function change(action: 'rotate' | 'remove', args: string[]): Promise<number> {
   const [text, extra] = args;
   const id = Number(text);
-  if (text === undefined || extra !== undefined || !Number.isSafeInteger(id) || id <= 0) throw new UsageError(`Give the endpoint's number (see 'gazette webhook list').`);
+  if (text === undefined || extra !== undefined || !Number.isSafeInteger(id) || id <= 0)
+    throw new UsageError(`Give the endpoint's number (see 'gazette webhook list').`);
   if (action === 'remove') {
     await withWebhooks((w) => w.remove(id));
     console.log(`Webhook ${id} removed, with its queued deliveries and its log.`);
     return 0;
   }
   const { secret, previousValidUntil } = await withWebhooks((w) => w.rotate(id));
-  console.log(`New signing secret for webhook ${id} (shown once):\n${secret}\nThe previous secret also signs deliveries until ${previousValidUntil}.`);
+  console.log(
+    `New signing secret for webhook ${id} (shown once):\n${secret}\nThe previous secret also signs deliveries until ${previousValidUntil}.`,
+  );
   return 0;
 }

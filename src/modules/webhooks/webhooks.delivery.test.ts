@@ -37,7 +37,16 @@ describeEachDatabase('webhook deliveries', (dialect) => {
     t = await createTestDatabase(dialect);
     const config = loadConfig({ DATABASE_URL: t.url, DATA_DIR: t.dataDir, SITE_URL: 'http://gazette.test', PORT: '0' });
     const { app, pages, contentChanged } = await buildApp({ config, db: t.db });
-    site = { app, db: t.db, config, pages, contentChanged, seededAt: new Date(), listen: () => Promise.reject(new Error('unused')), close: () => app.close() };
+    site = {
+      app,
+      db: t.db,
+      config,
+      pages,
+      contentChanged,
+      seededAt: new Date(),
+      listen: () => Promise.reject(new Error('unused')),
+      close: () => app.close(),
+    };
     admin = await signInAs(site, 'admin');
     secretKey = await getOrCreateSecretKey(t.db, config.secretKey);
     dispatcher = createWebhookDispatcher({
@@ -64,7 +73,11 @@ describeEachDatabase('webhook deliveries', (dialect) => {
   it('delivers every event once, signed and in order per article, after the receiver was down for a while', async () => {
     await receiver.start();
     await receiver.stop(); // its port is now closed: connections are refused
-    const registered = await admin.post('/newsroom/webhooks', { url: `http://127.0.0.1:${receiver.port}/hooks`, events: ['post.*', 'subscriber.unsubscribed'], allow_private: '1' });
+    const registered = await admin.post('/newsroom/webhooks', {
+      url: `http://127.0.0.1:${receiver.port}/hooks`,
+      events: ['post.*', 'subscriber.unsubscribed'],
+      allow_private: '1',
+    });
     assert.equal(registered.statusCode, 200);
     receiver.secrets = [secretFrom(registered)];
     dispatcher.start();
@@ -76,7 +89,13 @@ describeEachDatabase('webhook deliveries', (dialect) => {
     };
     const edit = async (id: number, action: 'save' | 'unpublish', title: string) => {
       const row = await t.db.selectFrom('articles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      const response = await admin.post(`/newsroom/articles/${id}`, { title, slug: row.slug, body: `${title}.`, revision: String(row.revision), action });
+      const response = await admin.post(`/newsroom/articles/${id}`, {
+        title,
+        slug: row.slug,
+        body: `${title}.`,
+        revision: String(row.revision),
+        action,
+      });
       assert.equal(response.statusCode, 303, response.body.slice(0, 500));
     };
     const a = await publish('Harbour reopens');
@@ -101,20 +120,42 @@ describeEachDatabase('webhook deliveries', (dialect) => {
     assert.match(down.body, /connection refused/);
 
     await receiver.start(receiver.port);
-    await eventually(() => receiver.received.length >= 7, () => `7 deliveries, got ${JSON.stringify(receiver.received)}`, 30_000);
+    await eventually(
+      () => receiver.received.length >= 7,
+      () => `7 deliveries, got ${JSON.stringify(receiver.received)}`,
+      30_000,
+    );
     // Settled: nothing more is on its way (a repeat would arrive now).
-    await eventually(async () => (await t.db.selectFrom('webhook_deliveries').select('id').where('status', '!=', 'delivered').execute()).length === 0, 'every delivery recorded delivered');
+    await eventually(
+      async () =>
+        (await t.db.selectFrom('webhook_deliveries').select('id').where('status', '!=', 'delivered').execute())
+          .length === 0,
+      'every delivery recorded delivered',
+    );
     await dispatcher.runOnce();
 
     assert.equal(receiver.rejected, 0, 'every signature verified');
     assert.equal(receiver.received.length, 7);
     assert.equal(new Set(receiver.received.map((r) => r.id)).size, 7, 'no event arrived twice');
     const of = (subject: string) => receiver.received.filter((r) => r.subject === subject);
-    assert.deepEqual(of(`post:${a}`).map((r) => r.type), ['post.published', 'post.updated', 'post.updated', 'post.unpublished']);
-    assert.deepEqual(of(`post:${b}`).map((r) => r.type), ['post.published', 'post.updated']);
+    assert.deepEqual(
+      of(`post:${a}`).map((r) => r.type),
+      ['post.published', 'post.updated', 'post.updated', 'post.unpublished'],
+    );
+    assert.deepEqual(
+      of(`post:${b}`).map((r) => r.type),
+      ['post.published', 'post.updated'],
+    );
     const revisions = of(`post:${a}`).map((r) => r.revision ?? 0);
-    assert.deepEqual(revisions, [...revisions].sort((x, y) => x - y), 'in the order they happened');
-    assert.deepEqual(of(`subscriber:${subscriber.id}`).map((r) => r.type), ['subscriber.unsubscribed']);
+    assert.deepEqual(
+      revisions,
+      [...revisions].sort((x, y) => x - y),
+      'in the order they happened',
+    );
+    assert.deepEqual(
+      of(`subscriber:${subscriber.id}`).map((r) => r.type),
+      ['subscriber.unsubscribed'],
+    );
     assert.match(of(`post:${b}`)[0]?.url ?? '', /^http:\/\/gazette\.test\/articles\/ferry-timetable$/);
 
     // The log: each delivery with its status and response time, the endpoint's answer shown as text.
@@ -135,7 +176,11 @@ describeEachDatabase('webhook deliveries', (dialect) => {
     // A receiver that knows only the old secret, and one that knows only the new one, both verify.
     receiver.secrets = [receiver.secrets[0] ?? '', fresh];
     const before = receiver.received.length;
-    const response = await admin.post('/newsroom/articles', { title: 'After the rotation', body: 'Text.', action: 'publish' });
+    const response = await admin.post('/newsroom/articles', {
+      title: 'After the rotation',
+      body: 'Text.',
+      action: 'publish',
+    });
     assert.equal(response.statusCode, 303);
     await eventually(() => receiver.received.length > before, 'the delivery after the rotation');
     assert.equal(receiver.rejected, 0);
@@ -148,12 +193,21 @@ describeEachDatabase('webhook deliveries', (dialect) => {
     const before = await attempts();
     const response = await admin.post('/newsroom/articles', { title: 'Redirected', body: 'Text.', action: 'publish' });
     assert.equal(response.statusCode, 303);
-    await eventually(async () => (await t.db.selectFrom('webhook_attempts').select('id').where('status_code', '=', 307).execute()).length >= 2, 'two attempts answered 307');
+    await eventually(
+      async () =>
+        (await t.db.selectFrom('webhook_attempts').select('id').where('status_code', '=', 307).execute()).length >= 2,
+      'two attempts answered 307',
+    );
     assert.ok((await attempts()) >= before + 2);
     assert.equal(elsewhere.received.length + elsewhere.rejected, 0, 'the redirect target got nothing');
     await elsewhere.stop();
     receiver.answer = { status: 200, body: 'ok' };
-    await eventually(async () => (await t.db.selectFrom('webhook_deliveries').select('id').where('status', '!=', 'delivered').execute()).length === 0, 'delivered once the endpoint answers 200');
+    await eventually(
+      async () =>
+        (await t.db.selectFrom('webhook_deliveries').select('id').where('status', '!=', 'delivered').execute())
+          .length === 0,
+      'delivered once the endpoint answers 200',
+    );
   });
 
   it('removes an endpoint with its queue and log', async () => {

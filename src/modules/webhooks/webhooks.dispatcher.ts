@@ -98,8 +98,23 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
           const attempt = attempts.get(item.id);
           if (!attempt || outcome.kind === 'paused' || outcome.kind === 'skipped') continue;
           const next =
-            outcome.kind === 'done' ? { status: 'delivered' as const } : outcome.kind === 'failed' ? { status: 'failed' as const } : { status: 'queued' as const, nextAttemptAt: outcome.at.toISOString() };
-          await recordAttempt(trx, { id: item.id, claimant, at: at.toISOString(), attempt: { status: attempt.status, durationMs: attempt.durationMs, error: attempt.error, excerpt: attempt.excerpt }, outcome: next });
+            outcome.kind === 'done'
+              ? { status: 'delivered' as const }
+              : outcome.kind === 'failed'
+                ? { status: 'failed' as const }
+                : { status: 'queued' as const, nextAttemptAt: outcome.at.toISOString() };
+          await recordAttempt(trx, {
+            id: item.id,
+            claimant,
+            at: at.toISOString(),
+            attempt: {
+              status: attempt.status,
+              durationMs: attempt.durationMs,
+              error: attempt.error,
+              excerpt: attempt.excerpt,
+            },
+            outcome: next,
+          });
         }
       });
       for (const { item } of settled) attempts.delete(item.id);
@@ -109,7 +124,10 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     listClaimants: () => listDeliveryClaimants(db),
     async sweep({ staleBefore, deadClaimants, keep }) {
       const released = await releaseStaleDeliveries(db, staleBefore.toISOString(), deadClaimants, keep);
-      if (released > 0) deps.log(`webhooks: returned ${released} deliveries whose claims had expired (a stopped process) to the queue.`);
+      if (released > 0)
+        deps.log(
+          `webhooks: returned ${released} deliveries whose claims had expired (a stopped process) to the queue.`,
+        );
     },
   };
 
@@ -123,7 +141,12 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
       signature = sign(endpoint, delivery.message_id, at, body);
     } catch {
       // Sealed under another SECRET_KEY: nothing can be signed until an admin rotates the endpoint's secret.
-      attempts.set(delivery.id, { status: null, durationMs: 0, error: 'the signing secret cannot be read (was SECRET_KEY changed?); rotate it', excerpt: null });
+      attempts.set(delivery.id, {
+        status: null,
+        durationMs: 0,
+        error: 'the signing secret cannot be read (was SECRET_KEY changed?); rotate it',
+        excerpt: null,
+      });
       return { kind: 'failed', reason: 'the signing secret cannot be read' };
     }
     const headers = {
@@ -132,23 +155,36 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
       'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
       'webhook-signature': signature,
     };
-    const result = await postWebhook(new URL(endpoint.url), body, headers, { allowPrivate: Number(endpoint.allow_private) === 1, timeoutMs: options.timeoutMs });
+    const result = await postWebhook(new URL(endpoint.url), body, headers, {
+      allowPrivate: Number(endpoint.allow_private) === 1,
+      timeoutMs: options.timeoutMs,
+    });
     attempts.set(delivery.id, result);
     if (result.error === null) return { kind: 'done', result: undefined };
     const reason = result.error;
     const giveUpAt = Date.parse(delivery.created_at) + options.giveUpAfterMs;
     if (at.getTime() >= giveUpAt) {
-      deps.log(`webhooks: delivery ${delivery.id} to endpoint ${endpoint.id} given up after ${delivery.attempts + 1} attempts (${reason}).`);
+      deps.log(
+        `webhooks: delivery ${delivery.id} to endpoint ${endpoint.id} given up after ${delivery.attempts + 1} attempts (${reason}).`,
+      );
       return { kind: 'failed', reason };
     }
-    const delay = options.retryDelaysMs[Math.min(delivery.attempts, options.retryDelaysMs.length - 1)] ?? options.retryDelaysMs.at(-1) ?? 60_000;
+    const delay =
+      options.retryDelaysMs[Math.min(delivery.attempts, options.retryDelaysMs.length - 1)] ??
+      options.retryDelaysMs.at(-1) ??
+      60_000;
     return { kind: 'retry', at: new Date(Math.min(at.getTime() + delay, giveUpAt)), reason };
   }
 
   /** The signatures under the current secret and, within a day of a rotation, the previous one. */
   function sign(endpoint: WebhookEndpointRow, messageId: string, at: Date, body: string): string {
     const secrets = [endpoint.secret_sealed];
-    if (endpoint.previous_secret_sealed && endpoint.previous_secret_until && Date.parse(endpoint.previous_secret_until) > at.getTime()) secrets.push(endpoint.previous_secret_sealed);
+    if (
+      endpoint.previous_secret_sealed &&
+      endpoint.previous_secret_until &&
+      Date.parse(endpoint.previous_secret_until) > at.getTime()
+    )
+      secrets.push(endpoint.previous_secret_sealed);
     return secrets.map((sealed) => new Webhook(deps.sealer.open(sealed)).sign(messageId, at, body)).join(' ');
   }
 
@@ -176,7 +212,13 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
 function withUrls(payload: string, siteUrl: string): string {
   const parsed = JSON.parse(payload) as { data?: Record<string, unknown> };
   for (const value of Object.values(parsed.data ?? {})) {
-    if (value && typeof value === 'object' && 'path' in value && typeof value.path === 'string' && value.path.startsWith('/')) {
+    if (
+      value &&
+      typeof value === 'object' &&
+      'path' in value &&
+      typeof value.path === 'string' &&
+      value.path.startsWith('/')
+    ) {
       Object.assign(value, { url: `${siteUrl}${value.path}` });
     }
   }

@@ -35,12 +35,15 @@ export interface WebhookEvent {
  * Parses a list of event names (`post.published,page.*`): each a known name or a group's `*`. Returns the
  * names in a stable order, or the first unknown one.
  */
-export function parseEventList(input: readonly string[]): { ok: true; events: string[] } | { ok: false; unknown: string } {
+export function parseEventList(
+  input: readonly string[],
+): { ok: true; events: string[] } | { ok: false; unknown: string } {
   const events = new Set<string>();
   for (const raw of input.flatMap((part) => part.split(','))) {
     const name = raw.trim();
     if (name === '') continue;
-    const known = (webhookEventNames as readonly string[]).includes(name) || (name.endsWith('.*') && groups.has(name.slice(0, -2)));
+    const known =
+      (webhookEventNames as readonly string[]).includes(name) || (name.endsWith('.*') && groups.has(name.slice(0, -2)));
     if (!known) return { ok: false, unknown: name };
     events.add(name);
   }

@@ -35,9 +35,18 @@ export class Receiver {
           response.writeHead(401).end('bad signature');
           return;
         }
-        const payload = JSON.parse(body) as { type: string; data: Record<string, { id: string; revision?: number; url?: string }> };
+        const payload = JSON.parse(body) as {
+          type: string;
+          data: Record<string, { id: string; revision?: number; url?: string }>;
+        };
         const [kind, object] = Object.entries(payload.data)[0] ?? ['', { id: '' }];
-        this.received.push({ id: String(request.headers['webhook-id']), type: payload.type, subject: `${kind}:${object.id}`, revision: object.revision, url: object.url });
+        this.received.push({
+          id: String(request.headers['webhook-id']),
+          type: payload.type,
+          subject: `${kind}:${object.id}`,
+          revision: object.revision,
+          url: object.url,
+        });
         response.writeHead(this.answer.status, this.answer.headers ?? {}).end(this.answer.body);
       });
     });
@@ -62,4 +71,3 @@ function verifies(secret: string, body: string, headers: IncomingHttpHeaders): b
     return false;
   }
 }
-

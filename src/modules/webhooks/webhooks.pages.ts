@@ -57,7 +57,8 @@ ${
   <input id="webhook-url" name="url" type="url" required maxlength="2000" value="${draft?.url ?? ''}"${view.error ? html` aria-describedby="webhook-error"` : ''}>
   <fieldset><legend>Events</legend>
   ${[...webhookEventNames, 'post.*', 'page.*', 'subscriber.*'].map(
-    (name) => html`<label class="checkbox"><input type="checkbox" name="events" value="${name}"${draft?.events.includes(name) ? html` checked` : ''}> <code>${name}</code></label>`,
+    (name) =>
+      html`<label class="checkbox"><input type="checkbox" name="events" value="${name}"${draft?.events.includes(name) ? html` checked` : ''}> <code>${name}</code></label>`,
   )}
   </fieldset>
   <label class="checkbox"><input type="checkbox" name="allow_private" value="1"${draft?.allowPrivate ? html` checked` : ''}> Allow private addresses (loopback, 10.x, 192.168.x, link-local…) for this endpoint</label>

@@ -29,17 +29,28 @@ export async function findEndpointsByIds(db: Db, ids: readonly number[]): Promis
 export async function deleteEndpoint(db: Db, id: number): Promise<boolean> {
   // SQLite cascades only with foreign_keys on (src/db/sqlite-driver.ts); the explicit deletes make it so anyway.
   return db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', trx.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id)).execute();
+    await trx
+      .deleteFrom('webhook_attempts')
+      .where('delivery_id', 'in', trx.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id))
+      .execute();
     await trx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
     const result = await trx.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
   });
 }
 
-export async function replaceEndpointSecret(db: Db, id: number, secret: { sealed: string; previousSealed: string | null; previousUntil: string | null }): Promise<boolean> {
+export async function replaceEndpointSecret(
+  db: Db,
+  id: number,
+  secret: { sealed: string; previousSealed: string | null; previousUntil: string | null },
+): Promise<boolean> {
   const result = await db
     .updateTable('webhook_endpoints')
-    .set({ secret_sealed: secret.sealed, previous_secret_sealed: secret.previousSealed, previous_secret_until: secret.previousUntil })
+    .set({
+      secret_sealed: secret.sealed,
+      previous_secret_sealed: secret.previousSealed,
+      previous_secret_until: secret.previousUntil,
+    })
     .where('id', '=', id)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
@@ -51,7 +62,10 @@ export async function listEndpointSubscriptions(db: Db): Promise<{ id: number; e
   return rows.map((r) => ({ id: Number(r.id), events: r.events }));
 }
 
-export type NewDelivery = Pick<WebhookDeliveryRow, 'endpoint_id' | 'message_id' | 'event' | 'subject' | 'payload' | 'next_attempt_at' | 'created_at'>;
+export type NewDelivery = Pick<
+  WebhookDeliveryRow,
+  'endpoint_id' | 'message_id' | 'event' | 'subject' | 'payload' | 'next_attempt_at' | 'created_at'
+>;
 
 export async function insertDeliveries(db: Db, rows: readonly NewDelivery[]): Promise<void> {
   if (rows.length === 0) return;
@@ -106,7 +120,12 @@ export async function findDueDeliveries(db: Db, now: string, limit: number): Pro
 }
 
 /** Claims these queued deliveries for `claimant` (`queued` → `sending`); those already taken are left out. */
-export async function claimDeliveries(db: Db, ids: readonly number[], claimant: string, now: string): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(
+  db: Db,
+  ids: readonly number[],
+  claimant: string,
+  now: string,
+): Promise<ClaimedDelivery[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .updateTable('webhook_deliveries')
@@ -115,7 +134,9 @@ export async function claimDeliveries(db: Db, ids: readonly number[], claimant: 
     .where(statusIn(['queued']))
     .returning(['id', 'endpoint_id', 'message_id', 'payload', 'attempts', 'created_at'])
     .execute();
-  return rows.map((r) => ({ ...r, id: Number(r.id), endpoint_id: Number(r.endpoint_id), attempts: Number(r.attempts) })).sort((a, b) => a.id - b.id);
+  return rows
+    .map((r) => ({ ...r, id: Number(r.id), endpoint_id: Number(r.endpoint_id), attempts: Number(r.attempts) }))
+    .sort((a, b) => a.id - b.id);
 }
 
 /** One attempt's result, as the log keeps it. */
@@ -132,7 +153,13 @@ export interface AttemptRecord {
  */
 export async function recordAttempt(
   db: Db,
-  c: { id: number; claimant: string; at: string; attempt: AttemptRecord; outcome: { status: 'delivered' | 'failed' } | { status: 'queued'; nextAttemptAt: string } },
+  c: {
+    id: number;
+    claimant: string;
+    at: string;
+    attempt: AttemptRecord;
+    outcome: { status: 'delivered' | 'failed' } | { status: 'queued'; nextAttemptAt: string };
+  },
 ): Promise<void> {
   const { id, claimant, at, attempt, outcome } = c;
   const result = await db
@@ -154,12 +181,24 @@ export async function recordAttempt(
   if (Number(result.numUpdatedRows) !== 1) return;
   await db
     .insertInto('webhook_attempts')
-    .values({ delivery_id: id, attempted_at: at, status_code: attempt.status, duration_ms: attempt.durationMs, error: attempt.error, response_excerpt: attempt.excerpt })
+    .values({
+      delivery_id: id,
+      attempted_at: at,
+      status_code: attempt.status,
+      duration_ms: attempt.durationMs,
+      error: attempt.error,
+      response_excerpt: attempt.excerpt,
+    })
     .execute();
 }
 
 /** Gives claims back untouched (a stop), due at `dueAt`. */
-export async function releaseDeliveries(db: Db, ids: readonly number[], claimant: string, dueAt: string): Promise<void> {
+export async function releaseDeliveries(
+  db: Db,
+  ids: readonly number[],
+  claimant: string,
+  dueAt: string,
+): Promise<void> {
   if (ids.length === 0) return;
   await db
     .updateTable('webhook_deliveries')
@@ -170,31 +209,62 @@ export async function releaseDeliveries(db: Db, ids: readonly number[], claimant
     .execute();
 }
 
-export async function renewDeliveryClaims(db: Db, claimant: string, ids: readonly number[], now: string): Promise<void> {
+export async function renewDeliveryClaims(
+  db: Db,
+  claimant: string,
+  ids: readonly number[],
+  now: string,
+): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('webhook_deliveries').set({ claimed_at: now }).where('id', 'in', ids).where('status', '=', 'sending').where('claimed_by', '=', claimant).execute();
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ claimed_at: now })
+    .where('id', 'in', ids)
+    .where('status', '=', 'sending')
+    .where('claimed_by', '=', claimant)
+    .execute();
 }
 
 export async function listDeliveryClaimants(db: Db): Promise<string[]> {
-  const rows = await db.selectFrom('webhook_deliveries').select('claimed_by').distinct().where('status', '=', 'sending').execute();
+  const rows = await db
+    .selectFrom('webhook_deliveries')
+    .select('claimed_by')
+    .distinct()
+    .where('status', '=', 'sending')
+    .execute();
   return rows.map((r) => r.claimed_by).filter((c): c is string => c !== null);
 }
 
 /** Returns to the queue the claims not renewed since `staleBefore` and those of dead claimants, but `keep`. */
-export async function releaseStaleDeliveries(db: Db, staleBefore: string, deadClaimants: readonly string[], keep: readonly number[]): Promise<number> {
+export async function releaseStaleDeliveries(
+  db: Db,
+  staleBefore: string,
+  deadClaimants: readonly string[],
+  keep: readonly number[],
+): Promise<number> {
   const result = await db
     .updateTable('webhook_deliveries')
     .set({ status: 'queued', claimed_by: null, claimed_at: null })
     .where('status', '=', 'sending')
     .$if(keep.length > 0, (qb) => qb.where('id', 'not in', keep))
-    .where((eb) => (deadClaimants.length > 0 ? eb.or([eb('claimed_at', '<', staleBefore), eb('claimed_by', 'in', deadClaimants)]) : eb('claimed_at', '<', staleBefore)))
+    .where((eb) =>
+      deadClaimants.length > 0
+        ? eb.or([eb('claimed_at', '<', staleBefore), eb('claimed_by', 'in', deadClaimants)])
+        : eb('claimed_at', '<', staleBefore),
+    )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
 /** An endpoint's latest deliveries, newest first. */
 export async function listRecentDeliveries(db: Db, endpointId: number, limit: number): Promise<WebhookDeliveryRow[]> {
-  return db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).orderBy('id', 'desc').limit(limit).execute();
+  return db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('endpoint_id', '=', endpointId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 export async function listAttempts(db: Db, deliveryIds: readonly number[]): Promise<WebhookAttemptRow[]> {

@@ -19,7 +19,9 @@ export function isPublicAddress(address: string): boolean {
 /** A refusal to connect, said in the words the newsroom shows. */
 export class PrivateAddressError extends Error {
   constructor(host: string, address: string) {
-    super(`${host} is a private, loopback or link-local address (${address}); allow private addresses for this endpoint to send there`);
+    super(
+      `${host} is a private, loopback or link-local address (${address}); allow private addresses for this endpoint to send there`,
+    );
   }
 }
 
@@ -47,7 +49,12 @@ const maxBodyBytes = 16 * 1024;
  * the one connected to, so a name that resolves to a public address when registered and to a private one
  * later (DNS rebinding) is refused. Redirects are not followed: a 3xx is a failed attempt like any non-2xx.
  */
-export async function postWebhook(url: URL, body: string, headers: Record<string, string>, options: PostOptions): Promise<PostResult> {
+export async function postWebhook(
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  options: PostOptions,
+): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -55,11 +62,19 @@ export async function postWebhook(url: URL, body: string, headers: Record<string
   if (!options.allowPrivate && ipaddr.isValid(host) && !isPublicAddress(host)) {
     return { status: null, durationMs: elapsed(), error: new PrivateAddressError(host, host).message, excerpt: null };
   }
-  const lookup = (hostname: string, lookupOptions: LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+  const lookup = (
+    hostname: string,
+    lookupOptions: LookupOptions,
+    callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
     dnsLookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
       const refused = options.allowPrivate ? undefined : addresses.find((a) => !isPublicAddress(a.address));
-      if (refused) return callback(Object.assign(new PrivateAddressError(hostname, refused.address), { code: 'EPRIVATEADDRESS' }), []);
+      if (refused)
+        return callback(
+          Object.assign(new PrivateAddressError(hostname, refused.address), { code: 'EPRIVATEADDRESS' }),
+          [],
+        );
       if (lookupOptions.all) return callback(null, addresses);
       const first = addresses[0];
       if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
@@ -91,7 +106,11 @@ export async function postWebhook(url: URL, body: string, headers: Record<string
           const text = Buffer.concat(chunks).toString('utf8').slice(0, excerptLength);
           const status = response.statusCode ?? null;
           const ok = status !== null && status >= 200 && status < 300;
-          finish({ status, error: ok ? null : `the endpoint answered ${status ?? 'nothing'}`, excerpt: text === '' ? null : text });
+          finish({
+            status,
+            error: ok ? null : `the endpoint answered ${status ?? 'nothing'}`,
+            excerpt: text === '' ? null : text,
+          });
           response.destroy();
         };
         response.on('data', (chunk: Buffer) => {
@@ -106,7 +125,9 @@ export async function postWebhook(url: URL, body: string, headers: Record<string
     const timer = setTimeout(() => {
       request.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`));
     }, options.timeoutMs);
-    request.on('error', (error: NodeJS.ErrnoException) => finish({ status: null, error: describe(error), excerpt: null }));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      finish({ status: null, error: describe(error), excerpt: null }),
+    );
     request.end(body);
   });
 }

@@ -11,7 +11,13 @@ export interface WebhookRoutesDeps {
   webhooks: WebhookService;
 }
 
-const idSchema = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+const idSchema = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
 const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 const registerSchema = z.object({
   url: z.string().max(4000),
@@ -27,9 +33,16 @@ export function webhookNewsroomRoutes(app: FastifyInstance, deps: WebhookRoutesD
   const { auth, render, webhooks } = deps;
   const admin = auth.requireRole('admin');
 
-  const page = async (request: FastifyRequest, reply: FastifyReply, view: Omit<WebhooksPageView, 'csrf' | 'endpoints'>, status = 200) => {
+  const page = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    view: Omit<WebhooksPageView, 'csrf' | 'endpoints'>,
+    status = 200,
+  ) => {
     const endpoints = await webhooks.list();
-    return render(request, reply, { title: 'Webhooks', path: '/newsroom/webhooks', status }, ({ csrf }) => webhooksMain({ ...view, csrf, endpoints }));
+    return render(request, reply, { title: 'Webhooks', path: '/newsroom/webhooks', status }, ({ csrf }) =>
+      webhooksMain({ ...view, csrf, endpoints }),
+    );
   };
   const endpointId = (request: FastifyRequest) => {
     const parsed = idSchema.safeParse(request.params);
@@ -45,10 +58,19 @@ export function webhookNewsroomRoutes(app: FastifyInstance, deps: WebhookRoutesD
     const draft = { url: form.data.url, events: form.data.events, allowPrivate: form.data.allow_private === '1' };
     const current = await auth.currentUser(request);
     try {
-      const { id, secret } = await webhooks.register({ url: draft.url, events: draft.events, allowPrivate: draft.allowPrivate, createdBy: current?.user.email ?? 'newsroom' });
-      return page(request, reply, { notice: `Webhook ${id} is registered.`, secret: { endpointId: id, value: secret, rotated: false } });
+      const { id, secret } = await webhooks.register({
+        url: draft.url,
+        events: draft.events,
+        allowPrivate: draft.allowPrivate,
+        createdBy: current?.user.email ?? 'newsroom',
+      });
+      return page(request, reply, {
+        notice: `Webhook ${id} is registered.`,
+        secret: { endpointId: id, value: secret, rotated: false },
+      });
     } catch (error) {
-      if (error instanceof AppError && error.status < 500) return page(request, reply, { error: error.message, draft }, error.status);
+      if (error instanceof AppError && error.status < 500)
+        return page(request, reply, { error: error.message, draft }, error.status);
       throw error;
     }
   });
@@ -68,7 +90,9 @@ export function webhookNewsroomRoutes(app: FastifyInstance, deps: WebhookRoutesD
   app.get('/webhooks/:id', { preHandler: admin }, async (request, reply) => {
     const id = endpointId(request);
     const [endpoint, deliveries] = await Promise.all([webhooks.get(id), webhooks.recentDeliveries(id)]);
-    return render(request, reply, { title: `Webhook ${id}`, path: `/newsroom/webhooks/${id}` }, () => webhookDeliveriesMain(endpoint, deliveries));
+    return render(request, reply, { title: `Webhook ${id}`, path: `/newsroom/webhooks/${id}` }, () =>
+      webhookDeliveriesMain(endpoint, deliveries),
+    );
   });
   return Promise.resolve();
 }

@@ -38,7 +38,10 @@ export function newWebhookSecret(): string {
  */
 export async function emitWebhookEvents(trx: Db, events: readonly WebhookEvent[], now: Date): Promise<void> {
   if (events.length === 0) return;
-  const endpoints = (await listEndpointSubscriptions(trx)).map((e) => ({ id: e.id, events: parseStoredEvents(e.events) }));
+  const endpoints = (await listEndpointSubscriptions(trx)).map((e) => ({
+    id: e.id,
+    events: parseStoredEvents(e.events),
+  }));
   if (endpoints.length === 0) return;
   const at = now.toISOString();
   const rows: NewDelivery[] = [];
@@ -48,7 +51,16 @@ export async function emitWebhookEvents(trx: Db, events: readonly WebhookEvent[]
     // One message id per event: the same on every attempt and to every endpoint (Standard Webhooks `webhook-id`).
     const messageId = `msg_${randomBytes(16).toString('hex')}`;
     const payload = JSON.stringify({ type: event.type, timestamp: at, data: event.data });
-    for (const endpoint of receivers) rows.push({ endpoint_id: endpoint.id, message_id: messageId, event: event.type, subject: event.subject, payload, next_attempt_at: at, created_at: at });
+    for (const endpoint of receivers)
+      rows.push({
+        endpoint_id: endpoint.id,
+        message_id: messageId,
+        event: event.type,
+        subject: event.subject,
+        payload,
+        next_attempt_at: at,
+        created_at: at,
+      });
   }
   await insertDeliveries(trx, rows);
 }
@@ -98,7 +110,12 @@ export class WebhookService {
    * address written as a private IP, or a `localhost` name, is refused here unless allowed; every delivery
    * checks the address it resolves to again at connect time.
    */
-  async register(input: { url: string; events: readonly string[]; allowPrivate: boolean; createdBy: string }): Promise<{ id: number; secret: string }> {
+  async register(input: {
+    url: string;
+    events: readonly string[];
+    allowPrivate: boolean;
+    createdBy: string;
+  }): Promise<{ id: number; secret: string }> {
     const url = checkEndpointUrl(input.url, input.allowPrivate);
     const parsed = parseEventList(input.events);
     if (!parsed.ok) throw new AppError('webhook.unknown_event', `“${parsed.unknown}” is not an event Gazette sends.`);
@@ -137,7 +154,13 @@ export class WebhookService {
     if (!row) throw new AppError('webhook.not_found');
     const secret = newWebhookSecret();
     const until = new Date(this.#deps.now().getTime() + previousSecretGraceMs).toISOString();
-    if (!(await replaceEndpointSecret(this.#deps.db, id, { sealed: this.#deps.sealer.seal(secret), previousSealed: row.secret_sealed, previousUntil: until }))) {
+    if (
+      !(await replaceEndpointSecret(this.#deps.db, id, {
+        sealed: this.#deps.sealer.seal(secret),
+        previousSealed: row.secret_sealed,
+        previousUntil: until,
+      }))
+    ) {
       throw new AppError('webhook.not_found');
     }
     return { secret, previousValidUntil: until };
@@ -151,7 +174,10 @@ export class WebhookService {
   /** The endpoint's latest deliveries, newest first, each with its attempts. */
   async recentDeliveries(id: number, limit = 20): Promise<DeliveryView[]> {
     const deliveries = await listRecentDeliveries(this.#deps.db, id, limit);
-    const attempts = await listAttempts(this.#deps.db, deliveries.map((d) => Number(d.id)));
+    const attempts = await listAttempts(
+      this.#deps.db,
+      deliveries.map((d) => Number(d.id)),
+    );
     return deliveries.map((d) => ({ ...d, log: attempts.filter((a) => Number(a.delivery_id) === Number(d.id)) }));
   }
 }
@@ -177,13 +203,20 @@ export function checkEndpointUrl(input: string, allowPrivate: boolean): string {
   } catch {
     throw new AppError('webhook.invalid_url');
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.href.length > maxUrlLength || url.hash !== '') {
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.href.length > maxUrlLength ||
+    url.hash !== ''
+  ) {
     throw new AppError('webhook.invalid_url');
   }
   if (!allowPrivate) {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const literal = ipaddr.isValid(host) || /^\d+$/.test(host);
-    if ((literal && !isPublicAddress(host)) || host === 'localhost' || host.endsWith('.localhost')) throw new AppError('webhook.private_address');
+    if ((literal && !isPublicAddress(host)) || host === 'localhost' || host.endsWith('.localhost'))
+      throw new AppError('webhook.private_address');
   }
   return url.href;
 }

@@ -26,7 +26,9 @@
     const result = document.querySelector('[data-upload-result]');
     const button = form.querySelector('button[type="submit"]');
     const showError = (message) => {
-      errors.replaceChildren(Object.assign(document.createElement('p'), { className: 'newsroom__error', textContent: message }));
+      errors.replaceChildren(
+        Object.assign(document.createElement('p'), { className: 'newsroom__error', textContent: message }),
+      );
     };
 
     form.addEventListener('submit', (event) => {
@@ -67,7 +69,10 @@
           const media = JSON.parse(xhr.responseText);
           show(100);
           status.textContent = 'Upload complete.';
-          const link = Object.assign(document.createElement('a'), { href: media.page, textContent: `Open ${media.name}` });
+          const link = Object.assign(document.createElement('a'), {
+            href: media.page,
+            textContent: `Open ${media.name}`,
+          });
           result.replaceChildren(document.createTextNode('Uploaded. '), link);
           form.reset();
         } else {
@@ -78,7 +83,9 @@
       xhr.addEventListener('error', () => {
         button.disabled = false;
         box.hidden = true;
-        showError('The upload was interrupted (the file may be too large, or the connection dropped). Please try again.');
+        showError(
+          'The upload was interrupted (the file may be too large, or the connection dropped). Please try again.',
+        );
       });
       xhr.open('POST', form.action);
       xhr.setRequestHeader('x-csrf-token', csrf);
@@ -96,7 +103,10 @@
     const poll = async () => {
       let job;
       try {
-        const response = await fetch(item.dataset.clipJob, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+        const response = await fetch(item.dataset.clipJob, {
+          headers: { accept: 'application/json' },
+          credentials: 'same-origin',
+        });
         if (!response.ok) throw new Error(String(response.status));
         job = await response.json();
       } catch {
@@ -108,7 +118,9 @@
       const text = `${words[job.status]}${job.status === 'running' || job.status === 'queued' ? ` · ${job.progress}%` : ''}${job.status === 'failed' && job.error ? `: ${job.error}` : ''}`;
       if (status.textContent !== text) status.textContent = text;
       if (job.status === 'done' && job.result) {
-        item.append(Object.assign(document.createElement('a'), { href: job.result.page, textContent: 'Open the snippet' }));
+        item.append(
+          Object.assign(document.createElement('a'), { href: job.result.page, textContent: 'Open the snippet' }),
+        );
         return;
       }
       if (job.status !== 'failed') setTimeout(poll, 1000);

@@ -30,7 +30,11 @@ interface SaveAnswer {
 export function post(url: string, data: URLSearchParams): Promise<Response> {
   return fetch(url, {
     method: 'POST',
-    headers: { 'x-csrf-token': csrfToken(), accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      'x-csrf-token': csrfToken(),
+      accept: 'application/json',
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: data,
     credentials: 'same-origin',
   });
@@ -89,7 +93,8 @@ export class Autosave {
   #fields(): URLSearchParams {
     this.#o.beforeSave();
     const data = new URLSearchParams();
-    for (const [name, value] of new FormData(this.#o.form)) if (typeof value === 'string' && name !== '_csrf' && name !== 'action') data.append(name, value);
+    for (const [name, value] of new FormData(this.#o.form))
+      if (typeof value === 'string' && name !== '_csrf' && name !== 'action') data.append(name, value);
     return data;
   }
 
@@ -153,11 +158,18 @@ export class Autosave {
     this.say('Not saved: this article changed in another tab or window.', 'error');
     const box = this.#o.conflictBox;
     box.replaceChildren(
-      h('p', {}, h('strong', {}, 'Someone saved this article after you opened it'), ' (in another tab, another window or another person’s browser). Autosave has stopped so that neither version is lost: your text is still here.'),
       h(
         'p',
         {},
-        compareUrl ? h('a', { href: compareUrl, target: '_blank', rel: 'noopener' }, 'Compare the two revisions') : 'Open the revisions to compare them',
+        h('strong', {}, 'Someone saved this article after you opened it'),
+        ' (in another tab, another window or another person’s browser). Autosave has stopped so that neither version is lost: your text is still here.',
+      ),
+      h(
+        'p',
+        {},
+        compareUrl
+          ? h('a', { href: compareUrl, target: '_blank', rel: 'noopener' }, 'Compare the two revisions')
+          : 'Open the revisions to compare them',
         '. Then either copy your changes and reload this page to continue from the newest version, or keep yours: press “Save draft”, and the editor comes back with your text ready to save over the other.',
       ),
     );

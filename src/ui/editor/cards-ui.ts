@@ -1,4 +1,11 @@
-import { type CardFields, type CardKind, formatFields, imagesOf, parseFields, recogniseEmbed } from '../article-cards.ts';
+import {
+  type CardFields,
+  type CardKind,
+  formatFields,
+  imagesOf,
+  parseFields,
+  recogniseEmbed,
+} from '../article-cards.ts';
 import { field, openDialog } from './dialog.ts';
 import { h } from './dom.ts';
 
@@ -38,13 +45,31 @@ export const cardLabels: Record<CardKind, string> = {
 };
 
 /** The editor's view of a card. */
-export function cardView(node: { kind: CardKind; body: string }, actions: { edit: () => void; remove: () => void }): HTMLElement {
+export function cardView(
+  node: { kind: CardKind; body: string },
+  actions: { edit: () => void; remove: () => void },
+): HTMLElement {
   const label = cardLabels[node.kind];
-  const edit = h('button', { type: 'button', class: 'rich-card__button' }, 'Edit', h('span', { class: 'visually-hidden' }, ` ${label.toLowerCase()} card`));
-  const remove = h('button', { type: 'button', class: 'rich-card__button' }, 'Remove', h('span', { class: 'visually-hidden' }, ` ${label.toLowerCase()} card`));
+  const edit = h(
+    'button',
+    { type: 'button', class: 'rich-card__button' },
+    'Edit',
+    h('span', { class: 'visually-hidden' }, ` ${label.toLowerCase()} card`),
+  );
+  const remove = h(
+    'button',
+    { type: 'button', class: 'rich-card__button' },
+    'Remove',
+    h('span', { class: 'visually-hidden' }, ` ${label.toLowerCase()} card`),
+  );
   edit.addEventListener('click', actions.edit);
   remove.addEventListener('click', actions.remove);
-  return h('figure', { class: `rich-card rich-card--${node.kind}`, 'data-card': node.kind }, h('div', { class: 'rich-card__bar' }, h('span', { class: 'rich-card__kind' }, label), edit, remove), ...preview(node.kind, node.body));
+  return h(
+    'figure',
+    { class: `rich-card rich-card--${node.kind}`, 'data-card': node.kind },
+    h('div', { class: 'rich-card__bar' }, h('span', { class: 'rich-card__kind' }, label), edit, remove),
+    ...preview(node.kind, node.body),
+  );
 }
 
 function preview(kind: CardKind, body: string): Node[] {
@@ -55,7 +80,11 @@ function preview(kind: CardKind, body: string): Node[] {
       const { images, caption } = imagesOf(kind, body);
       const missing = images.some((img) => !img.decorative && img.alt.trim() === '');
       return [
-        h('div', { class: 'rich-card__images' }, ...images.map((img) => h('img', { src: img.src, alt: img.decorative ? '' : img.alt }))),
+        h(
+          'div',
+          { class: 'rich-card__images' },
+          ...images.map((img) => h('img', { src: img.src, alt: img.decorative ? '' : img.alt })),
+        ),
         caption ? h('figcaption', {}, caption) : null,
         missing ? h('p', { class: 'rich-card__warning' }, 'Needs alt text (or mark the image decorative).') : null,
       ].filter((n): n is HTMLElement => n !== null);
@@ -66,10 +95,20 @@ function preview(kind: CardKind, body: string): Node[] {
         h('figcaption', {}, fields.caption || 'Video'),
       ];
     case 'pullquote':
-      return [h('blockquote', {}, fields.text ?? ''), fields.cite ? h('figcaption', {}, fields.cite) : ''].filter((n): n is HTMLElement => n !== '');
+      return [h('blockquote', {}, fields.text ?? ''), fields.cite ? h('figcaption', {}, fields.cite) : ''].filter(
+        (n): n is HTMLElement => n !== '',
+      );
     case 'embed': {
       const link = recogniseEmbed(fields.url ?? '');
-      return [h('p', {}, link ? `${link.provider}: ` : 'Not a recognised link: ', h('span', { class: 'rich-card__url' }, fields.url ?? '')), fields.caption ? h('figcaption', {}, fields.caption) : ''].filter((n): n is HTMLElement => n !== '');
+      return [
+        h(
+          'p',
+          {},
+          link ? `${link.provider}: ` : 'Not a recognised link: ',
+          h('span', { class: 'rich-card__url' }, fields.url ?? ''),
+        ),
+        fields.caption ? h('figcaption', {}, fields.caption) : '',
+      ].filter((n): n is HTMLElement => n !== '');
     }
     case 'html':
       return [h('pre', { class: 'rich-card__code' }, body.slice(0, 600))];
@@ -87,11 +126,19 @@ export function htmlCardWarning(html: string): string | null {
     /\son[a-z]+\s*=/i.test(html) && 'event handlers (on… attributes)',
     /javascript\s*:/i.test(html) && 'javascript: links',
   ].filter(Boolean);
-  return found.length > 0 ? `Readers’ pages do not allow ${found.join(', ')}. Remove ${found.length === 1 ? 'it' : 'them'} to keep this card.` : null;
+  return found.length > 0
+    ? `Readers’ pages do not allow ${found.join(', ')}. Remove ${found.length === 1 ? 'it' : 'them'} to keep this card.`
+    : null;
 }
 
 /** Opens the dialog for a card; `done` gets the new body. `file` pre-fills an image card (a drop or a paste). */
-export function openCardDialog(kind: CardKind, body: string, context: CardContext, done: (body: string) => void, file?: File): void {
+export function openCardDialog(
+  kind: CardKind,
+  body: string,
+  context: CardContext,
+  done: (body: string) => void,
+  file?: File,
+): void {
   switch (kind) {
     case 'image':
       return imageDialog(body, context, done, file);
@@ -113,7 +160,13 @@ function libraryPicker(context: CardContext, selected: string): HTMLSelectElemen
     'select',
     {},
     h('option', { value: '' }, '— none —'),
-    ...context.images.map((img) => h('option', { value: img.url, selected: img.url === selected, 'data-alt': img.alt }, `${img.alt ? `${img.alt} — ` : ''}${img.name}`)),
+    ...context.images.map((img) =>
+      h(
+        'option',
+        { value: img.url, selected: img.url === selected, 'data-alt': img.alt },
+        `${img.alt ? `${img.alt} — ` : ''}${img.name}`,
+      ),
+    ),
   );
 }
 
@@ -122,7 +175,11 @@ function imageDialog(body: string, context: CardContext, done: (body: string) =>
   const isNew = !old.src;
   const fileInput = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp,image/gif,image/avif' });
   let file: File | undefined = dropped;
-  const fileName = h('p', { class: 'editor-field__hint', 'aria-live': 'polite' }, dropped ? `To upload: ${dropped.name}` : '');
+  const fileName = h(
+    'p',
+    { class: 'editor-field__hint', 'aria-live': 'polite' },
+    dropped ? `To upload: ${dropped.name}` : '',
+  );
   fileInput.addEventListener('change', () => {
     file = fileInput.files?.[0];
     fileName.textContent = file ? `To upload: ${file.name}` : '';
@@ -156,8 +213,19 @@ function imageDialog(body: string, context: CardContext, done: (body: string) =>
         return 'Describe the image in the alt text, or tick “Decorative”.';
       }
       const url = file ? await context.upload(file, alt.value.trim(), decorative.checked) : src;
-      const keep: CardFields = url === old.src ? { width: old.width ?? '', height: old.height ?? '', srcset: old.srcset ?? '' } : {};
-      done(formatFields([{ src: url, alt: decorative.checked ? '' : alt.value, decorative: decorative.checked ? 'yes' : '', caption: caption.value, ...keep }]));
+      const keep: CardFields =
+        url === old.src ? { width: old.width ?? '', height: old.height ?? '', srcset: old.srcset ?? '' } : {};
+      done(
+        formatFields([
+          {
+            src: url,
+            alt: decorative.checked ? '' : alt.value,
+            decorative: decorative.checked ? 'yes' : '',
+            caption: caption.value,
+            ...keep,
+          },
+        ]),
+      );
       return null;
     },
   });
@@ -177,8 +245,22 @@ function galleryDialog(body: string, context: CardContext, done: (body: string) 
   const addRow = (src: string, alt: string, decorative: boolean, file?: File) => {
     const altInput = h('input', { type: 'text', maxlength: 500, value: alt });
     const decorativeInput = h('input', { type: 'checkbox', checked: decorative });
-    const remove = h('button', { type: 'button', class: 'newsroom__button newsroom__button--quiet' }, 'Remove', h('span', { class: 'visually-hidden' }, ` ${file?.name ?? src}`));
-    const element = h('li', {}, src ? h('img', { src, alt: '', width: 96, height: 64 }) : h('span', { class: 'rich-gallery-list__file' }, file?.name ?? ''), field('Alt text', altInput), field('Decorative', decorativeInput), remove);
+    const remove = h(
+      'button',
+      { type: 'button', class: 'newsroom__button newsroom__button--quiet' },
+      'Remove',
+      h('span', { class: 'visually-hidden' }, ` ${file?.name ?? src}`),
+    );
+    const element = h(
+      'li',
+      {},
+      src
+        ? h('img', { src, alt: '', width: 96, height: 64 })
+        : h('span', { class: 'rich-gallery-list__file' }, file?.name ?? ''),
+      field('Alt text', altInput),
+      field('Decorative', decorativeInput),
+      remove,
+    );
     const row: Row = { src, alt: altInput, decorative: decorativeInput, element, ...(file ? { file } : {}) };
     remove.addEventListener('click', () => {
       rows.splice(rows.indexOf(row), 1);
@@ -189,13 +271,21 @@ function galleryDialog(body: string, context: CardContext, done: (body: string) 
   };
   for (const img of images) addRow(img.src, img.alt, img.decorative);
   for (const file of dropped) addRow('', '', false, file);
-  const files = h('input', { type: 'file', multiple: true, accept: 'image/jpeg,image/png,image/webp,image/gif,image/avif' });
+  const files = h('input', {
+    type: 'file',
+    multiple: true,
+    accept: 'image/jpeg,image/png,image/webp,image/gif,image/avif',
+  });
   files.addEventListener('change', () => {
     for (const file of files.files ?? []) addRow('', '', false, file);
     files.value = '';
   });
   const library = libraryPicker(context, '');
-  const addFromLibrary = h('button', { type: 'button', class: 'newsroom__button newsroom__button--quiet' }, 'Add from the library');
+  const addFromLibrary = h(
+    'button',
+    { type: 'button', class: 'newsroom__button newsroom__button--quiet' },
+    'Add from the library',
+  );
   addFromLibrary.addEventListener('click', () => {
     const option = library.selectedOptions[0];
     if (option?.value) addRow(option.value, option.dataset.alt ?? '', false);
@@ -203,7 +293,12 @@ function galleryDialog(body: string, context: CardContext, done: (body: string) 
   const caption = h('input', { type: 'text', maxlength: 500, value: oldCaption });
   openDialog({
     title: images.length === 0 ? 'Insert a gallery' : 'Edit the gallery',
-    content: [list, field('Upload images', files), h('div', { class: 'rich-dialog__row' }, field('Media library', library), addFromLibrary), field('Caption of the gallery', caption)],
+    content: [
+      list,
+      field('Upload images', files),
+      h('div', { class: 'rich-dialog__row' }, field('Media library', library), addFromLibrary),
+      field('Caption of the gallery', caption),
+    ],
     submitLabel: images.length === 0 ? 'Insert gallery' : 'Update gallery',
     onSubmit: async () => {
       if (rows.length < 2) return 'A gallery has two images or more; add another (or insert a single image instead).';
@@ -244,13 +339,20 @@ function videoDialog(body: string, context: CardContext, done: (body: string) =>
   const picker = h(
     'select',
     {},
-    h('option', { value: '' }, context.videos.length === 0 ? 'No videos yet: upload one in Media' : '— choose a video —'),
+    h(
+      'option',
+      { value: '' },
+      context.videos.length === 0 ? 'No videos yet: upload one in Media' : '— choose a video —',
+    ),
     ...context.videos.map((v) => h('option', { value: v.url, selected: v.url === old.src }, v.name)),
   );
   const caption = h('input', { type: 'text', maxlength: 300, value: old.caption ?? '' });
   openDialog({
     title: old.src ? 'Edit the video' : 'Insert a video',
-    content: [field('Video from the media library', picker, 'Its poster frame and captions come with it.'), field('Caption', caption)],
+    content: [
+      field('Video from the media library', picker, 'Its poster frame and captions come with it.'),
+      field('Caption', caption),
+    ],
     submitLabel: old.src ? 'Update video' : 'Insert video',
     onSubmit: () => {
       if (!picker.value) return 'Choose a video from the media library.';
@@ -282,8 +384,11 @@ function pullQuoteDialog(body: string, done: (body: string) => void): void {
 export function embedProblem(url: string): string | null {
   const trimmed = url.trim();
   if (trimmed === '') return 'Paste the address of the video or post.';
-  if (!/^https?:\/\//i.test(trimmed)) return 'That is not a web address: an embed takes an https:// link to YouTube, Vimeo, X, Instagram or TikTok.';
-  return recogniseEmbed(trimmed) ? null : 'Gazette recognises links to a YouTube or Vimeo video, an X post, an Instagram post or reel, and a TikTok video. Paste one of those.';
+  if (!/^https?:\/\//i.test(trimmed))
+    return 'That is not a web address: an embed takes an https:// link to YouTube, Vimeo, X, Instagram or TikTok.';
+  return recogniseEmbed(trimmed)
+    ? null
+    : 'Gazette recognises links to a YouTube or Vimeo video, an X post, an Instagram post or reel, and a TikTok video. Paste one of those.';
 }
 
 function embedDialog(body: string, done: (body: string) => void): void {
@@ -293,7 +398,11 @@ function embedDialog(body: string, done: (body: string) => void): void {
   openDialog({
     title: old.url ? 'Edit the embed' : 'Embed a video or post',
     content: [
-      field('Address of the video or post', url, 'YouTube, Vimeo, X, Instagram or TikTok. Readers see a link card: nothing loads from that site until they follow it.'),
+      field(
+        'Address of the video or post',
+        url,
+        'YouTube, Vimeo, X, Instagram or TikTok. Readers see a link card: nothing loads from that site until they follow it.',
+      ),
       field('Link text (optional)', caption),
     ],
     submitLabel: old.url ? 'Update embed' : 'Insert embed',
@@ -313,7 +422,9 @@ function htmlDialog(body: string, context: CardContext, done: (body: string) => 
   const code = h('textarea', { rows: 10, class: 'rich-dialog__code', spellcheck: 'false' }, body);
   openDialog({
     title: body ? 'Edit the HTML card' : 'Insert an HTML card',
-    content: [field('HTML', code, 'Sanitised like the rest of the article: no scripts, frames, styles or event handlers.')],
+    content: [
+      field('HTML', code, 'Sanitised like the rest of the article: no scripts, frames, styles or event handlers.'),
+    ],
     submitLabel: body ? 'Update HTML' : 'Insert HTML',
     onSubmit: () => {
       if (!context.canUseHtml) return 'Only editors may add HTML cards.';

@@ -29,7 +29,14 @@ export function openDialog(options: DialogOptions): HTMLDialogElement {
     });
     return button;
   });
-  const form = h('form', { method: 'dialog', class: 'rich-dialog__form', novalidate: true }, h('h2', { id: titleId }, options.title), ...options.content, error, h('div', { class: 'rich-dialog__buttons' }, submit, ...extras, cancel));
+  const form = h(
+    'form',
+    { method: 'dialog', class: 'rich-dialog__form', novalidate: true },
+    h('h2', { id: titleId }, options.title),
+    ...options.content,
+    error,
+    h('div', { class: 'rich-dialog__buttons' }, submit, ...extras, cancel),
+  );
   const dialog = h('dialog', { class: 'rich-dialog', 'aria-labelledby': titleId }, form);
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   cancel.addEventListener('click', () => dialog.close());
@@ -61,12 +68,23 @@ export function openDialog(options: DialogOptions): HTMLDialogElement {
 }
 
 /** A labelled field: input, textarea, select or checkbox, with an optional hint. */
-export function field(label: string, control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement, hint?: string): HTMLElement {
+export function field(
+  label: string,
+  control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement,
+  hint?: string,
+): HTMLElement {
   control.id ||= uid('field');
   const hintEl = hint ? h('p', { class: 'editor-field__hint', id: `${control.id}-hint` }, hint) : null;
   if (hintEl) control.setAttribute('aria-describedby', hintEl.id);
   if (control instanceof HTMLInputElement && control.type === 'checkbox') {
-    return h('div', { class: 'editor-field editor-field--check' }, control, ' ', h('label', { for: control.id }, label), hintEl);
+    return h(
+      'div',
+      { class: 'editor-field editor-field--check' },
+      control,
+      ' ',
+      h('label', { for: control.id }, label),
+      hintEl,
+    );
   }
   return h('div', { class: 'editor-field' }, h('label', { for: control.id }, label), hintEl, control);
 }

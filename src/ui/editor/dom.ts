@@ -4,7 +4,11 @@ type Attributes = Record<string, string | number | boolean | undefined | null>;
 type Child = Node | string | null | undefined | false;
 
 /** An element with attributes (false/null/undefined left out, true as an empty attribute) and children. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (value === false || value === null || value === undefined) continue;

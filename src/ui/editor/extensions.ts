@@ -27,7 +27,10 @@ declare module '@tiptap/core' {
   }
 }
 
-export const Card = Node.create<{ view: CardViewFactory | null; edit: ((pos: number, kind: CardKind, body: string) => void) | null }>({
+export const Card = Node.create<{
+  view: CardViewFactory | null;
+  edit: ((pos: number, kind: CardKind, body: string) => void) | null;
+}>({
   name: 'card',
   group: 'card',
   atom: true,
@@ -48,13 +51,21 @@ export const Card = Node.create<{ view: CardViewFactory | null; edit: ((pos: num
         tag: 'div[data-card-kind]',
         getAttrs: (element) => {
           const kind = element.getAttribute('data-card-kind') ?? '';
-          return (cardKinds as readonly string[]).includes(kind) ? { kind, body: element.getAttribute('data-card-body') ?? '' } : false;
+          return (cardKinds as readonly string[]).includes(kind)
+            ? { kind, body: element.getAttribute('data-card-body') ?? '' }
+            : false;
         },
       },
     ];
   },
   renderHTML({ node, HTMLAttributes }) {
-    return ['div', mergeAttributes(HTMLAttributes, { 'data-card-kind': node.attrs.kind as string, 'data-card-body': node.attrs.body as string })];
+    return [
+      'div',
+      mergeAttributes(HTMLAttributes, {
+        'data-card-kind': node.attrs.kind as string,
+        'data-card-body': node.attrs.body as string,
+      }),
+    ];
   },
   markdownTokenName: 'gazetteCard',
   markdownTokenizer: {
@@ -77,7 +88,8 @@ export const Card = Node.create<{ view: CardViewFactory | null; edit: ((pos: num
         ({ state, chain }) => {
           const content = [{ type: 'card', attrs: { kind, body } }, { type: 'paragraph' }];
           const { selection } = state;
-          if (selection instanceof NodeSelection && selection.node.type.name === 'card') return chain().insertContentAt(selection.to, content).run();
+          if (selection instanceof NodeSelection && selection.node.type.name === 'card')
+            return chain().insertContentAt(selection.to, content).run();
           return chain().insertContent(content).run();
         },
     };
@@ -93,12 +105,24 @@ export const Card = Node.create<{ view: CardViewFactory | null; edit: ((pos: num
         },
         remove: () => {
           const pos = at();
-          if (pos !== undefined) editor.chain().focus().deleteRange({ from: pos, to: pos + node.nodeSize }).run();
+          if (pos !== undefined)
+            editor
+              .chain()
+              .focus()
+              .deleteRange({ from: pos, to: pos + node.nodeSize })
+              .run();
         },
       };
-      const dom = factory ? factory({ kind: node.attrs.kind as CardKind, body: node.attrs.body as string }, actions) : document.createElement('div');
+      const dom = factory
+        ? factory({ kind: node.attrs.kind as CardKind, body: node.attrs.body as string }, actions)
+        : document.createElement('div');
       dom.contentEditable = 'false';
-      return { dom, ignoreMutation: () => true, stopEvent: (event) => !(event instanceof DragEvent) && (event.target as HTMLElement | null)?.closest('button, a, input') !== null };
+      return {
+        dom,
+        ignoreMutation: () => true,
+        stopEvent: (event) =>
+          !(event instanceof DragEvent) && (event.target as HTMLElement | null)?.closest('button, a, input') !== null,
+      };
     };
   },
 });
@@ -116,7 +140,11 @@ export const RawMarkdown = Node.create({
     return [{ tag: 'pre[data-raw-markdown]', getAttrs: (element) => ({ text: element.textContent ?? '' }) }];
   },
   renderHTML({ node }) {
-    return ['pre', { 'data-raw-markdown': '', class: 'rich-raw', title: 'Kept as written in Markdown' }, node.attrs.text as string];
+    return [
+      'pre',
+      { 'data-raw-markdown': '', class: 'rich-raw', title: 'Kept as written in Markdown' },
+      node.attrs.text as string,
+    ];
   },
   renderMarkdown: (node) => String(node.attrs?.text ?? '').replace(/\n+$/, ''),
 });
@@ -149,7 +177,9 @@ export const MarkdownImage = Node.create({
         tag: 'img[src]',
         getAttrs: (element) => {
           const src = element.getAttribute('src') ?? '';
-          return mediaPathPattern.test(src) ? { src, alt: element.getAttribute('alt') ?? '', title: element.getAttribute('title') } : false;
+          return mediaPathPattern.test(src)
+            ? { src, alt: element.getAttribute('alt') ?? '', title: element.getAttribute('title') }
+            : false;
         },
       },
     ];
@@ -158,7 +188,14 @@ export const MarkdownImage = Node.create({
     return ['img', HTMLAttributes];
   },
   markdownTokenName: 'image',
-  parseMarkdown: (token) => ({ type: 'markdownImage', attrs: { src: String(token.href ?? ''), alt: String(token.text ?? ''), title: token.title ? String(token.title) : null } }),
+  parseMarkdown: (token) => ({
+    type: 'markdownImage',
+    attrs: {
+      src: String(token.href ?? ''),
+      alt: String(token.text ?? ''),
+      title: token.title ? String(token.title) : null,
+    },
+  }),
   renderMarkdown: (node) => {
     const alt = String(node.attrs?.alt ?? '').replace(/([[\]\\])/g, '\\$1');
     const title = node.attrs?.title ? ` "${String(node.attrs.title).replace(/"/g, '\\"')}"` : '';

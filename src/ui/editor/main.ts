@@ -4,7 +4,14 @@ import { Markdown } from '@tiptap/markdown';
 import StarterKit from '@tiptap/starter-kit';
 import type { CardKind } from '../article-cards.ts';
 import { Autosave, post } from './autosave.ts';
-import { type CardContext, cardLabels, cardView, type ImageChoice, openCardDialog, type VideoChoice } from './cards-ui.ts';
+import {
+  type CardContext,
+  cardLabels,
+  cardView,
+  type ImageChoice,
+  openCardDialog,
+  type VideoChoice,
+} from './cards-ui.ts';
 import { field, openDialog } from './dialog.ts';
 import { csrfToken, h } from './dom.ts';
 import { BodyDocument, Card, MarkdownImage, RawHtmlBlock, RawMarkdown, RawTable } from './extensions.ts';
@@ -49,10 +56,14 @@ function start(form: HTMLFormElement): void {
 
   const editCard = (pos: number, kind: CardKind, body: string) =>
     openCardDialog(kind, body, cardContext, (next) => {
-      editor.chain().focus().command(({ tr }) => {
-        tr.setNodeMarkup(pos, undefined, { kind, body: next });
-        return true;
-      }).run();
+      editor
+        .chain()
+        .focus()
+        .command(({ tr }) => {
+          tr.setNodeMarkup(pos, undefined, { kind, body: next });
+          return true;
+        })
+        .run();
     });
 
   const Shortcuts = Extension.create({
@@ -106,12 +117,20 @@ function start(form: HTMLFormElement): void {
         const data = event.clipboardData;
         const size = Math.max(data?.getData('text/html').length ?? 0, data?.getData('text/plain').length ?? 0);
         if (size > maxPasteBytes) {
-          say(`Not pasted: that is ${megabytes(size)} of text, more than the ${megabytes(maxPasteBytes)} a paste may be. Paste it a part at a time.`);
+          say(
+            `Not pasted: that is ${megabytes(size)} of text, more than the ${megabytes(maxPasteBytes)} a paste may be. Paste it a part at a time.`,
+          );
           return true;
         }
         const image = [...(data?.files ?? [])].find((f) => f.type.startsWith('image/'));
         if (image) {
-          openCardDialog('image', '', cardContext, (body) => editor.chain().focus().insertCard('image', body).run(), image);
+          openCardDialog(
+            'image',
+            '',
+            cardContext,
+            (body) => editor.chain().focus().insertCard('image', body).run(),
+            image,
+          );
           return true;
         }
         return false;
@@ -128,8 +147,22 @@ function start(form: HTMLFormElement): void {
         const at = view.posAtCoords({ left: event.clientX, top: event.clientY })?.pos;
         if (at !== undefined) editor.commands.setTextSelection(at);
         const [first] = images;
-        if (images.length === 1 && first) openCardDialog('image', '', cardContext, (body) => editor.chain().focus().insertCard('image', body).run(), first);
-        else openCardDialog('gallery', '', cardContext, (body) => editor.chain().focus().insertCard('gallery', body).run(), first);
+        if (images.length === 1 && first)
+          openCardDialog(
+            'image',
+            '',
+            cardContext,
+            (body) => editor.chain().focus().insertCard('image', body).run(),
+            first,
+          );
+        else
+          openCardDialog(
+            'gallery',
+            '',
+            cardContext,
+            (body) => editor.chain().focus().insertCard('gallery', body).run(),
+            first,
+          );
         return true;
       },
     },
@@ -146,7 +179,10 @@ function start(form: HTMLFormElement): void {
   };
 
   const showCounts = () => {
-    const words = editor.state.doc.textBetween(0, editor.state.doc.content.size, ' ', ' ').split(/\s+/).filter(Boolean).length;
+    const words = editor.state.doc
+      .textBetween(0, editor.state.doc.content.size, ' ', ' ')
+      .split(/\s+/)
+      .filter(Boolean).length;
     // The same rule as the reading time on the article page (readingMinutes in ui/format.ts).
     const minutes = Math.max(1, Math.round(words / 230));
     counts.textContent = `${words.toLocaleString()} ${words === 1 ? 'word' : 'words'} · ${minutes} min read`;
@@ -157,9 +193,17 @@ function start(form: HTMLFormElement): void {
     const url = h('input', { type: 'url', value: existing, placeholder: 'https://…' });
     openDialog({
       title: existing ? 'Edit the link' : 'Add a link',
-      content: [field('Address', url, 'A web address (https://…), a mail address (mailto:…) or a path on this site (/articles/…).')],
+      content: [
+        field(
+          'Address',
+          url,
+          'A web address (https://…), a mail address (mailto:…) or a path on this site (/articles/…).',
+        ),
+      ],
       submitLabel: existing ? 'Update link' : 'Add link',
-      extraButtons: existing ? [{ label: 'Remove link', onClick: () => editor.chain().focus().extendMarkRange('link').unsetLink().run() }] : [],
+      extraButtons: existing
+        ? [{ label: 'Remove link', onClick: () => editor.chain().focus().extendMarkRange('link').unsetLink().run() }]
+        : [],
       onSubmit: () => {
         const href = url.value.trim();
         if (!/^(https?:\/\/[^\s]+|mailto:[^\s]+|\/(?!\/)[^\s]*)$/i.test(href)) {
@@ -167,30 +211,131 @@ function start(form: HTMLFormElement): void {
           return 'That is not a link Gazette keeps: use https://…, mailto:… or a path starting with /.';
         }
         const chain = editor.chain().focus().extendMarkRange('link');
-        if (editor.state.selection.empty && !existing) chain.insertContent({ type: 'text', text: href, marks: [{ type: 'link', attrs: { href } }] }).run();
+        if (editor.state.selection.empty && !existing)
+          chain.insertContent({ type: 'text', text: href, marks: [{ type: 'link', attrs: { href } }] }).run();
         else chain.setLink({ href }).run();
         return null;
       },
     });
   };
 
-  const insertCard = (kind: CardKind) => () => openCardDialog(kind, '', cardContext, (body) => editor.chain().focus().insertCard(kind, body).run());
+  const insertCard = (kind: CardKind) => () =>
+    openCardDialog(kind, '', cardContext, (body) => editor.chain().focus().insertCard(kind, body).run());
 
   const items: ToolbarItem[] = [
-    { id: 'bold', label: 'Bold', icon: 'B', shortcut: 'Mod-b', group: 'text', run: () => editor.chain().focus().toggleBold().run(), active: () => editor.isActive('bold') },
-    { id: 'italic', label: 'Italic', icon: 'I', shortcut: 'Mod-i', group: 'text', run: () => editor.chain().focus().toggleItalic().run(), active: () => editor.isActive('italic') },
-    { id: 'link', label: 'Link', icon: 'Link', shortcut: 'Mod-k', group: 'text', run: linkDialog, active: () => editor.isActive('link') },
-    { id: 'h2', label: 'Heading', icon: 'H2', shortcut: 'Mod-Alt-2', group: 'block', run: () => editor.chain().focus().toggleHeading({ level: 2 }).run(), active: () => editor.isActive('heading', { level: 2 }) },
-    { id: 'h3', label: 'Subheading', icon: 'H3', shortcut: 'Mod-Alt-3', group: 'block', run: () => editor.chain().focus().toggleHeading({ level: 3 }).run(), active: () => editor.isActive('heading', { level: 3 }) },
-    { id: 'quote', label: 'Quote', icon: '❝', shortcut: 'Mod-Shift-b', group: 'block', run: () => editor.chain().focus().toggleBlockquote().run(), active: () => editor.isActive('blockquote') },
-    { id: 'bullets', label: 'Bulleted list', icon: '•', shortcut: 'Mod-Shift-8', group: 'block', run: () => editor.chain().focus().toggleBulletList().run(), active: () => editor.isActive('bulletList') },
-    { id: 'numbers', label: 'Numbered list', icon: '1.', shortcut: 'Mod-Shift-7', group: 'block', run: () => editor.chain().focus().toggleOrderedList().run(), active: () => editor.isActive('orderedList') },
-    { id: 'rule', label: 'Horizontal rule', icon: '―', group: 'block', run: () => editor.chain().focus().setHorizontalRule().run() },
-    ...(['image', 'gallery', 'video', 'pullquote', 'embed', ...(cardContext.canUseHtml ? (['html'] as const) : [])] as const).map(
-      (kind): ToolbarItem => ({ id: `card-${kind}`, label: `Insert ${cardLabels[kind].toLowerCase()}`, icon: cardIcons[kind], group: 'cards', run: insertCard(kind) }),
-    ),
-    { id: 'undo', label: 'Undo', icon: '↶', shortcut: 'Mod-z', group: 'history', run: () => editor.chain().focus().undo().run(), enabled: () => editor.can().undo() },
-    { id: 'redo', label: 'Redo', icon: '↷', shortcut: 'Mod-Shift-z', group: 'history', run: () => editor.chain().focus().redo().run(), enabled: () => editor.can().redo() },
+    {
+      id: 'bold',
+      label: 'Bold',
+      icon: 'B',
+      shortcut: 'Mod-b',
+      group: 'text',
+      run: () => editor.chain().focus().toggleBold().run(),
+      active: () => editor.isActive('bold'),
+    },
+    {
+      id: 'italic',
+      label: 'Italic',
+      icon: 'I',
+      shortcut: 'Mod-i',
+      group: 'text',
+      run: () => editor.chain().focus().toggleItalic().run(),
+      active: () => editor.isActive('italic'),
+    },
+    {
+      id: 'link',
+      label: 'Link',
+      icon: 'Link',
+      shortcut: 'Mod-k',
+      group: 'text',
+      run: linkDialog,
+      active: () => editor.isActive('link'),
+    },
+    {
+      id: 'h2',
+      label: 'Heading',
+      icon: 'H2',
+      shortcut: 'Mod-Alt-2',
+      group: 'block',
+      run: () => editor.chain().focus().toggleHeading({ level: 2 }).run(),
+      active: () => editor.isActive('heading', { level: 2 }),
+    },
+    {
+      id: 'h3',
+      label: 'Subheading',
+      icon: 'H3',
+      shortcut: 'Mod-Alt-3',
+      group: 'block',
+      run: () => editor.chain().focus().toggleHeading({ level: 3 }).run(),
+      active: () => editor.isActive('heading', { level: 3 }),
+    },
+    {
+      id: 'quote',
+      label: 'Quote',
+      icon: '❝',
+      shortcut: 'Mod-Shift-b',
+      group: 'block',
+      run: () => editor.chain().focus().toggleBlockquote().run(),
+      active: () => editor.isActive('blockquote'),
+    },
+    {
+      id: 'bullets',
+      label: 'Bulleted list',
+      icon: '•',
+      shortcut: 'Mod-Shift-8',
+      group: 'block',
+      run: () => editor.chain().focus().toggleBulletList().run(),
+      active: () => editor.isActive('bulletList'),
+    },
+    {
+      id: 'numbers',
+      label: 'Numbered list',
+      icon: '1.',
+      shortcut: 'Mod-Shift-7',
+      group: 'block',
+      run: () => editor.chain().focus().toggleOrderedList().run(),
+      active: () => editor.isActive('orderedList'),
+    },
+    {
+      id: 'rule',
+      label: 'Horizontal rule',
+      icon: '―',
+      group: 'block',
+      run: () => editor.chain().focus().setHorizontalRule().run(),
+    },
+    ...(
+      [
+        'image',
+        'gallery',
+        'video',
+        'pullquote',
+        'embed',
+        ...(cardContext.canUseHtml ? (['html'] as const) : []),
+      ] as const
+    ).map((kind): ToolbarItem => ({
+      id: `card-${kind}`,
+      label: `Insert ${cardLabels[kind].toLowerCase()}`,
+      icon: cardIcons[kind],
+      group: 'cards',
+      run: insertCard(kind),
+    })),
+    {
+      id: 'undo',
+      label: 'Undo',
+      icon: '↶',
+      shortcut: 'Mod-z',
+      group: 'history',
+      run: () => editor.chain().focus().undo().run(),
+      enabled: () => editor.can().undo(),
+    },
+    {
+      id: 'redo',
+      label: 'Redo',
+      icon: '↷',
+      shortcut: 'Mod-Shift-z',
+      group: 'history',
+      run: () => editor.chain().focus().redo().run(),
+      enabled: () => editor.can().redo(),
+    },
     { id: 'help', label: 'Keyboard shortcuts', icon: '?', shortcut: 'Mod-/', group: 'help', run: () => helpSheet() },
   ];
 
@@ -202,7 +347,13 @@ function start(form: HTMLFormElement): void {
           'table',
           { class: 'newsroom__table rich-shortcuts' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'What'), h('th', { scope: 'col' }, 'Keys'))),
-          h('tbody', {}, ...shortcutRows(items).map(([what, keys]) => h('tr', {}, h('td', {}, what), h('td', {}, h('kbd', {}, keys))))),
+          h(
+            'tbody',
+            {},
+            ...shortcutRows(items).map(([what, keys]) =>
+              h('tr', {}, h('td', {}, what), h('td', {}, h('kbd', {}, keys))),
+            ),
+          ),
         ),
       ],
       submitLabel: 'Close',
@@ -259,7 +410,10 @@ function start(form: HTMLFormElement): void {
  * to a reader; inside a list item it is the item itself, and stays.
  */
 function withoutEmptyParagraphs(doc: JSONContent): JSONContent {
-  return { ...doc, content: (doc.content ?? []).filter((child) => !(child.type === 'paragraph' && !child.content?.length)) };
+  return {
+    ...doc,
+    content: (doc.content ?? []).filter((child) => !(child.type === 'paragraph' && !child.content?.length)),
+  };
 }
 
 /** The body's Markdown as it is stored: no empty paragraphs, no trailing blank lines. */
@@ -270,11 +424,21 @@ function bodyMarkdown(editor: Editor): string {
 }
 
 /** Words, not pictograms: the toolbar's card buttons say what they insert (and no emoji font is needed). */
-const cardIcons: Record<CardKind, string> = { image: '+ Image', gallery: '+ Gallery', video: '+ Video', pullquote: '+ Pull quote', embed: '+ Embed', html: '+ HTML' };
+const cardIcons: Record<CardKind, string> = {
+  image: '+ Image',
+  gallery: '+ Gallery',
+  video: '+ Video',
+  pullquote: '+ Pull quote',
+  embed: '+ Embed',
+  html: '+ HTML',
+};
 
 function readMediaChoices(): { images: ImageChoice[]; videos: VideoChoice[] } {
   try {
-    const parsed = JSON.parse(document.getElementById('editor-media')?.textContent ?? '{}') as { images?: ImageChoice[]; videos?: VideoChoice[] };
+    const parsed = JSON.parse(document.getElementById('editor-media')?.textContent ?? '{}') as {
+      images?: ImageChoice[];
+      videos?: VideoChoice[];
+    };
     return { images: parsed.images ?? [], videos: parsed.videos ?? [] };
   } catch {
     return { images: [], videos: [] };
@@ -290,12 +454,21 @@ async function uploadImage(file: File, alt: string, decorative: boolean): Promis
   data.append('file', file);
   let response: Response;
   try {
-    response = await fetch('/newsroom/media', { method: 'POST', body: data, headers: { accept: 'application/json', 'x-csrf-token': csrfToken() }, credentials: 'same-origin' });
+    response = await fetch('/newsroom/media', {
+      method: 'POST',
+      body: data,
+      headers: { accept: 'application/json', 'x-csrf-token': csrfToken() },
+      credentials: 'same-origin',
+    });
   } catch {
     throw new Error('The upload failed: the newsroom cannot be reached. Try again when you are back online.');
   }
   const result = (await response.json().catch(() => ({}))) as { url?: string; error?: { message?: string } };
-  if (response.status !== 201 || !result.url) throw new Error(result.error?.message ?? (response.status === 413 ? 'This file is too large.' : `The upload failed (error ${response.status}).`));
+  if (response.status !== 201 || !result.url)
+    throw new Error(
+      result.error?.message ??
+        (response.status === 413 ? 'This file is too large.' : `The upload failed (error ${response.status}).`),
+    );
   return result.url;
 }
 
@@ -362,7 +535,11 @@ function enhancePreview(form: HTMLFormElement, syncBody: () => void): void {
     syncBody();
     const mine = ++seq;
     post('/newsroom/articles/preview', new URLSearchParams({ body: body.value }))
-      .then((response) => (response.ok ? (response.json() as Promise<{ html: string }>) : Promise.reject(new Error(String(response.status)))))
+      .then((response) =>
+        response.ok
+          ? (response.json() as Promise<{ html: string }>)
+          : Promise.reject(new Error(String(response.status))),
+      )
       .then((result) => {
         // The server's sanitised rendering, exactly what readers get.
         if (mine === seq) target.innerHTML = result.html;

@@ -8,9 +8,13 @@ export const maxPasteBytes = 1024 * 1024;
 
 export function cleanPastedHtml(html: string): string {
   const doc = new DOMParser().parseFromString(html, 'text/html');
-  for (const element of doc.querySelectorAll('script, style, noscript, iframe, object, embed, form, input, button, select, textarea, template, link, meta, svg, canvas, video, audio')) element.remove();
+  for (const element of doc.querySelectorAll(
+    'script, style, noscript, iframe, object, embed, form, input, button, select, textarea, template, link, meta, svg, canvas, video, audio',
+  ))
+    element.remove();
   // Only stored files may be images in a body; anything else (a tracking pixel, a hot-linked picture) goes.
-  for (const img of doc.querySelectorAll('img')) if (!/^\/media\/[A-Za-z0-9._~%-]+$/.test(img.getAttribute('src') ?? '')) img.remove();
+  for (const img of doc.querySelectorAll('img'))
+    if (!/^\/media\/[A-Za-z0-9._~%-]+$/.test(img.getAttribute('src') ?? '')) img.remove();
   wordLists(doc);
   const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_COMMENT);
   const comments: Node[] = [];
@@ -67,7 +71,8 @@ function wordLists(doc: Document): void {
     }
     const ordered = /^\s*[0-9a-z]{1,3}[.)]/i.test(marker);
     const previous: HTMLElement | null = list !== null && paragraph.previousElementSibling === list ? list : null;
-    const target: HTMLElement = previous && (previous.tagName === 'OL') === ordered ? previous : doc.createElement(ordered ? 'ol' : 'ul');
+    const target: HTMLElement =
+      previous && (previous.tagName === 'OL') === ordered ? previous : doc.createElement(ordered ? 'ol' : 'ul');
     if (target !== previous) paragraph.before(target);
     list = target;
     const item = doc.createElement('li');

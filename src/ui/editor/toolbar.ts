@@ -24,12 +24,29 @@ const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
 export function shortcutLabel(shortcut: string): string {
   return shortcut
     .split('-')
-    .map((key) => (key === 'Mod' ? (isMac ? '⌘' : 'Ctrl') : key === 'Alt' ? (isMac ? '⌥' : 'Alt') : key.length === 1 ? key.toUpperCase() : key))
+    .map((key) =>
+      key === 'Mod'
+        ? isMac
+          ? '⌘'
+          : 'Ctrl'
+        : key === 'Alt'
+          ? isMac
+            ? '⌥'
+            : 'Alt'
+          : key.length === 1
+            ? key.toUpperCase()
+            : key,
+    )
     .join('+');
 }
 
 export function buildToolbar(editor: Editor, items: ToolbarItem[], controls: string): HTMLElement {
-  const toolbar = h('div', { class: 'rich-toolbar', role: 'toolbar', 'aria-label': 'Formatting and cards', 'aria-controls': controls });
+  const toolbar = h('div', {
+    class: 'rich-toolbar',
+    role: 'toolbar',
+    'aria-label': 'Formatting and cards',
+    'aria-controls': controls,
+  });
   const buttons: HTMLButtonElement[] = [];
   let group = '';
   for (const item of items) {
@@ -57,7 +74,16 @@ export function buildToolbar(editor: Editor, items: ToolbarItem[], controls: str
   toolbar.addEventListener('keydown', (event) => {
     const index = buttons.indexOf(document.activeElement as HTMLButtonElement);
     if (index < 0) return;
-    const next = event.key === 'ArrowRight' ? index + 1 : event.key === 'ArrowLeft' ? index - 1 : event.key === 'Home' ? 0 : event.key === 'End' ? buttons.length - 1 : null;
+    const next =
+      event.key === 'ArrowRight'
+        ? index + 1
+        : event.key === 'ArrowLeft'
+          ? index - 1
+          : event.key === 'Home'
+            ? 0
+            : event.key === 'End'
+              ? buttons.length - 1
+              : null;
     if (next === null) return;
     event.preventDefault();
     const target = buttons[(next + buttons.length) % buttons.length];
