@@ -144,7 +144,8 @@ describeEachDatabase('the job runner', (dialect) => {
       tinyKind(t.db, dialect === 'postgres', async (id) => {
         inFlight++;
         most = Math.max(most, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        // The first items wait until three are in flight: overlap then does not hang on the machine's timing.
+        await waitFor('three items in flight', () => most >= 3, 5_000).catch(() => {});
         inFlight--;
         return outcomes[id] ?? done;
       }),
