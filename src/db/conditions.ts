@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
+import type { Db } from './index.ts';
 
 /**
  * `status IN (…)` written so that no index can serve it, for a queue table's state guards (deliveries,
@@ -19,4 +20,15 @@ export function textByKey(column: 'id' | 'email_hash', values: ReadonlyMap<numbe
     [...values].map(([key, value]) => sql`WHEN ${key} THEN ${value}`),
     sql` `,
   )} END`;
+}
+
+/**
+ * Whether a lease renewal should pass over rows another transaction is writing (`FOR UPDATE SKIP LOCKED` on
+ * its choice of rows): PostgreSQL only, as SQLite has one writer and no row locks. A renewal of every claim
+ * in hand locks hundreds of rows in the table's order while a group's record locks a few in the order of
+ * its ids; the two deadlocked under load (1 s each before PostgreSQL chose a victim, and the record failed).
+ * A row being recorded needs no renewal, and one whose record fails is renewed at the next turn.
+ */
+export function renewalSkipsLockedRows(db: Pick<Db, 'getExecutor'>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }

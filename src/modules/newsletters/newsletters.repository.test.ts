@@ -123,6 +123,43 @@ describeEachDatabase('newsletters repository', (dialect) => {
     assert.equal(counts.sent, 300);
   });
 
+  it('renews the claims in hand, passing over (on PostgreSQL) a row that a record is writing instead of waiting for it', async () => {
+    const issue = await insertIssue(t.db, {
+      subject: 'S3',
+      article_ids: '[]',
+      html: 'h',
+      text: 't',
+      status: 'draft',
+      created_at: t0,
+      queued_at: null,
+      finished_at: null,
+    });
+    await insertDeliveriesForConfirmed(t.db, issue.id, t0);
+    const ids = (await claimDeliveries(t.db, 'renewer', t0, 3)).map((d) => d.id);
+    const later = '2026-11-25T12:10:00.000Z';
+    const claimedAt = async () =>
+      (
+        await t.db.selectFrom('deliveries').select(['id', 'claimed_at']).where('id', 'in', ids).orderBy('id').execute()
+      ).map((r) => r.claimed_at);
+    if (dialect === 'postgres') {
+      // A record of the first row in progress on another connection (its row lock held) while the renewal runs.
+      await t.db.transaction().execute(async (trx) => {
+        await sql`SELECT id FROM deliveries WHERE id = ${ids[0]} FOR UPDATE`.execute(trx);
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<never>(
+          (_, reject) => (timer = setTimeout(() => reject(new Error('the renewal waited for the locked row')), 10_000)),
+        );
+        await Promise.race([renewClaims(t.db, 'renewer', later, ids), waited]).finally(() => clearTimeout(timer));
+      });
+      assert.deepEqual(await claimedAt(), [t0, later, later]);
+    } else {
+      await renewClaims(t.db, 'renewer', later, ids);
+      assert.deepEqual(await claimedAt(), [later, later, later]);
+    }
+    await releaseStaleClaims(t.db, '9999', []);
+    await t.db.deleteFrom('deliveries').where('issue_id', '=', issue.id).execute();
+  });
+
   it('counts every state from the partial indexes, per issue, and keeps them in step through each change', async () => {
     const second = await insertIssue(t.db, {
       subject: 'S2',

@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
-import { statusIn, textByKey } from '../../db/conditions.ts';
+import { renewalSkipsLockedRows, statusIn, textByKey } from '../../db/conditions.ts';
 import { inChunks } from '../../db/chunks.ts';
 import { type Db, inTransaction } from '../../db/index.ts';
 import { emitWebhookEvents } from '../webhooks/index.ts';
@@ -275,12 +275,16 @@ export async function releaseClaims(db: Db, ids: readonly number[], workerId: st
 export async function renewClaims(db: Db, workerId: string, now: string, ids?: readonly number[]): Promise<void> {
   if (ids?.length === 0) return;
   // With `ids`, only the claims in hand: one the worker lost to a failed write must expire and go back.
+  const mine = db
+    .selectFrom('deliveries')
+    .select('id')
+    .where(isSending)
+    .where('claimed_by', '=', workerId)
+    .$if(ids !== undefined, (qb) => qb.where('id', 'in', ids ?? []));
   await db
     .updateTable('deliveries')
     .set({ claimed_at: now })
-    .where(isSending)
-    .where('claimed_by', '=', workerId)
-    .$if(ids !== undefined, (qb) => qb.where('id', 'in', ids ?? []))
+    .where('id', 'in', renewalSkipsLockedRows(db) ? mine.forUpdate().skipLocked() : mine)
     .execute();
 }
 

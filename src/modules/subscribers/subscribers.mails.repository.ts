@@ -1,4 +1,4 @@
-import { statusIn, textByKey } from '../../db/conditions.ts';
+import { renewalSkipsLockedRows, statusIn, textByKey } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
 import type {
   NewSubscriber,
@@ -208,12 +208,16 @@ export async function renewSubscriberMailClaims(
   now: string,
 ): Promise<void> {
   if (ids.length === 0) return;
+  const mine = db
+    .selectFrom('subscriber_mails')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('status', '=', 'sending')
+    .where('claimed_by', '=', senderId);
   await db
     .updateTable('subscriber_mails')
     .set({ claimed_at: now })
-    .where('id', 'in', ids)
-    .where('status', '=', 'sending')
-    .where('claimed_by', '=', senderId)
+    .where('id', 'in', renewalSkipsLockedRows(db) ? mine.forUpdate().skipLocked() : mine)
     .execute();
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { statusIn } from '../../db/conditions.ts';
+import { renewalSkipsLockedRows, statusIn } from '../../db/conditions.ts';
 import type { Db } from '../../db/index.ts';
 import type { DeliveryStatus, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './webhooks.table.ts';
 
@@ -216,12 +216,16 @@ export async function renewDeliveryClaims(
   now: string,
 ): Promise<void> {
   if (ids.length === 0) return;
+  const mine = db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('status', '=', 'sending')
+    .where('claimed_by', '=', claimant);
   await db
     .updateTable('webhook_deliveries')
     .set({ claimed_at: now })
-    .where('id', 'in', ids)
-    .where('status', '=', 'sending')
-    .where('claimed_by', '=', claimant)
+    .where('id', 'in', renewalSkipsLockedRows(db) ? mine.forUpdate().skipLocked() : mine)
     .execute();
 }
 
