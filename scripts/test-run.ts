@@ -48,7 +48,8 @@ export function longestFirst(files: string[]): string[] {
 
 /**
  * Runs `files` in the given order, two at a time, printing the spec report; resolves with the exit code
- * (1 if any test failed). With `record`, writes each file's duration to scripts/test-durations.json.
+ * (1 if any test failed). With `record`, writes the duration of each file that passed to
+ * scripts/test-durations.json.
  */
 export async function runTestFiles(files: string[], options: { record?: boolean } = {}): Promise<number> {
   // Each test process loads the same thousand modules (kysely alone is 260 files): with the compile cache
@@ -61,13 +62,19 @@ export async function runTestFiles(files: string[], options: { record?: boolean 
     if (!data.todo) failed = true;
   });
   stream.on('test:summary', (data) => {
-    if (data.file) seconds[path.relative(root, data.file)] = Math.round(data.duration_ms / 100) / 10;
+    // A failed file's time says little about its next run.
+    if (data.file && data.success) seconds[path.relative(root, data.file)] = Math.round(data.duration_ms / 100) / 10;
   });
   await pipeline(stream, new spec(), process.stdout, { end: false });
   if (options.record) {
-    const sorted = Object.entries(seconds).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+    // Files this run did not time (not run, or failed) keep their recorded time while they exist.
+    const existing = new Set(allTestFiles());
+    const kept = Object.entries(recordedSeconds()).filter(([file]) => existing.has(file) && !(file in seconds));
+    const sorted = [...kept, ...Object.entries(seconds)].sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
     writeFileSync(durationsFile, `${JSON.stringify(Object.fromEntries(sorted), null, 2)}\n`);
-    console.log(`Wrote the durations of ${sorted.length} test files to ${path.relative(root, durationsFile)}.`);
+    console.log(
+      `Wrote the durations of ${sorted.length} test files to ${path.relative(root, durationsFile)} (${kept.length} kept from before).`,
+    );
   }
   return failed ? 1 : 0;
 }
